@@ -1,0 +1,6 @@
+"""Root conftest: loads the harness's pytest plugins (all glue lives in steps/)."""
+
+pytest_plugins = [
+    "steps.harness_plugin",
+    "steps.aws_plugin",
+]

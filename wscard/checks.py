@@ -1,0 +1,106 @@
+"""The result of a compliance check, independent of any test framework.
+
+A check function returns a :class:`CheckResult`. The step glue hands it to
+:func:`enforce`, which raises :class:`~wscard.errors.NonCompliance` for a failure and
+returns the warnings for the report. The message of a failure always says *what* is
+wrong (which object, which rule) and *how to fix it*.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .errors import NonCompliance
+
+
+class Status(str, enum.Enum):
+    PASSED = "passed"
+    WARNING = "warning"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class Finding:
+    """One problem found by a check: the object, the rule it breaks, the fix."""
+
+    subject: str
+    problem: str
+    fix: str = ""
+    severity: Status = Status.FAILED
+
+    def render(self) -> str:
+        text = f"{self.subject}: {self.problem}"
+        if self.fix:
+            text += f" Fix: {self.fix}"
+        return text
+
+
+@dataclass
+class CheckResult:
+    """Outcome of one check against one environment."""
+
+    requirement: str
+    title: str
+    findings: list[Finding] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    skipped_because: str | None = None
+
+    @property
+    def status(self) -> Status:
+        if self.skipped_because:
+            return Status.SKIPPED
+        if any(f.severity is Status.FAILED for f in self.findings):
+            return Status.FAILED
+        if any(f.severity is Status.WARNING for f in self.findings):
+            return Status.WARNING
+        return Status.PASSED
+
+    def fail(self, subject: str, problem: str, fix: str = "") -> None:
+        self.findings.append(Finding(subject, problem, fix, Status.FAILED))
+
+    def warn(self, subject: str, problem: str, fix: str = "") -> None:
+        self.findings.append(Finding(subject, problem, fix, Status.WARNING))
+
+    def skip(self, reason: str) -> "CheckResult":
+        self.skipped_because = reason
+        return self
+
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Status.FAILED]
+
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Status.WARNING]
+
+    def message(self) -> str:
+        lines = [f"{NonCompliance.PREFIX} [{self.requirement}] {self.title}"]
+        lines += [f"  - {f.render()}" for f in self.failures()]
+        return "\n".join(lines)
+
+
+class CheckSkipped(Exception):
+    """A check cannot be judged here (its precondition is another requirement's failure,
+    or the environment lacks what it needs). The glue turns it into a pytest skip."""
+
+
+def enforce(result: CheckResult) -> list[Finding]:
+    """Raise NonCompliance on failure, CheckSkipped when skipped; return warnings."""
+    status = result.status
+    if status is Status.SKIPPED:
+        raise CheckSkipped(f"[{result.requirement}] {result.title}: {result.skipped_because}")
+    if status is Status.FAILED:
+        raise NonCompliance(result.message())
+    return result.warnings()
+
+
+def merge(requirement: str, title: str, results: Iterable[CheckResult]) -> CheckResult:
+    """Combine several results of the same requirement into one."""
+    out = CheckResult(requirement, title)
+    for r in results:
+        out.findings += r.findings
+        out.evidence.update(r.evidence)
+        if r.skipped_because and not out.skipped_because:
+            out.skipped_because = r.skipped_because
+    return out

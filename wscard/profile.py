@@ -1,0 +1,321 @@
+"""Profiles: TOML files that describe the environment under test.
+
+A profile is made of sections (``[profile]``, ``[aws]``, ``[pki]``, ``[card]`` ...).
+Each section is a dataclass registered with :func:`section` in a module of the
+``wscard.sections`` package; the loader discovers those modules, so a new area adds
+its section by adding a module, without touching the loader or the other sections.
+
+Rules the loader enforces, each with a message naming the file and the key:
+
+* unknown sections and unknown keys are refused (with a "did you mean" hint);
+* values must have the declared type (``str``, ``int``, ``float``, ``bool``,
+  ``Literal[...]`` choices, lists, tables of a nested dataclass);
+* ``extends = "embedded"`` (or a path relative to the file) starts from another
+  profile; tables are merged key by key, lists and scalars are replaced;
+* a section may define ``validate(self, profile)`` for rules across keys.
+
+The embedded default, ``embedded``, is shipped inside the package
+(``wscard/profiles/embedded.toml``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+import pkgutil
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal, TypeVar
+
+from .errors import ProfileError
+
+_SECTIONS: dict[str, type] = {}
+T = TypeVar("T")
+
+BUILTIN_DIR = Path(__file__).parent / "profiles"
+EMBEDDED = "embedded"
+
+
+def section(name: str) -> Callable[[type[T]], type[T]]:
+    """Class decorator: register a dataclass as the schema of ``[name]``."""
+
+    def register(cls: type[T]) -> type[T]:
+        if not dataclasses.is_dataclass(cls):
+            raise TypeError(f"section [{name}] must be a dataclass")
+        if name in _SECTIONS and _SECTIONS[name] is not cls:
+            raise TypeError(f"section [{name}] is registered twice")
+        _SECTIONS[name] = cls
+        return cls
+
+    return register
+
+
+def sections() -> dict[str, type]:
+    """All registered sections, after importing every module of wscard.sections."""
+    from . import sections as pkg
+
+    for mod in pkgutil.iter_modules(pkg.__path__):
+        importlib.import_module(f"{pkg.__name__}.{mod.name}")
+    return dict(_SECTIONS)
+
+
+class PathValue(str):
+    """A str field holding a file path; relative paths are resolved against the
+    directory of the profile file that is loaded."""
+
+
+@dataclass
+class Profile:
+    """A loaded, validated profile. ``profile.aws`` is the ``[aws]`` section, etc."""
+
+    name: str
+    path: Path | None
+    values: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, item: str) -> Any:
+        values = self.__dict__.get("values", {})
+        if item in values:
+            return values[item]
+        raise AttributeError(item)
+
+    @property
+    def label(self) -> str:
+        return self.name if self.path is None else str(self.path)
+
+    def replace(self, section_name: str, **changes: Any) -> "Profile":
+        """A copy with some keys of one section changed (used for command-line overrides)."""
+        new_values = dict(self.values)
+        new_values[section_name] = dataclasses.replace(self.values[section_name], **changes)
+        prof = Profile(self.name, self.path, new_values, self.raw)
+        prof._validate()
+        return prof
+
+    def _validate(self) -> None:
+        for name, value in self.values.items():
+            check = getattr(value, "validate", None)
+            if check is not None:
+                try:
+                    check(self)
+                except ProfileError as exc:
+                    if exc.path is None:
+                        raise ProfileError(str(exc), path=self.label) from None
+                    raise
+
+
+def resolve_profile_path(ref: str | Path, relative_to: Path | None = None) -> Path:
+    ref_s = str(ref)
+    if ref_s == EMBEDDED or (not ref_s.endswith(".toml") and (BUILTIN_DIR / f"{ref_s}.toml").exists()):
+        return BUILTIN_DIR / f"{ref_s}.toml"
+    p = Path(ref_s).expanduser()
+    if not p.is_absolute() and relative_to is not None:
+        p = relative_to / p
+    return p
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ProfileError("no such profile file", path=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"not valid TOML: {exc}", path=str(path)) from None
+    except OSError as exc:
+        raise ProfileError(f"cannot read: {exc.strerror}", path=str(path)) from None
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    path = path.resolve()
+    if path in seen:
+        chain = " -> ".join(str(p) for p in (*seen, path))
+        raise ProfileError(f"profiles extend each other in a loop: {chain}", path=str(path))
+    data = _read_toml(path)
+    known = sections()
+    _check_keys(data, known, str(path))
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ProfileError("must be a profile name or a path (a string)", path=str(path), key="extends")
+    base = _load_raw(resolve_profile_path(parent, path.parent), (*seen, path))
+    return _merge(base, data)
+
+
+def _suggest(name: str, options: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _check_keys(data: dict[str, Any], known: dict[str, type], path: str) -> None:
+    for key, value in data.items():
+        if key == "extends":
+            continue
+        if key not in known:
+            raise ProfileError(
+                f"unknown section [{key}]{_suggest(key, known)}; known sections: "
+                + ", ".join(f"[{k}]" for k in sorted(known)),
+                path=path,
+            )
+        if not isinstance(value, dict):
+            raise ProfileError("must be a table ([" + key + "])", path=path, key=key)
+        _check_table_keys(known[key], value, path, f"[{key}]")
+
+
+def _check_table_keys(cls: type, data: dict[str, Any], path: str, where: str) -> None:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key, value in data.items():
+        if key not in names:
+            raise ProfileError(f"unknown key{_suggest(key, names)}", path=path, key=f"{where}.{key}")
+        sub = _dataclass_in(hints[key])
+        if sub is not None:
+            if isinstance(value, dict):
+                _check_table_keys(sub, value, path, f"{where}.{key}")
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, dict):
+                        _check_table_keys(sub, item, path, f"{where}.{key}[{i}]")
+
+
+def _dataclass_in(tp: Any) -> type | None:
+    if dataclasses.is_dataclass(tp):
+        return tp
+    for arg in typing.get_args(tp):
+        found = _dataclass_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (list, tuple):
+        (arg,) = typing.get_args(tp)[:1] or (Any,)
+        return f"a list of {_type_name(arg)}"
+    if origin is dict:
+        return "a table"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp) if a is not type(None))
+    if dataclasses.is_dataclass(tp):
+        return "a table"
+    if tp is PathValue:
+        return "a file path (string)"
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+        tp, getattr(tp, "__name__", str(tp))
+    )
+
+
+def _convert(tp: Any, value: Any, path: str, key: str, base_dir: Path | None) -> Any:
+    origin = typing.get_origin(tp)
+    bad = ProfileError(f"must be {_type_name(tp)}, not {value!r}", path=path, key=key)
+    if tp is Any:
+        return value
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise bad
+        return value
+    if origin in (typing.Union, types.UnionType):
+        errors = []
+        for arg in typing.get_args(tp):
+            if arg is type(None):
+                continue
+            try:
+                return _convert(arg, value, path, key, base_dir)
+            except ProfileError as exc:
+                errors.append(exc)
+        raise bad
+    if origin is list:
+        if not isinstance(value, list):
+            raise bad
+        (arg,) = typing.get_args(tp)
+        return [_convert(arg, v, path, f"{key}[{i}]", base_dir) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise bad
+        _, arg = typing.get_args(tp)
+        return {k: _convert(arg, v, path, f"{key}.{k}", base_dir) for k, v in value.items()}
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise bad
+        return build(tp, value, path, key, base_dir)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise bad
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad
+        return float(value)
+    if tp is PathValue:
+        if not isinstance(value, str):
+            raise bad
+        p = Path(value).expanduser()
+        if value and not p.is_absolute() and base_dir is not None:
+            p = base_dir / p
+        return PathValue(str(p) if value else "")
+    if tp is str:
+        if not isinstance(value, str):
+            raise bad
+        return value
+    raise ProfileError(f"unsupported schema type {tp!r}", path=path, key=key)
+
+
+def build(cls: type[T], data: dict[str, Any], path: str, where: str, base_dir: Path | None = None) -> T:
+    """Build dataclass ``cls`` from a TOML table, checking keys and types."""
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key, value in data.items():
+        if key not in fields:
+            raise ProfileError(f"unknown key{_suggest(key, fields)}", path=path, key=f"{where}.{key}")
+        kwargs[key] = _convert(hints[key], value, path, f"{where}.{key}", base_dir)
+    for name, f in fields.items():
+        if (
+            name not in kwargs
+            and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING  # type: ignore[misc]
+        ):
+            raise ProfileError("missing required key", path=path, key=f"{where}.{name}")
+    return cls(**kwargs)
+
+
+def load_profile(ref: str | Path | None = None) -> Profile:
+    """Load a profile by path, or by built-in name (``embedded`` is the default)."""
+    path = resolve_profile_path(ref or EMBEDDED)
+    data = _load_raw(path)
+    known = sections()
+    label = str(path)
+    values: dict[str, Any] = {}
+    for name, cls in known.items():
+        values[name] = build(cls, data.get(name, {}), label, f"[{name}]", path.parent)
+    builtin = path.parent.resolve() == BUILTIN_DIR.resolve()
+    prof_name = path.stem if builtin else str(path)
+    meta = values.get("profile")
+    if meta is not None and getattr(meta, "name", ""):
+        display = meta.name
+    else:
+        display = prof_name
+    prof = Profile(display, None if builtin else path, values, data)
+    prof._validate()
+    return prof

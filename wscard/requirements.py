@@ -1,0 +1,67 @@
+"""The requirement catalogue (``wscard/data/requirements.toml``) and area names."""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+
+AREA_TITLES = {
+    "KCD": "Kerberos constrained delegation",
+    "CA": "CA certificates in AD Connector",
+    "AUTH": "Smart card authentication on the directory",
+    "UC": "User certificates",
+    "OCSP": "Revocation checking (OCSP)",
+    "CARD": "Smart card and reader",
+    "WSP": "Streaming protocol and WorkSpaces",
+    "CLIENT": "WorkSpaces client",
+    "REGION": "Regions",
+    "LOGIN": "Pre-session login flow",
+    "SESSION": "In-session use",
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    area: str
+    statement: str
+    sources: tuple[Source, ...]
+    severity: str  # allure severities: critical, normal, minor
+
+    @property
+    def url(self) -> str:
+        return self.sources[0].url
+
+
+@functools.cache
+def catalogue() -> dict[str, Requirement]:
+    with (DATA / "requirements.toml").open("rb") as fh:
+        data = tomllib.load(fh)
+    sources = {
+        k.replace("_", "-"): Source(k.replace("_", "-"), v["title"], v["url"]) for k, v in data["sources"].items()
+    }
+    return {
+        rid: Requirement(rid, r["area"], r["statement"], tuple(sources[s] for s in r["sources"]), r["severity"])
+        for rid, r in data["requirement"].items()
+    }
+
+
+def is_requirement_tag(tag: str) -> bool:
+    return tag in catalogue()
+
+
+def sort_key(rid: str) -> tuple[int, int]:
+    order = list(AREA_TITLES)
+    area, _, num = rid.partition("-")
+    return (order.index(area) if area in order else 99, int(num) if num.isdigit() else 0)

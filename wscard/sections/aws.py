@@ -1,0 +1,127 @@
+"""``[aws]``: where the AWS side is (simulated or real) and, for a simulated
+world, what the directory looks like."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlparse
+
+from ..errors import ProfileError
+from ..profile import section
+
+Mode = Literal["embedded", "server", "endpoint", "live"]
+ClientAuth = Literal["disabled", "SmartCard", "SmartCardOrPassword"]
+CertState = Literal["Registered", "Registering", "RegisterFailed", "Deregistering", "Deregistered", "DeregisterFailed"]
+
+
+@dataclass
+class DirectorySpec:
+    #: Directory type. Embedded/server: the type of directory the simulated world
+    #: creates. Live: informational (the type is read from AWS).
+    type: Literal["ADConnector", "MicrosoftAD", "SimpleAD"] = "ADConnector"
+    #: Directory ID (``d-`` followed by 10 hex digits). Required for live and endpoint
+    #: modes; generated in the simulated world.
+    id: str = ""
+    #: Fully qualified domain name of the on-premises domain.
+    name: str = "corp.example.com"
+    #: NetBIOS name.
+    short_name: str = "CORP"
+
+
+@dataclass
+class RegisteredCertificate:
+    """A CA certificate registration in the simulated world."""
+
+    #: ``pki:<name>`` for a certificate of the test PKI (``pki:root``,
+    #: ``pki:intermediate`` ...), or a path to a PEM or DER file.
+    source: str
+    #: ``ClientCertAuth`` (smart cards) or ``ClientLDAPS`` (client-side LDAPS, a
+    #: common mix-up that does not count for smart cards).
+    type: Literal["ClientCertAuth", "ClientLDAPS"] = "ClientCertAuth"
+    #: OCSP responder URL stored with the registration (ClientCertAuthSettings.OCSPUrl);
+    #: empty for none.
+    ocsp_url: str = ""
+    #: Days since the registration. 0 registers it through the API during set-up (all of
+    #: the service's rules apply); more than 0 restores a registration made back then
+    #: (the 90-day rule is judged at that date, as the service judged it).
+    registered_days_ago: int = 0
+    #: State of the registration. Anything but Registered is restored as it is.
+    state: CertState = "Registered"
+    #: StateReason for a failed state.
+    state_reason: str = ""
+
+
+@section("aws")
+@dataclass
+class AwsSection:
+    #: ``embedded``: moto in this process; ``server``: a moto HTTP server the harness
+    #: starts on 127.0.0.1; ``endpoint``: an AWS-compatible endpoint at
+    #: ``endpoint_url``; ``live``: real AWS through the normal boto3 credential chain.
+    #: ``--aws`` overrides it.
+    mode: Mode = "embedded"
+    #: Region of the directory.
+    region: str = "us-gov-west-1"
+    #: For ``endpoint`` mode: the endpoint URL.
+    endpoint_url: str = ""
+    #: The directory under test.
+    directory: DirectorySpec = field(default_factory=DirectorySpec)
+    #: The OCSP responder URL that should be registered with the issuing CA
+    #: (ClientCertAuthSettings.OCSPUrl, CA-1). Empty: not checked.
+    ocsp_url: str = ""
+    #: Warn when a registered CA certificate expires within this many days (CA-8).
+    ca_expiry_warning_days: int = 180
+    #: Longest wait for a registration to reach ``Registered`` (CA-2), seconds.
+    registration_timeout_seconds: float = 300.0
+    #: Region used by the procedure scenarios' scratch directories in the simulated
+    #: world (they need smart card authentication to exist there).
+    procedure_region: str = "us-gov-west-1"
+
+    # --- simulated world only (embedded, server) -------------------------------
+    #: CA certificates registered on the simulated directory.
+    certificates: list[RegisteredCertificate] = field(default_factory=list)
+    #: Client authentication of the simulated directory.
+    client_authentication: ClientAuth = "disabled"
+    #: Seconds a registration stays ``Registering`` before ``Registered``.
+    registration_delay_seconds: float = 0.0
+    #: Deliberate deviations of the simulated service from the documented API, used by
+    #: fault profiles to show that the procedure scenarios catch them (see
+    #: ``wscard.aws.service_faults``).
+    service_faults: list[str] = field(default_factory=list)
+
+    @property
+    def simulated(self) -> bool:
+        return self.mode in ("embedded", "server")
+
+    def validate(self, profile) -> None:
+        if self.mode == "endpoint":
+            u = urlparse(self.endpoint_url)
+            if u.scheme not in ("http", "https") or not u.hostname:
+                raise ProfileError(
+                    "mode 'endpoint' needs endpoint_url = 'http(s)://host:port'", key="[aws].endpoint_url"
+                )
+        if self.mode in ("live", "endpoint"):
+            if not self.directory.id:
+                raise ProfileError(
+                    f"mode '{self.mode}' needs the ID of the directory to check (d-xxxxxxxxxx)",
+                    key="[aws.directory].id",
+                )
+            for key in ("certificates", "service_faults"):
+                if getattr(self, key):
+                    raise ProfileError(
+                        f"describes a simulated world and cannot be used in mode '{self.mode}' "
+                        "(the directory's registrations are read from AWS)",
+                        key=f"[aws].{key}",
+                    )
+        if self.directory.id:
+            import re
+
+            if not re.fullmatch(r"d-[0-9a-f]{10}", self.directory.id):
+                raise ProfileError("must look like d-1234567890 (d- and 10 hex digits)", key="[aws.directory].id")
+        from ..aws.service_faults import FAULTS
+
+        for name in self.service_faults:
+            if name not in FAULTS:
+                raise ProfileError(
+                    f"unknown service fault {name!r}; known: {', '.join(sorted(FAULTS))}", key="[aws].service_faults"
+                )

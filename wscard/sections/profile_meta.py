@@ -1,0 +1,51 @@
+"""``[profile]``: what the profile is, and ``[expect]``: what a fault profile breaks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..errors import ProfileError
+from ..profile import section
+
+Use = Literal["pre-session", "in-session"]
+
+
+@section("profile")
+@dataclass
+class ProfileMeta:
+    #: Short name shown in reports (defaults to the file name).
+    name: str = ""
+    #: One or two sentences: what environment this is.
+    description: str = ""
+    #: Which documented baseline to check against: the seed documents or the
+    #: WorkSpaces administration guide. ``--baseline`` overrides it.
+    baseline: Literal["seed", "admin-guide"] = "seed"
+    #: How smart cards are used in this environment. Pre-session rules (AUTH-5,
+    #: OCSP-7...) apply only when "pre-session" is listed.
+    authentication: list[Use] = field(default_factory=lambda: ["pre-session", "in-session"])
+
+
+@section("expect")
+@dataclass
+class Expectation:
+    """For fault profiles: what the harness must report on this environment.
+    The self-tests run the suite on the profile and compare."""
+
+    #: Requirement IDs that must fail (and no others may).
+    failed: list[str] = field(default_factory=list)
+    #: Requirement IDs that must end with a warning (and no others may).
+    warning: list[str] = field(default_factory=list)
+    #: Texts that must appear in the failure (or warning) messages.
+    messages: list[str] = field(default_factory=list)
+    #: Limit the self-test to scenarios matching this pytest -m expression.
+    markers: str = ""
+
+    def validate(self, profile) -> None:
+        from ..requirements import catalogue
+
+        known = catalogue()
+        for key, ids in (("failed", self.failed), ("warning", self.warning)):
+            for rid in ids:
+                if rid not in known:
+                    raise ProfileError(f"unknown requirement ID {rid!r}", key=f"[expect].{key}")
