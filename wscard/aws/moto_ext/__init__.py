@@ -1,0 +1,116 @@
+"""moto extension: the Directory Service operations that moto (5.2) lacks.
+
+RegisterCertificate, ListCertificates, DescribeCertificate, DeregisterCertificate,
+EnableClientAuthentication, DisableClientAuthentication and
+DescribeClientAuthenticationSettings, written in moto's own layout (rules and state in
+``ds_models``, parsing and formatting in ``ds_responses``, errors in ``ds_exceptions``)
+so that they can be offered upstream.
+
+Call ``install()`` once before using ``moto.mock_aws()`` or starting a moto server in this
+process (``server.start_server()`` does it).  Operations that the installed moto already
+implements are left to moto.
+
+Settings: ``config.registration_delay_seconds`` (0 by default) keeps a new registration
+``Registering`` for that long; ``backend.certificate_registration_delay_seconds``
+overrides it for one backend.  Seed hooks for simulated worlds live on the backend:
+``restore_certificate(...)`` and ``restore_client_authentication(...)``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .ds_models import (
+    SMART_CARD_API_REGIONS,
+    DirectoryServiceCertificatesMixin,
+    config,
+)
+from .ds_responses import DirectoryServiceCertificatesResponseMixin
+
+__all__ = ["OPERATIONS", "SMART_CARD_API_REGIONS", "config", "install"]
+
+#: API operation name -> method name (the same on the backend and the response class).
+OPERATIONS: dict[str, str] = {
+    "RegisterCertificate": "register_certificate",
+    "ListCertificates": "list_certificates",
+    "DescribeCertificate": "describe_certificate",
+    "DeregisterCertificate": "deregister_certificate",
+    "EnableClientAuthentication": "enable_client_authentication",
+    "DisableClientAuthentication": "disable_client_authentication",
+    "DescribeClientAuthenticationSettings": "describe_client_authentication_settings",
+}
+
+#: Results reported by install() for each operation.
+INSTALLED = "installed"
+ALREADY_INSTALLED = "already installed"
+PROVIDED_BY_MOTO = "provided by moto"
+
+_lock = threading.Lock()
+
+
+def _backend_support_names() -> list[str]:
+    """Backend attributes that are not operations: state, helpers, seed hooks."""
+    operations = set(OPERATIONS.values())
+    return [
+        name
+        for name in vars(DirectoryServiceCertificatesMixin)
+        if name not in operations and not (name.startswith("__") and name.endswith("__"))
+    ]
+
+
+def install(backend_cls: Any = None, response_cls: Any = None) -> dict[str, str]:
+    """Add the missing operations to moto's Directory Service classes; idempotent.
+
+    ``backend_cls``/``response_cls`` default to ``moto.ds.models.DirectoryServiceBackend``
+    and ``moto.ds.responses.DirectoryServiceResponse`` (other classes are for tests).
+    An operation whose method already exists on either class, and is not ours, is moto's
+    own and is skipped.  Returns ``{operation name: INSTALLED | ALREADY_INSTALLED |
+    PROVIDED_BY_MOTO}``.
+    """
+    if backend_cls is None:
+        from moto.ds.models import DirectoryServiceBackend as backend_cls
+    if response_cls is None:
+        from moto.ds.responses import DirectoryServiceResponse as response_cls
+
+    report: dict[str, str] = {}
+    with _lock:
+        to_install: list[str] = []
+        for operation, method in OPERATIONS.items():
+            ours_backend = vars(DirectoryServiceCertificatesMixin)[method]
+            ours_response = vars(DirectoryServiceCertificatesResponseMixin)[method]
+            if (
+                vars(response_cls).get(method) is ours_response
+                and vars(backend_cls).get(method) is ours_backend
+            ):
+                report[operation] = ALREADY_INSTALLED
+            elif hasattr(response_cls, method) or hasattr(backend_cls, method):
+                report[operation] = PROVIDED_BY_MOTO
+            else:
+                to_install.append(operation)
+        if to_install:
+            _install_backend_support(backend_cls)
+        for operation in to_install:
+            method = OPERATIONS[operation]
+            setattr(backend_cls, method, vars(DirectoryServiceCertificatesMixin)[method])
+            setattr(
+                response_cls,
+                method,
+                vars(DirectoryServiceCertificatesResponseMixin)[method],
+            )
+            report[operation] = INSTALLED
+    return report
+
+
+def _install_backend_support(backend_cls: Any) -> None:
+    """Add the state properties, helpers and seed hooks that the operations need."""
+    for name in _backend_support_names():
+        ours = vars(DirectoryServiceCertificatesMixin)[name]
+        if name in vars(backend_cls) and vars(backend_cls)[name] is ours:
+            continue
+        if hasattr(backend_cls, name):
+            raise RuntimeError(
+                f"{backend_cls.__name__}.{name} already exists in moto: this moto "
+                f"version needs a review of wscard.aws.moto_ext"
+            )
+        setattr(backend_cls, name, ours)
