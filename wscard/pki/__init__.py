@@ -1,0 +1,376 @@
+"""The test PKI (generated from the profile's ``[pki]`` section) or an environment's own
+certificates (``[pki] mode = "files"``), behind one small API::
+
+    from wscard.pki import get_pki
+    pki = get_pki(profile)
+    pki.ca_chain              # issuing CA first, root last
+    pki.get("user").pem       # the test user's smart card logon certificate
+    pki.get("dc").key_path    # PEM private key of the domain controller certificate
+    pki.extra_cas(100)        # throwaway CA certificates (limits tests)
+
+Generated PKIs are cached in process and on disk (``$WSCARD_CACHE_DIR/pki/<key>/``,
+default ``~/.cache/wscard/pki/<key>/``); the key is a hash of the certificate settings
+and the day, so a cached load is a few milliseconds and validity periods stay
+relative to today. See ``docs/pki.md``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ..errors import EnvironmentProblem
+from . import build as _build
+from . import certs as C
+
+__all__ = ["CertEntry", "Pki", "get_pki", "cache_root", "DEFAULT_OCSP_URL"]
+
+DEFAULT_OCSP_URL = _build.DEFAULT_OCSP_URL
+#: Revocation time of revoked certificates: this many days before the PKI's day.
+REVOKED_DAYS_AGO = 2
+
+
+@dataclass
+class CertEntry:
+    """One certificate of the PKI.
+
+    ``pem`` is always PEM; ``data`` is the bytes as shipped (PEM or DER, per
+    ``ca_encoding`` or as the file was given) and ``path`` the shipped file."""
+
+    name: str
+    cert: x509.Certificate
+    data: bytes
+    path: Path
+    key_path: Path | None = None
+    kind: str = ""
+    _key: Any = field(default=None, repr=False)
+
+    @property
+    def pem(self) -> bytes:
+        return C.to_pem(self.cert)
+
+    @property
+    def der(self) -> bytes:
+        return C.to_der(self.cert)
+
+    @property
+    def encoding(self) -> str:
+        return "pem" if C.is_pem(self.data) else "der"
+
+    @property
+    def key(self):
+        """The private key object (loaded on first use), or None."""
+        if self._key is None and self.key_path is not None:
+            self._key = serialization.load_pem_private_key(
+                self.key_path.read_bytes(), None, unsafe_skip_rsa_key_validation=True
+            )
+        return self._key
+
+    @property
+    def subject(self) -> str:
+        return C.subject(self.cert)
+
+    @property
+    def serial_hex(self) -> str:
+        return format(self.cert.serial_number, "X")
+
+
+class Pki:
+    """A loaded PKI. Use :func:`get_pki` to obtain one."""
+
+    def __init__(self, mode: str, directory: Path, entries: dict[str, CertEntry], chain: list[str],
+                 users: list[str], settings: dict[str, Any], day: datetime | None = None,
+                 issued: dict[str, str] | None = None, key_pool: Path | None = None):
+        self.mode = mode
+        self.directory = directory
+        self._entries = entries
+        self._chain = chain
+        self._users = users
+        self.settings = settings
+        self.day = day
+        self.issued = issued or {}
+        self._key_pool = key_pool
+        self._extra: list[CertEntry] = []
+        self._lock = threading.Lock()
+
+    # --- the API others use ---------------------------------------------------------
+    @property
+    def ca_chain(self) -> list[CertEntry]:
+        """The CA certificates the users' certificates chain to: issuing CA first, root last."""
+        return [self._entries[n] for n in self._chain]
+
+    def get(self, name: str) -> CertEntry:
+        try:
+            return self._entries[name]
+        except KeyError:
+            known = ", ".join(sorted(self._entries))
+            where = "generated test PKI" if self.mode == "generated" else "certificates given as files"
+            raise KeyError(f"no certificate {name!r} in the {where}; known: {known}") from None
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    @property
+    def users(self) -> list[CertEntry]:
+        """The user certificates under test (generated: ``user``; files: every file given)."""
+        return [self._entries[n] for n in self._users]
+
+    @property
+    def bundle_path(self) -> Path | None:
+        """A PEM file with every CA of ``ca_chain`` (for tools that want one file)."""
+        p = self.directory / "ca-bundle.pem"
+        return p if p.exists() else None
+
+    def issuer_of(self, cert: x509.Certificate) -> CertEntry | None:
+        """The CA entry that issued ``cert`` (by name and signature), if known."""
+        for e in self._entries.values():
+            if e.kind not in ("ca", "other-ca") or e.cert.subject != cert.issuer:
+                continue
+            try:
+                cert.verify_directly_issued_by(e.cert)
+                return e
+            except Exception:
+                continue
+        return None
+
+    def ocsp_index(self, user_status: str | None = None) -> dict[str, dict[str, Any]]:
+        """The responder's database for the issuing CA: serial (hex) -> status record.
+        Serials not listed are unknown to the responder."""
+        user_status = user_status or self.settings.get("user_ocsp_status", "good")
+        day = self.day or datetime.now(timezone.utc)
+        out = {}
+        for serial, name in self.issued.items():
+            status = _build.FIXED_USERS.get(name, "good")
+            if name == "user":
+                status = user_status
+            if status == "unknown":
+                continue
+            rec: dict[str, Any] = {"name": name, "status": status}
+            if status == "revoked":
+                rec["revoked_at"] = (day - timedelta(days=REVOKED_DAYS_AGO)).isoformat()
+                rec["reason"] = "key_compromise"
+            out[serial] = rec
+        return out
+
+    def extra_cas(self, n: int) -> list[CertEntry]:
+        """``n`` distinct throwaway self-signed CA certificates (one shared key, valid
+        two years from yesterday, names ``extra-ca-001``...), written under
+        ``<directory>/extra/``."""
+        if self.mode != "generated" or self._key_pool is None:
+            raise EnvironmentProblem("extra CA certificates exist only in the generated test PKI ([pki] mode)")
+        with self._lock:
+            have = len(self._extra)
+            if n > have:
+                self._extra += _make_extra(self, have, n)
+            return list(self._extra[:n])
+
+
+def _make_extra(pki: Pki, start: int, stop: int) -> list[CertEntry]:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    pool = _build.KeyPool(pki._key_pool.parent, pki._key_pool.name)  # type: ignore[union-attr]
+    key = pool.get("extra")
+    day = pki.day or _build._day(datetime.now(timezone.utc))
+    folder = pki.directory / "extra"
+    out = []
+    for i in range(start + 1, stop + 1):
+        name = f"extra-ca-{i:03d}"
+        path = folder / f"{name}.pem"
+        if path.exists():
+            cert = x509.load_pem_x509_certificate(path.read_bytes())
+        else:
+            subj = x509.Name([
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, _build.ORG),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"WSCard Extra Test CA {i:03d}"),
+            ])
+            b = (
+                x509.CertificateBuilder().subject_name(subj).issuer_name(subj).public_key(key.public_key())
+                .serial_number(_build._serial(pki.directory.name, name))
+                .not_valid_before(day - timedelta(days=1)).not_valid_after(day + timedelta(days=730))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            )
+            if isinstance(key, rsa.RSAPrivateKey):
+                cert = b.sign(key, hashes.SHA256())
+            else:
+                cert = b.sign(key, hashes.SHA256())
+            _build._atomic_write(path, C.to_pem(cert))
+        out.append(CertEntry(name, cert, C.to_pem(cert), path, pool.path("extra"), "extra-ca"))
+    return out
+
+
+# --- loading and caching ---------------------------------------------------------------
+
+_CACHE: dict[tuple, Pki] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def cache_root() -> Path:
+    """``$WSCARD_CACHE_DIR/pki``, else ``$XDG_CACHE_HOME/wscard/pki``, else ``~/.cache/wscard/pki``."""
+    env = os.environ.get("WSCARD_CACHE_DIR")
+    if env:
+        return Path(env).expanduser() / "pki"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "wscard" / "pki"
+
+
+def _section(profile_or_section):
+    sec = getattr(profile_or_section, "values", None)
+    if isinstance(sec, dict) and "pki" in sec:
+        return sec["pki"]
+    if hasattr(profile_or_section, "certificate_settings"):
+        return profile_or_section
+    raise TypeError("get_pki needs a wscard.profile.Profile (with a [pki] section) or a PkiSection")
+
+
+def get_pki(profile, *, now: datetime | None = None, cache_dir: Path | None = None) -> Pki:
+    """The PKI of a profile. ``now`` fixes the clock (tests); ``cache_dir`` overrides the
+    cache root. Cached in process; generated PKIs are also cached on disk."""
+    sec = _section(profile)
+    if sec.mode == "files":
+        key = ("files", tuple(sec.ca_bundle), tuple(sec.user_certificates))
+        with _CACHE_LOCK:
+            if key not in _CACHE:
+                _CACHE[key] = _load_files(sec)
+            return _CACHE[key]
+    now = now or datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    settings = sec.certificate_settings()
+    root = Path(cache_dir) if cache_dir else cache_root()
+    ck = _build.cache_key(settings, now)
+    memo = (str(root), ck, sec.user_ocsp_status)
+    with _CACHE_LOCK:
+        if memo in _CACHE:
+            return _CACHE[memo]
+        pki = _load_or_generate(root, ck, settings, now)
+        pki.settings = {**settings, "user_ocsp_status": sec.user_ocsp_status}
+        _CACHE[memo] = pki
+        return pki
+
+
+def _load_or_generate(root: Path, ck: str, settings: dict, now: datetime) -> Pki:
+    folder = root / ck
+    if (folder / "manifest.json").exists():
+        return _load_generated(folder)
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(root / f".{ck}.lock", "w") as lockf:
+        fcntl.flock(lockf, fcntl.LOCK_EX)  # another worker may be building the same PKI
+        try:
+            if not (folder / "manifest.json").exists():
+                tmp = Path(tempfile.mkdtemp(prefix=f".{ck}.", dir=root))
+                try:
+                    tmp.rmdir()
+                    _build.generate(tmp, settings, now, root / "keys", ck)
+                    if folder.exists():  # a stale, incomplete folder
+                        shutil.rmtree(folder, ignore_errors=True)
+                    os.rename(tmp, folder)
+                finally:
+                    if tmp.exists():
+                        shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            fcntl.flock(lockf, fcntl.LOCK_UN)
+    return _load_generated(folder)
+
+
+def _load_generated(folder: Path) -> Pki:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    pool = Path(manifest["key_pool"])
+    entries = {}
+    for name, e in manifest["entries"].items():
+        path = folder / e["file"]
+        data = path.read_bytes()
+        cert = x509.load_der_x509_certificate(data) if path.suffix == ".der" else x509.load_pem_x509_certificate(
+            data)
+        key_path = pool / f"{e['key_role']}.key.pem"
+        entries[name] = CertEntry(name, cert, data, path, key_path if key_path.exists() else None, e["kind"])
+    day = datetime.fromisoformat(manifest["day"]).replace(tzinfo=timezone.utc)
+    return Pki("generated", folder, entries, manifest["chain"], ["user"], dict(manifest["settings"]), day,
+               manifest.get("issued", {}), pool)
+
+
+def _load_files(sec) -> Pki:
+    """Files mode: read the CA bundle and the user certificates as given (PEM or DER)."""
+    entries: dict[str, CertEntry] = {}
+    cas: list[CertEntry] = []
+    users: list[str] = []
+    folder = None
+    for kind, paths in (("ca", sec.ca_bundle), ("user", sec.user_certificates)):
+        for p in paths:
+            path = Path(p)
+            folder = folder or path.parent
+            try:
+                found = C.load_certificate_file(path)
+            except C.CertificateFormatError as exc:
+                raise EnvironmentProblem(
+                    f"[pki] {'ca_bundle' if kind == 'ca' else 'user_certificates'}: {exc}. "
+                    "Fix: give PEM or DER X.509 certificate files."
+                ) from None
+            for i, (cert, data, _enc) in enumerate(found):
+                base = path.stem if len(found) == 1 else f"{path.stem}-{i + 1}"
+                name = base
+                k = 2
+                while name in entries:
+                    name = f"{base}-{k}"
+                    k += 1
+                entry = CertEntry(name, cert, data, path, None, kind)
+                entries[name] = entry
+                if kind == "ca":
+                    cas.append(entry)
+                else:
+                    users.append(name)
+    # Order the CAs as a chain from the first user's issuer up to the root, then the rest.
+    chain: list[str] = []
+    if users:
+        cur = entries[users[0]].cert
+        seen = set()
+        while True:
+            nxt = next((e for e in cas if e.name not in seen and e.cert.subject == cur.issuer
+                        and _issued_by(cur, e.cert)), None)
+            if nxt is None:
+                break
+            chain.append(nxt.name)
+            seen.add(nxt.name)
+            if C.is_self_signed(nxt.cert):
+                break
+            cur = nxt.cert
+    chain += [e.name for e in cas if e.name not in chain]
+    # Familiar aliases where they can be told: the issuing CA and the root.
+    if chain:
+        entries.setdefault("intermediate", entries[chain[0]])
+        top = entries[chain[-1]] if C.is_self_signed(entries[chain[-1]].cert) else None
+        if top is not None:
+            entries.setdefault("root", top)
+    if users:
+        entries.setdefault("user", entries[users[0]])
+    return Pki("files", folder or Path("."), entries, chain, users,
+               {"mode": "files", "upn": sec.upn, "user_ocsp_status": ""}, None, {}, None)
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+        return True
+    except Exception:
+        return False
+
+
+def clear_memory_cache() -> None:
+    """Forget PKIs loaded in this process (tests)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
