@@ -269,3 +269,25 @@ class _OutcomeCollector:
 
 
 SUMMARY_KEY = pytest.StashKey[tuple]()
+
+
+# --- keep fixtures out of the report's step parameters -----------------------------------
+
+def _is_fixture(request: pytest.FixtureRequest, name: str) -> bool:
+    try:
+        return bool(request._fixturemanager.getfixturedefs(name, request.node))
+    except Exception:  # private API changed: hide every non-scalar to be safe
+        return True
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_bdd_before_step_call(request, feature, scenario, step, step_func, step_func_args):
+    """allure-pytest-bdd records every step function argument as a step parameter (by its
+    repr). Only the values parsed from the step text belong there: fixtures (clients,
+    environments, anything that may hold a secret) are hidden from the other hook
+    implementations and put back before the step runs."""
+    hidden = {k: step_func_args.pop(k) for k in list(step_func_args) if _is_fixture(request, k)}
+    try:
+        yield
+    finally:
+        step_func_args.update(hidden)

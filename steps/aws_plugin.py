@@ -1,0 +1,115 @@
+"""pytest glue for the AWS side: --aws, --allow-aws-changes, the AWS environment,
+the simulated world and the directory snapshot shared by read-only scenarios."""
+
+from __future__ import annotations
+
+import pytest
+
+from wscard.aws import ad_connector, service_faults
+from wscard.aws.env import AwsEnvironment
+from wscard.errors import ProfileError
+from wscard.profile import Profile
+
+from .harness_plugin import PROFILE_KEY, get_profile
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("wscard")
+    g.addoption("--aws", default=None, metavar="MODE",
+                help="AWS side: embedded (moto in-process), server (a moto server on 127.0.0.1), "
+                     "live (real AWS, read-only), or an endpoint URL. Overrides [aws].mode.")
+    g.addoption("--allow-aws-changes", default=None, metavar="DIRECTORY_ID",
+                help="on live AWS, allow the procedure scenarios to change this one sandbox directory")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    mode = config.getoption("--aws")
+    if not mode:
+        return
+    profile = config.stash[PROFILE_KEY]
+    try:
+        if "://" in mode:
+            profile = profile.replace("aws", mode="endpoint", endpoint_url=mode)
+        elif mode in ("embedded", "server", "live", "endpoint"):
+            profile = profile.replace("aws", mode=mode)
+        else:
+            raise pytest.UsageError(f"--aws: unknown mode {mode!r}; use embedded, server, live or an endpoint URL")
+    except ProfileError as exc:
+        raise pytest.UsageError(f"--aws {mode}: {exc}") from None
+    config.stash[PROFILE_KEY] = profile
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    aws = get_profile(config).aws
+    where = aws.endpoint_url if aws.mode == "endpoint" else aws.region
+    line = f"wscard AWS: {aws.mode} ({where})"
+    allowed = config.getoption("--allow-aws-changes")
+    if aws.mode in ("live", "endpoint"):
+        line += f"; changes allowed only for {allowed}" if allowed else "; read-only"
+    return [line]
+
+
+@pytest.fixture(scope="session")
+def aws_env(profile: Profile, pytestconfig: pytest.Config):
+    aws = profile.aws
+    env = AwsEnvironment(aws.mode, aws.region, endpoint_url=aws.endpoint_url,
+                         allow_changes_for=pytestconfig.getoption("--allow-aws-changes"))
+    with env, service_faults.applied(aws.service_faults if env.simulated else []):
+        yield env
+
+
+@pytest.fixture(scope="session")
+def ca_chain(profile: Profile):
+    """The users' CA chain, issuing CA first (test PKI, or the profile's CA files)."""
+    from wscard.pki import get_pki
+
+    return get_pki(profile).ca_chain
+
+
+@pytest.fixture(scope="session")
+def certificate_source(profile: Profile):
+    """Resolve a [[aws.certificates]] source (pki:<name> or a file) to PEM bytes."""
+    from pathlib import Path
+
+    from wscard.aws.world import to_pem
+    from wscard.pki import get_pki
+
+    def resolve(source: str) -> bytes:
+        if source.startswith("pki:"):
+            return get_pki(profile).get(source[4:]).pem
+        p = Path(source)
+        if not p.is_absolute() and profile.path is not None:
+            p = profile.path.parent / p
+        try:
+            return to_pem(p.read_bytes(), str(p))
+        except OSError as exc:
+            raise ProfileError(f"cannot read certificate file {p}: {exc.strerror}", key="[aws].certificates") from None
+
+    return resolve
+
+
+@pytest.fixture(scope="session")
+def world(aws_env: AwsEnvironment, profile: Profile, certificate_source):
+    """The simulated world built from the profile (None on live AWS and endpoints)."""
+    if not aws_env.simulated:
+        return None
+    from wscard.aws.world import seed_or_explain
+
+    return seed_or_explain(aws_env, profile.aws, certificate_source)
+
+
+class DirectoryUnderTest:
+    """The directory named by the profile, read once and shared by read-only scenarios."""
+
+    def __init__(self, env: AwsEnvironment, directory_id: str, region: str):
+        mark = env.recorder.mark()
+        self.snapshot = ad_connector.read_directory(env.client("ds", region), directory_id, region)
+        self.api_calls = env.calls_since(mark)
+        self.ds = env.client("ds", region)
+
+
+@pytest.fixture(scope="session")
+def directory_under_test(aws_env: AwsEnvironment, profile: Profile, world) -> DirectoryUnderTest:
+    directory_id = world.directory_id if world is not None else profile.aws.directory.id
+    return DirectoryUnderTest(aws_env, directory_id, profile.aws.region)

@@ -1,0 +1,258 @@
+"""Step glue for features/ad_connector: each step calls one library function."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from wscard.aws import ad_connector as adc
+from wscard.aws import procedure as proc
+
+scenarios("ad_connector")
+
+
+# --- compliance (read-only) ----------------------------------------------------------
+
+@given("the directory under test", target_fixture="directory")
+def _directory(directory_under_test, evidence):
+    evidence.attach_json("AWS API calls (made once per run, shared by the read-only scenarios)",
+                         directory_under_test.api_calls)
+    return directory_under_test
+
+
+@then("the directory is an AD Connector")
+def _is_ad_connector(directory, evidence):
+    evidence.check(adc.check_directory_type(directory.snapshot))
+
+
+@then("the directory's Region is one where AD Connector offers smart card authentication")
+def _region(directory, evidence):
+    evidence.check(adc.check_region(directory.snapshot))
+
+
+@then("the issuing CA is registered as ClientCertAuth with the OCSP URL the profile expects")
+def _issuing_ca_ocsp(directory, ca_chain, profile, evidence):
+    evidence.check(adc.check_issuing_ca_ocsp(directory.snapshot, ca_chain, profile.aws.ocsp_url))
+
+
+@then("every CA certificate registration shows the state Registered")
+def _states(directory, profile, evidence):
+    evidence.check(adc.check_registration_states(directory.snapshot, directory.ds,
+                                                 profile.aws.registration_timeout_seconds))
+
+
+@then("every CA certificate of the users' chain is a CA certificate in PEM format")
+def _pem(ca_chain, evidence):
+    evidence.check(adc.check_chain_format(ca_chain))
+
+
+@then("no registered CA certificate expires within 90 days")
+def _expiry_margin(directory, evidence):
+    evidence.check(adc.check_expiry_margin(directory.snapshot))
+
+
+@then("every CA certificate from the issuing CA up to the root is registered and Registered")
+def _chain_registered(directory, ca_chain, evidence):
+    for entry in ca_chain:
+        evidence.attach_pem(f"CA certificate {entry.name}", entry.pem)
+    evidence.check(adc.check_chain_registered(directory.snapshot, ca_chain))
+
+
+@then("the directory holds no more than 100 CA certificates, with room for a renewed chain")
+def _count(directory, ca_chain, evidence):
+    evidence.check(adc.check_certificate_count(directory.snapshot, len(ca_chain)))
+
+
+@then("no CA certificate of the users' chain is signed with RSASSA-PSS")
+def _pss(ca_chain, evidence):
+    evidence.check(adc.check_no_pss(ca_chain))
+
+
+@then("describe-certificate shows each registered CA certificate's details with its expiry")
+@then("no registered CA certificate expires within the profile's warning period")
+def _details(directory, profile, evidence):
+    evidence.check(adc.check_details_and_expiry_warning(directory.snapshot, profile.aws.ca_expiry_warning_days))
+
+
+@then("describe-client-authentication-settings shows smart card authentication Enabled")
+def _enabled(directory, evidence):
+    evidence.check(adc.check_smart_card_enabled(directory.snapshot))
+
+
+@then("the enabled client authentication type suits the profile's use of smart cards")
+def _pre_session(directory, profile, evidence):
+    evidence.check(adc.check_pre_session_type(directory.snapshot, profile.profile.authentication))
+
+
+# --- procedure (changes state) ---------------------------------------------------------
+
+def _open(request, aws_env, profile, **kwargs):
+    try:
+        sb = proc.open_sandbox(aws_env, procedure_region=profile.aws.procedure_region,
+                               allow_changes_for=request.config.getoption("--allow-aws-changes"), **kwargs)
+    except proc.SandboxUnavailable as exc:
+        pytest.skip(str(exc))
+    request.addfinalizer(sb.close)
+    return sb
+
+
+@given("a scratch AD Connector directory", target_fixture="sandbox")
+def _sandbox(request, aws_env, profile):
+    return _open(request, aws_env, profile)
+
+
+@given(parsers.parse("a scratch AD Connector directory in {region}"), target_fixture="sandbox")
+def _sandbox_in(request, aws_env, profile, region):
+    return _open(request, aws_env, profile, region=region)
+
+
+@given(parsers.re(r"a scratch (?P<dir_type>MicrosoftAD|SimpleAD) directory"), target_fixture="sandbox")
+def _sandbox_of_type(request, aws_env, profile, dir_type):
+    return _open(request, aws_env, profile, dir_type=dir_type)
+
+
+@given(parsers.parse("registrations in the simulated service take {seconds:g} seconds"))
+def _delay(sandbox, seconds):
+    if sandbox.env.simulated:
+        sandbox.env.ds_backend(sandbox.region).certificate_registration_delay_seconds = seconds
+
+
+@pytest.fixture
+def procedure_api_calls(request, aws_env, evidence):
+    mark = aws_env.recorder.mark()
+    yield
+    evidence.attach_json("AWS API calls", aws_env.calls_since(mark))
+
+
+@given("the root CA certificate is registered")
+def _root_registered(sandbox, ca_chain, evidence, procedure_api_calls):
+    evidence.check(proc.expect_ok(sandbox.register(ca_chain[-1].pem.decode())))
+
+
+@given(parsers.parse("{count:d} CA certificates are registered"))
+def _n_registered(sandbox, count, evidence, profile):
+    from wscard.pki import get_pki
+
+    for entry in get_pki(profile).extra_cas(count):
+        evidence.check(proc.expect_ok(sandbox.register(entry.pem.decode())))
+
+
+@given("smart card authentication is enabled")
+def _enabled_given(sandbox, evidence):
+    evidence.check(proc.expect_ok(sandbox.enable("SmartCard")))
+
+
+@when(parsers.parse('I register the root CA certificate as ClientCertAuth with the OCSP URL "{url}"'))
+def _register_with_ocsp(sandbox, ca_chain, url, procedure_api_calls):
+    sandbox.register(ca_chain[-1].pem.decode(), ocsp_url=url)
+
+
+@when("I register the root CA certificate")
+@when("I register the root CA certificate again")
+def _register_root(sandbox, ca_chain, procedure_api_calls):
+    sandbox.register(ca_chain[-1].pem.decode())
+
+
+@when(parsers.parse("I register {data} as a CA certificate"))
+def _register_invalid(sandbox, ca_chain, profile, data, procedure_api_calls):
+    from wscard.pki import get_pki
+
+    inputs = proc.invalid_inputs(ca_chain[-1].pem.decode(), get_pki(profile).get("user").pem.decode())
+    sandbox.register(inputs[data])
+
+
+@when(parsers.parse("I register a CA certificate that expires in {days:d} days"))
+def _register_expiring(sandbox, days, procedure_api_calls):
+    sandbox.register(proc.pem_text(proc.make_ca(f"wscard expiring in {days} days", days)))
+
+
+@when("I register a CA certificate signed with RSASSA-PSS")
+def _register_pss(sandbox, procedure_api_calls):
+    sandbox.register(proc.pem_text(proc.make_ca("wscard RSASSA-PSS CA", 3650, pss=True)))
+
+
+@when("I register one more CA certificate")
+def _register_one_more(sandbox, ca_chain, procedure_api_calls):
+    sandbox.register(ca_chain[-1].pem.decode())
+
+
+@when("I describe the certificate")
+def _describe(sandbox, procedure_api_calls):
+    sandbox.describe_certificate()
+
+
+@when("I deregister the certificate")
+def _deregister(sandbox, procedure_api_calls):
+    sandbox.deregister()
+
+
+@when("I enable smart card authentication")
+def _enable(sandbox, procedure_api_calls):
+    sandbox.enable("SmartCard")
+
+
+@when("I disable smart card authentication")
+def _disable(sandbox, procedure_api_calls):
+    sandbox.disable("SmartCard")
+
+
+@then("the registration returns a certificate ID")
+def _returns_id(sandbox, evidence):
+    result = proc.expect_ok(sandbox.last)
+    if sandbox.last is not None and sandbox.last.ok and not sandbox.last.response.get("CertificateId"):
+        result.fail("RegisterCertificate", "answered without a CertificateId.", "The service is not as documented.")
+    evidence.check(result)
+
+
+@then(parsers.parse('describe-certificate shows the OCSP URL "{url}"'))
+def _shows_ocsp(sandbox, url, evidence):
+    evidence.check(proc.expect_certificate_field(sandbox.describe_certificate(),
+                                                 ("ClientCertAuthSettings", "OCSPUrl"), url))
+
+
+@then(parsers.parse("the request is refused with {code}"))
+def _refused(sandbox, code, evidence):
+    evidence.check(proc.expect_refused(sandbox.last, code))
+
+
+@then("the request succeeds")
+def _succeeds(sandbox, evidence):
+    evidence.check(proc.expect_ok(sandbox.last))
+
+
+@then(parsers.parse("the certificate shows Registering, then Registered within {seconds:d} seconds"))
+def _registering_then_registered(sandbox, seconds, evidence):
+    evidence.check(proc.expect_registration_progress(sandbox, seconds))
+
+
+@then("it shows the certificate ID, common name, type, state, registration date and expiry date of the root CA certificate")
+def _details_shown(sandbox, ca_chain, evidence):
+    evidence.check(proc.expect_certificate_details(sandbox.last, ca_chain[-1].cert))
+
+
+@then("the certificate is still listed")
+def _still_listed(sandbox, evidence):
+    evidence.check(proc.expect_listed(sandbox, True))
+
+
+@then("the certificate is no longer listed")
+def _not_listed(sandbox, evidence):
+    evidence.check(proc.expect_listed(sandbox, False))
+
+
+@then("the answer is HTTP 200 with an empty body")
+def _empty_200(sandbox, evidence):
+    evidence.check(proc.expect_empty_200(sandbox.last))
+
+
+@then(parsers.parse("the client authentication settings show SmartCard {status}"))
+def _settings_show(sandbox, status, evidence):
+    evidence.check(proc.expect_client_auth(sandbox, "SmartCard", status))
+
+
+@then(parsers.parse("the outcome is {outcome}"))
+def _outcome(sandbox, outcome, evidence):
+    if outcome == "success":
+        evidence.check(proc.expect_ok(sandbox.last))
+    else:
+        evidence.check(proc.expect_refused(sandbox.last, outcome.removeprefix("refused with ").strip()))
