@@ -598,7 +598,9 @@ class DirectoryServiceCertificatesMixin:
         registration-time rules (CA flag, 90 days, RSASSA-PSS, limits, duplicates): a
         simulated world can hold a certificate that has since come close to expiry, or a
         ``RegisterFailed`` record with its reason. ``registered_at`` defaults to now.
-        Returns the certificate ID.
+        Returns the certificate ID.  The directory must exist
+        (DirectoryDoesNotExistException); a wrong ``cert_type``, ``state`` or PEM raises
+        ValueError.
         """
         if cert_type not in CERTIFICATE_TYPES:
             raise ValueError(f"cert_type must be one of {CERTIFICATE_TYPES}")
@@ -632,7 +634,8 @@ class DirectoryServiceCertificatesMixin:
         """Seed hook, not an API operation: set a client authentication status as is.
 
         No rule is applied (no Region, certificate or current-status check), so a
-        simulated world can hold, e.g., ``SmartCardOrPassword`` enabled.
+        simulated world can hold, e.g., ``SmartCardOrPassword`` enabled.  ``status`` is
+        ``Enabled`` or ``Disabled``; ``last_updated`` defaults to now.
         """
         if auth_type not in CLIENT_AUTHENTICATION_TYPES:
             raise ValueError(f"auth_type must be one of {CLIENT_AUTHENTICATION_TYPES}")
