@@ -196,6 +196,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         kind = _error_kind(call.excinfo)
         report.user_properties.append(("wscard:kind", kind))
         report.user_properties.append(("wscard:message", str(call.excinfo.value)[:4000]))
+        if call.excinfo.errisinstance((NonCompliance, EnvironmentProblem)):
+            # The message says what is wrong and how to fix it; a traceback into the
+            # harness would only hide it. Harness errors keep their traceback.
+            report.longrepr = f"{report.nodeid}\n{call.excinfo.value}"
 
 
 def _props(report, key: str) -> list:

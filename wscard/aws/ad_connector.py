@@ -285,7 +285,7 @@ def check_expiry_margin(snap: DirectorySnapshot, now: datetime | None = None) ->
         if days <= min_days:
             r.fail(
                 _describe(reg),
-                f"expires on {exp:%Y-%m-%d} ({days:.0f} days left); AD Connector requires more than {min_days} "
+                f"expires on {exp:%Y-%m-%d} ({int(days)} days left); AD Connector requires more than {min_days} "
                 "days at registration and sign-in with this chain stops at expiry.",
                 "Renew the CA certificate, register the renewed one, then deregister this one.",
             )
@@ -380,7 +380,7 @@ def check_details_and_expiry_warning(snap: DirectorySnapshot, warn_days: int, no
         exp = _as_utc(reg["ExpiryDateTime"])
         days = (exp - now).total_seconds() / 86400
         if days <= warn_days:
-            r.warn(_describe(reg), f"expires on {exp:%Y-%m-%d}, in {days:.0f} days (warning threshold "
+            r.warn(_describe(reg), f"expires on {exp:%Y-%m-%d}, in {int(days)} days (warning threshold "
                    f"{warn_days} days).", "Plan the renewal: register the renewed CA before this one expires.")
     r.evidence["describe_certificate"] = shown
     return r

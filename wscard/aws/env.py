@@ -242,10 +242,10 @@ class AwsEnvironment:
             self.recorder.add(call)
             local.call = None
 
-        # Event names are hierarchical: the bare prefix matches every operation of
-        # this client (the emitter is per client).
-        client.meta.events.register("before-parameter-build", before)
-        client.meta.events.register("after-call", after)
+        # The emitter is per client; "*.*" matches every operation. The guard is
+        # registered first so that no other handler (a stubber, a plugin) runs before it.
+        client.meta.events.register_first("before-parameter-build.*.*", before)
+        client.meta.events.register("after-call.*.*", after)
 
     def calls_since(self, mark: int) -> list[dict[str, Any]]:
         return [c.as_dict() for c in self.recorder.since(mark)]

@@ -1,0 +1,61 @@
+"""The requirement catalogue matches the spec, and every scenario is tagged with it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from wscard.requirements import catalogue
+from wscard.selftest import ROOT, fault_profiles
+from wscard.profile import load_profile
+
+SPEC = ROOT.parent / "shared" / "spec" / "requirements.md"
+KIND_TAGS = {"compliance", "procedure"}
+
+
+def feature_tags() -> dict[str, list[set[str]]]:
+    """feature file -> the tag sets of its scenarios (feature tags included)."""
+    out = {}
+    for path in sorted((ROOT / "features").rglob("*.feature")):
+        feature_tags: set[str] = set()
+        pending: set[str] = set()
+        scenarios = []
+        for line in path.read_text().splitlines():
+            s = line.strip()
+            if s.startswith("@"):
+                pending |= {t[1:] for t in s.split()}
+            elif s.startswith("Feature:"):
+                feature_tags, pending = pending, set()
+            elif s.startswith(("Scenario:", "Scenario Outline:", "Scenario Template:")):
+                scenarios.append(feature_tags | pending)
+                pending = set()
+            elif s.startswith("Examples:"):
+                pending = set()
+        out[str(path.relative_to(ROOT))] = scenarios
+    return out
+
+
+@pytest.mark.skipif(not SPEC.exists(), reason="../shared/spec/requirements.md is not beside the checkout")
+def test_catalogue_has_exactly_the_spec_ids():
+    ids = set(re.findall(r"^- ([A-Z]+-\d+):", SPEC.read_text(), re.M))
+    assert ids == set(catalogue())
+
+
+def test_every_scenario_has_a_requirement_id_and_a_kind():
+    cat = catalogue()
+    for path, scenarios in feature_tags().items():
+        for i, tags in enumerate(scenarios):
+            assert tags & set(cat), f"{path}: scenario {i + 1} carries no requirement ID"
+            assert tags & KIND_TAGS, f"{path}: scenario {i + 1} is neither @compliance nor @procedure"
+
+
+def test_every_tagged_requirement_has_a_fault_profile():
+    tagged = {t for scs in feature_tags().values() for tags in scs for t in tags if t in catalogue()}
+    broken = set()
+    for p in fault_profiles():
+        e = load_profile(p).expect
+        broken |= set(e.failed) | set(e.warning)
+    missing = sorted(tagged - broken)
+    assert not missing, f"requirements with scenarios but no fault profile: {missing}"

@@ -1,0 +1,148 @@
+"""The profile loader: sections, types, unknown keys, extends, overrides."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from wscard.errors import ProfileError
+from wscard.profile import load_profile, sections
+
+
+def write(tmp_path, text, name="p.toml"):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text))
+    return p
+
+
+def test_embedded_default_loads_with_every_section():
+    prof = load_profile()
+    assert prof.name == "embedded"
+    assert prof.aws.mode == "embedded"
+    assert prof.aws.client_authentication == "SmartCard"
+    assert set(sections()) <= set(prof.values)
+
+
+def test_unknown_section_names_file_and_suggests(tmp_path):
+    p = write(tmp_path, "[aws]\nregion = 'us-east-1'\n[awz]\nx = 1\n")
+    with pytest.raises(ProfileError) as exc:
+        load_profile(p)
+    msg = str(exc.value)
+    assert str(p) in msg and "unknown section [awz]" in msg and "did you mean 'aws'" in msg
+
+
+def test_unknown_key_names_the_key(tmp_path):
+    p = write(tmp_path, "[aws]\nregon = 'us-east-1'\n")
+    with pytest.raises(ProfileError, match=r"\[aws\]\.regon: unknown key \(did you mean 'region'\?\)"):
+        load_profile(p)
+
+
+def test_unknown_key_in_a_nested_list_of_tables(tmp_path):
+    p = write(tmp_path, """
+        [[aws.certificates]]
+        source = "pki:root"
+        ocsp = "http://x/"
+    """)
+    with pytest.raises(ProfileError, match=r"\[aws\]\.certificates\[0\]\.ocsp: unknown key"):
+        load_profile(p)
+
+
+@pytest.mark.parametrize("text, key, expected", [
+    ("[aws]\nmode = 'cloud'\n", "[aws].mode", "one of 'embedded', 'server', 'endpoint', 'live'"),
+    ("[aws]\nca_expiry_warning_days = '180'\n", "[aws].ca_expiry_warning_days", "an integer"),
+    ("[aws]\nca_expiry_warning_days = true\n", "[aws].ca_expiry_warning_days", "an integer"),
+    ("[profile]\nauthentication = 'pre-session'\n", "[profile].authentication", "a list of"),
+    ("[aws]\ndirectory = 'd-1234567890'\n", "[aws].directory", "a table"),
+])
+def test_wrong_types_are_refused_with_the_key(tmp_path, text, key, expected):
+    p = write(tmp_path, text)
+    with pytest.raises(ProfileError) as exc:
+        load_profile(p)
+    assert key in str(exc.value) and expected in str(exc.value)
+
+
+def test_missing_required_key(tmp_path):
+    p = write(tmp_path, "[[aws.certificates]]\nocsp_url = 'http://x/'\n")
+    with pytest.raises(ProfileError, match=r"\[aws\]\.certificates\[0\]\.source: missing required key"):
+        load_profile(p)
+
+
+def test_malformed_toml_and_missing_file(tmp_path):
+    with pytest.raises(ProfileError, match="not valid TOML"):
+        load_profile(write(tmp_path, "[aws\n"))
+    with pytest.raises(ProfileError, match="no such profile file"):
+        load_profile(tmp_path / "nope.toml")
+
+
+def test_extends_merges_tables_and_replaces_lists(tmp_path):
+    p = write(tmp_path, """
+        extends = "embedded"
+        [aws]
+        region = "us-east-1"
+        certificates = [{ source = "pki:root" }]
+    """)
+    prof = load_profile(p)
+    assert prof.aws.region == "us-east-1"
+    assert prof.aws.client_authentication == "SmartCard"  # kept from embedded
+    assert [c.source for c in prof.aws.certificates] == ["pki:root"]
+
+
+def test_extends_relative_path_and_loop(tmp_path):
+    write(tmp_path, 'extends = "b.toml"\n', "a.toml")
+    write(tmp_path, 'extends = "a.toml"\n', "b.toml")
+    with pytest.raises(ProfileError, match="loop"):
+        load_profile(tmp_path / "a.toml")
+
+
+def test_live_needs_a_directory_id_and_refuses_simulated_world(tmp_path):
+    with pytest.raises(ProfileError, match=r"\[aws.directory\]\.id"):
+        load_profile(write(tmp_path, "[aws]\nmode = 'live'\n"))
+    p = write(tmp_path, """
+        [aws]
+        mode = "live"
+        certificates = [{ source = "pki:root" }]
+        [aws.directory]
+        id = "d-1234567890"
+    """)
+    with pytest.raises(ProfileError, match=r"\[aws\]\.certificates: describes a simulated world"):
+        load_profile(p)
+
+
+def test_directory_id_pattern(tmp_path):
+    with pytest.raises(ProfileError, match="d- and 10 hex digits"):
+        load_profile(write(tmp_path, "[aws]\nmode = 'live'\n[aws.directory]\nid = 'd-XYZ'\n"))
+
+
+def test_unknown_service_fault(tmp_path):
+    with pytest.raises(ProfileError, match="unknown service fault 'nope'"):
+        load_profile(write(tmp_path, "extends = 'embedded'\n[aws]\nservice_faults = ['nope']\n"))
+
+
+def test_expect_requires_known_requirement_ids(tmp_path):
+    with pytest.raises(ProfileError, match="unknown requirement ID 'CA-99'"):
+        load_profile(write(tmp_path, "[expect]\nfailed = ['CA-99']\n"))
+
+
+def test_replace_revalidates():
+    prof = load_profile()
+    with pytest.raises(ProfileError):
+        prof.replace("aws", mode="live")  # the embedded world has certificates, and no directory id
+    assert prof.replace("aws", mode="server").aws.mode == "server"
+
+
+def test_every_shipped_profile_loads():
+    from wscard.selftest import ROOT
+
+    for path in sorted((ROOT / "profiles").rglob("*.toml")):
+        if "template" in path.name:
+            continue  # placeholders
+        load_profile(path)
+
+
+def test_profile_reference_is_up_to_date():
+    from wscard.profile_docs import render
+    from wscard.selftest import ROOT
+
+    current = (ROOT / "docs" / "profiles.md").read_text()
+    assert current == render(), "docs/profiles.md is stale: run python tools/gen_profile_docs.py"
