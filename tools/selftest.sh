@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The project's own tests: everything CI checks. Called by `./harness selftest` after the
+# set-up (and by .ci/run). Each step prints its wall time; the first failure stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+TMP=$(mktemp -d -t wscard-selftest-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+step() {
+    local name=$1; shift
+    printf '\n\033[1m== %s\033[0m\n' "$name"
+    local t0=$SECONDS
+    "$@"
+    printf '(%s: %ss)\n' "$name" $((SECONDS - t0))
+}
+
+# 1. The main job as a user runs it: the embedded suite, the report, the summary.
+step "compliance suite, embedded AWS, with the HTML report" $PY -m wscard.cli check -q
+$PY - <<'PY'
+import json, sys
+s = json.load(open("reports/compliance-summary.json"))
+bad = {r: e["status"] for r, e in s["requirements"].items() if e["status"] not in ("passed", "skipped")}
+if bad:
+    sys.exit(f"the embedded default is not compliant: {bad}")
+print(f"summary: {s['counts']}")
+PY
+# 2. The same suite against a moto server on 127.0.0.1 (real HTTP).
+step "compliance suite, AWS through a moto server" $PY -m pytest -q --aws server \
+    --alluredir="$TMP/server-results" --summary-file="$TMP/server-summary.json"
+# 3. Extra suites contributed by the areas (hardware cards, ...): tools/selftest.d/*.sh
+for extra in tools/selftest.d/*.sh; do
+    [[ -e "$extra" ]] || continue
+    step "$(basename "$extra" .sh)" bash "$extra"
+done
+# 4. Unit tests and self-tests (fault profiles); last, so its closing line ends the log.
+step "unit tests and self-tests" $PY -m pytest tests -n 2 -p no:cacheprovider \
+    -o addopts="--strict-markers" --alluredir="$TMP/tests-results"
