@@ -255,8 +255,11 @@ class _OutcomeCollector:
         if not self.by_nodeid:
             return
         p = get_profile(session.config)
+        aws = p.aws
         data = summary_mod.build(
-            list(self.by_nodeid.values()), profile=p.label, baseline=p.profile.baseline
+            list(self.by_nodeid.values()), profile=p.label, baseline=p.profile.baseline,
+            extra={"environment": {"aws mode": aws.mode, "aws region": aws.region,
+                                   "authentication": ", ".join(p.profile.authentication)}},
         )
         path = Path(session.config.getoption("--summary-file"))
         summary_mod.write(data, path)

@@ -91,6 +91,7 @@ def write(summary: dict, path: Path) -> Path:
     with os.fdopen(fd, "w") as fh:
         json.dump(summary, fh, indent=2)
         fh.write("\n")
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     return path
 
