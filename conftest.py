@@ -3,4 +3,5 @@
 pytest_plugins = [
     "steps.harness_plugin",
     "steps.aws_plugin",
+    "steps.pki_plugin",
 ]

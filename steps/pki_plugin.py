@@ -1,0 +1,37 @@
+"""pytest glue for the PKI area: the test PKI, the local OCSP responder process and the
+environment's PKI view, as session fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+from wscard.pki import Pki, get_pki
+from wscard.pki.environment import PkiEnvironment
+from wscard.pki.responder import ResponderProcess
+from wscard.profile import Profile
+
+
+@pytest.fixture(scope="session")
+def pki(profile: Profile) -> Pki:
+    """The profile's PKI (generated test PKI, or the environment's certificate files)."""
+    return get_pki(profile)
+
+
+@pytest.fixture(scope="session")
+def ocsp_responder(pki: Pki, profile: Profile, tmp_path_factory: pytest.TempPathFactory):
+    """The local OCSP responder (a separate process on 127.0.0.1), for a generated PKI;
+    None for certificate files (their own responders are queried)."""
+    if pki.mode != "generated":
+        yield None
+        return
+    proc = ResponderProcess.for_pki(pki, tmp_path_factory.mktemp("ocsp-responder"), profile.pki.user_ocsp_status)
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def pki_env(profile: Profile, pki: Pki, ocsp_responder) -> PkiEnvironment:
+    return PkiEnvironment(profile, pki, ocsp_responder)

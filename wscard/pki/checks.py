@@ -1,0 +1,354 @@
+"""Certificate checks as pure functions over certificates (no AWS, no pytest).
+
+* CA set, from the certificate side (the AWS checks call these for the registered
+  certificates; the PKI features call them for the CA bundle): CA-3 (PEM, a CA
+  certificate), CA-4 (more than 90 days to expiry), CA-5 (the chain from the issuing CA
+  to the root is complete), CA-7 (no RSASSA-PSS).
+* User certificates: UC-1 (UPN in the SAN), UC-2 (Client Authentication EKU), UC-3
+  (Smart Card Logon EKU), UC-4 (chains to the CA set, within its validity period).
+* KCD-4: a domain controller certificate carries the KDC Authentication EKU.
+
+Path building and validation use pyhanko-certvalidator (no hand-written chain walker);
+every function takes ``now`` so tests fix the validation time. Each failure names the
+certificate (subject, serial), the rule, and the fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable, Sequence
+
+from cryptography import x509
+
+from ..checks import CheckResult
+from . import certs as C
+from .certs import is_pem, signed_with_pss  # re-exported: part of the documented API
+
+__all__ = [
+    "is_pem", "signed_with_pss", "is_ca", "days_to_expiry", "build_chain", "ChainResult",
+    "check_ca_format", "check_ca_expiry", "check_ca_chain", "check_ca_signatures",
+    "check_upn", "check_client_auth_eku", "check_smart_card_logon_eku", "check_chain_and_validity",
+    "check_user_certificate", "check_kdc_eku", "has_kdc_eku", "min_days_to_expiry",
+]
+
+is_ca = C.is_ca
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(timezone.utc)
+
+
+def _cert(obj: Any) -> x509.Certificate:
+    """Accept a cryptography certificate, a CertEntry-like object (``.cert``) or bytes."""
+    if isinstance(obj, x509.Certificate):
+        return obj
+    c = getattr(obj, "cert", None)
+    if isinstance(c, x509.Certificate):
+        return c
+    if isinstance(obj, (bytes, bytearray)):
+        return C.load_certificates(bytes(obj))[0][0]
+    raise TypeError(f"not a certificate: {obj!r}")
+
+
+def min_days_to_expiry() -> int:
+    """CA-4's documented margin (wscard/data/limits.toml)."""
+    try:
+        from ..limits import ca_limits
+
+        return int(ca_limits()["min_days_to_expiry_at_registration"])
+    except Exception:  # pragma: no cover - the limits file is part of the package
+        return 90
+
+
+def days_to_expiry(cert: Any, now: datetime | None = None) -> float:
+    """Days (fractional) from ``now`` to the certificate's notAfter (negative: expired)."""
+    return (C.not_after(_cert(cert)) - _now(now)).total_seconds() / 86400
+
+
+# --- path building (pyhanko-certvalidator) ---------------------------------------------
+
+@dataclass
+class ChainResult:
+    """The outcome of building and validating a path from a user certificate to a root
+    among ``cas``. ``path``: issuing CA first, root last (empty when none was found)."""
+
+    complete: bool
+    path: list[x509.Certificate] = field(default_factory=list)
+    #: why not: pyhanko-certvalidator's message (names the missing issuer, the expired
+    #: certificate, the bad signature ...)
+    error: str = ""
+    #: pyhanko-certvalidator's error class name (PathBuildingError, ExpiredError ...)
+    error_type: str = ""
+    #: when a link is missing: the subject of the CA certificate that is missing
+    missing: str = ""
+
+    def describe_path(self) -> list[str]:
+        return [C.subject(c) for c in self.path]
+
+
+def _run(coro):
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # called from inside an event loop
+        return pool.submit(asyncio.run, coro).result()
+
+
+def build_chain(user_cert: Any, cas: Iterable[Any], *, now: datetime | None = None) -> ChainResult:
+    """Build and validate the path from ``user_cert`` to a self-signed root among ``cas``
+    at time ``now`` (no network fetching, no revocation: that is OCSP's part)."""
+    from asn1crypto import x509 as ax
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+
+    leaf = _cert(user_cert)
+    ca_certs = [_cert(c) for c in cas]
+    conv = {}
+    for c in ca_certs:
+        conv[C.to_der(c)] = c
+    roots = [ax.Certificate.load(C.to_der(c)) for c in ca_certs if C.is_self_signed(c)]
+    others = [ax.Certificate.load(C.to_der(c)) for c in ca_certs if not C.is_self_signed(c)]
+    ctx = ValidationContext(trust_roots=roots, other_certs=others, moment=_now(now), allow_fetching=False,
+                            revocation_mode="soft-fail")
+    validator = CertificateValidator(ax.Certificate.load(C.to_der(leaf)), validation_context=ctx)
+    try:
+        path = _run(validator.async_validate_path())
+    except Exception as exc:  # pyhanko-certvalidator's PathBuildingError, ExpiredError ...
+        msg = str(exc)
+        missing = ""
+        marker = 'no issuer matching "'
+        if marker in msg:
+            missing = msg.split(marker, 1)[1].split('"', 1)[0]
+        return ChainResult(False, [], msg, type(exc).__name__, missing)
+    certs = [conv.get(c.dump()) or x509.load_der_x509_certificate(c.dump()) for c in path]
+    # pyhanko lists root first, leaf last: turn it into issuing CA first, root last.
+    chain = [c for c in reversed(certs) if c != leaf]
+    return ChainResult(True, chain)
+
+
+# --- CA set (certificate side) -----------------------------------------------------------
+
+def _label(obj: Any, cert: x509.Certificate | None) -> str:
+    path = getattr(obj, "path", None)
+    base = C.describe(cert) if cert is not None else "CA certificate data"
+    return f"{base} from {path}" if path else base
+
+
+def check_ca_format(cas: Sequence[Any]) -> CheckResult:
+    """CA-3: each CA certificate is PEM and is a CA certificate (basicConstraints cA).
+    Items: objects with ``.data`` (bytes as shipped, e.g. CertEntry) or raw bytes."""
+    r = CheckResult("CA-3", "CA certificates are PEM-encoded CA certificates")
+    formats = []
+    for obj in cas:
+        data = obj if isinstance(obj, (bytes, bytearray)) else getattr(obj, "data", None)
+        if data is None:
+            data = C.to_pem(_cert(obj))
+        data = bytes(data)
+        try:
+            cert = C.load_certificates(data)[0][0]
+        except C.CertificateFormatError as exc:
+            r.fail(_label(obj, None), f"is not a certificate: {exc} (AD Connector refuses it: "
+                                      "InvalidCertificateException).",
+                   "Export the CA certificate as Base64-encoded X.509 (.CER), i.e. PEM.")
+            formats.append("garbage")
+            continue
+        pem = is_pem(data)
+        formats.append("pem" if pem else "der")
+        if not pem:
+            r.fail(_label(obj, cert), "is DER-encoded; AD Connector accepts CA certificates in PEM format only.",
+                   "Convert it: openssl x509 -inform der -in CA.cer -out CA.pem (or export as "
+                   "Base64-encoded X.509 (.CER) from Active Directory).")
+        if not C.is_ca(cert):
+            r.fail(_label(obj, cert), "is not a CA certificate (basicConstraints cA is not TRUE).",
+                   "Register the issuing and root CA certificates, not a user or server certificate.")
+    r.evidence["formats"] = formats
+    return r
+
+
+def check_ca_expiry(cas: Sequence[Any], *, now: datetime | None = None, min_days: int | None = None) -> CheckResult:
+    """CA-4: every CA certificate is more than ``min_days`` (90) days from expiry."""
+    min_days = min_days_to_expiry() if min_days is None else min_days
+    r = CheckResult("CA-4", f"CA certificates are more than {min_days} days from expiry")
+    left = {}
+    for obj in cas:
+        cert = _cert(obj)
+        days = days_to_expiry(cert, now)
+        left[C.subject(cert)] = round(days, 1)
+        if days <= min_days:
+            when = C.not_after(cert).date().isoformat()
+            state = "has expired" if days < 0 else f"expires in {days:.0f} days"
+            r.fail(C.describe(cert), f"{state} ({when}); AD Connector only registers a CA certificate more than "
+                                     f"{min_days} days away from expiration.",
+                   "Renew the CA certificate (re-issue it with a later expiry) and register the renewed one.")
+    r.evidence["days_to_expiry"] = left
+    return r
+
+
+def check_ca_chain(user_certs: Sequence[Any], cas: Sequence[Any], *, now: datetime | None = None) -> CheckResult:
+    """CA-5: every CA certificate from each user certificate's issuing CA up to the root
+    is in ``cas`` (a missing link fails, naming the missing CA)."""
+    r = CheckResult("CA-5", "the CA chain from the issuing CA to the root is complete")
+    paths = {}
+    for obj in user_certs:
+        user = _cert(obj)
+        # Judge the chain at a moment inside the user certificate's validity period:
+        # an expired user certificate is UC-4's business, not a missing CA.
+        res = build_chain(user, cas, now=_inside(user, now))
+        if res.complete:
+            paths[C.subject(user)] = res.describe_path()
+            continue
+        if res.missing:
+            r.fail(C.describe(user), f"its chain is incomplete: no CA certificate '{res.missing}' is among the "
+                                     f"{len(cas)} CA certificates checked (every root and intermediate CA from "
+                                     "the issuing CA up to the root must be registered).",
+                   f"Register the CA certificate '{res.missing}' (and any CA above it up to the root).")
+        else:
+            r.fail(C.describe(user), f"no valid chain to a registered root: {res.error}",
+                   "Register the issuing CA and every CA above it up to the root; check their validity.")
+    r.evidence["paths"] = paths
+    return r
+
+
+def _inside(cert: x509.Certificate, now: datetime | None) -> datetime:
+    now = _now(now)
+    nb, na = C.not_before(cert), C.not_after(cert)
+    if nb <= now <= na:
+        return now
+    return nb + (na - nb) / 2
+
+
+def check_ca_signatures(cas: Sequence[Any]) -> CheckResult:
+    """CA-7: no CA certificate is signed with RSASSA-PSS."""
+    r = CheckResult("CA-7", "CA certificates are not signed with RSASSA-PSS")
+    algs = {}
+    for obj in cas:
+        cert = _cert(obj)
+        algs[C.subject(cert)] = getattr(cert.signature_algorithm_oid, "_name", cert.signature_algorithm_oid.dotted_string)
+        if signed_with_pss(cert):
+            r.fail(C.describe(cert), "is signed with RSASSA-PSS, which AD Connector does not support for CA "
+                                     "certificates.",
+                   "Re-issue the CA certificate signed with RSASSA-PKCS1-v1_5 (e.g. sha256WithRSAEncryption) "
+                   "or ECDSA.")
+    r.evidence["signature_algorithms"] = algs
+    return r
+
+
+# --- user certificates -------------------------------------------------------------------
+
+def check_upn(cert: Any, expected_upn: str = "") -> CheckResult:
+    """UC-1: the SAN carries the AD user's userPrincipalName (otherName 1.3.6.1.4.1.311.20.2.3)."""
+    cert = _cert(cert)
+    r = CheckResult("UC-1", "the user certificate carries the user's UPN in its subjectAltName")
+    found = C.upns(cert)
+    r.evidence["upn_in_san"] = found
+    if not found:
+        r.fail(C.describe(cert), "has no userPrincipalName (otherName 1.3.6.1.4.1.311.20.2.3) in its "
+                                 "subjectAltName; AD Connector requires the AD user's UPN there.",
+               "Issue the certificate from a template that puts the user's UPN in the SAN "
+               "(e.g. the Smartcard Logon template, 'User principal name (UPN)' in Subject Name).")
+    elif expected_upn and expected_upn.lower() not in (u.lower() for u in found):
+        r.fail(C.describe(cert), f"names UPN {', '.join(found)} in its subjectAltName, not the AD user's "
+                                 f"userPrincipalName {expected_upn}.",
+               "Issue the certificate for the AD account's userPrincipalName, or fix the UPN in the profile.")
+    return r
+
+
+def _check_eku(cert: Any, rid: str, oid: x509.ObjectIdentifier, name: str) -> CheckResult:
+    cert = _cert(cert)
+    r = CheckResult(rid, f"the user certificate carries the {name} EKU ({oid.dotted_string})")
+    have = C.ekus(cert)
+    r.evidence["extended_key_usage"] = [C.EKU_NAMES.get(o, o) for o in have or []]
+    if have is None:
+        r.fail(C.describe(cert), f"has no extended key usage extension; the {name} EKU ({oid.dotted_string}) is "
+                                 "required.",
+               f"Issue the certificate with the {name} EKU (e.g. from the Smartcard Logon template).")
+    elif oid.dotted_string not in have:
+        r.fail(C.describe(cert), f"lacks the {name} EKU ({oid.dotted_string}); it has: "
+                                 f"{', '.join(C.EKU_NAMES.get(o, o) for o in have) or 'none'}.",
+               f"Issue the certificate with the {name} EKU (e.g. from the Smartcard Logon template).")
+    return r
+
+
+def check_client_auth_eku(cert: Any) -> CheckResult:
+    """UC-2: Client Authentication EKU (1.3.6.1.5.5.7.3.2)."""
+    return _check_eku(cert, "UC-2", C.OID_CLIENT_AUTH, "Client Authentication")
+
+
+def check_smart_card_logon_eku(cert: Any) -> CheckResult:
+    """UC-3: Smart Card Logon EKU (1.3.6.1.4.1.311.20.2.2)."""
+    return _check_eku(cert, "UC-3", C.OID_SMART_CARD_LOGON, "Smart Card Logon")
+
+
+def check_chain_and_validity(cert: Any, cas: Sequence[Any], *, now: datetime | None = None) -> CheckResult:
+    """UC-4: the user certificate is within its validity period and chains (pyhanko
+    path validation) to the CA certificates ``cas``."""
+    cert = _cert(cert)
+    now = _now(now)
+    r = CheckResult("UC-4", "the user certificate chains to the registered CAs and is within its validity period")
+    nb, na = C.not_before(cert), C.not_after(cert)
+    r.evidence["validity"] = {"not_before": nb.isoformat(), "not_after": na.isoformat(), "checked_at": now.isoformat()}
+    if now > na:
+        r.fail(C.describe(cert), f"expired on {na.isoformat()} (it must be within its validity period).",
+               "Issue a new certificate to the card.")
+    elif now < nb:
+        r.fail(C.describe(cert), f"is not valid before {nb.isoformat()} (it must be within its validity period).",
+               "Wait until it becomes valid, or issue one valid now (check the issuing CA's clock).")
+    res = build_chain(cert, cas, now=_inside(cert, now))
+    r.evidence["path"] = res.describe_path()
+    if not res.complete:
+        target = f"'{res.missing}' is not among them" if res.missing else res.error
+        r.fail(C.describe(cert), f"does not chain to the {len(cas)} CA certificates given: {target}.",
+               "Register every CA certificate from the issuing CA up to the root (CA-5), or issue the user "
+               "certificate from a registered CA.")
+    return r
+
+
+def check_user_certificate(cert: Any, *, expected_upn: str, cas: Sequence[Any],
+                           now: datetime | None = None) -> list[CheckResult]:
+    """UC-1..UC-4 for one certificate."""
+    return [check_upn(cert, expected_upn), check_client_auth_eku(cert), check_smart_card_logon_eku(cert),
+            check_chain_and_validity(cert, cas, now=now)]
+
+
+# --- domain controllers -----------------------------------------------------------------
+
+def has_kdc_eku(cert: Any) -> bool:
+    return C.OID_KDC_AUTH.dotted_string in (C.ekus(_cert(cert)) or [])
+
+
+def check_kdc_eku(dc_certs: Sequence[tuple[str, Any]]) -> CheckResult:
+    """KCD-4: each domain controller's certificate carries the KDC Authentication EKU.
+    ``dc_certs``: (domain controller name, certificate) pairs."""
+    r = CheckResult("KCD-4", "domain controller certificates carry the KDC Authentication EKU")
+    for dc, obj in dc_certs:
+        cert = _cert(obj)
+        r.evidence[dc] = [C.EKU_NAMES.get(o, o) for o in C.ekus(cert) or []]
+        if not has_kdc_eku(cert):
+            r.fail(f"domain controller {dc}: {C.describe(cert)}",
+                   "lacks the KDC Authentication EKU (1.3.6.1.5.2.3.5).",
+                   "Enroll the domain controller for a certificate from the 'Kerberos Authentication' (or "
+                   "'Domain Controller Authentication') template, which carries the KDC Authentication EKU.")
+    return r
+
+
+def ca_entries_summary(cas: Sequence[Any], now: datetime | None = None) -> list[dict[str, Any]]:
+    """Evidence: one line per CA certificate."""
+    out = []
+    for obj in cas:
+        cert = _cert(obj)
+        data = getattr(obj, "data", None)
+        out.append({
+            "subject": C.subject(cert),
+            "serial": format(cert.serial_number, "X"),
+            "not_after": C.not_after(cert).isoformat(),
+            "days_to_expiry": round(days_to_expiry(cert, now), 1),
+            "encoding": ("pem" if is_pem(data) else "der") if data is not None else "",
+            "self_signed": C.is_self_signed(cert),
+            "signature": getattr(cert.signature_algorithm_oid, "_name", cert.signature_algorithm_oid.dotted_string),
+            "file": str(getattr(obj, "path", "") or ""),
+        })
+    return out
+

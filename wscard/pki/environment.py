@@ -1,0 +1,218 @@
+"""The PKI side of one environment (a profile): its user certificates, its CA set, the
+OCSP URLs registered with its CAs, the resolver, and the revocation process for each
+user certificate. The step glue calls these; the logic stays in ``checks``,
+``ocsp`` and ``ocsp_checks``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+
+from ..checks import CheckResult
+from ..errors import EnvironmentProblem
+from . import CertEntry, Pki
+from . import build as _build
+from . import certs as C
+from . import checks as K
+from . import ocsp as O
+from . import ocsp_checks as OC
+from .resolver import Endpoint, MapResolver, Resolver, SystemResolver, simulated_resolver
+from .responder import ResponderProcess
+
+#: Registration URLs of the OCSP process scenarios (the model rows), by name.
+MODEL_REGISTRATION_URLS = {
+    "responder": _build.DEFAULT_OCSP_URL,
+    "none": "",
+    "silent": "http://ocsp-silent.pki.example.com/",
+    "unresolvable": "http://ocsp.unresolvable.pki.example.com/",
+}
+
+
+@dataclass
+class Registration:
+    """A CA certificate registered on the directory, as far as the PKI checks need it."""
+
+    label: str
+    cert: x509.Certificate | None
+    ocsp_url: str
+    source: str
+
+
+class PkiEnvironment:
+    def __init__(self, profile, pki: Pki, responder: ResponderProcess | None = None, *,
+                 now: datetime | None = None):
+        self.profile = profile
+        self.pki = pki
+        self.responder = responder
+        self.now = now
+        self._traces: dict[str, O.RevocationTrace] = {}
+
+    @property
+    def section(self):
+        return self.profile.pki
+
+    # --- resolver --------------------------------------------------------------------
+    def _endpoints(self) -> tuple[Endpoint | None, Endpoint | None]:
+        r = self.responder
+        if r is None or not r.port:
+            return None, None
+        return Endpoint(r.host, r.port), Endpoint(r.host, r.silent_port)
+
+    @property
+    def resolver(self) -> Resolver:
+        if self.section.resolver == "system":
+            return SystemResolver(self.section.dns_timeout_seconds)
+        responder, silent = self._endpoints()
+        return simulated_resolver(self.section.ocsp_hosts, responder, silent)
+
+    def model_resolver(self) -> MapResolver:
+        """The fixed simulated resolver of the OCSP process scenarios."""
+        responder, silent = self._endpoints()
+        if responder is None:
+            raise EnvironmentProblem("the local OCSP responder is not running (it is started by the suite in the "
+                                     "generated-PKI world)")
+        return simulated_resolver({"ocsp.pki.example.com": "responder", "ocsp-silent.pki.example.com": "silent"},
+                                  responder, silent)
+
+    # --- certificates ------------------------------------------------------------------
+    @property
+    def cas(self) -> list[CertEntry]:
+        return self.pki.ca_chain
+
+    @property
+    def users(self) -> list[CertEntry]:
+        return self.pki.users
+
+    def issuer_of(self, cert: x509.Certificate) -> x509.Certificate:
+        entry = self.pki.issuer_of(cert)
+        if entry is None:
+            raise EnvironmentProblem(
+                f"the issuer of {C.describe(cert)} ('{cert.issuer.rfc4514_string()}') is not among the CA "
+                "certificates of the profile: the OCSP request needs it. Fix: add it to [pki] ca_bundle.")
+        return entry.cert
+
+    def root_of(self, cert: x509.Certificate) -> x509.Certificate | None:
+        res = K.build_chain(cert, [e.cert for e in self.cas], now=K._inside(cert, self.now))
+        if res.complete and res.path:
+            return res.path[-1]
+        roots = [e.cert for e in self.cas if C.is_self_signed(e.cert)]
+        return roots[0] if len(roots) == 1 else None
+
+    # --- registrations (where the fallback OCSP URL comes from) --------------------------
+    def registrations(self) -> list[Registration]:
+        aws = getattr(self.profile, "values", {}).get("aws")
+        if aws is None:
+            return []
+        if not getattr(aws, "simulated", False):
+            # Live: ListCertificates/DescribeCertificate give the OCSP URL per certificate
+            # but not the certificate body; the profile states the URL registered.
+            if aws.ocsp_url:
+                return [Registration("the CA registration ([aws] ocsp_url)", None, aws.ocsp_url, "profile")]
+            return []
+        out = []
+        for reg in aws.certificates:
+            if reg.type != "ClientCertAuth" or reg.state != "Registered":
+                continue
+            cert = self._registration_cert(reg.source)
+            label = f"registration of '{C.subject(cert)}'" if cert is not None else f"registration of {reg.source}"
+            out.append(Registration(label, cert, reg.ocsp_url, reg.source))
+        return out
+
+    def _registration_cert(self, source: str) -> x509.Certificate | None:
+        if source.startswith("pki:"):
+            try:
+                return self.pki.get(source[4:]).cert
+            except KeyError:
+                return None
+        p = Path(source)
+        if not p.is_absolute() and getattr(self.profile, "path", None):
+            p = Path(self.profile.path).parent / p
+        try:
+            return C.load_certificate_file(p)[0][0]
+        except C.CertificateFormatError:
+            return None
+
+    def registration_url_for(self, user_cert: x509.Certificate) -> tuple[str, str]:
+        """The fallback OCSP URL for ``user_cert``: the one given at *root* CA
+        registration (S-PREREQ), and where it comes from."""
+        regs = self.registrations()
+        if regs and regs[0].source == "profile":
+            return regs[0].ocsp_url, regs[0].label
+        root = self.root_of(user_cert)
+        for reg in regs:
+            if root is not None and reg.cert == root:
+                return reg.ocsp_url, f"the root CA's {reg.label}"
+        where = f"the root CA's registration ('{C.subject(root)}')" if root is not None else "the root CA's registration"
+        return "", where + " (the root CA is not registered)"
+
+    # --- OCSP ----------------------------------------------------------------------------
+    def trace(self, entry: CertEntry) -> O.RevocationTrace:
+        key = entry.name
+        if key not in self._traces:
+            cert = entry.cert
+            url, where = self.registration_url_for(cert)
+            self._traces[key] = O.check_revocation(
+                cert, self.issuer_of(cert), url, self.resolver, timeout=self.section.ocsp_timeout_seconds,
+                now=self.now, skew=self.section.ocsp_clock_skew_seconds, registered_where=where)
+        return self._traces[key]
+
+    def model_trace(self, cert_name: str, registered: str) -> O.RevocationTrace:
+        cert = self.pki.get(cert_name).cert
+        url = MODEL_REGISTRATION_URLS.get(registered, registered)
+        return O.check_revocation(cert, self.issuer_of(cert), url, self.model_resolver(),
+                                  timeout=min(self.section.ocsp_timeout_seconds, 1.0), now=self.now,
+                                  skew=self.section.ocsp_clock_skew_seconds)
+
+    def ocsp_urls(self) -> list[tuple[str, str]]:
+        """Every OCSP URL the process may use: AIA URLs of the user certificates and the
+        URLs given at registration."""
+        out = []
+        for u in self.users:
+            for url in C.aia(u.cert).ocsp:
+                out.append((f"AIA of {C.describe(u.cert)}", url))
+        for reg in self.registrations():
+            if reg.ocsp_url:
+                out.append((reg.label, reg.ocsp_url))
+        return out
+
+    def ocsp_results(self, entry: CertEntry) -> dict[str, CheckResult]:
+        return OC.all_results(self.trace(entry), self.profile.profile.authentication)
+
+    def check_ocsp_urls(self) -> CheckResult:
+        return OC.check_urls(self.ocsp_urls(), self.resolver, check_reachability=self.section.resolver == "system")
+
+    # --- certificate checks -------------------------------------------------------------
+    def user_results(self, rid: str) -> CheckResult:
+        from ..checks import merge
+
+        cas = [e.cert for e in self.cas]
+        fn = {
+            "UC-1": lambda c: K.check_upn(c, self.section.upn),
+            "UC-2": K.check_client_auth_eku,
+            "UC-3": K.check_smart_card_logon_eku,
+            "UC-4": lambda c: K.check_chain_and_validity(c, cas, now=self.now),
+        }[rid]
+        results = [fn(u.cert) for u in self.users]
+        if len(results) == 1:
+            return results[0]
+        return merge(rid, results[0].title, results)
+
+    def ca_result(self, rid: str) -> CheckResult:
+        cas = self.cas
+        if rid == "CA-3":
+            return K.check_ca_format(cas)
+        if rid == "CA-4":
+            return K.check_ca_expiry(cas, now=self.now)
+        if rid == "CA-5":
+            return K.check_ca_chain([u.cert for u in self.users], cas, now=self.now)
+        if rid == "CA-7":
+            return K.check_ca_signatures(cas)
+        raise KeyError(rid)
+
+    def ca_summary(self) -> list[dict[str, Any]]:
+        return K.ca_entries_summary(self.cas, self.now)

@@ -1,0 +1,432 @@
+"""OCSP client and AD Connector's documented revocation checking process.
+
+:func:`query` sends one OCSP request over HTTP (bounded timeouts, through a resolver
+seam) and returns an :class:`Exchange` with the request, the response, and both
+decoded for the report. :func:`check_revocation` follows the documented process
+(S-PREREQ, "Certificate revocation checking process") step by step and records which
+URL it used and why:
+
+1. the OCSP URL in the user certificate's AIA extension is used first (OCSP-1);
+2. if that URL cannot be resolved, or the certificate has none, the OCSP URL given at
+   *root* CA registration is used instead (OCSP-2);
+3. if the AIA URL resolves but the responder does not answer, authentication fails,
+   with no fallback (OCSP-3);
+4. if the registration URL is needed and cannot be resolved, does not answer, or was
+   never given, authentication fails (OCSP-4).
+
+Where the documents are silent the harness does not guess silently: an AIA URL that
+breaks OCSP-5 (HTTPS, or a DNS name outside the IANA root zone) is reported under
+OCSP-5 and treated as a URL AD Connector cannot use, so the process continues as for an
+unresolvable one; the trace says so.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlparse
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509 import ocsp
+
+from . import certs as C
+from . import tlds
+from .resolver import Resolver, Unresolvable
+
+#: Largest OCSP response read (bytes).
+MAX_RESPONSE = 1 << 20
+
+
+@dataclass
+class Exchange:
+    """One OCSP request/response over HTTP, decoded for the report."""
+
+    url: str
+    endpoint: str = ""
+    request_der: bytes = b""
+    response_der: bytes = b""
+    http_status: int | None = None
+    elapsed_ms: float = 0.0
+    #: "", or why there is no usable answer: unresolvable, refused, timeout, http,
+    #: malformed, unsuccessful, not-http
+    error_kind: str = ""
+    error: str = ""
+    request: dict[str, Any] = field(default_factory=dict)
+    response: dict[str, Any] = field(default_factory=dict)
+    #: problems with an answer that arrived (signature, certificate ID, freshness, nonce)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def answered(self) -> bool:
+        """A successful OCSP response arrived (whether or not it verifies)."""
+        return not self.error_kind
+
+    @property
+    def cert_status(self) -> str:
+        return self.response.get("cert_status", "") if self.answered else ""
+
+    def as_evidence(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "endpoint": self.endpoint,
+            "elapsed_ms": round(self.elapsed_ms, 2),
+            "http_status": self.http_status,
+            "error": f"{self.error_kind}: {self.error}" if self.error_kind else "",
+            "request": self.request,
+            "response": self.response,
+            "problems": self.problems,
+        }
+
+
+def build_request(cert: x509.Certificate, issuer: x509.Certificate, *, nonce: bytes | None = None,
+                  algorithm: hashes.HashAlgorithm | None = None) -> ocsp.OCSPRequest:
+    b = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, algorithm or hashes.SHA1())
+    if nonce:
+        b = b.add_extension(x509.OCSPNonce(nonce), critical=False)
+    return b.build()
+
+
+def decode_request(der: bytes) -> dict[str, Any]:
+    req = ocsp.load_der_ocsp_request(der)
+    out: dict[str, Any] = {
+        "hash_algorithm": req.hash_algorithm.name,
+        "issuer_name_hash": req.issuer_name_hash.hex(),
+        "issuer_key_hash": req.issuer_key_hash.hex(),
+        "serial": format(req.serial_number, "X"),
+    }
+    try:
+        out["nonce"] = req.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce.hex()
+    except x509.ExtensionNotFound:
+        pass
+    return out
+
+
+def decode_response(der: bytes) -> dict[str, Any]:
+    resp = ocsp.load_der_ocsp_response(der)
+    out: dict[str, Any] = {"response_status": resp.response_status.name.lower()}
+    if resp.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
+        return out
+    if resp.responder_name is not None:
+        responder = resp.responder_name.rfc4514_string()
+    else:
+        responder = "key hash " + (resp.responder_key_hash or b"").hex()
+    signer = next((c for c in resp.certificates), None)
+    out.update({
+        "cert_status": resp.certificate_status.name.lower(),
+        "serial": format(resp.serial_number, "X"),
+        "responder": responder,
+        "responder_certificate": C.subject(signer) if signer is not None else "",
+        "produced_at": resp.produced_at_utc.isoformat(),
+        "this_update": resp.this_update_utc.isoformat(),
+        "next_update": resp.next_update_utc.isoformat() if resp.next_update_utc else None,
+        "signature_algorithm": getattr(resp.signature_algorithm_oid, "_name", resp.signature_algorithm_oid.dotted_string),
+    })
+    if resp.certificate_status is ocsp.OCSPCertStatus.REVOKED:
+        out["revocation_time"] = resp.revocation_time_utc.isoformat() if resp.revocation_time_utc else None
+        out["revocation_reason"] = resp.revocation_reason.name if resp.revocation_reason else None
+    try:
+        out["nonce"] = resp.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce.hex()
+    except x509.ExtensionNotFound:
+        pass
+    return out
+
+
+def _verify_sig(signer: x509.Certificate, signature: bytes, data: bytes, hash_alg) -> None:
+    pub = signer.public_key()
+    if isinstance(pub, rsa.RSAPublicKey):
+        pub.verify(signature, data, padding.PKCS1v15(), hash_alg)
+    elif isinstance(pub, ec.EllipticCurvePublicKey):
+        pub.verify(signature, data, ec.ECDSA(hash_alg))
+    else:  # pragma: no cover - other key types are not issued here
+        pub.verify(signature, data)  # type: ignore[call-arg]
+
+
+def verify_response(resp: ocsp.OCSPResponse, cert: x509.Certificate, issuer: x509.Certificate,
+                    now: datetime, skew: timedelta, nonce: bytes | None) -> list[str]:
+    """RFC 6960 checks of a successful response; returns the problems (empty: valid)."""
+    problems: list[str] = []
+    if resp.serial_number != cert.serial_number:
+        problems.append(f"the response is for serial {resp.serial_number:X}, not {cert.serial_number:X}")
+    alg = resp.hash_algorithm
+    expected = build_request(cert, issuer, algorithm=alg)
+    if (resp.issuer_name_hash, resp.issuer_key_hash) != (expected.issuer_name_hash, expected.issuer_key_hash):
+        problems.append("the response's certificate ID names another issuer")
+    # Who signed: the CA itself, or a delegated responder certificate issued by it with
+    # the OCSP Signing EKU.
+    candidates = [issuer] + list(resp.certificates)
+    signer = None
+    for cand in candidates:
+        matches = (resp.responder_name == cand.subject) if resp.responder_name is not None else (
+            resp.responder_key_hash == _key_hash(cand))
+        if matches:
+            signer = cand
+            break
+    if signer is None:
+        problems.append("the responder's certificate is not in the response and is not the issuing CA")
+    else:
+        try:
+            _verify_sig(signer, resp.signature, resp.tbs_response_bytes, resp.signature_hash_algorithm)
+        except InvalidSignature:
+            problems.append(f"the response signature does not verify with '{C.subject(signer)}'")
+        if signer is not issuer:
+            try:
+                signer.verify_directly_issued_by(issuer)
+            except Exception:
+                problems.append(f"the responder certificate '{C.subject(signer)}' is not issued by the CA")
+            if C.OID_OCSP_SIGNING.dotted_string not in (C.ekus(signer) or []):
+                problems.append(f"the responder certificate '{C.subject(signer)}' lacks the OCSP Signing EKU")
+            if not (signer.not_valid_before_utc - skew <= now <= signer.not_valid_after_utc + skew):
+                problems.append(f"the responder certificate '{C.subject(signer)}' is outside its validity period")
+    if resp.this_update_utc > now + skew:
+        problems.append(f"thisUpdate {resp.this_update_utc.isoformat()} is in the future")
+    if resp.next_update_utc is not None and resp.next_update_utc < now - skew:
+        problems.append(f"nextUpdate {resp.next_update_utc.isoformat()} has passed (stale answer)")
+    if nonce is not None:
+        try:
+            got = resp.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+            if got != nonce:
+                problems.append("the response's nonce does not match the request's")
+        except x509.ExtensionNotFound:
+            pass  # responders may ignore nonces (RFC 8954); a pre-produced answer is valid
+    return problems
+
+
+def _key_hash(cert: x509.Certificate) -> bytes:
+    from asn1crypto import keys
+
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    h = hashes.Hash(hashes.SHA1())
+    h.update(keys.PublicKeyInfo.load(spki)["public_key"].contents[1:])
+    return h.finalize()
+
+
+def query(url: str, cert: x509.Certificate, issuer: x509.Certificate, resolver: Resolver, *,
+          timeout: float = 5.0, now: datetime | None = None, skew: float = 300.0,
+          use_nonce: bool = True) -> Exchange:
+    """Ask the responder at ``url`` about ``cert``. Never raises for network trouble:
+    the :class:`Exchange` says what happened."""
+    now = now or datetime.now(timezone.utc)
+    ex = Exchange(url)
+    u = urlparse(url)
+    nonce = os.urandom(16) if use_nonce else None
+    req = build_request(cert, issuer, nonce=nonce)
+    ex.request_der = req.public_bytes(serialization.Encoding.DER)
+    ex.request = decode_request(ex.request_der)
+    if u.scheme != "http":
+        ex.error_kind, ex.error = "not-http", f"'{u.scheme}' URL: only HTTP is used for OCSP"
+        return ex
+    host = u.hostname or ""
+    port = u.port or 80
+    try:
+        endpoints = resolver.resolve(host, port)
+    except Unresolvable as exc:
+        ex.error_kind, ex.error = "unresolvable", str(exc)
+        return ex
+    path = u.path or "/"
+    if u.query:
+        path += "?" + u.query
+    start = time.perf_counter()
+    last_kind, last_err = "refused", "no address to connect to"
+    for ep in endpoints:
+        ex.endpoint = str(ep)
+        conn = http.client.HTTPConnection(ep.address, ep.port, timeout=timeout)
+        try:
+            conn.putrequest("POST", path, skip_host=True, skip_accept_encoding=True)
+            conn.putheader("Host", u.netloc.rsplit("@", 1)[-1])
+            conn.putheader("Content-Type", "application/ocsp-request")
+            conn.putheader("Content-Length", str(len(ex.request_der)))
+            conn.putheader("Connection", "close")
+            conn.endheaders(ex.request_der)
+            r = conn.getresponse()
+            ex.http_status = r.status
+            body = r.read(MAX_RESPONSE + 1)
+        except (socket.timeout, TimeoutError):
+            last_kind, last_err = "timeout", f"{ep}: no answer within {timeout:g} s"
+            continue
+        except ConnectionRefusedError:
+            last_kind, last_err = "refused", f"{ep}: connection refused"
+            continue
+        except (OSError, http.client.HTTPException) as exc:
+            last_kind, last_err = "refused", f"{ep}: {exc.__class__.__name__}: {exc}"
+            continue
+        finally:
+            conn.close()
+        ex.elapsed_ms = (time.perf_counter() - start) * 1000
+        if r.status != 200:
+            ex.error_kind, ex.error = "http", f"{ep}: HTTP {r.status} {r.reason}"
+            return ex
+        ex.response_der = body[:MAX_RESPONSE]
+        try:
+            resp = ocsp.load_der_ocsp_response(ex.response_der)
+            ex.response = decode_response(ex.response_der)
+        except Exception as exc:
+            ex.error_kind, ex.error = "malformed", f"{ep}: not an OCSP response ({exc})"
+            return ex
+        if resp.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
+            ex.error_kind = "unsuccessful"
+            ex.error = f"{ep}: the responder answered '{resp.response_status.name.lower()}' without a status"
+            return ex
+        ex.problems = verify_response(resp, cert, issuer, now, timedelta(seconds=skew), nonce)
+        return ex
+    ex.elapsed_ms = (time.perf_counter() - start) * 1000
+    ex.error_kind, ex.error = last_kind, last_err
+    return ex
+
+
+# --- the documented process ----------------------------------------------------------
+
+@dataclass
+class Step:
+    """One step of the process: which URL, from where, what happened."""
+
+    source: str  # "aia" or "registration"
+    url: str
+    outcome: str  # absent, not-http, not-iana, unresolvable, no-answer, answered
+    reason: str
+    exchange: Exchange | None = None
+
+    def as_evidence(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"source": self.source, "url": self.url, "outcome": self.outcome, "reason": self.reason}
+        if self.exchange is not None:
+            d["exchange"] = self.exchange.as_evidence()
+        return d
+
+
+@dataclass
+class RevocationTrace:
+    """The outcome of the documented process for one certificate."""
+
+    certificate: str
+    steps: list[Step] = field(default_factory=list)
+    #: The requirement whose branch decided the outcome: OCSP-1 (AIA URL answered),
+    #: OCSP-2 (registration URL answered), OCSP-3 (AIA URL resolves, no answer),
+    #: OCSP-4 (registration URL needed and unusable), OCSP-7 (no OCSP URL at all).
+    branch: str = ""
+    #: good, revoked, unknown, or failed (no usable answer: authentication fails)
+    result: str = ""
+    used_url: str = ""
+    used_source: str = ""
+    because: str = ""
+    exchange: Exchange | None = None
+
+    @property
+    def fallback_taken(self) -> bool:
+        return any(s.source == "registration" for s in self.steps)
+
+    @property
+    def aia_step(self) -> Step | None:
+        return next((s for s in self.steps if s.source == "aia"), None)
+
+    @property
+    def registration_step(self) -> Step | None:
+        return next((s for s in self.steps if s.source == "registration"), None)
+
+    def as_evidence(self) -> dict[str, Any]:
+        return {
+            "certificate": self.certificate,
+            "branch": self.branch,
+            "result": self.result,
+            "used_url": self.used_url,
+            "used_source": self.used_source,
+            "because": self.because,
+            "steps": [s.as_evidence() for s in self.steps],
+        }
+
+
+def url_rule_problem(url: str) -> tuple[str, str] | None:
+    """OCSP-5 form rules: ``(outcome, reason)`` for a URL AD Connector cannot use, else None."""
+    u = urlparse(url)
+    if u.scheme != "http":
+        return "not-http", f"'{u.scheme or '(no scheme)'}' URL: AD Connector requires an HTTP OCSP URL"
+    host = u.hostname or ""
+    if not host:
+        return "not-http", "the URL has no host"
+    if tlds.is_ip_literal(host):
+        return None
+    if not tlds.in_root_zone(host):
+        return ("not-iana", f"'{host}' does not end in a top-level domain of the IANA root zone "
+                            f"(list version {tlds.data_version()})")
+    return None
+
+
+def _try(source: str, url: str, cert, issuer, resolver: Resolver, timeout: float, now, skew) -> Step:
+    bad = url_rule_problem(url)
+    if bad is not None:
+        return Step(source, url, bad[0], bad[1] + "; AD Connector cannot use it")
+    ex = query(url, cert, issuer, resolver, timeout=timeout, now=now, skew=skew)
+    if ex.error_kind == "unresolvable":
+        return Step(source, url, "unresolvable", f"the name cannot be resolved ({ex.error})", ex)
+    if not ex.answered:
+        return Step(source, url, "no-answer", f"the name resolves but the responder does not answer ({ex.error})", ex)
+    return Step(source, url, "answered", f"the responder answered '{ex.cert_status}' in {ex.elapsed_ms:.0f} ms", ex)
+
+
+def check_revocation(cert: x509.Certificate, issuer: x509.Certificate, registered_url: str, resolver: Resolver, *,
+                     timeout: float = 5.0, now: datetime | None = None, skew: float = 300.0,
+                     registered_where: str = "the root CA's registration") -> RevocationTrace:
+    """Follow AD Connector's documented revocation checking process for ``cert``."""
+    now = now or datetime.now(timezone.utc)
+    tr = RevocationTrace(C.describe(cert))
+    aia_urls = C.aia(cert).ocsp
+
+    def finish(step: Step, branch: str) -> RevocationTrace:
+        tr.branch = branch
+        ex = step.exchange
+        tr.used_url, tr.used_source, tr.exchange = step.url, step.source, ex
+        if ex is not None and ex.answered and not ex.problems:
+            tr.result = ex.cert_status
+        else:
+            tr.result = "failed"
+        return tr
+
+    if aia_urls:
+        step = _try("aia", aia_urls[0], cert, issuer, resolver, timeout, now, skew)
+        tr.steps.append(step)
+        if step.outcome == "answered":
+            tr.because = "the certificate's AIA extension names this OCSP URL and its responder answered"
+            return finish(step, "OCSP-1")
+        if step.outcome == "no-answer":
+            tr.because = ("the AIA URL resolves but its responder does not answer: authentication fails, "
+                          "AD Connector does not fall back to the registration URL")
+            tr.used_url, tr.used_source, tr.exchange = step.url, "aia", step.exchange
+            tr.branch, tr.result = "OCSP-3", "failed"
+            return tr
+        why_fallback = f"the AIA URL {aia_urls[0]} cannot be used: {step.reason}"
+    else:
+        tr.steps.append(Step("aia", "", "absent", "the certificate has no OCSP URL in its AIA extension"))
+        why_fallback = "the certificate has no OCSP URL in its AIA extension"
+
+    if not registered_url:
+        tr.steps.append(Step("registration", "", "absent", f"no OCSP URL was given at {registered_where}"))
+        if not aia_urls:
+            tr.branch, tr.result = "OCSP-7", "failed"
+            tr.because = (f"{why_fallback}, and no OCSP URL was given at {registered_where}: "
+                          "no revocation checking is possible")
+        else:
+            tr.branch, tr.result = "OCSP-4", "failed"
+            tr.because = f"{why_fallback}, and no OCSP URL was given at {registered_where}"
+        return tr
+    step = _try("registration", registered_url, cert, issuer, resolver, timeout, now, skew)
+    tr.steps.append(step)
+    if step.outcome == "answered":
+        tr.because = f"{why_fallback}; the OCSP URL given at {registered_where} is used instead"
+        return finish(step, "OCSP-2")
+    tr.because = f"{why_fallback}; the OCSP URL given at {registered_where} cannot be used either: {step.reason}"
+    tr.used_url, tr.used_source, tr.exchange = step.url, "registration", step.exchange
+    tr.branch, tr.result = "OCSP-4", "failed"
+    return tr
+
+
+def describe_outcome(trace: RevocationTrace) -> str:
+    """One paragraph for an assertion message or a log."""
+    steps = "; ".join(f"{s.source} {s.url or '(none)'}: {s.outcome}" for s in trace.steps)
+    return (f"{trace.certificate}: branch {trace.branch}, result {trace.result}, used "
+            f"{trace.used_source or 'no'} URL {trace.used_url or '-'} because {trace.because} [{steps}]")
