@@ -264,6 +264,9 @@ class _OutcomeCollector:
         path = Path(session.config.getoption("--summary-file"))
         summary_mod.write(data, path)
         session.config.stash[SUMMARY_KEY] = (data, path)
+        results = getattr(session.config.option, "allure_report_dir", None)
+        if results:
+            _write_allure_metadata(Path(results), data)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         got = self.config.stash.get(SUMMARY_KEY, None)
@@ -276,6 +279,24 @@ class _OutcomeCollector:
 
 
 SUMMARY_KEY = pytest.StashKey[tuple]()
+
+
+def _write_allure_metadata(results: Path, data: dict) -> None:
+    """categories.json and environment.properties beside the results, so any run (plain
+    pytest included) leaves a folder that makes a complete report on its own."""
+    from wscard.errors import HarnessError
+    from wscard.report.allure_html import write_metadata
+    from wscard.report.environment import base_environment
+
+    env = base_environment()
+    env.update({"profile": data["profile"], "baseline": data["baseline"], "hosts": ", ".join(data["hosts"])})
+    env.update(data.get("environment", {}))
+    try:
+        write_metadata(results, env)
+    except (HarnessError, OSError) as exc:  # the results themselves are already written
+        import warnings
+
+        warnings.warn(f"could not write the report metadata into {results}: {exc}")
 
 
 # --- keep fixtures out of the report's step parameters -----------------------------------

@@ -28,6 +28,16 @@ PY
 # 2. The same suite against a moto server on 127.0.0.1 (real HTTP).
 step "compliance suite, AWS through a moto server" $PY -m pytest -q --aws server \
     --alluredir="$TMP/server-results" --summary-file="$TMP/server-summary.json"
+$PY - "$TMP/server-summary.json" <<'PY'
+import json, sys
+def statuses(path):
+    return {r: e["status"] for r, e in json.load(open(path))["requirements"].items()}
+embedded, server = statuses("reports/compliance-summary.json"), statuses(sys.argv[1])
+if embedded != server:
+    diff = {r: (embedded.get(r), server.get(r)) for r in set(embedded) | set(server) if embedded.get(r) != server.get(r)}
+    sys.exit(f"--aws server differs from embedded: {diff}")
+print(f"--aws server gives the same verdicts as embedded for {len(server)} requirements")
+PY
 # 3. Extra suites contributed by the areas (hardware cards, ...): tools/selftest.d/*.sh
 for extra in tools/selftest.d/*.sh; do
     [[ -e "$extra" ]] || continue

@@ -26,19 +26,13 @@ def _err(msg: str) -> None:
     print(f"wscard: {msg}", file=sys.stderr)
 
 
-def build_report(results: list[Path], out: Path, summary_file: Path | None) -> Path:
+def build_report(results: list[Path], out: Path) -> Path:
     from .report import allure_html
     from .report.environment import base_environment
 
-    env = base_environment()
-    if summary_file and summary_file.exists():
-        s = json.loads(summary_file.read_text())
-        env.update({"profile": s.get("profile", ""), "baseline": s.get("baseline", ""),
-                    "hosts": ", ".join(s.get("hosts", [])) or env["hosts"]})
-        env.update({k: v for k, v in s.get("environment", {}).items()})
     for d in results:
-        if not (d / "environment.properties").exists():
-            allure_html.write_metadata(d, env)
+        if not (d / "environment.properties").exists():  # a run writes it; older results may lack it
+            allure_html.write_metadata(d, base_environment())
     title = "Smart card sign-in to WorkSpaces: compliance report"
     return allure_html.generate(results, out, title=title)
 
@@ -54,7 +48,7 @@ def cmd_check(args: list[str]) -> int:
         _err("the run wrote no summary (no scenario ran?)")
         return rc or 5
     try:
-        path = build_report([RESULTS], REPORT, SUMMARY)
+        path = build_report([RESULTS], REPORT)
         print(f"\nreport:  {path}")
     except HarnessError as exc:
         _err(f"the HTML report could not be written: {exc}")
@@ -70,7 +64,7 @@ def cmd_report(argv: list[str]) -> int:
     p.add_argument("--out", type=Path, default=REPORT)
     a = p.parse_args(argv)
     try:
-        print(build_report(a.results, a.out, SUMMARY if a.results == [RESULTS] else None))
+        print(build_report(a.results, a.out))
     except HarnessError as exc:
         _err(str(exc))
         return 1
