@@ -1,0 +1,772 @@
+"""A private Samba AD domain controller for CI and the embedded world.
+
+Nothing outside private directories is touched: no /etc/samba/smb.conf, no
+/etc/krb5.conf, no /var/lib/samba, no /run/samba. The DC listens on one loopback
+address only, with the services ``ldap cldap kdc`` (no smbd, no DNS, no winbind).
+
+Life cycle, and what each step costs on a 2-core machine (see ``benchmarks/bench_ad.py``):
+
+1. **Template** (once, cached): ``samba-tool domain provision`` into a private directory
+   with an empty smb.conf (about 5 s), then, offline against ``private/sam.ldb``,
+   ``samba_spnupdate`` (the DC's own ldap/ SPNs) and the domain's configuration with
+   ``samba-tool``: the AD Connector service account, ``spn add``, ``delegation
+   for-any-protocol``, ``delegation add-service``, a test user; fault variants add a
+   second DC account (``ldbadd``) or a duplicate SPN (written below Samba's uniqueness
+   check, see :func:`_write_duplicate_spn`). Templates are cached under
+   ``$WSCARD_CACHE_DIR/samba`` (default ``~/.cache/wscard/samba``), keyed by everything
+   that shapes the domain, so a suite run and each fault profile's run reuse them.
+2. **Start** (every run): copy the template to a fresh private directory, write its
+   smb.conf and the TLS files (certificate from the test PKI), ``samba -i -M single``;
+   it answers within about 1 s. Samba's standard input is a pipe from this process:
+   if this process dies, Samba sees end-of-file and exits by itself.
+3. **Stop**: close that pipe (Samba exits), SIGTERM/SIGKILL to its process group if it
+   lingers, check that no process of the group is left, remove the directory.
+
+Passwords of the test domain are generated when a template is built and kept in the
+template's ``template.json`` (mode 0600); they go to Samba through LDIF on standard
+input, never on a command line.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import fcntl
+import hashlib
+import json
+import os
+import secrets as _secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import EnvironmentProblem
+from .target import Secret
+
+#: Debian packages of the simulated domain controller (install without recommends, or
+#: PAM and nsswitch are rewritten).
+PACKAGES = ("samba-ad-dc", "samba-ad-provision", "ldb-tools", "krb5-user")
+INSTALL_HINT = "apt-get install --no-install-recommends " + " ".join(PACKAGES)
+TOOLS = ("samba", "samba-tool", "samba_spnupdate", "ldbadd", "ldbmodify", "kinit", "kvno")
+#: Ports Samba opens with ``server services = ldap cldap kdc`` (TCP; cldap is UDP 389).
+PORTS = (88, 389, 464, 636, 3268, 3269)
+#: Bump when the way templates are built changes (invalidates the cache).
+TEMPLATE_FORMAT = 3
+#: Templates unused for longer than this are removed when another one is built.
+TEMPLATE_MAX_AGE_DAYS = 14
+SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
+
+
+def which(tool: str) -> str | None:
+    found = shutil.which(tool)
+    if found:
+        return found
+    for d in SBIN:
+        p = Path(d) / tool
+        if p.exists() and os.access(p, os.X_OK):
+            return str(p)
+    return None
+
+
+def missing_tools() -> list[str]:
+    return [t for t in TOOLS if which(t) is None]
+
+
+def unavailable_reason() -> str | None:
+    """Why a simulated domain controller cannot run here (None: it can)."""
+    missing = missing_tools()
+    if missing:
+        return (f"Samba AD DC is not installed ({', '.join(missing)} not found); install it with: "
+                f"{INSTALL_HINT}")
+    if os.geteuid() != 0:
+        return "the simulated Samba domain controller needs root (it binds ports 88, 389 and 636 on loopback)"
+    return None
+
+
+def samba_version() -> str:
+    try:
+        out = subprocess.run([which("samba") or "samba", "--version"], capture_output=True, text=True, timeout=20)
+        return out.stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def cache_root() -> Path:
+    """``$WSCARD_CACHE_DIR/samba``, else ``$XDG_CACHE_HOME/wscard/samba``, else
+    ``~/.cache/wscard/samba`` (the same root as the test PKI's cache)."""
+    env = os.environ.get("WSCARD_CACHE_DIR")
+    if env:
+        return Path(env).expanduser() / "samba"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "wscard" / "samba"
+
+
+# --- what the domain looks like -----------------------------------------------------
+
+@dataclass(frozen=True)
+class DomainSpec:
+    """Everything that shapes the test domain's database (the template cache key)."""
+
+    domain: str  # corp.example.com
+    netbios_domain: str  # CORP
+    dc_hostname: str  # dc1.corp.example.com
+    service_account: str = "svc-adconnector"
+    service_spn: str = ""
+    spn: str = "unique"  # unique / none / duplicate
+    delegation: str = "constrained-any-protocol"
+    extra_dcs: tuple[str, ...] = ()
+    delegate_to: str = "all"  # all / first
+    test_user: str = "testuser"
+    test_upn: str = ""
+    #: The account that holds the duplicate SPN in the "duplicate" variant.
+    duplicate_holder: str = "svc-legacy"
+
+    @property
+    def realm(self) -> str:
+        return self.domain.upper()
+
+    @property
+    def dc_short(self) -> str:
+        return self.dc_hostname.split(".")[0].upper()
+
+    @property
+    def base_dn(self) -> str:
+        return ",".join(f"DC={p}" for p in self.domain.split("."))
+
+    @property
+    def spn_value(self) -> str:
+        return self.service_spn or f"adconnector/{self.service_account}.{self.domain}"
+
+    def dc_fqdns(self) -> list[str]:
+        return [self.dc_hostname] + [f"{n.lower()}.{self.domain}" for n in self.extra_dcs]
+
+    def delegation_targets(self) -> list[str]:
+        dcs = self.dc_fqdns() if self.delegate_to == "all" else self.dc_fqdns()[:1]
+        out = []
+        for fqdn in dcs:
+            out += [f"ldap/{fqdn}", f"ldap/{fqdn.split('.')[0].upper()}"]
+        return out
+
+    def base_key(self, version: str) -> str:
+        data = {"format": TEMPLATE_FORMAT, "samba": version, "domain": self.domain,
+                "netbios": self.netbios_domain, "dc": self.dc_hostname}
+        return "base-" + hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+    def key(self, version: str) -> str:
+        data = {"format": TEMPLATE_FORMAT, "samba": version, **asdict(self)}
+        return "dom-" + hashlib.sha256(json.dumps(data, sort_keys=True, default=list).encode()).hexdigest()[:16]
+
+
+def spec_from_profile(profile) -> DomainSpec:
+    ad = profile.ad
+    s = ad.samba
+    domain = ad.domain_name(profile)
+    dc = s.dc_hostname.lower()
+    pki = profile.values.get("pki")
+    if not dc:
+        names = [n.lower() for n in getattr(pki, "dc_dns_names", []) if "." in n]
+        inside = [n for n in names if n.endswith("." + domain) and n.count(".") == domain.count(".") + 1]
+        if inside:
+            dc = inside[0]
+        elif names:
+            raise EnvironmentProblem(
+                f"the test PKI's domain controller certificate names {', '.join(names)}, none of them a host of "
+                f"the domain {domain}: set [pki].dc_dns_names to include dc1.{domain} (or [ad.samba].dc_hostname "
+                "and [pki].dc_dns_names to the same name)")
+        else:
+            dc = f"dc1.{domain}"
+    if not dc.endswith("." + domain):
+        raise EnvironmentProblem(f"[ad.samba].dc_hostname {dc!r} is not a host of the domain {domain}")
+    test_user = ad.test_user
+    test_upn = ""
+    upn = getattr(pki, "upn", "") if pki is not None else ""
+    if not test_user:
+        test_user = (upn.split("@", 1)[0] if upn else "") or "testuser"
+    if upn and upn.split("@", 1)[0].lower() == test_user.lower():
+        test_upn = upn
+    return DomainSpec(
+        domain=domain,
+        netbios_domain=ad.netbios_name(profile),
+        dc_hostname=dc,
+        service_account=ad.service_account.split("@", 1)[0].split("\\")[-1],
+        service_spn=s.service_spn,
+        spn=s.spn,
+        delegation=s.delegation,
+        extra_dcs=tuple(n.lower() for n in s.extra_dcs),
+        delegate_to=s.delegate_to,
+        test_user=test_user,
+        test_upn=test_upn or f"{test_user}@{domain}",
+    )
+
+
+# --- smb.conf -------------------------------------------------------------------------
+
+@dataclass
+class TlsFiles:
+    certfile: Path
+    keyfile: Path
+    cafile: Path
+
+
+def render_conf(spec: DomainSpec, root: Path, address: str = "127.0.0.1", tls: TlsFiles | None = None) -> str:
+    r = root
+    lines = [
+        "# Written by wscard (wscard/ad/samba.py): a private test domain controller.",
+        "[global]",
+        f"\tnetbios name = {spec.dc_short}",
+        f"\tworkgroup = {spec.netbios_domain}",
+        f"\trealm = {spec.realm}",
+        "\tserver role = active directory domain controller",
+        "\tserver services = ldap, cldap, kdc",
+        f"\tinterfaces = {address}",
+        "\tbind interfaces only = yes",
+        "\tdns forwarder =",
+        f"\tprivate dir = {r}/private",
+        f"\tstate directory = {r}/state",
+        f"\tcache directory = {r}/cache",
+        f"\tlock directory = {r}/lock",
+        f"\tpid directory = {r}/run",
+        f"\tbinddns dir = {r}/bind-dns",
+        f"\tncalrpc dir = {r}/run/ncalrpc",
+        f"\twinbindd socket directory = {r}/run/winbindd",
+        f"\tntp signd socket directory = {r}/run/ntp_signd",
+        f"\tlog file = {r}/log/samba.log",
+        "\tmax log size = 0",
+        "\tlog level = 1",
+        "\tdisable netbios = yes",
+    ]
+    if tls is None:
+        lines.append("\ttls enabled = no")
+    else:
+        lines += [
+            "\ttls enabled = yes",
+            f"\ttls certfile = {tls.certfile}",
+            f"\ttls keyfile = {tls.keyfile}",
+            f"\ttls cafile = {tls.cafile}",
+        ]
+    lines += [
+        "",
+        "[sysvol]",
+        f"\tpath = {r}/state/sysvol",
+        "\tread only = no",
+        "",
+        "[netlogon]",
+        f"\tpath = {r}/state/sysvol/{spec.domain}/scripts",
+        "\tread only = no",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _dirs(root: Path) -> None:
+    for d in ("private", "state", "cache", "lock", "run", "bind-dns", "log", "etc", "tls"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+
+
+def _env(root: Path) -> dict[str, str]:
+    """A minimal environment for Samba's tools: no system Kerberos configuration."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin") + ":" + ":".join(SBIN),
+        "LANG": "C.UTF-8",
+        "HOME": str(root),
+        "KRB5_CONFIG": str(root / "private" / "krb5.conf"),
+        "KRB5CCNAME": f"FILE:{root / 'run' / 'ccache'}",
+        "TMPDIR": str(root / "run"),
+    }
+
+
+def _tool(root: Path, args: list[str], *, stdin: str | None = None, what: str = "",
+          timeout: float = 120) -> str:
+    exe = which(args[0]) or args[0]
+    try:
+        p = subprocess.run([exe, *args[1:]], input=stdin, capture_output=True, text=True, env=_env(root),
+                           timeout=timeout, cwd=root)
+    except subprocess.TimeoutExpired:
+        raise EnvironmentProblem(f"{what or args[0]} did not finish within {timeout:g} s") from None
+    if p.returncode != 0:
+        tail = "\n".join(_no_secrets(p.stdout + p.stderr).splitlines()[-15:])
+        raise EnvironmentProblem(f"{what or ' '.join(args[:3])} failed (exit {p.returncode}):\n{tail}")
+    return p.stdout + p.stderr
+
+
+def _no_secrets(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if "password" not in line.lower() or "policy" in line.lower())
+
+
+def new_password() -> str:
+    """A password that meets Samba's default complexity rules."""
+    return "Ws1!" + _secrets.token_urlsafe(18)
+
+
+def _unicode_pwd(password: str) -> str:
+    return base64.b64encode(f'"{password}"'.encode("utf-16-le")).decode()
+
+
+# --- building templates ---------------------------------------------------------------
+
+def provision(spec: DomainSpec, root: Path) -> None:
+    """``samba-tool domain provision`` into ``root`` (an empty directory)."""
+    _dirs(root)
+    empty = root / "etc" / "empty.conf"
+    empty.write_text("")
+    _tool(root, [
+        "samba-tool", "domain", "provision", "-s", str(empty), f"--targetdir={root}",
+        f"--realm={spec.realm}", f"--domain={spec.netbios_domain}", "--server-role=dc",
+        "--dns-backend=NONE", f"--host-name={spec.dc_short.lower()}",
+        "--option=interfaces=127.0.0.1", "--option=bind interfaces only=yes",
+        "--option=server services=ldap, cldap, kdc", "--option=dns forwarder=",
+    ], what="samba-tool domain provision", timeout=300)
+    # provision writes etc/smb.conf pointing at its own paths; ours replaces it.
+    (root / "etc" / "smb.conf").write_text(render_conf(spec, root))
+    conf = str(root / "etc" / "smb.conf")
+    _tool(root, ["samba_spnupdate", "-s", conf], what="samba_spnupdate")
+    # Test accounts must not expire while a template sits in the cache.
+    _tool(root, ["samba-tool", "domain", "passwordsettings", "set", "-s", conf, "--max-pwd-age=0",
+                 "--complexity=on"], what="samba-tool domain passwordsettings")
+
+
+def _set_password(root: Path, dn: str, password: str) -> None:
+    ldif = f"dn: {dn}\nchangetype: modify\nreplace: unicodePwd\nunicodePwd:: {_unicode_pwd(password)}\n"
+    _tool(root, ["ldbmodify", "-H", str(root / "private" / "sam.ldb")], stdin=ldif, what=f"setting the password of {dn}")
+
+
+def _create_user(root: Path, spec: DomainSpec, sam: str, password: str, upn: str = "",
+                 description: str = "") -> str:
+    conf = str(root / "etc" / "smb.conf")
+    h = str(root / "private" / "sam.ldb")
+    args = ["samba-tool", "user", "create", sam, "--random-password", "-s", conf, "-H", h]
+    if description:
+        args.append(f"--description={description}")
+    _tool(root, args, what=f"samba-tool user create {sam}")
+    dn = f"CN={sam},CN=Users,{spec.base_dn}"
+    _set_password(root, dn, password)
+    if upn:
+        ldif = f"dn: {dn}\nchangetype: modify\nreplace: userPrincipalName\nuserPrincipalName: {upn}\n"
+        _tool(root, ["ldbmodify", "-H", h], stdin=ldif, what=f"setting the UPN of {sam}")
+    return dn
+
+
+def _add_dc_account(root: Path, spec: DomainSpec, short: str) -> None:
+    """A second domain controller's computer account (SERVER_TRUST_ACCOUNT |
+    TRUSTED_FOR_DELEGATION, in OU=Domain Controllers, with its ldap/ and HOST/ SPNs)."""
+    fqdn = f"{short}.{spec.domain}"
+    up = short.upper()
+    dn = f"CN={up},OU=Domain Controllers,{spec.base_dn}"
+    ldif = "\n".join([
+        f"dn: {dn}", "objectClass: computer", f"sAMAccountName: {up}$", "userAccountControl: 532480",
+        f"dNSHostName: {fqdn}", f"servicePrincipalName: ldap/{fqdn}", f"servicePrincipalName: ldap/{up}",
+        f"servicePrincipalName: HOST/{fqdn}", f"servicePrincipalName: HOST/{up}",
+        f"servicePrincipalName: ldap/{fqdn}/{spec.domain}", "",
+    ])
+    _tool(root, ["ldbadd", "-H", str(root / "private" / "sam.ldb")], stdin=ldif, what=f"adding DC account {up}")
+    _set_password(root, dn, new_password())
+
+
+def _write_duplicate_spn(root: Path, spec: DomainSpec, holder_dn: str, spn: str) -> None:
+    """Give ``holder_dn`` an SPN another account holds, as replication between two DCs
+    or another domain of the forest can leave behind. Samba (like Windows since 2012 R2)
+    refuses this through samba-tool, ldbmodify on sam.ldb and LDAP
+    (constraintViolation), so it is written to the domain partition's own database,
+    below Samba's modules; the partition keeps its own index, so searches find it."""
+    part = root / "private" / "sam.ldb.d" / f"{spec.base_dn.upper()}.ldb"
+    if not part.exists():
+        raise EnvironmentProblem(f"domain partition database not found: {part}")
+    ldif = f"dn: {holder_dn}\nchangetype: modify\nadd: servicePrincipalName\nservicePrincipalName: {spn.upper()}\n"
+    _tool(root, ["ldbmodify", "-H", f"tdb://{part}"], stdin=ldif, what="writing the duplicate SPN")
+
+
+def configure(spec: DomainSpec, root: Path) -> dict[str, str]:
+    """Configure the domain offline (the administrator's steps of the seed's step 1).
+    Returns the passwords of the accounts created."""
+    conf = str(root / "etc" / "smb.conf")
+    h = str(root / "private" / "sam.ldb")
+    pw = {"service": new_password(), "user": new_password()}
+    svc = spec.service_account
+    _create_user(root, spec, svc, pw["service"], description="AD Connector service account (wscard test domain)")
+    _create_user(root, spec, spec.test_user, pw["user"], upn=spec.test_upn, description="wscard smart card test user")
+    for short in spec.extra_dcs:
+        _add_dc_account(root, spec, short)
+    if spec.spn != "none":
+        # setspn -s: samba-tool checks for duplicates the same way.
+        _tool(root, ["samba-tool", "spn", "add", spec.spn_value, svc, "-s", conf, "-H", h], what="samba-tool spn add")
+    if spec.spn == "duplicate":
+        holder = _create_user(root, spec, spec.duplicate_holder, new_password(),
+                              description="legacy account that kept the same SPN")
+        _write_duplicate_spn(root, spec, holder, spec.spn_value)
+    if spec.delegation == "unconstrained":
+        _tool(root, ["samba-tool", "delegation", "for-any-service", svc, "on", "-s", conf, "-H", h],
+              what="samba-tool delegation for-any-service")
+    else:
+        if spec.delegation == "constrained-any-protocol":
+            _tool(root, ["samba-tool", "delegation", "for-any-protocol", svc, "on", "-s", conf, "-H", h],
+                  what="samba-tool delegation for-any-protocol")
+        for target in spec.delegation_targets():
+            _tool(root, ["samba-tool", "delegation", "add-service", svc, target, "-s", conf, "-H", h],
+                  what=f"samba-tool delegation add-service {target}")
+    return pw
+
+
+@dataclass
+class Template:
+    path: Path
+    spec: DomainSpec
+    passwords: dict[str, str] = field(repr=False, default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    built_now: bool = False
+
+
+class TemplateCache:
+    """Provisioned and configured domains, cached on disk (one per DomainSpec)."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root else cache_root()
+        self._version: str | None = None
+
+    @property
+    def version(self) -> str:
+        if self._version is None:
+            self._version = samba_version()
+        return self._version
+
+    def _lock(self):
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.root, 0o700)
+        fh = open(self.root / ".lock", "w")
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        return fh
+
+    def get(self, spec: DomainSpec) -> Template:
+        folder = self.root / spec.key(self.version)
+        meta = folder / "template.json"
+        if not meta.exists():
+            with self._lock():
+                if not meta.exists():
+                    return self._build(spec, folder)
+        data = json.loads(meta.read_text())
+        os.utime(meta)
+        return Template(folder, spec, data["passwords"], data.get("timings", {}))
+
+    def _base(self, spec: DomainSpec, timings: dict[str, float]) -> Path:
+        folder = self.root / spec.base_key(self.version)
+        if (folder / "base.json").exists():
+            os.utime(folder / "base.json")
+            return folder
+        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=self.root))
+        try:
+            t0 = time.monotonic()
+            provision(spec, tmp)
+            timings["provision"] = round(time.monotonic() - t0, 3)
+            _retarget(tmp, folder, spec)
+            (tmp / "base.json").write_text(json.dumps({"spec": asdict(spec), "samba": self.version,
+                                                       "timings": timings}, default=list))
+            shutil.rmtree(folder, ignore_errors=True)
+            os.rename(tmp, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return folder
+
+    def _build(self, spec: DomainSpec, folder: Path) -> Template:
+        self._prune()
+        timings: dict[str, float] = {}
+        base = self._base(spec, timings)
+        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=self.root))
+        try:
+            t0 = time.monotonic()
+            shutil.rmtree(tmp)
+            _copy_tree(base, tmp)
+            (tmp / "base.json").unlink(missing_ok=True)
+            (tmp / "etc" / "smb.conf").write_text(render_conf(spec, tmp))
+            passwords = configure(spec, tmp)
+            timings["configure"] = round(time.monotonic() - t0, 3)
+            _retarget(tmp, folder, spec)
+            meta = tmp / "template.json"
+            meta.write_text(json.dumps({"spec": asdict(spec), "samba": self.version, "passwords": passwords,
+                                        "timings": timings}, default=list))
+            os.chmod(meta, 0o600)
+            shutil.rmtree(folder, ignore_errors=True)
+            os.rename(tmp, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return Template(folder, spec, passwords, timings, built_now=True)
+
+    def _prune(self) -> None:
+        limit = time.time() - TEMPLATE_MAX_AGE_DAYS * 86400
+        for d in self.root.iterdir() if self.root.exists() else []:
+            if not d.is_dir():
+                continue
+            stamp = d / ("template.json" if d.name.startswith("dom-") else "base.json")
+            try:
+                old = stamp.stat().st_mtime < limit
+            except OSError:
+                old = d.name.startswith(".build-") and d.stat().st_mtime < time.time() - 3600
+            if old:
+                shutil.rmtree(d, ignore_errors=True)
+
+    def clear(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _retarget(root: Path, final: Path, spec: DomainSpec) -> None:
+    """Templates hold no absolute path but their smb.conf, rewritten at each copy."""
+    (root / "etc" / "smb.conf").write_text(render_conf(spec, final))
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    """Copy a template (``cp -a``: keeps modes, ownership, ACLs and xattrs, sparse files)."""
+    p = subprocess.run(["cp", "-a", "--sparse=always", "--reflink=auto", str(src), str(dst)],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        shutil.copytree(src, dst, symlinks=True)
+
+
+# --- running a domain controller ------------------------------------------------------
+
+@dataclass
+class TlsMaterial:
+    """What the DC presents on LDAPS: certificate (+ chain), key, CA bundle (PEM)."""
+
+    cert_chain_pem: bytes
+    key_pem: bytes = field(repr=False)
+    ca_bundle_pem: bytes
+    name: str = ""
+
+
+def tls_from_pki(pki, name: str) -> TlsMaterial:
+    """The test PKI's certificate ``name`` (``dc`` or ``dc-no-kdc``) as Samba's TLS files."""
+    entry = pki.get(name)
+    if entry.key_path is None:
+        raise EnvironmentProblem(f"the test PKI has no private key for {name!r}")
+    chain = list(pki.ca_chain)
+    cas = [c.pem for c in chain]
+    intermediates = [c.pem for c in chain[:-1]]  # everything but the root
+    return TlsMaterial(entry.pem + b"".join(intermediates), Path(entry.key_path).read_bytes(), b"".join(cas), name)
+
+
+def port_in_use(address: str, port: int) -> bool:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((address, port))
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
+
+
+_RUNNING: set["SambaDC"] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def _stop_all_at_exit() -> None:
+    for dc in list(_RUNNING):
+        dc.stop()
+
+
+atexit.register(_stop_all_at_exit)
+
+
+class SambaDC:
+    """One running simulated domain controller (use as a context manager, or
+    :meth:`start` / :meth:`stop`)."""
+
+    def __init__(self, template: Template, tls: TlsMaterial, address: str = "127.0.0.1",
+                 start_timeout: float = 20.0, keep: bool = False):
+        self.template = template
+        self.spec = template.spec
+        self.tls = tls
+        self.address = address
+        self.start_timeout = start_timeout
+        self.keep = keep
+        self.workdir: Path | None = None
+        self.root: Path | None = None
+        self.proc: subprocess.Popen | None = None
+        self.timings: dict[str, float] = {}
+
+    # --- what clients need ---
+    @property
+    def ldap_url(self) -> str:
+        return f"ldaps://{self.spec.dc_hostname}:636"
+
+    @property
+    def addresses(self) -> dict[str, str]:
+        return {self.spec.dc_hostname: self.address}
+
+    @property
+    def kdc(self) -> str:
+        return f"{self.address}:88"
+
+    @property
+    def ca_bundle(self) -> Path:
+        assert self.root is not None
+        return self.root / "tls" / "ca.pem"
+
+    @property
+    def service_password(self) -> Secret:
+        return Secret(self.template.passwords["service"])
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def log_tail(self, lines: int = 30) -> str:
+        if self.root is None:
+            return ""
+        out = []
+        for f in (self.root / "log" / "stdout.log", self.root / "log" / "samba.log"):
+            try:
+                out += f.read_text(errors="replace").splitlines()[-lines:]
+            except OSError:
+                pass
+        return "\n".join(out[-lines:])
+
+    # --- life cycle ---
+    def start(self) -> "SambaDC":
+        busy = [p for p in PORTS if port_in_use(self.address, p)]
+        if busy:
+            raise EnvironmentProblem(
+                f"port(s) {', '.join(map(str, busy))} on {self.address} are already in use (another directory "
+                "server, KDC or test domain controller?): stop it, or give this run another loopback address "
+                "with [ad.samba].address = '127.0.0.2'")
+        t0 = time.monotonic()
+        self.workdir = Path(tempfile.mkdtemp(prefix="wscard-samba-"))
+        os.chmod(self.workdir, 0o700)
+        root = self.root = self.workdir / "dc"
+        _copy_tree(self.template.path, root)
+        (root / "template.json").unlink(missing_ok=True)
+        _dirs(root)
+        tls_dir = root / "tls"
+        os.chmod(tls_dir, 0o700)
+        files = TlsFiles(tls_dir / "cert.pem", tls_dir / "key.pem", tls_dir / "ca.pem")
+        files.certfile.write_bytes(self.tls.cert_chain_pem)
+        fd = os.open(files.keyfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(self.tls.key_pem)
+        files.cafile.write_bytes(self.tls.ca_bundle_pem)
+        conf = root / "etc" / "smb.conf"
+        conf.write_text(render_conf(self.spec, root, self.address, files))
+        self.timings["copy"] = round(time.monotonic() - t0, 3)
+        t1 = time.monotonic()
+        log = open(root / "log" / "stdout.log", "wb")
+        try:
+            self.proc = subprocess.Popen(
+                [which("samba") or "samba", "-i", "-M", "single", "-s", str(conf)],
+                stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=_env(root), cwd=root,
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+        with _RUNNING_LOCK:
+            _RUNNING.add(self)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        self.timings["start"] = round(time.monotonic() - t1, 3)
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        want = (636, 88, 389, 3269)
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise EnvironmentProblem(
+                    f"the test domain controller exited at start (exit {self.proc.returncode}):\n{self.log_tail()}")
+            if all(_can_connect(self.address, p) for p in want):
+                return
+            time.sleep(0.05)
+        raise EnvironmentProblem(
+            f"the test domain controller did not answer on {self.address} ports {want} within "
+            f"{self.start_timeout:g} s:\n{self.log_tail()}")
+
+    def processes(self) -> list[int]:
+        """PIDs still in the DC's process group."""
+        if self.proc is None:
+            return []
+        pgid = self.proc.pid
+        out = []
+        for d in Path("/proc").iterdir():
+            if not d.name.isdigit():
+                continue
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                out.append(int(d.name))
+        return out
+
+    def stop(self) -> None:
+        t0 = time.monotonic()
+        proc = self.proc
+        if proc is not None:
+            try:
+                if proc.stdin:
+                    proc.stdin.close()  # samba -i exits on end-of-file
+            except OSError:
+                pass
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self._signal(signal.SIGKILL)
+                    proc.wait(timeout=5)
+            for _ in range(50):  # children of the group, if any, go too
+                left = self.processes()
+                if not left:
+                    break
+                self._signal(signal.SIGKILL)
+                time.sleep(0.02)
+        with _RUNNING_LOCK:
+            _RUNNING.discard(self)
+        if self.workdir is not None and not self.keep:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        self.timings["stop"] = round(time.monotonic() - t0, 3)
+
+    def _signal(self, sig: int) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def __enter__(self) -> "SambaDC":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _can_connect(address: str, port: int) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def start_for_profile(profile, cache: TemplateCache | None = None, *, keep: bool = False) -> SambaDC:
+    """Build (or reuse) the profile's test domain and start it."""
+    from ..pki import get_pki
+
+    reason = unavailable_reason()
+    if reason:
+        raise EnvironmentProblem(reason)
+    spec = spec_from_profile(profile)
+    t0 = time.monotonic()
+    template = (cache or TemplateCache()).get(spec)
+    t_template = round(time.monotonic() - t0, 3)
+    tls = tls_from_pki(get_pki(profile), profile.ad.samba.dc_certificate)
+    dc = SambaDC(template, tls, profile.ad.samba.address, profile.ad.samba.start_timeout_seconds, keep=keep)
+    dc.timings["template"] = t_template
+    return dc.start()

@@ -1,0 +1,200 @@
+"""``[ad]``: the Active Directory domain behind the AD Connector (KCD-1..KCD-4).
+
+``mode = "samba"`` starts a private Samba AD DC on a loopback address for the run (the
+embedded world and the fault profiles; ``[ad.samba]`` describes, and can break, its
+configuration). ``mode = "ldap"`` reads an existing domain (a lab) at ``ldap_url``,
+read-only. ``mode = "none"`` (the default of a profile without ``[ad]``): the ``@ad``
+scenarios are skipped. See ``docs/ad.md``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlparse
+
+from ..errors import ProfileError
+from ..profile import PathValue, section
+
+Mode = Literal["none", "samba", "ldap"]
+SpnVariant = Literal["unique", "none", "duplicate"]
+Delegation = Literal["constrained-any-protocol", "constrained-kerberos-only", "unconstrained"]
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,13}[A-Za-z0-9])?")
+
+
+@dataclass
+class SambaSpec:
+    """The simulated domain controller (``mode = "samba"`` only)."""
+
+    #: Fully qualified host name of the simulated domain controller. Empty: the first
+    #: name of the test PKI's domain controller certificate (``[pki].dc_dns_names``), so
+    #: that the certificate Samba presents names it.
+    dc_hostname: str = ""
+    #: Loopback address Samba listens on (ports 88, 389, 636, 3268, 3269, 464). Any
+    #: 127.x.y.z address; another one lets two runs share a machine.
+    address: str = "127.0.0.1"
+    #: The service principal name given to the service account (``setspn -s``). Empty:
+    #: ``adconnector/<service account>.<domain>``.
+    service_spn: str = ""
+    #: ``unique``: the service account holds ``service_spn`` alone; ``none``: it has no
+    #: SPN (breaks KCD-1); ``duplicate``: another account (``svc-legacy``) holds the same
+    #: SPN too, written below Samba's uniqueness check as a duplicate that replication or
+    #: another domain of the forest left behind (breaks KCD-1).
+    spn: SpnVariant = "unique"
+    #: The Delegation tab's choice: ``constrained-any-protocol`` ("Trust this user for
+    #: delegation to specified services only" + "Use any authentication protocol");
+    #: ``constrained-kerberos-only`` ("Use Kerberos only", breaks KCD-2);
+    #: ``unconstrained`` ("Trust this user for delegation to any service", breaks KCD-2).
+    delegation: Delegation = "constrained-any-protocol"
+    #: Further domain controller accounts (short host names such as ``dc2``) created in
+    #: ``OU=Domain Controllers``. They exist in the directory only: nothing answers for
+    #: them, so KCD-4 cannot read their certificates (a warning).
+    extra_dcs: list[str] = field(default_factory=list)
+    #: Whose ``ldap`` service the service account may delegate to: ``all`` domain
+    #: controllers, or only the ``first`` (breaks KCD-3 when ``extra_dcs`` is set).
+    delegate_to: Literal["all", "first"] = "all"
+    #: The test PKI certificate the domain controller presents: ``dc`` (with the KDC
+    #: Authentication EKU) or ``dc-no-kdc`` (without it, breaks KCD-4).
+    dc_certificate: Literal["dc", "dc-no-kdc"] = "dc"
+    #: Longest wait for the domain controller to answer after it is started, seconds.
+    start_timeout_seconds: float = 20.0
+
+
+@section("ad")
+@dataclass
+class AdSection:
+    #: ``samba``: a private Samba AD DC started for the run (embedded world);
+    #: ``ldap``: an existing domain read over LDAP at ``ldap_url`` (lab); ``none``: no
+    #: directory, the ``@ad`` scenarios are skipped.
+    mode: Mode = "none"
+    #: DNS name of the domain. Empty: ``[aws.directory].name``.
+    domain: str = ""
+    #: NetBIOS name of the domain. Empty: ``[aws.directory].short_name``.
+    netbios_domain: str = ""
+    #: Kerberos realm. Empty: the domain name in capitals.
+    realm: str = ""
+    #: Ldap mode: the domain controller to read, ``ldaps://dc1.corp.example.com`` (TLS
+    #: from the start, port 636) or ``ldap://dc1.corp.example.com`` (StartTLS on 389).
+    #: The server certificate is always verified against ``ca_bundle``.
+    ldap_url: str = ""
+    #: Ldap mode: the global catalog, for the forest-wide search for duplicate SPNs
+    #: (KCD-1). Empty: the host of ``ldap_url`` on port 3269 (ldaps) or 3268 (StartTLS).
+    global_catalog_url: str = ""
+    #: Ldap mode: PEM file with the CA certificates that issued the domain controllers'
+    #: certificates. Empty: the system's trusted CAs. (Samba mode: the test PKI's.)
+    ca_bundle: PathValue = PathValue("")
+    #: The AD Connector service account: its sAMAccountName (``svc-adconnector``) or
+    #: userPrincipalName (``svc-adconnector@corp.example.com``).
+    service_account: str = "svc-adconnector"
+    #: Ldap mode: the account the harness binds with (UPN, ``DOMAIN\\name`` or DN); it
+    #: only reads. Empty: the service account.
+    bind_user: str = ""
+    #: Name of the environment variable holding ``bind_user``'s password (asked for on
+    #: the terminal when it is not set). Never put a password in a profile.
+    password_env: str = "WSCARD_AD_PASSWORD"
+    #: Name of the environment variable holding the service account's password, for the
+    #: delegation proof (KCD-2, KCD-3). When it is not set and ``bind_user`` is the
+    #: service account, ``password_env`` is used.
+    service_password_env: str = "WSCARD_AD_SERVICE_PASSWORD"
+    #: The user the delegation proof acts for (S4U2Self): a sAMAccountName. Empty in ldap
+    #: mode: the proof is skipped. Samba mode: the local part of ``[pki].upn``.
+    test_user: str = ""
+    #: A service principal name the service account must NOT be able to delegate to (the
+    #: proof that delegation is constrained). Empty: ``host/<domain controller>``.
+    unlisted_service: str = ""
+    #: Prove delegation at the KDC (``kinit`` + ``kvno -U``, S4U2Self + S4U2Proxy), not
+    #: just read the attributes. Needs MIT Kerberos (``krb5-user``).
+    delegation_proof: bool = True
+    #: Ldap mode: KDCs as ``host`` or ``host:port``. Empty: the domain controllers found
+    #: in the directory.
+    kdc: list[str] = field(default_factory=list)
+    #: Host name -> IP address, for domain controller names that DNS does not resolve
+    #: from this machine (like /etc/hosts, for the harness only).
+    addresses: dict[str, str] = field(default_factory=dict)
+    #: Timeout of each network operation (connect, bind, search, handshake), seconds.
+    timeout_seconds: float = 10.0
+    #: The simulated domain controller (samba mode).
+    samba: SambaSpec = field(default_factory=SambaSpec)
+
+    # --- derived values ---------------------------------------------------------------
+    def domain_name(self, profile=None) -> str:
+        if self.domain:
+            return self.domain.lower()
+        aws = _get(profile, "aws")
+        name = getattr(getattr(aws, "directory", None), "name", "") if aws is not None else ""
+        return (name or "corp.example.com").lower()
+
+    def netbios_name(self, profile=None) -> str:
+        if self.netbios_domain:
+            return self.netbios_domain.upper()
+        aws = _get(profile, "aws")
+        name = getattr(getattr(aws, "directory", None), "short_name", "") if aws is not None else ""
+        return (name or self.domain_name(profile).split(".")[0]).upper()
+
+    def realm_name(self, profile=None) -> str:
+        return (self.realm or self.domain_name(profile)).upper()
+
+    def validate(self, profile) -> None:
+        for key in ("password_env", "service_password_env"):
+            if not _ENV_NAME.fullmatch(getattr(self, key)):
+                raise ProfileError("must be the name of an environment variable", key=f"[ad].{key}")
+        if self.timeout_seconds <= 0:
+            raise ProfileError("must be more than 0", key="[ad].timeout_seconds")
+        for key in ("ldap_url", "global_catalog_url"):
+            url = getattr(self, key)
+            if url:
+                u = urlparse(url)
+                if u.scheme not in ("ldap", "ldaps") or not u.hostname:
+                    raise ProfileError(
+                        "must be ldaps://host[:port] (TLS) or ldap://host[:port] (StartTLS)", key=f"[ad].{key}"
+                    )
+        for name, addr in self.addresses.items():
+            try:
+                ipaddress.ip_address(addr)
+            except ValueError:
+                raise ProfileError(f"{name!r}: must map to an IP address, not {addr!r}", key="[ad].addresses") from None
+        if self.mode == "ldap" and not self.ldap_url:
+            raise ProfileError(
+                "mode 'ldap' needs the domain controller to read: ldap_url = 'ldaps://dc1.example.com'",
+                key="[ad].ldap_url",
+            )
+        if self.mode == "samba":
+            self._validate_samba(profile)
+
+    def _validate_samba(self, profile) -> None:
+        s = self.samba
+        try:
+            if not ipaddress.ip_address(s.address).is_loopback:
+                raise ValueError
+        except ValueError:
+            raise ProfileError(
+                f"must be a loopback address (127.x.y.z): the test domain controller never listens "
+                f"on a network, not {s.address!r}", key="[ad.samba].address",
+            ) from None
+        for name in s.extra_dcs:
+            if not _HOST_LABEL.fullmatch(name):
+                raise ProfileError(
+                    f"{name!r}: must be a short host name (letters, digits, '-', at most 15)",
+                    key="[ad.samba].extra_dcs",
+                )
+        if s.delegate_to == "first" and not s.extra_dcs:
+            raise ProfileError("'first' needs a second domain controller: set extra_dcs = ['dc2']",
+                               key="[ad.samba].delegate_to")
+        if s.start_timeout_seconds <= 0:
+            raise ProfileError("must be more than 0", key="[ad.samba].start_timeout_seconds")
+        pki = _get(profile, "pki")
+        if pki is not None and getattr(pki, "mode", "generated") != "generated":
+            raise ProfileError(
+                "the simulated domain controller presents a certificate of the generated test PKI: "
+                "samba mode needs [pki] mode = 'generated' (or use [ad] mode = 'ldap')",
+                key="[ad].mode",
+            )
+
+
+def _get(profile, name: str):
+    values = getattr(profile, "values", None) if profile is not None else None
+    return values.get(name) if isinstance(values, dict) else None
