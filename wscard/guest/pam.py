@@ -1,0 +1,271 @@
+"""PAM: is the smart card module reached when ``sudo`` (and ``sudo -i``) authenticate?
+
+The stack of a service is ``/etc/pam.d/<service>`` with its ``include`` / ``substack`` /
+``@include`` lines expanded. Whether ``pam_pkcs11.so`` is reached depends on the lines
+above it: the documented way to limit smart card authentication to some services on
+Linux WorkSpaces (S-ADMIN) is a ``pam_succeed_if.so service in|notin a:b:c`` line in
+``/etc/pam.d/system-auth`` whose jump skips ``pam_pkcs11.so``. This module evaluates the
+``service`` conditions exactly and treats every other module as "may succeed or fail",
+then asks whether some path through the stack reaches ``pam_pkcs11.so``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+from .rootfs import RootFS
+
+PAM_DIR = "/etc/pam.d"
+SMARTCARD_MODULES = ("pam_pkcs11.so",)
+MAX_DEPTH = 16
+
+
+@dataclass
+class PamLine:
+    file: str  # guest path of the file
+    lineno: int
+    type: str  # auth, account, password, session
+    control: str  # "required" or "[success=1 default=ignore]"
+    module: str  # "pam_unix.so" (basename) or the included file
+    args: list[str] = field(default_factory=list)
+    substack_end: int | None = None  # filled in when flattened
+
+    @property
+    def module_name(self) -> str:
+        return self.module.rsplit("/", 1)[-1]
+
+    def render(self) -> str:
+        return f"{self.file}:{self.lineno}: {self.type} {self.control} {self.module} {' '.join(self.args)}".rstrip()
+
+
+def _split(line: str) -> list[str]:
+    """Tokens of a PAM line; a [bracketed control] is one token."""
+    tokens: list[str] = []
+    i = 0
+    while i < len(line):
+        if line[i].isspace():
+            i += 1
+            continue
+        if line[i] == "[":
+            j = line.find("]", i)
+            j = len(line) if j < 0 else j + 1
+            tokens.append(line[i:j])
+            i = j
+            continue
+        j = i
+        while j < len(line) and not line[j].isspace():
+            j += 1
+        tokens.append(line[i:j])
+        i = j
+    return tokens
+
+
+def parse_file(text: str, file: str) -> list[PamLine | tuple[str, str, int]]:
+    """Lines of one PAM file; ``@include x`` (Debian) becomes ("@include", x, lineno)."""
+    out: list = []
+    joined: list[tuple[int, str]] = []
+    buf, start = "", 0
+    for n, raw in enumerate(text.splitlines(), 1):
+        if not buf:
+            start = n
+        if raw.endswith("\\"):
+            buf += raw[:-1] + " "
+            continue
+        joined.append((start, buf + raw))
+        buf = ""
+    for n, line in joined:
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        tokens = _split(line)
+        if tokens[0] == "@include" and len(tokens) > 1:
+            out.append(("@include", tokens[1], n))
+            continue
+        if len(tokens) < 3:
+            continue
+        ptype = tokens[0].lstrip("-")
+        out.append(PamLine(file, n, ptype, tokens[1], tokens[2], tokens[3:]))
+    return out
+
+
+@dataclass
+class Stack:
+    service: str
+    lines: list[PamLine]
+    files: list[str]
+    problems: list[str]
+
+
+def flatten(fs: RootFS, service: str, ptype: str = "auth") -> Stack:
+    """The ``ptype`` stack of a service with includes expanded. Lines that came from a
+    ``substack`` carry the index just after their substack (jumps and done/die stop there)."""
+    files: list[str] = []
+    problems: list[str] = []
+    counter = [0]
+
+    def load(path: str, depth: int, subs: tuple[int, ...]) -> list[tuple[PamLine, tuple[int, ...]]]:
+        if depth > MAX_DEPTH:
+            problems.append(f"{path}: includes nested more than {MAX_DEPTH} deep")
+            return []
+        text = fs.read_text(path)
+        if text is None:
+            problems.append(f"{path} does not exist")
+            return []
+        files.append(path)
+        result: list[tuple[PamLine, tuple[int, ...]]] = []
+        for item in parse_file(text, path):
+            if isinstance(item, tuple):
+                result += load(_inc(item[1]), depth + 1, subs)
+                continue
+            if item.type != ptype:
+                continue
+            if item.control == "include":
+                result += load(_inc(item.module), depth + 1, subs)
+            elif item.control == "substack":
+                counter[0] += 1
+                result += load(_inc(item.module), depth + 1, subs + (counter[0],))
+            else:
+                result.append((dataclasses.replace(item), subs))
+        return result
+
+    raw = load(f"{PAM_DIR}/{service}", 0, ())
+    last: dict[int, int] = {}
+    for idx, (_, subs) in enumerate(raw):
+        for sid in subs:
+            last[sid] = idx
+    lines = []
+    for line, subs in raw:
+        line.substack_end = last[subs[-1]] + 1 if subs else None
+        lines.append(line)
+    return Stack(service, lines, files, problems)
+
+
+def _inc(name: str) -> str:
+    return name if name.startswith("/") else f"{PAM_DIR}/{name}"
+
+
+# --- evaluation ----------------------------------------------------------------------
+
+SIMPLE = {
+    "required": {"success": "ok", "default": "bad"},
+    "requisite": {"success": "ok", "default": "die"},
+    "sufficient": {"success": "done", "default": "ignore"},
+    "optional": {"success": "ok", "default": "ignore"},
+}
+
+
+def actions(control: str) -> dict[str, str]:
+    if control in SIMPLE:
+        return SIMPLE[control]
+    out: dict[str, str] = {}
+    for part in control.strip("[]").split():
+        if "=" in part:
+            k, v = part.split("=", 1)
+            out[k.strip()] = v.strip()
+    return out
+
+
+def _succeed_if_outcome(line: PamLine, service: str) -> str | None:
+    """success / auth_err for a pam_succeed_if line made only of ``service`` tests;
+    None when it tests anything else (outcome unknown here)."""
+    flags = {"quiet", "quiet_fail", "quiet_success", "use_uid", "audit", "debug"}
+    args = [a for a in line.args if a not in flags and a != "and"]
+    if not args or len(args) % 3:
+        return None
+    conds = []
+    for i in range(0, len(args), 3):
+        field_, op, value = args[i : i + 3]
+        if field_ != "service":
+            return None
+        items = value.split(":")
+        if op == "in":
+            conds.append(service in items)
+        elif op == "notin":
+            conds.append(service not in items)
+        elif op in ("=", "eq"):
+            conds.append(service == value)
+        elif op in ("!=", "ne"):
+            conds.append(service != value)
+        else:
+            return None
+    return "success" if all(conds) else "auth_err"
+
+
+def _outcome_actions(line: PamLine, service: str) -> list[str]:
+    acts = actions(line.control)
+    if line.module_name == "pam_succeed_if.so":
+        outcome = _succeed_if_outcome(line, service)
+        if outcome is not None:
+            return [acts.get(outcome, acts.get("default", "ignore"))]
+    if line.module_name in ("pam_deny.so",):
+        return [acts.get("auth_err", acts.get("default", "bad"))]
+    if line.module_name in ("pam_permit.so",):
+        return [acts.get("success", acts.get("default", "ignore"))]
+    # any other module may succeed, fail, or be unavailable
+    return sorted({acts.get("success", acts.get("default", "ignore")),
+                   acts.get("auth_err", acts.get("default", "ignore")),
+                   acts.get("authinfo_unavail", acts.get("default", "ignore")),
+                   acts.get("ignore", "ignore")})
+
+
+@dataclass
+class Reach:
+    service: str
+    reached: bool
+    smartcard_lines: list[PamLine]
+    skipped_by: list[PamLine]
+    stack: Stack
+
+
+def smartcard_reach(fs: RootFS, service: str) -> Reach:
+    """Can authentication for ``service`` reach a smart card module?"""
+    stack = flatten(fs, service)
+    lines = stack.lines
+    targets = {i for i, ln in enumerate(lines) if ln.module_name in SMARTCARD_MODULES}
+    seen: set[int] = set()
+    todo = [0]
+    skipped_by: list[PamLine] = []
+    reached = False
+    while todo:
+        i = todo.pop()
+        if i in seen or i >= len(lines):
+            continue
+        seen.add(i)
+        if i in targets:
+            reached = True
+            continue
+        line = lines[i]
+        end = line.substack_end
+        for act in _outcome_actions(line, service):
+            if act.isdigit():
+                nxt = i + 1 + int(act)
+                if end is not None:
+                    nxt = min(nxt, end)
+                skipped = [t for t in targets if i < t < nxt]
+                if skipped:
+                    skipped_by.append(line)
+                todo.append(nxt)
+            elif act in ("done", "die"):
+                if end is not None:
+                    todo.append(end)
+                elif line.module_name == "pam_succeed_if.so" and targets and min(targets) > i:
+                    skipped_by.append(line)
+            else:  # ok, ignore, bad, reset
+                todo.append(i + 1)
+    return Reach(service, reached, [lines[t] for t in sorted(targets)], skipped_by, stack)
+
+
+def active_succeed_if_lines(fs: RootFS, service: str) -> list[PamLine]:
+    return [ln for ln in flatten(fs, service).lines if ln.module_name == "pam_succeed_if.so"
+            and any(a == "service" for a in ln.args)]
+
+
+_COMMENTED = re.compile(r"^\s*#\s*auth\s.*pam_succeed_if\.so.*service", re.M)
+
+
+def commented_service_filter(fs: RootFS, path: str = "/etc/pam.d/system-auth") -> str | None:
+    text = fs.read_text(path) or ""
+    m = _COMMENTED.search(text)
+    return m.group(0).strip() if m else None

@@ -1,0 +1,134 @@
+"""From the profile's ``[guest]`` section to the guests the checks read."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+
+from ..errors import EnvironmentProblem
+from . import build, windows
+from .linux import LinuxGuest
+from .rootfs import RootFS
+
+_LOCK = threading.Lock()
+_BUILT: dict[tuple, Path] = {}
+
+
+def expected_root_ca(profile) -> x509.Certificate | None:
+    """The root CA the directory trusts: ``[guest].root_ca``, else the root of the
+    profile's PKI (the CA the simulated world registers). None when neither is there."""
+    g = profile.guest
+    if g.root_ca:
+        try:
+            data = Path(g.root_ca).read_bytes()
+        except OSError as exc:
+            raise EnvironmentProblem(f"cannot read [guest].root_ca {g.root_ca}: {exc.strerror}") from None
+        try:
+            return x509.load_pem_x509_certificate(data)
+        except ValueError:
+            try:
+                return x509.load_der_x509_certificate(data)
+            except ValueError:
+                raise EnvironmentProblem(f"[guest].root_ca {g.root_ca} is not a PEM or DER certificate") from None
+    try:
+        from ..pki import get_pki  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    pki = get_pki(profile)
+    chain = list(pki.ca_chain)
+    return chain[-1].cert if chain else None
+
+
+def _build_dir() -> Path:
+    d = Path(tempfile.gettempdir()) / f"wscard-guest-{os.getpid()}"
+    d.mkdir(mode=0o700, exist_ok=True)
+    return d
+
+
+def built_linux(variant: str, root_ca: x509.Certificate | None, base: Path | None = None) -> LinuxGuest:
+    """The simulated Linux guest for a variant, built once per process."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem = root_ca.public_bytes(serialization.Encoding.PEM) if root_ca is not None else None
+    key = ("linux", variant, pem)
+    with _LOCK:
+        dest = _BUILT.get(key)
+        if dest is None:
+            dest = Path(tempfile.mkdtemp(prefix=f"linux-{variant}-", dir=base or _build_dir()))
+            build.build_linux(dest, variant, pem)
+            _BUILT[key] = dest
+    return LinuxGuest(RootFS.at(dest / "root"), build.HOME)
+
+
+def linux_guest(profile, base: Path | None = None) -> LinuxGuest:
+    g = profile.guest
+    if g.build:
+        variant = g.build if g.build in build_variants("linux") else "compliant"
+        guest = built_linux(variant, expected_root_ca(profile), base)
+    else:
+        fs = RootFS.at(g.root or "/")
+        home = g.home
+        if not home:
+            if not fs.is_live:
+                raise EnvironmentProblem("[guest].home is needed when [guest].root is not /")
+            home = str(Path.home())
+        elif home.startswith("~"):
+            home = os.path.expanduser(home)
+        guest = LinuxGuest(fs, home)
+    guest.opensc_library = g.opensc_library
+    guest.image_nssdb = g.image_nssdb
+    guest.firefox_dirs = tuple(g.firefox_dirs)
+    guest.sudo_services = tuple(g.sudo_services)
+    return guest
+
+
+def build_variants(os_name: str) -> tuple[str, ...]:
+    from ..sections.guest import LINUX_BUILDS, WINDOWS_BUILDS
+
+    return LINUX_BUILDS if os_name == "linux" else WINDOWS_BUILDS
+
+
+def windows_guest(profile, base: Path | None = None) -> windows.WindowsGuestConfig:
+    g = profile.guest
+    w = g.windows
+    if g.build:
+        variant = g.build if g.build in build_variants("windows") else "compliant"
+        key = ("windows", variant)
+        with _LOCK:
+            path = _BUILT.get(key)
+            if path is None:
+                path = build.build_windows(Path(tempfile.mkdtemp(prefix=f"windows-{variant}-", dir=base or _build_dir())), variant)
+                _BUILT[key] = path
+        reg: windows.Registry = windows.load_file(path)
+    elif w.registry == "winreg":
+        if sys.platform != "win32":
+            raise EnvironmentProblem("[guest.windows].registry = \"winreg\" works only on Windows")
+        reg = windows.WinRegRegistry(wsp_dir=w.admx_dir or windows.WSP_DIR)
+    else:
+        reg = windows.load_file(w.registry_file)
+        if w.admx_dir:
+            templates = windows.read_templates(w.admx_dir)
+            if templates is None:
+                raise EnvironmentProblem(f"[guest.windows].admx_dir {w.admx_dir} has no wsp.admx and en-US/wsp.adml")
+            reg.with_templates(templates)
+    return windows.WindowsGuestConfig(
+        reg, windows.norm_key(w.wsp_policy_key), w.smartcard_redirection_value, w.disconnect_on_lock_value
+    )
+
+
+@dataclass
+class Procedure:
+    """The user guide's Chrome step on a throwaway home (SESSION-3 procedure)."""
+
+    home: Path
+    library: str
+    fs: RootFS
+
+    def guest(self) -> LinuxGuest:
+        return LinuxGuest(self.fs, str(self.home))
