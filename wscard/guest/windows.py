@@ -270,7 +270,7 @@ class WinRegRegistry:
         return out
 
     def file_exists(self, path: str) -> bool | None:
-        return os.path.isfile(path)
+        return os.path.isfile(os.path.expandvars(path))
 
     def templates(self) -> tuple[str, str] | None:
         return read_templates(self.wsp_dir)
