@@ -34,7 +34,10 @@ def build_report(results: list[Path], out: Path) -> Path:
         if not (d / "environment.properties").exists():  # a run writes it; older results may lack it
             allure_html.write_metadata(d, base_environment())
     title = "Smart card sign-in to WorkSpaces: compliance report"
-    return allure_html.generate(results, out, title=title)
+    # The tree: area (epic), then feature; with several machines, host first, so the
+    # same scenario run on two lab PCs shows as two entries under their hosts.
+    group_by = ["host", "epic", "feature"] if len(results) > 1 else ["epic", "feature"]
+    return allure_html.generate(results, out, title=title, group_by=group_by)
 
 
 def cmd_check(args: list[str]) -> int:
