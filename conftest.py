@@ -4,4 +4,5 @@ pytest_plugins = [
     "steps.harness_plugin",
     "steps.aws_plugin",
     "steps.pki_plugin",
+    "steps.ad_plugin",
 ]

@@ -124,46 +124,79 @@ def check_delegation_settings(snap: DirectorySnapshot) -> CheckResult:
     return r
 
 
-def check_delegation_proof(snap: DirectorySnapshot, proof) -> CheckResult:
-    """KCD-2 at the KDC: a ticket to a listed ldap service for a user through protocol
-    transition is issued, and one to an unlisted service is refused."""
-    r = CheckResult("KCD-2", "The KDC delegates for a user to a listed service, and only to listed services")
+def _proof_precondition(r: CheckResult, snap: DirectorySnapshot, proof) -> bool:
+    """False (and ``r`` skipped) when the proof cannot judge this requirement."""
     if proof is None:
-        return r
+        r.skip("no delegation proof was run")
+        return False
     if proof.skipped_because:
-        return r.skip(proof.skipped_because)
+        r.skip(proof.skipped_because)
+        return False
     r.evidence["delegation_proof"] = proof.summary()
+    if proof.self_failed and not snap.service_account.spns:
+        r.skip(f"the KDC gave the service account no ticket for {proof.user} (S4U2Self: "
+               f"{proof.self_request.error}) because the account has no SPN: see KCD-1")
+        return False
+    return True
+
+
+def check_delegation_granted(snap: DirectorySnapshot, proof) -> CheckResult:
+    """KCD-2 at the KDC: a ticket to a listed ldap service, for a user who gave no
+    password, through protocol transition (S4U2Self) and constrained delegation (S4U2Proxy)."""
+    r = CheckResult("KCD-2", "The KDC delegates for a user to a listed service through protocol transition")
+    if not _proof_precondition(r, snap, proof):
+        return r
     acct = snap.service_account
     listed = proof.listed
-    if listed is not None and not listed.granted:
-        if not acct.spns and proof.self_failed:
-            return r.skip(
-                f"the KDC gave the service account no ticket for {proof.user} (S4U2Self: {listed.error}) "
-                "because the account has no SPN: see KCD-1"
-            )
+    if listed is None:
+        r.skip("no ldap service of a domain controller to ask a ticket for")
+    elif not listed.granted:
+        step = "S4U2Self (protocol transition)" if proof.self_failed else "S4U2Proxy (constrained delegation)"
         r.fail(
             f"{acct.name} acting for {proof.user} to {listed.service}",
-            f"the KDC refused the delegation ({listed.error}) although the attributes allow it.",
-            "check that the account is not in 'Protected Users', that the user is not marked 'Account is "
-            "sensitive and cannot be delegated', and that the domain controllers have replicated the change.",
+            f"the KDC refused {step}: {listed.error}.",
+            "choose 'Use any authentication protocol' on the Delegation tab if it is not chosen; otherwise check "
+            "that the user is not marked 'Account is sensitive and cannot be delegated' nor in 'Protected Users', "
+            "and that the change has replicated to every domain controller.",
         )
-    unlisted = proof.unlisted
-    if unlisted is not None:
-        if unlisted.granted:
-            r.fail(
-                f"{acct.name} acting for {proof.user} to {unlisted.service}",
-                "the KDC issued a ticket to a service that is not in msDS-AllowedToDelegateTo: delegation "
-                "is not constrained to the listed services.",
-                "choose 'Trust this user for delegation to specified services only' on the Delegation tab and "
-                "clear TRUSTED_FOR_DELEGATION.",
-            )
-        elif unlisted.outcome != "refused":
-            r.warn(
-                f"{acct.name} acting for {proof.user} to {unlisted.service}",
-                f"could not show the refusal for an unlisted service: {unlisted.error}",
-                "set [ad].unlisted_service to an SPN that exists and is not a delegation target.",
-            )
     return r
+
+
+def check_delegation_refused_elsewhere(snap: DirectorySnapshot, proof) -> CheckResult:
+    """KCD-2 at the KDC: delegation to a service that is not listed is refused."""
+    r = CheckResult("KCD-2", "The KDC refuses to delegate to a service that is not listed")
+    if not _proof_precondition(r, snap, proof):
+        return r
+    acct = snap.service_account
+    unlisted = proof.unlisted
+    if unlisted is None:
+        if proof.self_failed:
+            r.skip(f"the KDC gave the service account no ticket for {proof.user} at all (S4U2Self)")
+        else:
+            r.skip("no unlisted service to ask for: set [ad].unlisted_service")
+    elif unlisted.granted:
+        r.fail(
+            f"{acct.name} acting for {proof.user} to {unlisted.service}",
+            "the KDC issued a ticket to a service that is not in msDS-AllowedToDelegateTo: delegation is not "
+            "constrained to the listed services.",
+            "choose 'Trust this user for delegation to specified services only' on the Delegation tab "
+            "(clears TRUSTED_FOR_DELEGATION).",
+        )
+    elif unlisted.outcome != "refused":
+        r.warn(
+            f"{acct.name} acting for {proof.user} to {unlisted.service}",
+            f"could not show the refusal for an unlisted service: {unlisted.error}",
+            "set [ad].unlisted_service to an SPN that exists and is not a delegation target.",
+        )
+    return r
+
+
+def check_delegation_proof(snap: DirectorySnapshot, proof) -> CheckResult:
+    """Both halves of the KCD-2 proof in one result."""
+    from ..checks import merge
+
+    return merge("KCD-2", "The KDC delegates for a user to listed services only",
+                 [check_delegation_granted(snap, proof), check_delegation_refused_elsewhere(snap, proof)])
 
 
 # --- KCD-3 --------------------------------------------------------------------------
@@ -241,13 +274,8 @@ def check_every_domain_controller(snap: DirectorySnapshot) -> CheckResult:
 def check_delegation_every_dc(snap: DirectorySnapshot, proof) -> CheckResult:
     """KCD-3 at the KDC: a ticket to ``ldap/<dc>`` of every domain controller for a user."""
     r = CheckResult("KCD-3", "The KDC delegates to the ldap service of every domain controller")
-    if proof is None:
+    if not _proof_precondition(r, snap, proof):
         return r
-    if proof.skipped_because:
-        return r.skip(proof.skipped_because)
-    r.evidence["delegation_proof"] = proof.summary()
-    if proof.self_failed and not snap.service_account.spns:
-        return r.skip("the service account has no SPN, so the KDC gives it no ticket for a user: see KCD-1")
     for dc in snap.domain_controllers:
         res = proof.for_service(f"ldap/{dc.dns_host_name}")
         if res is None or res.granted:

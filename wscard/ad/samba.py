@@ -586,6 +586,7 @@ class SambaDC:
         self.start_timeout = start_timeout
         self.keep = keep
         self.workdir: Path | None = None
+        self._turn = None
         self.root: Path | None = None
         self.proc: subprocess.Popen | None = None
         self.timings: dict[str, float] = {}
@@ -628,13 +629,51 @@ class SambaDC:
         return "\n".join(out[-lines:])
 
     # --- life cycle ---
-    def start(self) -> "SambaDC":
+    def _take_turn(self, wait: float) -> None:
+        """One simulated DC per address and machine: the ports are fixed (389, 636...),
+        so concurrent runs (xdist workers, two suites) wait for each other."""
+        root = cache_root()
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fh = open(root / f".dc-{self.address}.lock", "w")
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._turn = fh
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    fh.close()
+                    raise EnvironmentProblem(
+                        f"another run has held the test domain controller on {self.address} for more than "
+                        f"{wait:g} s (with pytest-xdist, use --dist loadgroup: the @ad scenarios share a group)")
+                time.sleep(0.2)
+
+    def start(self, wait: float = 900.0) -> "SambaDC":
+        t_wait = time.monotonic()
+        self._take_turn(wait)
+        self.timings["wait_turn"] = round(time.monotonic() - t_wait, 3)
+        try:
+            return self._start()
+        except BaseException:
+            self._release_turn()
+            raise
+
+    def _release_turn(self) -> None:
+        fh, self._turn = self._turn, None
+        if fh is not None:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+            finally:
+                fh.close()
+
+    def _start(self) -> "SambaDC":
         busy = [p for p in PORTS if port_in_use(self.address, p)]
         if busy:
             raise EnvironmentProblem(
                 f"port(s) {', '.join(map(str, busy))} on {self.address} are already in use (another directory "
-                "server, KDC or test domain controller?): stop it, or give this run another loopback address "
-                "with [ad.samba].address = '127.0.0.2'")
+                "server, KDC or test domain controller not started by wscard?): stop it, or choose another "
+                "loopback address of this machine with [ad.samba].address")
         t0 = time.monotonic()
         self.workdir = Path(tempfile.mkdtemp(prefix="wscard-samba-"))
         os.chmod(self.workdir, 0o700)
@@ -732,6 +771,7 @@ class SambaDC:
             _RUNNING.discard(self)
         if self.workdir is not None and not self.keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
+        self._release_turn()
         self.timings["stop"] = round(time.monotonic() - t0, 3)
 
     def _signal(self, sig: int) -> None:

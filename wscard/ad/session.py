@@ -24,6 +24,8 @@ class AdSession:
     #: The running simulated DC (samba mode), else None.
     dc: object | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: The simulated DC after close() (its timings stay readable).
+    last_dc: object | None = None
     _snapshot: DirectorySnapshot | None = None
     _probes: list[CertificateProbe] | None = None
     _proof: kerberos.DelegationProof | None = None
@@ -90,8 +92,11 @@ class AdSession:
     def check_delegation_settings(self) -> CheckResult:
         return checks.check_delegation_settings(self.snapshot())
 
-    def check_delegation_proof(self) -> CheckResult:
-        return checks.check_delegation_proof(self.snapshot(), self.proof())
+    def check_delegation_granted(self) -> CheckResult:
+        return checks.check_delegation_granted(self.snapshot(), self.proof())
+
+    def check_delegation_refused_elsewhere(self) -> CheckResult:
+        return checks.check_delegation_refused_elsewhere(self.snapshot(), self.proof())
 
     def check_ldap_service_chosen(self) -> CheckResult:
         return checks.check_ldap_service_chosen(self.snapshot())
@@ -125,6 +130,7 @@ class AdSession:
     def close(self) -> None:
         dc, self.dc = self.dc, None
         if dc is not None:
+            self.last_dc = dc
             dc.stop()
 
 

@@ -34,8 +34,9 @@ class SambaSpec:
     #: name of the test PKI's domain controller certificate (``[pki].dc_dns_names``), so
     #: that the certificate Samba presents names it.
     dc_hostname: str = ""
-    #: Loopback address Samba listens on (ports 88, 389, 636, 3268, 3269, 464). Any
-    #: 127.x.y.z address; another one lets two runs share a machine.
+    #: Loopback address Samba listens on (ports 88, 389, 636, 3268, 3269, 464). Samba
+    #: binds only to addresses an interface has: normally 127.0.0.1. Runs on one machine
+    #: take turns (a lock in the cache folder).
     address: str = "127.0.0.1"
     #: The service principal name given to the service account (``setspn -s``). Empty:
     #: ``adconnector/<service account>.<domain>``.
