@@ -5,4 +5,5 @@ pytest_plugins = [
     "steps.aws_plugin",
     "steps.pki_plugin",
     "steps.ad_plugin",
+    "steps.guest_plugin",
 ]

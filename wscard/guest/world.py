@@ -11,9 +11,9 @@ from pathlib import Path
 
 from cryptography import x509
 
-from ..errors import EnvironmentProblem
-from . import build, windows
-from .linux import LinuxGuest
+from ..errors import EnvironmentProblem, NonCompliance
+from . import build, nss, windows
+from .linux import LinuxGuest, check_chrome_nssdb
 from .rootfs import RootFS
 
 _LOCK = threading.Lock()
@@ -124,11 +124,63 @@ def windows_guest(profile, base: Path | None = None) -> windows.WindowsGuestConf
 
 @dataclass
 class Procedure:
-    """The user guide's Chrome step on a throwaway home (SESSION-3 procedure)."""
+    """The user guide's Chrome step (SESSION-3) on a throwaway home of this machine."""
 
     home: Path
     library: str
     fs: RootFS
+    output: str = ""
 
     def guest(self) -> LinuxGuest:
-        return LinuxGuest(self.fs, str(self.home))
+        return LinuxGuest(self.fs, str(self.home), opensc_library=self.library)
+
+    @property
+    def command(self) -> str:
+        return nss.documented_add_command(self.library)
+
+    def check(self):
+        return check_chrome_nssdb(self.guest())
+
+    def run_documented_command(self) -> str:
+        proc = nss.run_documented_add(self.home, self.library)
+        self.output = (proc.stdout + proc.stderr).strip()
+        return self.output
+
+    def expect_failure_naming_the_command(self):
+        """The check on the fresh database: it must fail and name the command to run."""
+        result = self.check()
+        if result.status.value != "failed" or self.command.replace("cd; ", "") not in result.message():
+            raise NonCompliance(
+                "[SESSION-3] on a database without OpenSC the Chrome check should fail and name the "
+                f"command {self.command!r}; it gave: {result.status.value}: {result.message()}"
+            )
+        return result
+
+    def expect_added_message(self) -> None:
+        want = nss.ADDED_MESSAGE.format(name="OpenSC")
+        if want not in self.output:
+            raise NonCompliance(f"[SESSION-3] the user guide's command should answer {want!r}; it answered: {self.output!r}")
+
+    def list_all_token_certs(self) -> str:
+        proc = nss.list_token_certs(self.home / ".pki/nssdb")
+        self.output = (proc.stdout + proc.stderr).strip()
+        if proc.returncode != 0:
+            raise EnvironmentProblem(f"certutil -L -h all failed: {self.output[:300]}")
+        return self.output
+
+    def expect_card_certificates(self) -> list[str]:
+        """Certificates listed from a token other than NSS's own (nickname ``TOKEN:NAME``)."""
+        certs = [e.nickname for e in nss.parse_certutil_list(self.output)
+                 if ":" in e.nickname and not e.nickname.startswith("NSS ")]
+        if not certs:
+            raise NonCompliance(
+                "[SESSION-3] no certificate of the card is visible through the NSS database where OpenSC is "
+                f"registered (certutil -L -h all): {self.output[:500]}"
+            )
+        return certs
+
+
+def fresh_home(home: Path, library: str) -> Procedure:
+    """A home whose NSS database was just created, as Chrome does on first start."""
+    nss.create_db(Path(home) / ".pki/nssdb")
+    return Procedure(Path(home), library, RootFS.at("/"))
