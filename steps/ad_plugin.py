@@ -3,8 +3,8 @@
 * At collection: when the profile has no directory (``[ad] mode = "none"``), or the
   simulated domain controller cannot run here (Samba not installed, not root), every
   ``@ad`` scenario is skipped with one reason that says how to fix it.
-* ``ad_session`` (session scope): in samba mode starts the private Samba AD DC from the
-  cached template and stops it at the end of the session (every process, the
+* ``ad_session``: in samba mode starts the private Samba AD DC from the cached template
+  before the first @ad scenario and stops it after the last (every process, the
   directory); in ldap mode reads the lab domain named by ``[ad]``.
 """
 
@@ -60,9 +60,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"wscard ad: domain at {p.ad.ldap_url}"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ad_session(profile, pytestconfig: pytest.Config):
-    """The directory under test, opened once per run (EnvironmentProblem -> broken)."""
+    """The directory under test (EnvironmentProblem -> broken). Module scope: the @ad
+    scenarios live in one module, so the simulated DC runs from the first of them to the
+    last (about a second) instead of for the whole run. Its ports are fixed, so runs on
+    one machine take turns (the self-tests run suites in parallel) and hold it briefly."""
     session = open_session(profile, keep=pytestconfig.getoption("--ad-keep"))
     pytestconfig.stash[SESSION_KEY] = session
     try:

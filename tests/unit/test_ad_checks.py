@@ -242,3 +242,14 @@ def test_krb5_conf_is_private_and_tcp():
     conf = krb5_conf("CORP.EXAMPLE.COM", ["127.0.0.1:88"], 5)
     assert "kdc = 127.0.0.1:88" in conf and "dns_lookup_kdc = false" in conf and "udp_preference_limit = 1" in conf
     assert "dns_lookup_kdc = true" in krb5_conf("CORP.EXAMPLE.COM", [], 5)
+
+
+def test_kcd3_is_skipped_when_there_are_no_targets_at_all():
+    s = snap(uac=NORMAL | TRUSTED_FOR_DELEGATION, targets=())
+    for r in (checks.check_ldap_service_chosen(s), checks.check_every_domain_controller(s)):
+        assert r.status is Status.SKIPPED and "KCD-2" in r.skipped_because
+
+
+def test_kcd3_proof_is_skipped_when_kcd2_settings_fail():
+    r = checks.check_delegation_every_dc(snap(uac=NORMAL), proof(listed="refused"))
+    assert r.status is Status.SKIPPED and "KCD-2" in r.skipped_because

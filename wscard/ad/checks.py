@@ -201,6 +201,10 @@ def check_delegation_proof(snap: DirectorySnapshot, proof) -> CheckResult:
 
 # --- KCD-3 --------------------------------------------------------------------------
 
+_NO_TARGETS = ("the account has no delegation targets at all (msDS-AllowedToDelegateTo is empty), so there is no "
+               "choice of service to judge: see KCD-2")
+
+
 def _dc_names(snap: DirectorySnapshot) -> dict[str, str]:
     names = {}
     for dc in snap.domain_controllers:
@@ -215,6 +219,8 @@ def check_ldap_service_chosen(snap: DirectorySnapshot) -> CheckResult:
     acct = snap.service_account
     targets = acct.allowed_to_delegate_to
     r.evidence["msDS-AllowedToDelegateTo"] = list(targets)
+    if not targets:
+        return r.skip(_NO_TARGETS)
     names = _dc_names(snap)
     on_dcs = [(t, *split_spn(t)) for t in targets if split_spn(t)[1] in names]
     ldap = [t for t, cls, _ in on_dcs if cls == "ldap"]
@@ -243,6 +249,8 @@ def check_every_domain_controller(snap: DirectorySnapshot) -> CheckResult:
     listed = {t.lower() for t in acct.allowed_to_delegate_to}
     r.evidence["domain_controllers"] = [dc.dns_host_name for dc in snap.domain_controllers]
     r.evidence["msDS-AllowedToDelegateTo"] = list(acct.allowed_to_delegate_to)
+    if not acct.allowed_to_delegate_to:
+        return r.skip(_NO_TARGETS)
     if not snap.domain_controllers:
         r.fail(
             f"domain {snap.domain}",
@@ -276,6 +284,10 @@ def check_delegation_every_dc(snap: DirectorySnapshot, proof) -> CheckResult:
     r = CheckResult("KCD-3", "The KDC delegates to the ldap service of every domain controller")
     if not _proof_precondition(r, snap, proof):
         return r
+    if check_delegation_settings(snap).failures():
+        # without protocol transition the KDC refuses S4U2Proxy for every service alike
+        return r.skip("the account's delegation settings fail KCD-2, so the KDC refuses every service alike: "
+                      "the proof cannot tell which domain controllers are listed")
     for dc in snap.domain_controllers:
         res = proof.for_service(f"ldap/{dc.dns_host_name}")
         if res is None or res.granted:

@@ -61,6 +61,10 @@ TEMPLATE_FORMAT = 3
 #: Templates unused for longer than this are removed when another one is built.
 TEMPLATE_MAX_AGE_DAYS = 14
 SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
+#: Where the machine-wide "one simulated DC per address" lock lives.
+LOCK_DIR = Path("/tmp")
+#: How long to wait for the DC's ports to be free once it is this run's turn.
+PORT_WAIT_SECONDS = 30.0
 
 
 def which(tool: str) -> str | None:
@@ -632,9 +636,9 @@ class SambaDC:
     def _take_turn(self, wait: float) -> None:
         """One simulated DC per address and machine: the ports are fixed (389, 636...),
         so concurrent runs (xdist workers, two suites) wait for each other."""
-        root = cache_root()
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fh = open(root / f".dc-{self.address}.lock", "w")
+        # Machine-wide (not in the cache folder, which WSCARD_CACHE_DIR may move): the
+        # ports are the machine's.
+        fh = open(LOCK_DIR / f"wscard-samba-dc-{self.address}.lock", "a")
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -668,7 +672,12 @@ class SambaDC:
                 fh.close()
 
     def _start(self) -> "SambaDC":
-        busy = [p for p in PORTS if port_in_use(self.address, p)]
+        deadline = time.monotonic() + PORT_WAIT_SECONDS
+        while True:  # a DC of a run that does not take turns may be stopping
+            busy = [p for p in PORTS if port_in_use(self.address, p)]
+            if not busy or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         if busy:
             raise EnvironmentProblem(
                 f"port(s) {', '.join(map(str, busy))} on {self.address} are already in use (another directory "
