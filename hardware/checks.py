@@ -1,0 +1,160 @@
+"""The card requirements as checks: each function returns a
+:class:`wscard.checks.CheckResult` (the step glue hands it to ``evidence.check``).
+
+CARD-1 card type, CARD-2 one card at a time, CARD-3 PIN, CARD-4 shared access, UC-5 one
+logon certificate in the PIV Authentication slot, UC-6 proof of possession.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from wscard.checks import CheckResult
+
+from .identify import CAC, DUAL, PIV, SUPPORTED, CardIdentity, SlotCert
+
+
+def card_type(identity: CardIdentity, expected: str = "") -> CheckResult:
+    r = CheckResult("CARD-1", "The card is a CAC or PIV card")
+    r.evidence["identity"] = identity.summary()
+    subject = f"card in '{identity.reader}' (ATR {identity.atr or 'unknown'})"
+    if not identity.supported:
+        r.warn(
+            subject,
+            "is neither a PIV nor a CAC card: other card types might work with WorkSpaces but are untested "
+            "(S-CLIENT)",
+            "Use a CAC or PIV card for smart card sign-in.",
+        )
+        return r
+    if expected and identity.type != expected:
+        r.warn(subject, f"is a {identity.type} card, but the profile expects {expected}",
+               "Insert the intended card, or correct [card] expected_type.")
+    return r
+
+
+def one_card(present: Sequence[Any], where: str) -> CheckResult:
+    """``present``: the cards (or tokens) found; ``where``: "in the readers" / "as PKCS#11 tokens"."""
+    r = CheckResult("CARD-2", "Only one smart card at a time")
+    r.evidence["present"] = [p.summary() if hasattr(p, "summary") else str(p) for p in present]
+    if len(present) == 1:
+        return r
+    if not present:
+        r.fail("the card reader(s)", f"no smart card is present {where}",
+               "Insert the user's card (one card) before signing in.")
+        return r
+    names = ", ".join(getattr(p, "where", str(p)) for p in present)
+    r.fail(
+        f"{len(present)} cards ({names})",
+        f"more than one smart card is present {where}: WorkSpaces supports only one smart card at a time, "
+        "for pre-session and in-session authentication alike",
+        "Remove every card but the user's.",
+    )
+    return r
+
+
+def pin_login(outcome: Any) -> CheckResult:
+    """CARD-3: the PIN unlocks the card, and the harness never risked the last try."""
+    r = CheckResult("CARD-3", "The PIN unlocks the card without risking a lock-out")
+    r.evidence["login"] = outcome.summary()
+    subject = f"card {outcome.card or '(unknown serial)'}"
+    if outcome.status == "ok":
+        return r
+    if outcome.status == "refused":
+        r.fail(subject, f"PIN not sent: {outcome.message}",
+               "Have the card's PIN retry counter reset (PUK or the card management system) before running the "
+               "card scenarios.")
+    elif outcome.status == "wrong-pin":
+        left = f"{outcome.tries_after} tries left" if outcome.tries_after is not None else "tries left unknown"
+        r.fail(subject, f"the card refused the PIN ({left}); the harness will not try again in this run",
+               "Set SMARTCARD_PIN to the card's PIN (or type it at the prompt).")
+    elif outcome.status == "locked":
+        r.fail(subject, "the card's PIN is blocked", "Unblock the PIN with the PUK or the card management system.")
+    elif outcome.status == "no-token":
+        r.skip(f"no PKCS#11 token for the card: {outcome.message} (see CARD-1/CARD-2)")
+    else:
+        r.fail(subject, f"PIN login failed: {outcome.message}", "See the attached login record.")
+    return r
+
+
+def wrong_pin_costs_one_try(before: int | None, after: int | None, refused: bool) -> CheckResult:
+    """CARD-3 on a scratch virtual card: a wrong PIN fails cleanly and costs exactly one try."""
+    r = CheckResult("CARD-3", "A wrong PIN fails cleanly and costs exactly one try")
+    r.evidence.update({"tries_before": before, "tries_after": after, "wrong_pin_refused_by_card": refused})
+    if not refused:
+        r.fail("scratch card", "accepted a wrong PIN", "The card (or its driver) does not check the PIN.")
+    elif before is None or after is None:
+        r.fail("scratch card", "the retry counter could not be read before and after the wrong PIN")
+    elif before - after != 1:
+        r.fail("scratch card", f"a wrong PIN cost {before - after} tries ({before} -> {after}), not exactly one",
+               "Check the card driver: it must send the PIN once.")
+    elif after <= 0:
+        r.fail("scratch card", "one wrong PIN locked the card")
+    return r
+
+
+def _slot_name(slot: str) -> str:
+    return {"9A": "9A (PIV Authentication)", "9C": "9C (Digital Signature)", "9D": "9D (Key Management)",
+            "9E": "9E (Card Authentication)"}.get(slot, slot)
+
+
+def logon_certificates(certs: Sequence[SlotCert], card: str) -> CheckResult:
+    """UC-5: exactly one certificate with the Smart Card Logon EKU, in 9A (CAC: the ID
+    certificate, which the harness maps to 9A)."""
+    r = CheckResult("UC-5", "One logon certificate, in the PIV Authentication slot")
+    r.evidence["certificates"] = [c.summary() for c in certs]
+    logon = [c for c in certs if c.logon]
+    subject = f"card {card}"
+    if not logon:
+        r.fail(subject, "holds no certificate with the Smart Card Logon EKU (1.3.6.1.4.1.311.20.2.2)",
+               "Load the user's smart card logon certificate into slot 9A.")
+        return r
+    if len(logon) > 1:
+        where = ", ".join(f"{_slot_name(c.slot)}: {c.cert.subject.rfc4514_string()}" for c in logon)
+        r.fail(subject, f"holds {len(logon)} certificates with the Smart Card Logon EKU ({where}); several "
+               "logon certificates on one card cause sign-in failures",
+               "Keep one logon certificate on the card (in 9A) and remove the Smart Card Logon EKU from the others.")
+        return r
+    only = logon[0]
+    if only.slot == "?":
+        r.warn(subject, f"the logon certificate's slot cannot be told ({only.where})",
+               "Check that it is the PIV Authentication certificate (9A).")
+    elif only.slot != "9A":
+        r.fail(subject, f"the logon certificate ({only.cert.subject.rfc4514_string()}) is in slot "
+               f"{_slot_name(only.slot)}, not the first slot 9A (PIV Authentication)",
+               "Load the logon certificate and its key into 9A.")
+    return r
+
+
+def proof_of_possession(slot_cert: SlotCert | None, challenge: bytes, signature: bytes | None,
+                        verified: bool, card: str, error: str = "") -> CheckResult:
+    r = CheckResult("UC-6", "The card's private key matches the logon certificate")
+    r.evidence.update({"challenge": challenge.hex(), "signature": signature.hex() if signature else None,
+                       "verified": verified})
+    if slot_cert is None:
+        r.fail(f"card {card}", "has no logon certificate to prove possession of", "See UC-5.")
+        return r
+    r.evidence["certificate"] = slot_cert.summary()
+    subject = f"{_slot_name(slot_cert.slot)} of card {card} ({slot_cert.cert.subject.rfc4514_string()})"
+    if error:
+        r.fail(subject, f"the card could not sign the challenge: {error}",
+               "Check that the slot holds the private key of its certificate.")
+    elif not verified:
+        r.fail(subject, "the card's signature over a fresh random challenge does not verify with the certificate's "
+               "public key: the private key on the card does not match the certificate",
+               "Re-issue the certificate for the key on the card (or load the matching key).")
+    return r
+
+
+def shared_access(steps: Sequence[tuple[str, bool, str]], card: str) -> CheckResult:
+    """CARD-4: every step of the shared-access exercise worked. ``steps``: (what, ok, detail)."""
+    r = CheckResult("CARD-4", "The card stays usable for a second, shared connection")
+    r.evidence["steps"] = [{"step": s, "ok": ok, "detail": d} for s, ok, d in steps]
+    for what, ok, detail in steps:
+        if not ok:
+            r.fail(f"card {card}", f"{what} failed while another connection was open: {detail}",
+                   "Make sure no application opens the card exclusively (WorkSpaces needs shared access).")
+    return r
+
+
+__all__ = ["card_type", "one_card", "pin_login", "wrong_pin_costs_one_try", "logon_certificates",
+           "proof_of_possession", "shared_access", "PIV", "CAC", "DUAL", "SUPPORTED"]

@@ -1,0 +1,163 @@
+"""What card is this? "PIV", "CAC", "CAC with PIV endpoint" or "other", with its
+identity (CHUID/FASC-N/GUID or CAC card ID) and its certificates by slot.
+
+Read-only: SELECT, GET DATA, CAC READ FILE and GET PROPERTIES only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from . import cac, piv
+from .apdu import ApduError
+from .transport import CardConnection
+
+PIV, CAC, DUAL, OTHER = "PIV", "CAC", "CAC with PIV endpoint", "other"
+SUPPORTED = (PIV, CAC, DUAL)
+SMART_CARD_LOGON = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.2")
+
+
+def has_logon_eku(cert: x509.Certificate) -> bool:
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return False
+    return SMART_CARD_LOGON in eku
+
+
+def describe_certificate(cert: x509.Certificate) -> dict[str, Any]:
+    try:
+        ekus = [o.dotted_string for o in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value]
+    except x509.ExtensionNotFound:
+        ekus = []
+    return {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "serial": format(cert.serial_number, "X"),
+        "not_after": cert.not_valid_after_utc.isoformat(),
+        "smart_card_logon": SMART_CARD_LOGON.dotted_string in ekus,
+        "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH.dotted_string in ekus,
+    }
+
+
+@dataclass
+class SlotCert:
+    """A certificate on the card and where it sits (PIV slot, or the PIV slot the CAC
+    applet maps to: ID certificate = 9A)."""
+
+    slot: str
+    cert: x509.Certificate
+    where: str = ""
+
+    @property
+    def logon(self) -> bool:
+        return has_logon_eku(self.cert)
+
+    @property
+    def pem(self) -> bytes:
+        return self.cert.public_bytes(serialization.Encoding.PEM)
+
+    def summary(self) -> dict[str, Any]:
+        return {"slot": self.slot, "where": self.where, **describe_certificate(self.cert)}
+
+
+@dataclass
+class CardIdentity:
+    type: str
+    reader: str
+    atr: str
+    serial: str = ""
+    piv: dict[str, Any] = field(default_factory=dict)
+    cac: dict[str, Any] = field(default_factory=dict)
+    certificates: list[SlotCert] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def supported(self) -> bool:
+        return self.type in SUPPORTED
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "reader": self.reader,
+            "atr": self.atr,
+            "serial": self.serial,
+            "piv": self.piv,
+            "cac": self.cac,
+            "certificates": [c.summary() for c in self.certificates],
+            "notes": self.notes,
+        }
+
+
+def _cac_part(conn: CardConnection) -> tuple[dict[str, Any], list[SlotCert], bool]:
+    card = cac.CacCard(conn)
+    info: dict[str, Any] = {}
+    ccc = None
+    try:
+        ccc = card.ccc()
+    except ApduError:
+        ccc = None
+    indexes: list[int] = []
+    if ccc is not None:
+        info.update(ccc.summary())
+        info["container"] = "CCC"
+        indexes = [aid[6] for aid in ccc.pki_aids if aid[:6] == cac.CAC_RID + b"\x01"]
+    elif card.has_aca():
+        info["container"] = "ACA"
+    if not indexes:
+        indexes = card.find_pki_applets()
+        if indexes and "container" not in info:
+            info["container"] = "PKI applets only"
+    found = bool(info.get("container")) or bool(indexes)
+    certs = []
+    for i in indexes:
+        try:
+            cert = card.certificate(i)
+        except (ApduError, ValueError):
+            cert = None
+        if cert is not None:
+            label = cac.PKI_LABELS[i] if i < len(cac.PKI_LABELS) else f"PKI applet {i}"
+            certs.append(SlotCert(cac.INDEX_TO_SLOT.get(i, f"CAC-{i}"), cert, f"CAC {label}"))
+    return info, certs, found
+
+
+def identify(conn: CardConnection, reader: str = "", atr: bytes = b"") -> CardIdentity:
+    ident = CardIdentity(OTHER, reader or conn.name, atr.hex().upper())
+    p = piv.PivCard(conn)
+    if p.try_select():
+        ident.type = PIV
+        disc = p.discovery()
+        chuid = p.chuid()
+        ccc = p.ccc()
+        ident.piv = {
+            "discovery": disc,
+            "chuid": chuid.summary() if chuid else None,
+            "ccc": ccc.summary() if ccc else None,
+        }
+        if chuid and chuid.guid and any(chuid.guid):
+            ident.serial = chuid.guid_hex
+        elif chuid and chuid.fascn:
+            ident.serial = chuid.fascn.hex().upper()
+        for slot, cert in p.certificates().items():
+            ident.certificates.append(SlotCert(slot, cert, f"PIV {piv.SLOTS[slot]['name']}"))
+        cac_info, _, cac_found = _cac_part(conn)
+        if (ccc and ccc.cac_pki_endpoint) or cac_found:
+            ident.type = DUAL
+            ident.cac = cac_info
+            ident.notes.append("the CCC or the CAC applets mark this as a dual CAC/PIV card")
+        p.try_select()  # leave the PIV application selected
+        return ident
+    cac_info, certs, found = _cac_part(conn)
+    if found:
+        ident.type = CAC
+        ident.cac = cac_info
+        ident.serial = cac_info.get("card_id", "")
+        ident.certificates = certs
+        return ident
+    ident.notes.append("no PIV application and no CAC applets answered")
+    return ident

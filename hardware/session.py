@@ -1,0 +1,313 @@
+"""The card session of one run: the backend, the PIN guard, the login (attempted at most
+once and remembered), and what the card scenarios ask of the card.
+
+Each method gathers facts; :mod:`hardware.checks` judges them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from wscard.errors import EnvironmentProblem
+
+from . import pkcs11 as p11
+from .backends import Backend, VirtualBackend
+from .identify import CardIdentity, SlotCert, has_logon_eku, identify
+from .pin import PinAttemptRefused, PinGuard
+from .transport import ApduTrace, CardSafetyError, TransportError
+
+#: PKCS#11 labels and IDs -> PIV slot (OpenSC's PIV and CAC emulation, and the SoftHSM tokens).
+LABEL_SLOTS = (
+    ("PIV Authentication", "9A"), ("PIV AUTH", "9A"), ("Digital Signature", "9C"), ("Key Management", "9D"),
+    ("Card Authentication", "9E"), ("CAC ID Certificate", "9A"), ("CAC Email Signature", "9C"),
+    ("CAC Email Encryption", "9D"),
+)
+ID_SLOTS = {"01": "9A", "02": "9C", "03": "9D", "04": "9E", "0001": "9A", "0002": "9C", "0003": "9D"}
+
+
+def slot_of(cert: p11.P11Cert) -> str:
+    for text, slot in LABEL_SLOTS:
+        if text.lower() in cert.label.lower():
+            return slot
+    return ID_SLOTS.get(cert.id_hex, "?")
+
+
+class NoCard(Exception):
+    """There is no (single, recognised) card to run this scenario on."""
+
+
+@dataclass
+class LoginOutcome:
+    status: str  # ok, wrong-pin, refused, locked, no-token, error
+    card: str = ""
+    tries_before: int | None = None
+    tries_after: int | None = None
+    message: str = ""
+    where: str = ""
+    session: Any = field(default=None, repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        return {"status": self.status, "card": self.card, "pin_tries_before": self.tries_before,
+                "pin_tries_after": self.tries_after, "message": self.message, "first_attempt_in": self.where}
+
+
+class CardSession:
+    def __init__(self, backend: Backend, guard: PinGuard | None = None):
+        self.backend = backend
+        self.guard = guard or PinGuard()
+        self.trace = ApduTrace()
+        self._login: LoginOutcome | None = None
+        self._identity: CardIdentity | None = None
+        self._card: p11.Pkcs11Card | None = None
+
+    # --- life cycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        self.backend.start()
+
+    def stop(self) -> None:
+        if self._login is not None and self._login.session is not None:
+            try:
+                self._login.session.close()
+            except Exception:
+                pass
+            self._login.session = None
+        self._card = None
+        self.backend.stop()
+
+    # --- presence and identity -----------------------------------------------------------------
+    def presence(self) -> list[Any]:
+        return self.backend.presence()
+
+    def identity(self) -> CardIdentity:
+        """Identify the card under test over PC/SC (cached for the run)."""
+        if self._identity is None:
+            try:
+                reader = self.backend.reader()
+            except LookupError as exc:
+                raise NoCard(str(exc)) from None
+            atr = next((bytes.fromhex(p.atr) for p in self.presence() if p.where == reader and p.atr), b"")
+            conn = self.backend.connect(self.trace)
+            try:
+                self._identity = identify(conn, reader, atr)
+            finally:
+                conn.close()
+        return self._identity
+
+    # --- PKCS#11 ---------------------------------------------------------------------------------
+    def card(self) -> p11.Pkcs11Card:
+        if self._card is None:
+            try:
+                info = self.backend.token()
+                self._card = self.backend.module().card(info)
+            except LookupError as exc:
+                raise NoCard(str(exc)) from None
+        return self._card
+
+    def certificates(self) -> list[SlotCert]:
+        card = self.card()
+        return [SlotCert(slot_of(c), c.cert, f"PKCS#11 ID {c.id_hex} '{c.label}'") for c in card.certificates()]
+
+    def logon_certificate(self) -> tuple[SlotCert, bytes] | None:
+        """The certificate to sign for (the logon certificate, 9A first) and its key ID."""
+        certs = self.card().certificates()
+        ranked = sorted(certs, key=lambda c: (not has_logon_eku(c.cert), slot_of(c) != "9A"))
+        if not ranked:
+            return None
+        best = ranked[0]
+        return SlotCert(slot_of(best), best.cert, f"PKCS#11 ID {best.id_hex} '{best.label}'"), best.id
+
+    # --- PIN -------------------------------------------------------------------------------------
+    def login(self, where: str = "") -> LoginOutcome:
+        """Log in to the token once per run, through the PIN guard. Later calls return the
+        remembered outcome, so a wrong or refused PIN is never retried."""
+        if self._login is not None:
+            return self._login
+        try:
+            card = self.card()
+        except NoCard as exc:
+            return LoginOutcome("no-token", message=str(exc))  # not remembered: nothing was tried
+        serial = card.info.serial
+        pin = self.backend.harness_pin()
+        state: dict[str, Any] = {}
+
+        def read_tries() -> int | None:
+            state["before"] = self.backend.tries_left(card.info)
+            return state["before"]
+
+        try:
+            session = self.guard.attempt(serial, read_tries, lambda: card.login(pin), p11.is_wrong_pin, where)
+        except PinAttemptRefused as exc:
+            out = LoginOutcome("refused", serial, exc.tries_left if exc.tries_left is not None else state.get("before"),
+                               None, exc.reason, where)
+        except Exception as exc:
+            wrong = p11.is_wrong_pin(exc)
+            self.backend.after_login(False, wrong)
+            after = self.backend.tries_left(self._refreshed_info(card))
+            name = type(exc).__name__
+            if name == "PinLocked" or (wrong and after == 0):
+                out = LoginOutcome("locked", serial, state.get("before"), after, "the PIN is blocked", where)
+            elif wrong:
+                out = LoginOutcome("wrong-pin", serial, state.get("before"), after, "the card refused the PIN", where)
+            else:
+                out = LoginOutcome("error", serial, state.get("before"), after, f"{name}: {exc}", where)
+        else:
+            self.backend.after_login(True, False)
+            out = LoginOutcome("ok", serial, state.get("before"), None, "", where, session)
+        self._login = out
+        return out
+
+    def _refreshed_info(self, card: p11.Pkcs11Card) -> p11.TokenInfo | None:
+        try:
+            return next((t for t in self.backend.module().tokens() if t.slot_id == card.info.slot_id), None)
+        except Exception:
+            return None
+
+    def require_login(self, where: str = "") -> LoginOutcome:
+        out = self.login(where)
+        if out.status != "ok":
+            raise NoCard(f"not logged in to the card ({out.status}: {out.message}); see CARD-3")
+        return out
+
+    # --- proof of possession ----------------------------------------------------------------------
+    def sign_challenge(self, where: str = "") -> dict[str, Any]:
+        found = self.logon_certificate()
+        challenge = os.urandom(32)
+        if found is None:
+            return {"slot_cert": None, "challenge": challenge, "signature": None, "verified": False, "error": ""}
+        slot_cert, key_id = found
+        login = self.require_login(where)
+        from .piv import verify_signature
+
+        t0 = time.perf_counter()
+        try:
+            sig = p11.Pkcs11Card.sign(login.session, key_id, challenge, slot_cert.cert.public_key())
+        except Exception as exc:
+            return {"slot_cert": slot_cert, "challenge": challenge, "signature": None, "verified": False,
+                    "error": f"{type(exc).__name__}: {exc}"}
+        ms = (time.perf_counter() - t0) * 1000
+        return {"slot_cert": slot_cert, "challenge": challenge, "signature": sig,
+                "verified": verify_signature(slot_cert.cert, challenge, sig), "error": "", "sign_ms": ms}
+
+    # --- shared access ---------------------------------------------------------------------------
+    def shared_access_pkcs11(self, where: str = "") -> list[tuple[str, bool, str]]:
+        """Two PKCS#11 sessions at once: sign in the logged-in one while a second is open."""
+        login = self.require_login(where)
+        found = self.logon_certificate()
+        if found is None:
+            raise NoCard("no certificate on the card to sign with (see UC-5)")
+        slot_cert, key_id = found
+        from .piv import verify_signature
+
+        steps: list[tuple[str, bool, str]] = []
+        second = None
+        try:
+            second = self.card().open_public()
+            steps.append(("opening a second session", True, ""))
+            n = len(list(second.get_objects()))
+            steps.append(("reading objects in the second session", n > 0, f"{n} objects"))
+            msg = os.urandom(32)
+            sig = p11.Pkcs11Card.sign(login.session, key_id, msg, slot_cert.cert.public_key())
+            steps.append(("signing in the first session", verify_signature(slot_cert.cert, msg, sig), ""))
+        except Exception as exc:
+            steps.append(("using two sessions", False, f"{type(exc).__name__}: {exc}"))
+        finally:
+            if second is not None:
+                second.close()
+        return steps
+
+    def shared_access_pcsc(self, where: str = "") -> list[tuple[str, bool, str]]:
+        """Two PC/SC connections in shared mode, and a PKCS#11 signature (OpenSC's own
+        connection) while both are open."""
+        from .piv import PivCard
+        from .cac import CacCard
+
+        ident = self.identity()
+        steps: list[tuple[str, bool, str]] = []
+        a = b = None
+        try:
+            a = self.backend.connect(self.trace)
+            steps.append(("first shared connection", True, a.name))
+            b = self.backend.connect(self.trace)
+            steps.append(("second shared connection while the first is open", True, b.name))
+            for label, conn in (("first", a), ("second", b)):
+                if ident.type == "CAC":
+                    ok = CacCard(conn).ccc() is not None or bool(CacCard(conn).find_pki_applets())
+                else:
+                    ok = PivCard(conn).try_select()
+                steps.append((f"selecting the card application on the {label} connection", ok, ""))
+            login = self.login(where)
+            if login.status == "ok":
+                found = self.logon_certificate()
+                if found is not None:
+                    from .piv import verify_signature
+
+                    msg = os.urandom(32)
+                    sig = p11.Pkcs11Card.sign(login.session, found[1], msg, found[0].cert.public_key())
+                    steps.append(("PKCS#11 signature while both connections are open",
+                                  verify_signature(found[0].cert, msg, sig), ""))
+        except (TransportError, CardSafetyError) as exc:
+            steps.append(("shared PC/SC access", False, str(exc)))
+        finally:
+            for c in (a, b):
+                if c is not None:
+                    c.close()
+        return steps
+
+    # --- the wrong-PIN demonstration (virtual cards only) ------------------------------------------
+    def wrong_pin_demonstration(self) -> dict[str, Any]:
+        backend = self.backend
+        if not isinstance(backend, VirtualBackend):
+            raise NoCard("the wrong-PIN demonstration runs on a virtual card only (never on a real card)")
+        from .pin import Pin, generated_pin
+        from .pcsc import PcscTransport
+        from .piv import PivCard
+        from .cac import CacCard
+        from .transport import CardConnection, SafetyPolicy
+
+        try:
+            link, card = backend.insert_scratch()
+        except LookupError as exc:
+            raise NoCard(str(exc)) from None
+        reader = f"Virtual PCD 00 0{link.reader_index}"
+        try:
+            def tries() -> int | None:
+                conn = CardConnection(PcscTransport(reader), SafetyPolicy(read_only=False), self.trace)
+                try:
+                    if PivCard(conn).try_select():
+                        return PivCard(conn).pin_status().tries_left
+                    CacCard(conn).select(bytes.fromhex("A000000116DB00"))
+                    return CacCard(conn).pin_status().tries_left
+                finally:
+                    conn.close()
+
+            module = backend.module()
+            info = next((t for t in module.tokens() if t.slot_description.startswith(reader)), None)
+            if info is None:
+                raise EnvironmentProblem(f"OpenSC shows no token for the scratch card in '{reader}'")
+            p11card = module.card(info)
+            wrong = Pin(generated_pin(), "deliberately wrong")
+            while wrong == backend.card_pin:
+                wrong = Pin(generated_pin(), "deliberately wrong")
+            before: dict[str, Any] = {}
+
+            def read() -> int | None:
+                before["v"] = tries()
+                return before["v"]
+
+            refused = False
+            try:
+                s = self.guard.attempt(info.serial, read, lambda: p11card.login(wrong), p11.is_wrong_pin,
+                                       "the wrong-PIN demonstration")
+                s.close()
+            except PinAttemptRefused:
+                raise
+            except Exception as exc:
+                refused = p11.is_wrong_pin(exc)
+            after = tries()
+            return {"before": before.get("v"), "after": after, "refused": refused, "scratch_serial": info.serial,
+                    "card_side_wrong_attempts": card.pin.wrong_attempts, "card_side_pin_attempts": card.pin.attempts_with_pin}
+        finally:
+            backend.remove_scratch()

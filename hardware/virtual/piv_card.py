@@ -1,0 +1,155 @@
+"""A virtual PIV card (NIST SP 800-73-4 card edge) that OpenSC recognises as
+"Personal Identity Verification Card".
+
+What OpenSC 0.23 sends and this card answers: GET DATA of the discovery object before any
+SELECT (answered with the discovery object when the PIV application is the default one),
+SELECT by the 9-byte AID prefix (application property template), GET DATA of CHUID, CCC,
+history (absent) and the certificates of 9A/9C/9D/9E, VERIFY with no data (63Cx / 9000),
+VERIFY with the PIN (key reference 80), VERIFY P1=FF (reset security status), and
+GENERAL AUTHENTICATE (raw RSA on the padded block, or ECDSA on the digest) with command
+chaining. Write commands (PUT DATA, GENERATE...) are answered 6982: the harness never
+needs them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ..apdu import SW, Command, Response, tlv, tlv_dict
+from .. import piv
+from .card import CardKey, PinState, VirtualCard, make_atr
+
+
+@dataclass
+class SlotContent:
+    """What a slot holds: a certificate and the private key the card uses for it."""
+
+    slot: str
+    cert: x509.Certificate
+    key: Any  # private key object (may deliberately not match the certificate)
+
+    @property
+    def der(self) -> bytes:
+        return self.cert.public_bytes(serialization.Encoding.DER)
+
+
+class VirtualPivCard(VirtualCard):
+    kind = "PIV"
+
+    def __init__(
+        self,
+        slots: list[SlotContent],
+        pin: PinState,
+        guid: bytes,
+        fascn: bytes | None = None,
+        cac_pki_endpoint: bool = False,
+        serial: str = "",
+    ):
+        super().__init__(make_atr(b"wscPIV01"), pin, serial or guid.hex().upper())
+        self.guid = guid
+        self.fascn = fascn or piv.encode_fascn("9999", "9999", guid.hex()[:6].translate(_HEX_TO_DIGIT))
+        self.slots = {s.slot: s for s in slots}
+        self.keys = {s.slot: CardKey(s.key) for s in slots}
+        self.selected = True  # PIV is the default application
+        self.objects: dict[bytes, bytes] = {
+            piv.object_tag_bytes(piv.OBJ_CHUID): tlv(0x53, piv.build_chuid(self.fascn, guid)),
+            piv.object_tag_bytes(piv.OBJ_CCC): tlv(
+                0x53, piv.build_ccc(bytes.fromhex("A000000116") + guid[:16], cac_pki_endpoint)
+            ),
+            piv.object_tag_bytes(piv.OBJ_DISCOVERY): piv.build_discovery(),
+        }
+        for s in slots:
+            tag = piv.object_tag_bytes(piv.SLOTS[s.slot]["object"])
+            self.objects[tag] = tlv(0x53, piv.build_cert_object(s.der))
+
+    def reset_state(self) -> None:
+        super().reset_state()
+        self.selected = True
+
+    def handle(self, cmd: Command) -> Response:
+        ins = cmd.ins
+        if ins == 0xA4:
+            return self._select(cmd)
+        if not self.selected:
+            return Response(b"", SW.INS_NOT_SUPPORTED if ins != 0xCB else SW.FILE_NOT_FOUND)
+        if ins == 0xCB:
+            return self._get_data(cmd)
+        if ins == 0x20:
+            return self._verify(cmd)
+        if ins == 0x87:
+            return self._general_authenticate(cmd)
+        if ins in (0xDB, 0x47, 0x24, 0x2C, 0xFB, 0xFE, 0xFF):
+            return Response(b"", SW.SECURITY_NOT_SATISFIED)
+        return Response(b"", SW.INS_NOT_SUPPORTED)
+
+    def _select(self, cmd: Command) -> Response:
+        if cmd.p1 != 0x04:
+            return Response(b"", SW.FILE_NOT_FOUND)
+        aid = cmd.data
+        if len(aid) >= 5 and piv.PIV_AID.startswith(aid[: len(piv.PIV_AID)]):
+            self.selected = True
+            return Response(piv.build_application_property_template(), SW.OK)
+        # a failed SELECT leaves the current selection as it is (ISO 7816-4)
+        return Response(b"", SW.FILE_NOT_FOUND)
+
+    def _get_data(self, cmd: Command) -> Response:
+        if (cmd.p1, cmd.p2) != (0x3F, 0xFF):
+            return Response(b"", SW.INCORRECT_P1P2)
+        try:
+            tag = tlv_dict(cmd.data).get(0x5C)
+        except ValueError:
+            return Response(b"", SW.WRONG_DATA)
+        if tag is None:
+            return Response(b"", SW.WRONG_DATA)
+        obj = self.objects.get(tag)
+        if obj is None:
+            return Response(b"", SW.FILE_NOT_FOUND)
+        return Response(obj, SW.OK)
+
+    def _verify(self, cmd: Command) -> Response:
+        if cmd.p1 == 0xFF:
+            self.pin.verified = False
+            return Response(b"", SW.OK)
+        if cmd.p2 != piv.PIN_APPLICATION:
+            return Response(b"", SW.REFERENCE_NOT_FOUND)
+        if not cmd.data:
+            return Response(b"", self.pin.status_sw())
+        return Response(b"", self.pin.verify(cmd.data))
+
+    def _general_authenticate(self, cmd: Command) -> Response:
+        slot = f"{cmd.p2:02X}"
+        if slot not in self.keys:
+            return Response(b"", SW.REFERENCE_NOT_FOUND if slot != "9B" else SW.SECURITY_NOT_SATISFIED)
+        if slot != "9E" and not self.pin.verified:
+            return Response(b"", SW.SECURITY_NOT_SATISFIED)
+        key = self.keys[slot]
+        try:
+            expected = piv.algorithm_for(key.private_key.public_key())
+        except (ValueError, KeyError):
+            return Response(b"", SW.FUNCTION_NOT_SUPPORTED)
+        if cmd.p1 != expected:
+            return Response(b"", SW.INCORRECT_P1P2)
+        try:
+            inner = tlv_dict(tlv_dict(cmd.data)[0x7C])
+        except (ValueError, KeyError):
+            return Response(b"", SW.WRONG_DATA)
+        challenge = inner.get(0x81)
+        if challenge is None or 0x82 not in inner:
+            return Response(b"", SW.WRONG_DATA)
+        try:
+            sig = key.raw_rsa(challenge) if key.is_rsa else key.ecdsa_digest(challenge)
+        except ValueError:
+            return Response(b"", SW.WRONG_DATA)
+        return Response(tlv(0x7C, tlv(0x82, sig)), SW.OK)
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        d.update({"guid": self.guid.hex().upper(), "slots": sorted(self.slots)})
+        return d
+
+
+_HEX_TO_DIGIT = str.maketrans("abcdef", "012345")
