@@ -33,7 +33,9 @@ def _guest_profile(profile: Profile, config: pytest.Config) -> Profile:
     if not root and not home:
         return profile
     g = profile.guest
-    os_list = list(dict.fromkeys([*g.os, "linux"]))
+    # a built Windows guest belongs to the simulated world: keep only a Windows guest the
+    # profile reads itself
+    os_list = ["linux"] + (["windows"] if "windows" in g.os and not g.build else [])
     return profile.replace("guest", build="", root=root or "/", home=home or "", os=os_list)
 
 

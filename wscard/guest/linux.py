@@ -331,9 +331,11 @@ def check_lock_screen_linux(guest: LinuxGuest) -> CheckResult:
          "dconf": s.dconf, "session": s.session_value} for s in states]
     if not installed:
         return res.skip("neither the MATE nor the GNOME screen saver is installed in the guest: nothing to judge")
-    fix = (f"create {lockscreen.OVERRIDE_FILE} with \"[org.mate.screensaver]\" / \"lock-enabled=false\", then run "
-           f"sudo glib-compile-schemas {lockscreen.SCHEMA_DIR}/")
     for st in installed:
+        fix = (f"create {lockscreen.OVERRIDE_FILE} with \"[{st.schema}]\" / \"{st.key}=false\" (the last override "
+               f"file read wins), then run sudo glib-compile-schemas {lockscreen.SCHEMA_DIR}/")
+        if st.dconf and st.dconf[-1][1]:
+            fix += f"; and remove {st.key}=true from {st.dconf[-1][0]} (then dconf update)"
         subject = f"{st.schema} {st.key}"
         enabled = st.effective
         if enabled is None:
