@@ -218,9 +218,10 @@ def test_profile_pki_section_and_validation(tmp_path):
     bad.write_text('extends = "embedded"\n[pki]\nkey_type = "ec-p256"\nca_signature = "pss"\n')
     with pytest.raises(ProfileError, match=r"\[pki\].ca_signature"):
         load_profile(bad)
-    bad.write_text('extends = "embedded"\n[pki]\nmode = "files"\n')
-    with pytest.raises(ProfileError, match="ca_bundle"):
-        load_profile(bad)
+    with pytest.raises(ProfileError, match=r"\[pki\].ca_bundle"):
+        PkiSection(mode="files").validate(prof)
+    with pytest.raises(ProfileError, match=r"\[pki\].user_certificates"):
+        PkiSection(mode="files", ca_bundle=["x.pem"]).validate(prof)
     bad.write_text('extends = "embedded"\n[pki]\nkey_typ = "rsa2048"\n')
     with pytest.raises(ProfileError, match="did you mean 'key_type'"):
         load_profile(bad)
@@ -231,12 +232,10 @@ def test_files_mode_reads_pem_and_der_as_given(cache, tmp_path):
     (tmp_path / "root.cer").write_bytes(gen.get("root").der)
     (tmp_path / "cas.pem").write_bytes(gen.get("intermediate-2").pem + gen.get("intermediate").pem)
     (tmp_path / "alice.der").write_bytes(gen.get("user").der)
-    prof = tmp_path / "live.toml"
-    prof.write_text(
-        'extends = "embedded"\n[pki]\nmode = "files"\nca_bundle = ["root.cer", "cas.pem"]\n'
-        'user_certificates = ["alice.der"]\n'
-    )
-    pki = get_pki(load_profile(prof))
+    sec = PkiSection(mode="files", ca_bundle=[str(tmp_path / "root.cer"), str(tmp_path / "cas.pem")],
+                     user_certificates=[str(tmp_path / "alice.der")])
+    sec.validate(None)
+    pki = get_pki(sec)
     assert pki.mode == "files"
     assert [e.cert for e in pki.ca_chain] == [gen.get(n).cert for n in ("intermediate", "intermediate-2", "root")]
     root = pki.get("root")
