@@ -106,8 +106,12 @@ def _run(args: list[str], *, cwd: str | None = None, stdin: str | None = None) -
     env = dict(os.environ)
     env.pop("NSS_DEFAULT_DB_TYPE", None)
     try:
+        # a new session has no controlling terminal: NSS cannot open /dev/tty to ask for a
+        # token's PIN (certutil -L -h all tries to, for a card that requires login), so
+        # no command here can ever prompt for, or spend a try of, the card's PIN
         return subprocess.run(
-            args, capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd, input=stdin, env=env
+            args, capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd, input=stdin, env=env,
+            start_new_session=True,
         )
     except subprocess.TimeoutExpired:
         raise EnvironmentProblem(f"{' '.join(args[:3])} did not answer within {TIMEOUT} s") from None
@@ -343,6 +347,7 @@ def add_cert(directory: Path, nickname: str, pem: bytes, trust: str = "CT,C,C") 
         input=pem,
         capture_output=True,
         timeout=TIMEOUT,
+        start_new_session=True,
     )
     if proc.returncode != 0:
         raise EnvironmentProblem(f"certutil -A failed: {proc.stderr.decode(errors='replace').strip()}")
