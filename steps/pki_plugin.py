@@ -35,3 +35,23 @@ def ocsp_responder(pki: Pki, profile: Profile, tmp_path_factory: pytest.TempPath
 @pytest.fixture(scope="session")
 def pki_env(profile: Profile, pki: Pki, ocsp_responder) -> PkiEnvironment:
     return PkiEnvironment(profile, pki, ocsp_responder)
+
+
+@pytest.fixture(scope="session")
+def pki_model_env(profile: Profile, pki: Pki, pki_env: PkiEnvironment, tmp_path_factory: pytest.TempPathFactory):
+    """For the OCSP process scenarios (@model): the generated test PKI and its local
+    responder. With certificate files (a live environment) a default test PKI and a
+    responder of its own are used, since those scenarios do not depend on the
+    environment."""
+    if pki.mode == "generated":
+        yield pki_env
+        return
+    from wscard.sections.pki import PkiSection
+
+    model_pki = get_pki(PkiSection())
+    proc = ResponderProcess.for_pki(model_pki, tmp_path_factory.mktemp("ocsp-model-responder"))
+    proc.start()
+    try:
+        yield PkiEnvironment(profile, model_pki, proc)
+    finally:
+        proc.stop()

@@ -128,21 +128,21 @@ def _ocsp7(pki_env, traces, evidence):
 # --- OCSP: the documented process, branch by branch (model rows) ------------------------
 
 @given(parsers.parse('the test certificate "{name}" from the test PKI'), target_fixture="model_cert")
-def _model_cert(pki_env, name, evidence):
-    entry = pki_env.pki.get(name)
+def _model_cert(pki_model_env, name, evidence):
+    entry = pki_model_env.pki.get(name)
     evidence.attach_pem(f"certificate {name}", entry.pem)
     return name
 
 
-@given(parsers.parse("the root CA registered with the OCSP URL of the {registered} responder"),
+@given(parsers.parse('the root CA registration\'s OCSP URL is "{registered}"'),
        target_fixture="model_registered")
 def _model_registered(registered):
     return registered
 
 
 @when("the harness checks its revocation status as AD Connector does", target_fixture="model_trace")
-def _model_check(pki_env, model_cert, model_registered, evidence):
-    trace = pki_env.model_trace(model_cert, model_registered)
+def _model_check(pki_model_env, model_cert, model_registered, evidence):
+    trace = pki_model_env.model_trace(model_cert, model_registered)
     _attach_trace(evidence, trace)
     return trace
 
@@ -163,11 +163,11 @@ def _model_result(model_trace, result):
 
 
 @then(parsers.parse("the OCSP URLs {verdict} the HTTP and IANA root zone rules"))
-def _model_urls(pki_env, model_cert, model_registered, verdict, evidence):
+def _model_urls(pki_model_env, model_cert, model_registered, verdict, evidence):
     from wscard.pki.environment import MODEL_REGISTRATION_URLS
     from wscard.pki import certs
 
-    cert = pki_env.pki.get(model_cert).cert
+    cert = pki_model_env.pki.get(model_cert).cert
     urls = [("AIA", u) for u in certs.aia(cert).ocsp]
     reg = MODEL_REGISTRATION_URLS.get(model_registered, model_registered)
     if reg:

@@ -52,7 +52,7 @@ Feature: Revocation checking follows AD Connector's documented process
   @compliance @model
   Scenario Outline: The documented process, branch by branch: <case>
     Given the test certificate "<certificate>" from the test PKI
-    And the root CA registered with the OCSP URL of the <registered> responder
+    And the root CA registration's OCSP URL is "<registered>"
     When the harness checks its revocation status as AD Connector does
     Then the process ends in the <branch> branch using the <used> URL
     And the revocation result is "<result>"
@@ -60,40 +60,40 @@ Feature: Revocation checking follows AD Connector's documented process
 
     @OCSP-1
     Examples: the AIA URL is used first
-      | case                | certificate | registered | branch | used | result | url_rules |
-      | AIA present and good | user-good  | responder  | OCSP-1 | aia  | good   | meet      |
+      | case                 | certificate | registered     | branch | used | result | url_rules |
+      | AIA present and good | user-good   | test responder | OCSP-1 | aia  | good   | meet      |
 
     @OCSP-2
     Examples: the registration URL is used when the AIA URL cannot be resolved or is absent
-      | case                                     | certificate           | registered | branch | used         | result | url_rules |
-      | AIA absent and registered URL good       | user-aia-absent       | responder  | OCSP-2 | registration | good   | meet      |
-      | AIA unresolvable and registered URL good | user-aia-unresolvable | responder  | OCSP-2 | registration | good   | meet      |
+      | case                                     | certificate           | registered     | branch | used         | result | url_rules |
+      | AIA absent and registered URL good       | user-aia-absent       | test responder | OCSP-2 | registration | good   | meet      |
+      | AIA unresolvable and registered URL good | user-aia-unresolvable | test responder | OCSP-2 | registration | good   | meet      |
 
     @OCSP-3
     Examples: an AIA URL that resolves but does not answer fails, with no fallback
-      | case           | certificate     | registered | branch | used | result | url_rules |
-      | AIA unresponsive | user-aia-silent | responder  | OCSP-3 | aia  | failed | meet      |
+      | case             | certificate     | registered     | branch | used | result | url_rules |
+      | AIA unresponsive | user-aia-silent | test responder | OCSP-3 | aia  | failed | meet      |
 
     @OCSP-4
     Examples: the registration URL is needed and unusable
-      | case                                    | certificate           | registered   | branch | used         | result | url_rules |
-      | registered URL missing when needed      | user-aia-unresolvable | none         | OCSP-4 | no           | failed | meet      |
-      | registered URL unresolvable when needed | user-aia-absent       | unresolvable | OCSP-4 | registration | failed | meet      |
-      | registered URL unresponsive when needed | user-aia-absent       | silent       | OCSP-4 | registration | failed | meet      |
+      | case                                    | certificate           | registered        | branch | used         | result | url_rules |
+      | registered URL missing when needed      | user-aia-unresolvable | none              | OCSP-4 | no           | failed | meet      |
+      | registered URL unresolvable when needed | user-aia-absent       | unresolvable name | OCSP-4 | registration | failed | meet      |
+      | registered URL unresponsive when needed | user-aia-absent       | silent responder  | OCSP-4 | registration | failed | meet      |
 
     @OCSP-5
     Examples: OCSP URLs must be HTTP, with a DNS name under an IANA root zone TLD
-      | case          | certificate       | registered | branch | used         | result | url_rules    |
-      | HTTPS URL     | user-aia-https    | responder  | OCSP-2 | registration | good   | do not meet  |
-      | non-IANA TLD  | user-aia-non-iana | responder  | OCSP-2 | registration | good   | do not meet  |
+      | case         | certificate       | registered     | branch | used         | result | url_rules   |
+      | HTTPS URL    | user-aia-https    | test responder | OCSP-2 | registration | good   | do not meet |
+      | non-IANA TLD | user-aia-non-iana | test responder | OCSP-2 | registration | good   | do not meet |
 
     @OCSP-6
     Examples: revoked and unknown answers fail
-      | case    | certificate  | registered | branch | used | result  | url_rules |
-      | revoked | user-revoked | responder  | OCSP-1 | aia  | revoked | meet      |
-      | unknown | user-unknown | responder  | OCSP-1 | aia  | unknown | meet      |
+      | case    | certificate  | registered     | branch | used | result  | url_rules |
+      | revoked | user-revoked | test responder | OCSP-1 | aia  | revoked | meet      |
+      | unknown | user-unknown | test responder | OCSP-1 | aia  | unknown | meet      |
 
     @OCSP-7
     Examples: no OCSP URL anywhere: no revocation checking
-      | case            | certificate     | registered | branch | used | result | url_rules |
+      | case               | certificate     | registered | branch | used | result | url_rules |
       | no OCSP URL at all | user-aia-absent | none       | OCSP-7 | no   | failed | meet      |

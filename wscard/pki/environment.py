@@ -26,10 +26,10 @@ from .responder import ResponderProcess
 
 #: Registration URLs of the OCSP process scenarios (the model rows), by name.
 MODEL_REGISTRATION_URLS = {
-    "responder": _build.DEFAULT_OCSP_URL,
+    "test responder": _build.DEFAULT_OCSP_URL,
     "none": "",
-    "silent": "http://ocsp-silent.pki.example.com/",
-    "unresolvable": "http://ocsp.unresolvable.pki.example.com/",
+    "silent responder": "http://ocsp-silent.pki.example.com/",
+    "unresolvable name": "http://ocsp.unresolvable.pki.example.com/",
 }
 
 
