@@ -135,10 +135,6 @@ def check_firefox_linux(guest: LinuxGuest) -> CheckResult:
             + ", ".join((*guest.firefox_dirs, *firefox.INSTALL_DIRS)) + ")"
         )
     lib = guest.library_to_recommend()
-    policy_fix = (
-        f'create /usr/lib64/firefox/distribution/policies.json (or {firefox.SYSTEM_POLICY}, which then '
-        f'replaces it) with {{"policies": {{"SecurityDevices": {{"OpenSC": "{lib}"}}}}}}'
-    )
     # profiles: modules loaded by hand
     profiles: dict[str, str | None] = {}  # profile -> problem (None: has OpenSC)
     for pdir in firefox.profile_dirs(fs, guest.home):
@@ -164,48 +160,53 @@ def check_firefox_linux(guest: LinuxGuest) -> CheckResult:
     installs_ev = []
     for inst in installs:
         pol = inst.policy
-        entry = {"install": inst.directory, "policy_file": pol.path if pol else None,
-                 "devices": pol.devices if pol else {}, "error": pol.error if pol else ""}
-        installs_ev.append(entry)
-        subject = f"Firefox in {inst.directory}"
-        policy_problem = None
-        if pol is None:
-            policy_problem = (f"no policies.json ({firefox.SYSTEM_POLICY} and "
-                              f"{inst.directory}/distribution/policies.json do not exist)")
-        elif pol.error:
-            policy_problem = f"{pol.path} is {pol.error}"
-        else:
-            devs = {n: p for n, p in pol.devices.items() if opensc.is_opensc_library(p) or n.lower() == "opensc"}
-            if not devs:
-                shadow = ""
-                if pol.path == firefox.SYSTEM_POLICY:
-                    dist = firefox.read_policy(fs, f"{inst.directory}/distribution/policies.json")
-                    if dist is not None and dist.devices:
-                        shadow = (f" ({inst.directory}/distribution/policies.json has SecurityDevices, but Firefox "
-                                  f"reads only {firefox.SYSTEM_POLICY} when that exists)")
-                policy_problem = f"{pol.path} has no SecurityDevices entry for OpenSC{shadow}"
-            else:
-                missing = {n: p for n, p in devs.items() if not (p.startswith("/") and fs.is_file(p))}
-                if len(missing) == len(devs):
-                    n, p = next(iter(missing.items()))
-                    policy_problem = f'{pol.path}: SecurityDevices "{n}" names {p}, which does not exist in the guest'
-                    policy_fix_here = f"point it at {lib}"
-                    if not by_hand:
-                        res.fail(subject, policy_problem + ".", policy_fix_here)
-                    continue
-        if policy_problem is None:
+        installs_ev.append({"install": inst.directory, "policy_file": pol.path if pol else None,
+                            "devices": pol.devices if pol else {}, "error": pol.error if pol else ""})
+        problem, fix = _firefox_policy_problem(fs, inst, lib)
+        if problem is None:
             continue
+        subject = f"Firefox in {inst.directory}"
+        policy_fix = (
+            f"add to {inst.policy.path if inst.policy else inst.directory + '/distribution/policies.json'} "
+            f'{{"policies": {{"SecurityDevices": {{"OpenSC": "{lib}"}}}}}} (the administration guide\'s policy; '
+            f"Firefox reads {firefox.SYSTEM_POLICY} instead when that file exists)"
+        )
         if by_hand:
-            res.warn(subject, f"{policy_problem}; OpenSC is loaded by hand in every Firefox profile of the user, "
-                              "but new profiles will not have it.", policy_fix)
+            res.warn(subject, f"{problem}; OpenSC is loaded by hand in every Firefox profile of the user, "
+                              "but new profiles will not have it.", fix or policy_fix)
             continue
         hand = ""
         if profiles:
             hand = " and it is not loaded by hand in every profile (" + "; ".join(
                 f"{k}: {v}" for k, v in profiles.items() if v) + ")"
-        res.fail(subject, f"OpenSC is not loaded as a security device: {policy_problem}{hand}.", policy_fix)
+        res.fail(subject, f"OpenSC is not loaded as a security device: {problem}{hand}.", fix or policy_fix)
     res.evidence["installations"] = installs_ev
     return res
+
+
+def _firefox_policy_problem(fs: RootFS, inst: firefox.Install, lib: str) -> tuple[str | None, str]:
+    """What is wrong with the policy this Firefox reads (None: it loads OpenSC), and the
+    specific fix when there is one."""
+    pol = inst.policy
+    if pol is None:
+        return (f"no policies.json ({firefox.SYSTEM_POLICY} and {inst.directory}/distribution/policies.json "
+                "do not exist)"), ""
+    if pol.error:
+        return f"{pol.path} is {pol.error}", ""
+    devs = {n: p for n, p in pol.devices.items() if opensc.is_opensc_library(p) or n.lower() == "opensc"}
+    if not devs:
+        shadow = ""
+        if pol.path == firefox.SYSTEM_POLICY:
+            dist = firefox.read_policy(fs, f"{inst.directory}/distribution/policies.json")
+            if dist is not None and dist.devices:
+                shadow = (f" ({inst.directory}/distribution/policies.json has SecurityDevices, but Firefox reads "
+                          f"only {firefox.SYSTEM_POLICY} when that exists)")
+        return f"{pol.path} has no SecurityDevices entry for OpenSC{shadow}", ""
+    if any(p.startswith("/") and fs.is_file(p) for p in devs.values()):
+        return None, ""
+    n, p = next(iter(devs.items()))
+    return (f'{pol.path}: SecurityDevices "{n}" names {p}, which does not exist in the guest',
+            f'point "{n}" at {lib} in {pol.path}')
 
 
 # --- SESSION-5 ------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -46,8 +48,11 @@ def expected_root_ca(profile) -> x509.Certificate | None:
 
 
 def _build_dir() -> Path:
+    """A private folder for guests built outside pytest (removed when the process ends)."""
     d = Path(tempfile.gettempdir()) / f"wscard-guest-{os.getpid()}"
-    d.mkdir(mode=0o700, exist_ok=True)
+    if not d.exists():
+        d.mkdir(mode=0o700)
+        atexit.register(shutil.rmtree, d, True)
     return d
 
 
