@@ -254,3 +254,12 @@ def test_files_mode_refuses_garbage(tmp_path):
     sec = PkiSection(mode="files", ca_bundle=[str(tmp_path / "junk.pem")], user_certificates=[str(tmp_path / "u.pem")])
     with pytest.raises(EnvironmentProblem, match="junk.pem"):
         get_pki(sec)
+
+
+def test_old_days_are_pruned_keys_kept(tmp_path):
+    old = get_pki(PkiSection(key_type="ec-p256"), now=NOW - timedelta(days=10), cache_dir=tmp_path)
+    recent = get_pki(PkiSection(key_type="ec-p256"), now=NOW - timedelta(days=5), cache_dir=tmp_path)
+    assert old.directory.exists()
+    new = get_pki(PkiSection(key_type="ec-p256"), now=NOW, cache_dir=tmp_path)
+    assert not old.directory.exists() and recent.directory.exists() and new.directory.exists()
+    assert (tmp_path / "keys" / "ec-p256" / "user.key.pem").exists()

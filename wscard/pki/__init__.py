@@ -285,7 +285,36 @@ def _load_or_generate(root: Path, ck: str, settings: dict, now: datetime) -> Pki
                         shutil.rmtree(tmp, ignore_errors=True)
         finally:
             fcntl.flock(lockf, fcntl.LOCK_UN)
+    prune(root, now)
     return _load_generated(folder)
+
+
+#: Cached PKIs for days older than this are removed when a new one is built.
+KEEP_DAYS = 7
+
+
+def prune(root: Path, now: datetime, keep_days: int = KEEP_DAYS) -> list[Path]:
+    """Remove cached PKIs built for a day more than ``keep_days`` before ``now`` (the key
+    pool stays). Returns what was removed."""
+    import re
+
+    limit = (now - timedelta(days=keep_days)).date().isoformat()
+    removed = []
+    for d in root.iterdir() if root.is_dir() else []:
+        if not (d.is_dir() and re.fullmatch(r"[0-9a-f]{20}", d.name)):
+            continue
+        try:
+            day = json.loads((d / "manifest.json").read_text()).get("day", "")
+        except (OSError, ValueError):
+            continue
+        if day and day < limit:
+            shutil.rmtree(d, ignore_errors=True)
+            try:
+                (root / f".{d.name}.lock").unlink()
+            except OSError:
+                pass
+            removed.append(d)
+    return removed
 
 
 def _load_generated(folder: Path) -> Pki:
