@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import tomllib
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from .requirements import DATA
 
@@ -21,3 +22,135 @@ def smart_card_regions() -> list[str]:
 
 def ca_limits() -> dict[str, Any]:
     return dict(limits()["ca_certificates"])
+
+
+# --- documented facts per baseline (WSP, CLIENT, REGION) -------------------------------
+
+BASELINES = ("seed", "admin-guide")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One documented fact under one baseline, with where it comes from."""
+
+    name: str
+    baseline: str
+    values: dict[str, Any]
+    source: str = ""
+    url: str = ""
+    document: str = ""
+    read_on: str = ""
+    quote: str = ""
+    note: str = ""
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def citation(self) -> dict[str, str]:
+        out = {"baseline": self.baseline, "source": self.source, "url": self.url,
+               "document": self.document, "read_on": self.read_on, "quote": self.quote}
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+_META = ("source", "url", "document", "read_on", "quote", "note")
+
+
+def baselines() -> dict[str, dict[str, Any]]:
+    """The documented baselines: name -> title and documents."""
+    return {name: dict(v) for name, v in limits()["baselines"].items()}
+
+
+def check_baseline(baseline: str) -> str:
+    if baseline not in BASELINES:
+        raise ValueError(f"unknown baseline {baseline!r}; known: {', '.join(BASELINES)}")
+    return baseline
+
+
+def fact(name: str, baseline: str) -> Fact:
+    """The fact ``[name.baseline]`` of limits.toml."""
+    table = limits()[name][check_baseline(baseline)]
+    return Fact(name, baseline, {k: v for k, v in table.items() if k not in _META},
+                **{k: table.get(k, "") for k in _META})
+
+
+def wsp_regions() -> list[str]:
+    """Regions where WorkSpaces offers WSP (REGION-2's "all Regions where WSP is supported")."""
+    return list(limits()["wsp_regions"]["regions"])
+
+
+def wsp_regions_source() -> dict[str, str]:
+    t = limits()["wsp_regions"]
+    return {k: t[k] for k in ("source", "url", "document", "read_on") if k in t}
+
+
+def pre_session_regions(baseline: str) -> list[str]:
+    return list(fact("pre_session_regions", baseline)["regions"])
+
+
+def in_session_regions(baseline: str) -> list[str]:
+    rule = fact("in_session_regions", baseline)["rule"]
+    if rule != "wsp_regions":  # pragma: no cover - data error
+        raise ValueError(f"limits.toml: unknown in-session rule {rule!r}")
+    return wsp_regions()
+
+
+def client_minimum_versions(baseline: str) -> dict[str, str]:
+    """Client platform (windows, macos) -> lowest version supporting smart cards."""
+    return dict(fact("clients", baseline)["minimum_versions"])
+
+
+def windows_architectures(baseline: str) -> list[str]:
+    return list(fact("windows_architectures", baseline)["architectures"])
+
+
+def smart_card_protocols(baseline: str) -> list[str]:
+    return list(fact("protocols", baseline)["smart_card_protocols"])
+
+
+def workspace_os_families(baseline: str) -> list[str]:
+    return list(fact("protocols", baseline)["workspace_os_families"])
+
+
+def linux_wsp_regions(baseline: str) -> list[str]:
+    """Regions where Linux WorkSpaces on WSP are documented (every WSP Region when the
+    baseline sets no limit)."""
+    regions = fact("linux_wsp", baseline)["regions"]
+    return wsp_regions() if regions == "all" else list(regions)
+
+
+def linux_wsp_clients(baseline: str) -> list[str]:
+    return list(fact("linux_wsp", baseline)["clients"])
+
+
+def workspaces_api_limits() -> dict[str, Any]:
+    return dict(limits()["workspaces_api"])
+
+
+def judged_under_each_baseline(check: Callable[[str], Any], selected: str) -> Any:
+    """Run ``check(baseline)`` (returning a CheckResult) under every baseline.
+
+    Returns the selected baseline's result, with ``evidence["baselines"]`` holding every
+    baseline's verdict side by side, and ``evidence["baselines_disagree"]``. When they
+    disagree, each failure of the selected baseline says what the other baseline says.
+    """
+    check_baseline(selected)
+    results = {b: check(b) for b in BASELINES}
+    chosen = results[selected]
+    side = {}
+    for b, r in results.items():
+        side[b] = {
+            "status": r.status.value,
+            "findings": [f.render() for f in r.findings],
+            **({"skipped_because": r.skipped_because} if r.skipped_because else {}),
+        }
+    statuses = {v["status"] for v in side.values()}
+    chosen.evidence["selected_baseline"] = selected
+    chosen.evidence["baselines"] = side
+    chosen.evidence["baselines_disagree"] = len(statuses) > 1
+    if len(statuses) > 1:
+        others = ", ".join(f"under the {b} baseline it is {side[b]['status']}" for b in BASELINES if b != selected)
+        for f in chosen.findings:
+            f.problem = f"{f.problem} (Baseline {selected}; {others}.)"
+    return chosen

@@ -1,10 +1,15 @@
-"""moto extension: the Directory Service operations that moto (5.2) lacks.
+"""moto extension: the Directory Service and WorkSpaces operations that moto (5.2) lacks.
 
-RegisterCertificate, ListCertificates, DescribeCertificate, DeregisterCertificate,
-EnableClientAuthentication, DisableClientAuthentication and
+Directory Service: RegisterCertificate, ListCertificates, DescribeCertificate,
+DeregisterCertificate, EnableClientAuthentication, DisableClientAuthentication and
 DescribeClientAuthenticationSettings, written in moto's own layout (rules and state in
 ``ds_models``, parsing and formatting in ``ds_responses``, errors in ``ds_exceptions``)
 so that they can be offered upstream.
+
+WorkSpaces (``workspaces_models``, ``workspaces_responses``, ``workspaces_exceptions``):
+ModifyWorkspaceAccessProperties, ModifyWorkspaceProperties, and DescribeWorkspaces with
+``Limit``/``NextToken`` pagination, which replaces moto's own DescribeWorkspaces for as
+long as moto's takes no ``limit`` (``install_workspaces()``; ``install()`` calls it).
 
 Call ``install()`` once before using ``moto.mock_aws()`` or starting a moto server in this
 process (``server.start_server()`` does it).  Operations that the installed moto already
@@ -27,8 +32,17 @@ from .ds_models import (
     config,
 )
 from .ds_responses import DirectoryServiceCertificatesResponseMixin
+from .workspaces_models import WorkSpacesPropertiesMixin
+from .workspaces_responses import WorkSpacesPropertiesResponseMixin
 
-__all__ = ["OPERATIONS", "SMART_CARD_API_REGIONS", "config", "install"]
+__all__ = [
+    "OPERATIONS",
+    "SMART_CARD_API_REGIONS",
+    "WORKSPACES_OPERATIONS",
+    "config",
+    "install",
+    "install_workspaces",
+]
 
 #: API operation name -> method name (the same on the backend and the response class).
 OPERATIONS: dict[str, str] = {
@@ -41,10 +55,20 @@ OPERATIONS: dict[str, str] = {
     "DescribeClientAuthenticationSettings": "describe_client_authentication_settings",
 }
 
+#: WorkSpaces API operation name -> method name (the same on the backend and the response class).
+WORKSPACES_OPERATIONS: dict[str, str] = {
+    "DescribeWorkspaces": "describe_workspaces",
+    "ModifyWorkspaceAccessProperties": "modify_workspace_access_properties",
+    "ModifyWorkspaceProperties": "modify_workspace_properties",
+}
+
 #: Results reported by install() for each operation.
 INSTALLED = "installed"
 ALREADY_INSTALLED = "already installed"
 PROVIDED_BY_MOTO = "provided by moto"
+#: moto has the operation but not what the harness needs (DescribeWorkspaces without
+#: pagination): the extension's version is installed in its place.
+REPLACED = "replaces moto's"
 
 _lock = threading.Lock()
 
@@ -68,10 +92,13 @@ def install(backend_cls: Any = None, response_cls: Any = None) -> dict[str, str]
     own and is skipped.  Returns ``{operation name: INSTALLED | ALREADY_INSTALLED |
     PROVIDED_BY_MOTO}``.
     """
+    defaults = backend_cls is None and response_cls is None
     if backend_cls is None:
         from moto.ds.models import DirectoryServiceBackend as backend_cls
     if response_cls is None:
         from moto.ds.responses import DirectoryServiceResponse as response_cls
+    if defaults:
+        install_workspaces()
 
     report: dict[str, str] = {}
     with _lock:
@@ -106,6 +133,94 @@ def _install_backend_support(backend_cls: Any) -> None:
     """Add the state properties, helpers and seed hooks that the operations need."""
     for name in _backend_support_names():
         ours = vars(DirectoryServiceCertificatesMixin)[name]
+        if name in vars(backend_cls) and vars(backend_cls)[name] is ours:
+            continue
+        if hasattr(backend_cls, name):
+            raise RuntimeError(
+                f"{backend_cls.__name__}.{name} already exists in moto: this moto "
+                f"version needs a review of wscard.aws.moto_ext"
+            )
+        setattr(backend_cls, name, ours)
+
+
+# --------------------------------------------------------------------------- WorkSpaces
+
+def _paginates(method: Any) -> bool:
+    """Whether moto's backend method takes pagination arguments (``limit``/``next_token``)."""
+    import inspect
+
+    code = getattr(method, "__code__", None)
+    if code is not None and code.co_name == "pagination_wrapper":  # moto's @paginate
+        return True
+    try:
+        params = inspect.signature(inspect.unwrap(method)).parameters
+    except (TypeError, ValueError):
+        return False
+    return "limit" in params or "next_token" in params
+
+
+#: Operations moto may implement without what the harness needs, with the test of
+#: whether moto's method is enough.
+_WORKSPACES_SUFFICIENT = {"DescribeWorkspaces": _paginates}
+
+
+def _workspaces_support_names() -> list[str]:
+    operations = set(WORKSPACES_OPERATIONS.values())
+    return [
+        name
+        for name in vars(WorkSpacesPropertiesMixin)
+        if name not in operations and not (name.startswith("__") and name.endswith("__"))
+    ]
+
+
+def install_workspaces(backend_cls: Any = None, response_cls: Any = None) -> dict[str, str]:
+    """Add the WorkSpaces operations the harness needs to moto's classes; idempotent.
+
+    ``backend_cls``/``response_cls`` default to ``moto.workspaces.models.WorkSpacesBackend``
+    and ``moto.workspaces.responses.WorkSpacesResponse``.  An operation moto implements is
+    left to moto unless moto's version lacks what the harness needs (DescribeWorkspaces
+    without pagination), in which case ours replaces it (REPLACED).  Returns
+    ``{operation name: INSTALLED | REPLACED | ALREADY_INSTALLED | PROVIDED_BY_MOTO}``.
+    """
+    if backend_cls is None:
+        from moto.workspaces.models import WorkSpacesBackend as backend_cls
+    if response_cls is None:
+        from moto.workspaces.responses import WorkSpacesResponse as response_cls
+
+    report: dict[str, str] = {}
+    with _lock:
+        to_install: dict[str, str] = {}
+        for operation, method in WORKSPACES_OPERATIONS.items():
+            ours_backend = vars(WorkSpacesPropertiesMixin)[method]
+            ours_response = vars(WorkSpacesPropertiesResponseMixin)[method]
+            if (
+                vars(response_cls).get(method) is ours_response
+                and vars(backend_cls).get(method) is ours_backend
+            ):
+                report[operation] = ALREADY_INSTALLED
+            elif hasattr(response_cls, method) or hasattr(backend_cls, method):
+                sufficient = _WORKSPACES_SUFFICIENT.get(operation)
+                moto_backend = getattr(backend_cls, method, None)
+                if sufficient is not None and moto_backend is not None and not sufficient(moto_backend):
+                    to_install[operation] = REPLACED
+                else:
+                    report[operation] = PROVIDED_BY_MOTO
+            else:
+                to_install[operation] = INSTALLED
+        if to_install:
+            _install_workspaces_support(backend_cls)
+        for operation, status in to_install.items():
+            method = WORKSPACES_OPERATIONS[operation]
+            setattr(backend_cls, method, vars(WorkSpacesPropertiesMixin)[method])
+            setattr(response_cls, method, vars(WorkSpacesPropertiesResponseMixin)[method])
+            report[operation] = status
+    return report
+
+
+def _install_workspaces_support(backend_cls: Any) -> None:
+    """Add the state properties, helpers and seed hooks that the operations need."""
+    for name in _workspaces_support_names():
+        ours = vars(WorkSpacesPropertiesMixin)[name]
         if name in vars(backend_cls) and vars(backend_cls)[name] is ours:
             continue
         if hasattr(backend_cls, name):

@@ -1,0 +1,81 @@
+"""The documented facts per baseline (wscard/data/limits.toml) and how a check is judged
+under both baselines."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from wscard import limits as L
+from wscard.checks import CheckResult
+
+
+def test_every_fact_names_its_source_url_and_date_for_both_baselines():
+    for name in ("pre_session_regions", "in_session_regions", "clients", "windows_architectures", "protocols",
+                 "linux_wsp"):
+        for baseline in L.BASELINES:
+            f = L.fact(name, baseline)
+            assert f.source in ("S-CLIENT", "S-ADMIN"), (name, baseline)
+            assert f.url.startswith("https://docs.aws.amazon.com/"), (name, baseline)
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", f.read_on), (name, baseline)
+            assert f.quote and f.document
+
+
+def test_seed_baseline_is_the_seed_documents():
+    assert L.pre_session_regions("seed") == ["us-gov-west-1"]
+    assert L.client_minimum_versions("seed") == {"windows": "3.1.1"}
+
+
+def test_admin_guide_baseline():
+    assert sorted(L.pre_session_regions("admin-guide")) == sorted(
+        ["us-east-1", "us-west-2", "ap-southeast-2", "ap-northeast-1", "eu-west-1", "us-gov-west-1"])
+    assert L.client_minimum_versions("admin-guide") == {"windows": "3.1.1", "macos": "3.1.5"}
+    assert L.linux_wsp_regions("admin-guide") == ["us-gov-west-1"]
+
+
+def test_seed_sets_no_region_limit_for_linux_wsp():
+    assert L.linux_wsp_regions("seed") == L.wsp_regions()
+
+
+def test_in_session_everywhere_wsp_is_supported_not_in_ningxia():
+    for baseline in L.BASELINES:
+        regions = L.in_session_regions(baseline)
+        assert "us-gov-west-1" in regions and "eu-central-1" in regions
+        assert "cn-northwest-1" not in regions
+
+
+def test_pre_session_regions_are_wsp_regions():
+    for baseline in L.BASELINES:
+        assert set(L.pre_session_regions(baseline)) <= set(L.wsp_regions())
+
+
+def test_unknown_baseline_is_refused():
+    with pytest.raises(ValueError, match="unknown baseline"):
+        L.fact("clients", "latest")
+
+
+def _check(verdicts):
+    def check(baseline):
+        r = CheckResult("REGION-1", "t")
+        if verdicts[baseline] == "fail":
+            r.fail("region x", "is not listed.")
+        return r
+    return check
+
+
+def test_judged_under_each_baseline_follows_the_selected_one_and_shows_both():
+    r = L.judged_under_each_baseline(_check({"seed": "fail", "admin-guide": "pass"}), "seed")
+    assert r.status.value == "failed"
+    assert r.evidence["baselines"]["admin-guide"]["status"] == "passed"
+    assert r.evidence["baselines_disagree"] is True
+    assert "under the admin-guide baseline it is passed" in r.message()
+
+    r = L.judged_under_each_baseline(_check({"seed": "fail", "admin-guide": "pass"}), "admin-guide")
+    assert r.status.value == "passed"
+    assert r.evidence["baselines"]["seed"]["status"] == "failed"
+
+
+def test_judged_under_each_baseline_agreeing():
+    r = L.judged_under_each_baseline(_check({"seed": "pass", "admin-guide": "pass"}), "seed")
+    assert r.evidence["baselines_disagree"] is False

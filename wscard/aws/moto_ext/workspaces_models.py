@@ -1,0 +1,400 @@
+"""WorkSpaces: DescribeWorkspaces pagination, device access and WorkSpace properties.
+
+State and rules for DescribeWorkspaces (with ``Limit`` and ``NextToken``),
+ModifyWorkspaceAccessProperties and ModifyWorkspaceProperties, written in moto's style so
+that they can be merged into ``moto/workspaces/models.py``.  ``WorkSpacesPropertiesMixin``
+holds the methods; ``wscard.aws.moto_ext.install()`` copies them onto
+``moto.workspaces.models.WorkSpacesBackend`` (moto 5.2 implements DescribeWorkspaces
+without pagination: ours replaces it only while moto's takes no ``limit``).
+
+Sources (botocore's ``workspaces/2015-04-08/service-2.json`` for the shapes):
+
+- API reference, DescribeWorkspaces: ``Limit`` 1..25, ``NextToken`` 1..2048 characters,
+  ``WorkspaceIds`` 1..25 IDs (``^ws-[0-9a-z]{8,63}$``), ``DirectoryId``
+  (``^(d-[0-9a-f]{8,63}$)|(wsd-[0-9a-z]{8,63}$)``), ``BundleId`` (``^wsb-[0-9a-z]{8,63}$``),
+  ``UserName`` 1..63 characters; "you can specify only one filter at a time"; errors
+  InvalidParameterValuesException, ResourceUnavailableException.
+- API reference, ModifyWorkspaceAccessProperties: ``ResourceId`` is the directory ID, each
+  ``DeviceType*`` is ``ALLOW`` or ``DENY``; errors ResourceNotFoundException,
+  InvalidParameterValuesException, InvalidParameterCombinationException,
+  OperationNotSupportedException, AccessDeniedException; empty answer.
+- API reference, ModifyWorkspaceProperties: ``WorkspaceId`` pattern, enums of
+  ``RunningMode``, ``ComputeTypeName``, ``Protocols`` (``PCOIP`` | ``WSP``, case
+  sensitive) and ``OperatingSystemName``; "Protocols: only available for WorkSpaces
+  created with PCoIP bundles; unavailable for Windows 7 WorkSpaces and WorkSpaces using
+  GPU-based bundles"; ``RunningModeAutoStopTimeoutInMinutes`` "configured in 60-minute
+  intervals"; errors InvalidParameterValuesException, InvalidResourceStateException,
+  OperationInProgressException, UnsupportedWorkspaceConfigurationException,
+  ResourceNotFoundException; empty answer.
+- AWS blog "Convert existing Amazon WorkSpaces to the WorkSpaces Streaming Protocol
+  without a rebuild": the WorkSpace must be AVAILABLE to change its protocol, and a
+  WorkSpace launched with WSP cannot be converted.
+
+Choices where the documentation is silent (kept visible here): a WorkSpace in state
+``UPDATING`` answers OperationInProgressException; other properties than the protocol can
+be changed in state ``AVAILABLE`` or ``STOPPED``; an empty ``WorkspaceAccessProperties``
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from moto.utilities.paginator import paginate
+
+from .workspaces_exceptions import (
+    InvalidParameterValuesException,
+    InvalidResourceStateException,
+    OperationInProgressException,
+    ResourceNotFoundException,
+    UnsupportedWorkspaceConfigurationException,
+    WorkspacesValidationException,
+)
+
+if TYPE_CHECKING:
+    from moto.workspaces.models import Workspace, WorkSpaceDirectory
+
+DIRECTORY_ID_PATTERN = r"^(d-[0-9a-f]{8,63}$)|(wsd-[0-9a-z]{8,63}$)"
+WORKSPACE_ID_PATTERN = r"^ws-[0-9a-z]{8,63}$"
+BUNDLE_ID_PATTERN = r"^wsb-[0-9a-z]{8,63}$"
+DESCRIBE_LIMIT_MIN, DESCRIBE_LIMIT_MAX = 1, 25
+WORKSPACE_IDS_MIN, WORKSPACE_IDS_MAX = 1, 25
+USER_NAME_MIN, USER_NAME_MAX = 1, 63
+NEXT_TOKEN_MIN, NEXT_TOKEN_MAX = 1, 2048
+
+ACCESS_VALUES = ("ALLOW", "DENY")
+#: WorkspaceAccessProperties members that take ALLOW or DENY.
+DEVICE_TYPES = (
+    "DeviceTypeWindows",
+    "DeviceTypeOsx",
+    "DeviceTypeWeb",
+    "DeviceTypeIos",
+    "DeviceTypeAndroid",
+    "DeviceTypeChromeOs",
+    "DeviceTypeZeroClient",
+    "DeviceTypeLinux",
+    "DeviceTypeWorkSpacesThinClient",
+)
+PROTOCOLS = ("PCOIP", "WSP")
+RUNNING_MODES = ("AUTO_STOP", "ALWAYS_ON", "MANUAL")
+COMPUTE_TYPES = (
+    "VALUE", "STANDARD", "PERFORMANCE", "POWER", "GRAPHICS", "POWERPRO",
+    "GENERALPURPOSE_4XLARGE", "GENERALPURPOSE_8XLARGE", "GRAPHICSPRO", "GRAPHICS_G4DN",
+    "GRAPHICSPRO_G4DN", "GRAPHICS_G6_XLARGE", "GRAPHICS_G6_2XLARGE", "GRAPHICS_G6_4XLARGE",
+    "GRAPHICS_G6_8XLARGE", "GRAPHICS_G6_16XLARGE", "GRAPHICS_GR6_4XLARGE", "GRAPHICS_GR6_8XLARGE",
+    "GRAPHICS_G6F_LARGE", "GRAPHICS_G6F_XLARGE", "GRAPHICS_G6F_2XLARGE", "GRAPHICS_G6F_4XLARGE",
+    "GRAPHICS_GR6F_4XLARGE", "GRAPHICS_G7_2XLARGE", "GRAPHICS_G7_4XLARGE", "GRAPHICS_G7_8XLARGE",
+    "GRAPHICS_G7_12XLARGE",
+)
+OPERATING_SYSTEMS = (
+    "AMAZON_LINUX_2", "UBUNTU_18_04", "UBUNTU_20_04", "UBUNTU_22_04", "UNKNOWN", "WINDOWS_10",
+    "WINDOWS_11", "WINDOWS_7", "WINDOWS_SERVER_2016", "WINDOWS_SERVER_2019", "WINDOWS_SERVER_2022",
+    "WINDOWS_SERVER_2025", "RHEL_8", "ROCKY_8", "UBUNTU_24_04", "RHEL_9", "ROCKY_9", "UBUNTU_26_04",
+    "RHEL_10", "ROCKY_10",
+)
+DATA_REPLICATION = ("NO_REPLICATION", "PRIMARY_AS_SOURCE")
+WORKSPACE_STATES = (
+    "PENDING", "AVAILABLE", "IMPAIRED", "UNHEALTHY", "REBOOTING", "STARTING", "REBUILDING",
+    "RESTORING", "MAINTENANCE", "ADMIN_MAINTENANCE", "TERMINATING", "TERMINATED", "SUSPENDED",
+    "UPDATING", "STOPPING", "STOPPED", "ERROR",
+)
+#: States in which properties other than the protocol can be changed.
+MODIFIABLE_STATES = ("AVAILABLE", "STOPPED")
+#: The only state in which the protocol can be changed.
+PROTOCOL_CHANGE_STATES = ("AVAILABLE",)
+AUTO_STOP_INTERVAL_MINUTES = 60
+
+PAGINATION_MODEL = {
+    "describe_workspaces": {
+        "input_token": "next_token",
+        "limit_key": "limit",
+        "limit_default": DESCRIBE_LIMIT_MAX,
+        "unique_attribute": "workspace_id",
+    },
+}
+
+FILTER_COMBINATION_MESSAGE = (
+    "An invalid number of parameters provided with DescribeWorkspaces. Only one of the "
+    "following are allowed to be specified: BundleId, DirectoryId, WorkSpaceIds, Filters."
+)
+WORKSPACE_NOT_FOUND_MESSAGE = (
+    "The specified WorkSpace cannot be found. Confirm that the workspace exists in your "
+    "AWS account, and try again."
+)
+
+
+def _validate(errors: list[tuple[str, Any, str]]) -> None:
+    """Raise the accumulated ValidationException if any constraint failed."""
+    if errors:
+        raise WorkspacesValidationException(errors)
+
+
+def _check_pattern(name: str, value: Any, pattern: str) -> list[tuple[str, Any, str]]:
+    if value is not None and (not isinstance(value, str) or not re.match(pattern, value)):
+        return [(name, value, f"satisfy regular expression pattern: {pattern}")]
+    return []
+
+
+def _check_enum(name: str, value: Any, allowed: tuple[str, ...]) -> list[tuple[str, Any, str]]:
+    if value is not None and value not in allowed:
+        return [(name, value, f"satisfy enum value set: [{', '.join(allowed)}]")]
+    return []
+
+
+def _check_range(name: str, value: Any, low: int, high: int) -> list[tuple[str, Any, str]]:
+    if value is None:
+        return []
+    if value < low:
+        return [(name, value, f"have value greater than or equal to {low}")]
+    if value > high:
+        return [(name, value, f"have value less than or equal to {high}")]
+    return []
+
+
+def _check_length(name: str, value: Any, low: int, high: int) -> list[tuple[str, Any, str]]:
+    if value is None:
+        return []
+    if not low <= len(value) <= high:
+        shown = value if isinstance(value, str) and len(value) <= 64 else f"<{len(value)} items>"
+        return [(name, shown, f"have length between {low} and {high}")]
+    return []
+
+
+def _check_workspace_properties(properties: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    errors = _check_enum("workspaceProperties.runningMode", properties.get("RunningMode"), RUNNING_MODES)
+    errors += _check_enum(
+        "workspaceProperties.computeTypeName", properties.get("ComputeTypeName"), COMPUTE_TYPES
+    )
+    errors += _check_enum(
+        "workspaceProperties.operatingSystemName",
+        properties.get("OperatingSystemName"),
+        OPERATING_SYSTEMS,
+    )
+    for i, protocol in enumerate(properties.get("Protocols") or []):
+        errors += _check_enum(f"workspaceProperties.protocols.{i + 1}.member", protocol, PROTOCOLS)
+    return errors
+
+
+class WorkSpacesPropertiesMixin:
+    """Methods added to ``moto.workspaces.models.WorkSpacesBackend``.
+
+    API operations: ``describe_workspaces`` (paginated), ``modify_workspace_access_properties``,
+    ``modify_workspace_properties``.
+
+    Seed hooks (plain Python methods, not API operations) for simulated worlds and
+    benchmarks: ``restore_workspace`` and ``set_workspace_state``.
+    """
+
+    if TYPE_CHECKING:  # provided by WorkSpacesBackend
+        workspaces: dict[str, Workspace]
+        workspace_directories: dict[str, WorkSpaceDirectory]
+        account_id: str
+        region_name: str
+
+    # State is created lazily: BaseBackend.reset() clears the instance __dict__ and
+    # reruns moto's own __init__, which knows nothing about these attributes.
+    @property
+    def workspace_created_protocols(self) -> dict[str, list[str]]:
+        """Protocols each WorkSpace was created with, recorded before its first change."""
+        return self.__dict__.setdefault("_ws_ext_created_protocols", {})
+
+    # ---------------------------------------------------------------- helpers
+    def _get_workspace(self, workspace_id: str) -> Workspace:
+        workspace = self.workspaces.get(workspace_id)
+        if workspace is None:
+            raise ResourceNotFoundException(WORKSPACE_NOT_FOUND_MESSAGE)
+        return workspace
+
+    def _get_registered_directory(self, directory_id: str) -> WorkSpaceDirectory:
+        directory = self.workspace_directories.get(directory_id)
+        if directory is None:
+            raise ResourceNotFoundException(
+                f"The directory {directory_id} is not registered with Amazon WorkSpaces in "
+                f"{self.region_name}."
+            )
+        return directory
+
+    def created_protocols(self, workspace: Workspace) -> list[str]:
+        """The protocols the WorkSpace was created with (its bundle's protocol)."""
+        recorded = self.workspace_created_protocols.get(workspace.workspace_id)
+        if recorded is not None:
+            return list(recorded)
+        return list((workspace.workspace_properties or {}).get("Protocols") or [])
+
+    # ------------------------------------------------------------- operations
+    @paginate(pagination_model=PAGINATION_MODEL)
+    def describe_workspaces(
+        self,
+        workspace_ids: list[str] | None = None,
+        directory_id: str | None = None,
+        user_name: str | None = None,
+        bundle_id: str | None = None,
+        workspace_name: str | None = None,
+        limit: int | None = None,
+    ) -> list[Workspace]:
+        """The WorkSpaces matching one filter, in creation order (paginated by the decorator)."""
+        errors = _check_range("limit", limit, DESCRIBE_LIMIT_MIN, DESCRIBE_LIMIT_MAX)
+        errors += _check_length("workspaceIds", workspace_ids, WORKSPACE_IDS_MIN, WORKSPACE_IDS_MAX)
+        for i, workspace_id in enumerate(workspace_ids or []):
+            errors += _check_pattern(f"workspaceIds.{i + 1}.member", workspace_id, WORKSPACE_ID_PATTERN)
+        errors += _check_pattern("directoryId", directory_id, DIRECTORY_ID_PATTERN)
+        errors += _check_pattern("bundleId", bundle_id, BUNDLE_ID_PATTERN)
+        errors += _check_length("userName", user_name, USER_NAME_MIN, USER_NAME_MAX)
+        _validate(errors)
+        filters = [f for f in (workspace_ids, directory_id, bundle_id) if f]
+        if len(filters) > 1:
+            raise InvalidParameterValuesException(FILTER_COMBINATION_MESSAGE)
+        if user_name and not directory_id:
+            raise InvalidParameterValuesException(
+                "The DirectoryId parameter is required when UserName is used."
+            )
+        workspaces = self.workspaces.values()
+        if workspace_ids:
+            wanted = set(workspace_ids)
+            return [w for w in workspaces if w.workspace_id in wanted]
+        if directory_id:
+            found = [w for w in workspaces if w.directory_id == directory_id]
+            if user_name:
+                found = [w for w in found if w.user_name == user_name]
+            return found
+        if bundle_id:
+            return [w for w in workspaces if w.bundle_id == bundle_id]
+        if workspace_name:
+            return [w for w in workspaces if getattr(w, "workspace_name", None) == workspace_name]
+        return list(workspaces)
+
+    def modify_workspace_access_properties(
+        self, resource_id: str, workspace_access_properties: dict[str, Any] | None
+    ) -> None:
+        """Allow or deny device types for the WorkSpaces of a registered directory."""
+        properties = workspace_access_properties or {}
+        errors = _check_pattern("resourceId", resource_id, DIRECTORY_ID_PATTERN)
+        for key in DEVICE_TYPES:
+            name = "workspaceAccessProperties." + key[0].lower() + key[1:]
+            errors += _check_enum(name, properties.get(key), ACCESS_VALUES)
+        _validate(errors)
+        directory = self._get_registered_directory(resource_id)
+        current = dict(directory.workspace_access_properties)
+        for key, value in properties.items():
+            if value is not None:
+                current[key] = value
+        directory.workspace_access_properties = current
+
+    def modify_workspace_properties(
+        self,
+        workspace_id: str,
+        workspace_properties: dict[str, Any] | None = None,
+        data_replication: str | None = None,
+    ) -> None:
+        """Change a WorkSpace's properties: running mode, volumes, compute type, protocol."""
+        properties = dict(workspace_properties or {})
+        errors = _check_pattern("workspaceId", workspace_id, WORKSPACE_ID_PATTERN)
+        if workspace_id is None:
+            errors.append(("workspaceId", None, "not be null"))
+        errors += _check_workspace_properties(properties)
+        errors += _check_enum("dataReplication", data_replication, DATA_REPLICATION)
+        _validate(errors)
+
+        workspace = self._get_workspace(workspace_id)
+        current = dict(workspace.workspace_properties or {})
+        protocols = properties.get("Protocols")
+        if protocols is not None and len(protocols) != 1:
+            raise InvalidParameterValuesException(
+                "Exactly one protocol must be specified: PCOIP or WSP."
+            )
+        running_mode = properties.get("RunningMode", current.get("RunningMode"))
+        timeout = properties.get("RunningModeAutoStopTimeoutInMinutes")
+        if timeout is not None:
+            if running_mode == "ALWAYS_ON":
+                raise InvalidParameterValuesException(
+                    "RunningModeAutoStopTimeoutInMinutes is not applicable for WorkSpace "
+                    "with running mode set to ALWAYS_ON."
+                )
+            if timeout <= 0 or timeout % AUTO_STOP_INTERVAL_MINUTES:
+                raise InvalidParameterValuesException(
+                    "RunningModeAutoStopTimeoutInMinutes must be configured in "
+                    f"{AUTO_STOP_INTERVAL_MINUTES}-minute intervals."
+                )
+        if workspace.state == "UPDATING":
+            raise OperationInProgressException(
+                "The properties of this WorkSpace are currently being modified. Try again "
+                "in a moment."
+            )
+        changes_protocol = protocols is not None and list(protocols) != list(
+            current.get("Protocols") or []
+        )
+        allowed_states = PROTOCOL_CHANGE_STATES if changes_protocol else MODIFIABLE_STATES
+        if workspace.state not in allowed_states:
+            raise InvalidResourceStateException(
+                f"The WorkSpace {workspace_id} is in state {workspace.state}; it must be "
+                f"{' or '.join(allowed_states)} for this modification."
+            )
+        if changes_protocol:
+            self._check_protocol_change(workspace, current)
+            self.workspace_created_protocols.setdefault(
+                workspace.workspace_id, list(current.get("Protocols") or [])
+            )
+        current.update({k: v for k, v in properties.items() if v is not None})
+        workspace.workspace_properties = current
+
+    def _check_protocol_change(self, workspace: Workspace, current: dict[str, Any]) -> None:
+        created = self.created_protocols(workspace)
+        if created != ["PCOIP"]:
+            raise UnsupportedWorkspaceConfigurationException(
+                f"The protocol of WorkSpace {workspace.workspace_id} cannot be modified: "
+                "protocols can be modified only for WorkSpaces created with PCoIP bundles."
+            )
+        if current.get("OperatingSystemName") == "WINDOWS_7":
+            raise UnsupportedWorkspaceConfigurationException(
+                "The protocol cannot be modified for Windows 7 WorkSpaces."
+            )
+        if str(current.get("ComputeTypeName", "")).startswith("GRAPHICS"):
+            raise UnsupportedWorkspaceConfigurationException(
+                "The protocol cannot be modified for WorkSpaces using GPU-based bundles."
+            )
+
+    # -------------------------------------------------------------- seed hooks
+    def restore_workspace(
+        self,
+        directory_id: str,
+        user_name: str,
+        *,
+        bundle_id: str = "wsb-00000000",
+        workspace_properties: dict[str, Any] | None = None,
+        state: str = "AVAILABLE",
+    ) -> str:
+        """Seed hook, not an API operation: add a WorkSpace as the service may hold it.
+
+        Skips CreateWorkspaces' batching (25 per request) so that benchmarks can build
+        large fleets quickly; the directory must be registered with WorkSpaces
+        (ResourceNotFoundException).  ``state`` is any documented WorkSpace state.
+        Returns the WorkSpace ID.
+        """
+        from moto.workspaces.models import Workspace
+
+        if state not in WORKSPACE_STATES:
+            raise ValueError(f"state must be one of {WORKSPACE_STATES}")
+        self._get_registered_directory(directory_id)
+        properties = dict(workspace_properties or {})
+        running_mode = properties.get("RunningMode", "ALWAYS_ON")
+        workspace = Workspace(
+            workspace={
+                "DirectoryId": directory_id,
+                "UserName": user_name,
+                "BundleId": bundle_id,
+                "WorkspaceProperties": properties,
+            },
+            running_mode=running_mode,
+            error_code="",
+            error_msg="",
+        )
+        workspace.state = state
+        self.workspaces[workspace.workspace_id] = workspace
+        return workspace.workspace_id
+
+    def set_workspace_state(self, workspace_id: str, state: str) -> None:
+        """Seed hook, not an API operation: put a WorkSpace in a documented state."""
+        if state not in WORKSPACE_STATES:
+            raise ValueError(f"state must be one of {WORKSPACE_STATES}")
+        self._get_workspace(workspace_id).state = state
