@@ -484,3 +484,13 @@ def test_lock_from_override_files_when_gsettings_is_missing(tmp_path, monkeypatc
     g = lock_root(tmp_path, {"10_screensaver.gschema.override": build.LOCK_OVERRIDE}, compile_=False)
     g.fs.host_path(f"{lockscreen.SCHEMA_DIR}/gschemas.compiled").write_bytes(b"")
     assert linux.check_lock_screen_linux(g).status is Status.PASSED
+
+
+@NEEDS_NSS
+def test_unreadable_database_is_an_environment_problem(trees, tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    g = copy_tree(trees["compliant"], tmp_path)
+    (g.fs.host_path(g.user_nssdb) / "cert9.db").chmod(0)
+    with pytest.raises(EnvironmentProblem, match="permission denied"):
+        linux.check_chrome_nssdb(g)

@@ -118,13 +118,14 @@ class FakeWinreg:
     HKEY_LOCAL_MACHINE = "HKLM"
     HKEY_CURRENT_USER = "HKCU"
     KEY_READ = 0x20019
+    KEY_WOW64_64KEY = 0x0100
 
     def __init__(self, data: dict[tuple[str, str], list[tuple[str, object, int]]]):
         self.data = {(h, k.lower()): v for (h, k), v in data.items()}
         self.closed = 0
 
     def OpenKey(self, root, sub, reserved, access):  # noqa: N802 (winreg's names)
-        assert access == self.KEY_READ  # read-only
+        assert access == self.KEY_READ | self.KEY_WOW64_64KEY  # read-only, 64-bit view
         if (root, sub.lower()) not in self.data:
             raise FileNotFoundError(sub)
         return (root, sub.lower())

@@ -146,6 +146,13 @@ def _raise_for(directory: Path, proc: subprocess.CompletedProcess, what: str) ->
         raise NssDbError("missing", directory, "no NSS database (the directory does not exist)")
     if state is DbState.EMPTY:
         raise NssDbError("empty", directory, "the directory holds no NSS database")
+    unreadable = [n for n in ("cert9.db", "key4.db", "pkcs11.txt")
+                  if (directory / n).exists() and not os.access(directory / n, os.R_OK)]
+    if unreadable:
+        raise EnvironmentProblem(
+            f"cannot read the NSS database {directory} ({', '.join(unreadable)}: permission denied): "
+            "run the probe as the database's owner"
+        )
     diag = _lock_diagnosis(directory)
     if diag == "locked":
         raise EnvironmentProblem(
@@ -155,10 +162,6 @@ def _raise_for(directory: Path, proc: subprocess.CompletedProcess, what: str) ->
     if diag:
         raise NssDbError("damaged", directory, f"the NSS database is {diag}")
     if "SEC_ERROR_BAD_DATABASE" in err:
-        if not os.access(directory / "cert9.db", os.R_OK) and (directory / "cert9.db").exists():
-            raise EnvironmentProblem(
-                f"cannot read the NSS database {directory} (permission denied): run the probe as its owner"
-            )
         raise NssDbError("damaged", directory, f"NSS cannot open the database ({err})")
     raise EnvironmentProblem(f"{what} failed on {directory} (exit {proc.returncode}): {err[:300]}")
 

@@ -250,7 +250,9 @@ class WinRegRegistry:
         hive, _, sub = norm_key(key).partition("\\")
         root = getattr(self.winreg, hive)
         try:
-            handle = self.winreg.OpenKey(root, sub, 0, self.winreg.KEY_READ)
+            # the 64-bit view, where Group Policy writes, whatever Python's bitness
+            access = self.winreg.KEY_READ | getattr(self.winreg, "KEY_WOW64_64KEY", 0)
+            handle = self.winreg.OpenKey(root, sub, 0, access)
         except FileNotFoundError:
             return None
         except PermissionError:
