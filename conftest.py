@@ -6,4 +6,5 @@ pytest_plugins = [
     "steps.pki_plugin",
     "steps.ad_plugin",
     "steps.guest_plugin",
+    "steps.card_plugin",
 ]

@@ -17,6 +17,8 @@ backends that need them, so ``pcsc`` works on a Windows lab PC.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -313,6 +315,34 @@ def read_tries_over_pcsc(backend: Backend) -> int | None:
         conn.close()
 
 
+#: One harness process at a time uses the two vpcd readers of a machine.
+VPCD_LOCK = os.path.join(tempfile.gettempdir(), "wscard-vpcd.lock")
+
+
+def acquire_vpcd_lock(timeout: float = 300.0) -> int:
+    """Exclusive use of the virtual readers across processes (parallel self-tests)."""
+    import fcntl
+
+    fd = os.open(VPCD_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise EnvironmentProblem(
+                    f"another harness run has been using the virtual readers for {timeout:.0f} s ({VPCD_LOCK})"
+                ) from None
+            time.sleep(0.1)
+
+
+def release_vpcd_lock(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # closing drops the flock
+
+
 class VirtualBackend(Backend):
     """Virtual cards in vsmartcard's vpcd reader, read through pcscd, OpenSC and PKCS#11."""
 
@@ -329,6 +359,7 @@ class VirtualBackend(Backend):
         self.card_pin: Pin | None = None
         self._harness_pin: Pin | None = None
         self.scratch = None
+        self._lock_fd: int | None = None
 
     def _make_card(self, index: int, tries: int | None = None) -> Any:
         from .virtual.card import OtherCard, PinState
@@ -350,12 +381,12 @@ class VirtualBackend(Backend):
     def start(self) -> None:
         if self.started:
             return
-        from . import netns
         from .pcscd import PcscdHelper
 
-        self.helper = PcscdHelper()
-        self.helper.ensure(need_vpcd=True)
+        self._lock_fd = acquire_vpcd_lock()
         try:
+            self.helper = PcscdHelper()
+            self.helper.ensure(need_vpcd=True)
             self.endpoint = self.helper.vpcd_endpoint()
             if not self.endpoint.loopback_only:
                 raise EnvironmentProblem(
@@ -409,7 +440,17 @@ class VirtualBackend(Backend):
         if self.helper is not None:
             self.helper.stop()
             self.helper = None
+        if self._module is not None:
+            try:
+                import pkcs11
+
+                pkcs11.unload(self._module.path)  # OpenSC must not outlive the pcscd it talked to
+            except Exception:
+                pass
         self._module = None
+        self.cards.clear()
+        release_vpcd_lock(self._lock_fd)
+        self._lock_fd = None
         self.started = False
 
     def presence(self) -> list[Presence]:

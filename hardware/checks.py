@@ -105,9 +105,8 @@ def logon_certificates(certs: Sequence[SlotCert], card: str) -> CheckResult:
     logon = [c for c in certs if c.logon]
     subject = f"card {card}"
     if not logon:
-        r.fail(subject, "holds no certificate with the Smart Card Logon EKU (1.3.6.1.4.1.311.20.2.2)",
-               "Load the user's smart card logon certificate into slot 9A.")
-        return r
+        # whether the user certificate carries the EKU is UC-3's verdict
+        return r.skip("no certificate on the card has the Smart Card Logon EKU (1.3.6.1.4.1.311.20.2.2): see UC-3")
     if len(logon) > 1:
         where = ", ".join(f"{_slot_name(c.slot)}: {c.cert.subject.rfc4514_string()}" for c in logon)
         r.fail(subject, f"holds {len(logon)} certificates with the Smart Card Logon EKU ({where}); several "
@@ -131,8 +130,7 @@ def proof_of_possession(slot_cert: SlotCert | None, challenge: bytes, signature:
     r.evidence.update({"challenge": challenge.hex(), "signature": signature.hex() if signature else None,
                        "verified": verified})
     if slot_cert is None:
-        r.fail(f"card {card}", "has no logon certificate to prove possession of", "See UC-5.")
-        return r
+        return r.skip(f"card {card} holds no certificate to prove possession of (see UC-5)")
     r.evidence["certificate"] = slot_cert.summary()
     subject = f"{_slot_name(slot_cert.slot)} of card {card} ({slot_cert.cert.subject.rfc4514_string()})"
     if error:

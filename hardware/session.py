@@ -54,6 +54,14 @@ class LoginOutcome:
                 "pin_tries_after": self.tries_after, "message": self.message, "first_attempt_in": self.where}
 
 
+class EdgeWrongPin(Exception):
+    """The card answered VERIFY with 63Cx / 6983."""
+
+    def __init__(self, sw: int):
+        self.sw = sw
+        super().__init__(f"VERIFY answered {sw:04X}")
+
+
 class CardSession:
     def __init__(self, backend: Backend, guard: PinGuard | None = None):
         self.backend = backend
@@ -77,6 +85,13 @@ class CardSession:
         self._card = None
         self.backend.stop()
 
+    def _connect(self) -> Any:
+        """A new connection to the card under test (NoCard when there is none)."""
+        try:
+            return self.backend.connect(self.trace)
+        except LookupError as exc:
+            raise NoCard(str(exc)) from None
+
     # --- presence and identity -----------------------------------------------------------------
     def presence(self) -> list[Any]:
         return self.backend.presence()
@@ -89,7 +104,7 @@ class CardSession:
             except LookupError as exc:
                 raise NoCard(str(exc)) from None
             atr = next((bytes.fromhex(p.atr) for p in self.presence() if p.where == reader and p.atr), b"")
-            conn = self.backend.connect(self.trace)
+            conn = self._connect()
             try:
                 self._identity = identify(conn, reader, atr)
             finally:
@@ -210,7 +225,9 @@ class CardSession:
             steps.append(("reading objects in the second session", n > 0, f"{n} objects"))
             msg = os.urandom(32)
             sig = p11.Pkcs11Card.sign(login.session, key_id, msg, slot_cert.cert.public_key())
-            steps.append(("signing in the first session", verify_signature(slot_cert.cert, msg, sig), ""))
+            steps.append(("signing in the first session", bool(sig),
+                          "signature verifies" if verify_signature(slot_cert.cert, msg, sig) else
+                          "signature made (it does not verify with the certificate: see UC-6)"))
         except Exception as exc:
             steps.append(("using two sessions", False, f"{type(exc).__name__}: {exc}"))
         finally:
@@ -228,9 +245,9 @@ class CardSession:
         steps: list[tuple[str, bool, str]] = []
         a = b = None
         try:
-            a = self.backend.connect(self.trace)
+            a = self._connect()
             steps.append(("first shared connection", True, a.name))
-            b = self.backend.connect(self.trace)
+            b = self._connect()
             steps.append(("second shared connection while the first is open", True, b.name))
             for label, conn in (("first", a), ("second", b)):
                 if ident.type == "CAC":
@@ -246,8 +263,9 @@ class CardSession:
 
                     msg = os.urandom(32)
                     sig = p11.Pkcs11Card.sign(login.session, found[1], msg, found[0].cert.public_key())
-                    steps.append(("PKCS#11 signature while both connections are open",
-                                  verify_signature(found[0].cert, msg, sig), ""))
+                    steps.append(("PKCS#11 signature while both connections are open", bool(sig),
+                                  "signature verifies" if verify_signature(found[0].cert, msg, sig) else
+                                  "signature made (it does not verify with the certificate: see UC-6)"))
         except (TransportError, CardSafetyError) as exc:
             steps.append(("shared PC/SC access", False, str(exc)))
         finally:
@@ -255,6 +273,97 @@ class CardSession:
                 if c is not None:
                     c.close()
         return steps
+
+    # --- the card edge (PC/SC backends) ------------------------------------------------------------
+    def _card_key(self) -> str:
+        """The card's identity for the PIN guard: the token serial, else the card edge's."""
+        try:
+            return self.card().info.serial
+        except NoCard:
+            return self.identity().serial or self.identity().reader
+
+
+    def _edge_app(self, conn: Any) -> tuple[str, Any]:
+        from .cac import CacCard
+        from .piv import PivCard
+
+        ident = self.identity()
+        if ident.type in ("PIV", "CAC with PIV endpoint"):
+            app = PivCard(conn)
+            app.select()
+            return "piv", app
+        if ident.type == "CAC":
+            return "cac", CacCard(conn)
+        raise NoCard(f"the card is {ident.type}, neither PIV nor CAC: no card edge to use (see CARD-1)")
+
+
+    def retry_counter(self, reads: int = 2) -> dict[str, Any]:
+        """Read the PIN retry counter over the card edge ``reads`` times (no try consumed)."""
+        from .cac import pki_aid
+
+        conn = self._connect()
+        try:
+            kind, app = self._edge_app(conn)
+            if kind == "cac":
+                app.select(pki_aid(0))
+            statuses = [app.pin_status() for _ in range(reads)]
+        finally:
+            conn.close()
+        return {"card_edge": kind, "reads": [{"verified": s.verified, "tries_left": s.tries_left} for s in statuses]}
+
+
+    def sign_over_card_edge(self, where: str = "") -> dict[str, Any]:
+        """UC-6 over the card edge: VERIFY (through the PIN guard) and sign a fresh challenge
+        with the logon certificate's key (PIV GENERAL AUTHENTICATE / CAC SIGN)."""
+        from . import cac as cacmod
+        from .piv import pkcs1_v15_digest_info, verify_signature
+
+        ident = self.identity()
+        ranked = sorted(ident.certificates, key=lambda c: (not c.logon, c.slot != "9A"))
+        challenge = os.urandom(32)
+        result: dict[str, Any] = {"slot_cert": ranked[0] if ranked else None, "challenge": challenge,
+                                  "signature": None, "verified": False, "error": ""}
+        if not ranked:
+            return result
+        slot_cert = ranked[0]
+        pin = self.backend.harness_pin()
+        conn = self._connect()
+        try:
+            kind, app = self._edge_app(conn)
+            index = cacmod.SLOT_TO_INDEX.get(slot_cert.slot, 0)
+            if kind == "cac":
+                app.select(cacmod.pki_aid(index))
+            status = app.pin_status()
+            if not status.verified:
+                def send() -> Any:
+                    with conn.pin_window():
+                        r = conn.send(app.verify_command(pin.reveal()))
+                    if not r.ok:
+                        raise EdgeWrongPin(r.sw)
+                    return r
+
+                try:
+                    self.guard.attempt(self._card_key(), lambda: status.tries_left, send,
+                                       lambda e: isinstance(e, EdgeWrongPin), where)
+                except PinAttemptRefused as exc:
+                    raise NoCard(f"PIN not sent: {exc.reason} (see CARD-3)") from None
+                except EdgeWrongPin as exc:
+                    raise NoCard(f"the card refused the PIN ({exc}); see CARD-3") from None
+            pub = slot_cert.cert.public_key()
+            if kind == "piv":
+                sig = app.sign(slot_cert.slot, challenge, pub)
+            else:
+                sig = app.sign_raw(index, pkcs1_v15_digest_info(challenge, pub.key_size // 8))
+            result.update(signature=sig, verified=verify_signature(slot_cert.cert, challenge, sig))
+        except (TransportError, CardSafetyError) as exc:
+            result["error"] = str(exc)
+        except Exception as exc:  # ApduError and friends: the card could not sign
+            if isinstance(exc, NoCard):
+                raise
+            result["error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            conn.close()
+        return result
 
     # --- the wrong-PIN demonstration (virtual cards only) ------------------------------------------
     def wrong_pin_demonstration(self) -> dict[str, Any]:

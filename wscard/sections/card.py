@@ -1,0 +1,107 @@
+"""``[card]``: the smart card under test (a real card in a PC/SC reader) or the simulated
+one (a SoftHSM token, or a virtual PIV/CAC card in vsmartcard's virtual reader).
+
+The PIN is never in a profile: it comes from ``$SMARTCARD_PIN`` or a prompt for a real
+card, and is generated for a simulated one. See docs/card.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..errors import ProfileError
+from ..profile import PathValue, section
+
+Backend = Literal["softhsm", "virtual-piv", "virtual-cac", "virtual-other", "pcsc"]
+Slot = Literal["9A", "9C", "9D", "9E"]
+CardType = Literal["", "PIV", "CAC", "CAC with PIV endpoint"]
+
+
+@dataclass
+class CardObject:
+    """A certificate (and its private key) on a simulated card."""
+
+    #: PIV slot (key reference): ``9A`` PIV Authentication, ``9C`` Digital Signature,
+    #: ``9D`` Key Management, ``9E`` Card Authentication. A virtual CAC maps 9A, 9C and
+    #: 9D to its ID, e-mail signature and e-mail encryption PKI applets.
+    slot: Slot
+    #: Name of the certificate in the test PKI (``user``, ``user-good``...).
+    cert: str = "user"
+    #: Name of the PKI entry whose private key the card holds for this slot; empty: the
+    #: certificate's own key. Another entry's key (``ocsp``) makes a key that does not
+    #: match its certificate (UC-6).
+    key: str = ""
+
+
+def _default_objects() -> list[CardObject]:
+    return [CardObject("9A", "user")]
+
+
+@section("card")
+@dataclass
+class CardSection:
+    #: Where the card is. ``softhsm``: a throwaway SoftHSM2 token (no reader; the fast
+    #: default). ``virtual-piv`` / ``virtual-cac``: a virtual PIV or CAC card in the
+    #: vsmartcard virtual reader, read through pcscd, OpenSC and PKCS#11 like a real card
+    #: (Linux, CI). ``virtual-other``: a virtual card that is neither PIV nor CAC.
+    #: ``pcsc``: the real reader and card of a lab machine (read-only). ``--card``
+    #: overrides it.
+    backend: Backend = "softhsm"
+    #: pcsc: part of the name of the reader holding the card under test; empty: the only
+    #: reader with a card in it.
+    reader: str = ""
+    #: The PKCS#11 module. Empty: OpenSC's ``opensc-pkcs11`` (``softhsm``: SoftHSM's
+    #: ``libsofthsm2.so``). A card vendor's module (ActivClient...) goes here.
+    pkcs11_module: PathValue = PathValue("")
+    #: Serial number of the PKCS#11 token of the card under test. Empty: the token in
+    #: the card's reader (two cards can share a label, so tokens are never chosen by label).
+    token_serial: str = ""
+    #: PKCS#11 slot ID of the card under test; -1: chosen by serial or reader.
+    token_slot: int = -1
+    #: The card type this environment is meant to use (``PIV``, ``CAC``, ``CAC with PIV
+    #: endpoint``); a card of another supported type is a warning (CARD-1). Empty: any
+    #: supported type.
+    expected_type: CardType = ""
+
+    # --- simulated cards only (softhsm, virtual-*) ----------------------------------------
+    #: How many cards are inserted: 0, 1 or 2 (two cards break CARD-2, none too).
+    cards: int = 1
+    #: The certificates on the card (from the test PKI), by slot.
+    objects: list[CardObject] = field(default_factory=_default_objects)
+    #: PIN tries left on the card at the start of the run. 1 makes the harness refuse to
+    #: send a PIN (CARD-3).
+    pin_tries_left: int = 3
+    #: The card's maximum number of PIN tries (the retry counter's reset value).
+    pin_tries_max: int = 3
+    #: The harness is given a PIN other than the card's (CARD-3: a wrong PIN must fail
+    #: cleanly and cost exactly one try).
+    wrong_pin: bool = False
+    #: Virtual cards: show, on a scratch card of the same type in the second reader, that a
+    #: wrong PIN fails cleanly and costs exactly one try (CARD-3).
+    demonstrate_wrong_pin: bool = True
+
+    @property
+    def simulated(self) -> bool:
+        return self.backend != "pcsc"
+
+    @property
+    def uses_pcsc(self) -> bool:
+        return self.backend != "softhsm"
+
+    def validate(self, profile) -> None:
+        if not 0 <= self.cards <= 2:
+            raise ProfileError("must be 0, 1 or 2 (the virtual reader has two slots)", key="[card].cards")
+        if not 1 <= self.pin_tries_max <= 15:
+            raise ProfileError("must be between 1 and 15", key="[card].pin_tries_max")
+        if not 0 <= self.pin_tries_left <= self.pin_tries_max:
+            raise ProfileError(
+                f"must be between 0 and pin_tries_max ({self.pin_tries_max})", key="[card].pin_tries_left"
+            )
+        slots = [o.slot for o in self.objects]
+        if len(slots) != len(set(slots)):
+            raise ProfileError("each slot may hold one certificate", key="[card].objects")
+        if self.backend == "virtual-cac" and any(s == "9E" for s in slots):
+            raise ProfileError("a CAC has no slot 9E (its PKI applets map to 9A, 9C, 9D)", key="[card].objects")
+        if self.token_slot < -1:
+            raise ProfileError("must be a slot ID (0 or more), or -1", key="[card].token_slot")
