@@ -32,6 +32,9 @@ def feature_tags() -> dict[str, list[set[str]]]:
                 scenarios.append(feature_tags | pending)
                 pending = set()
             elif s.startswith("Examples:"):
+                # pytest-bdd turns Examples tags into marks of that block's rows
+                if scenarios:
+                    scenarios[-1] |= pending
                 pending = set()
         out[str(path.relative_to(ROOT))] = scenarios
     return out
