@@ -1,0 +1,83 @@
+"""The [card] profile section, --card, and how @hw scenarios behave without a reader."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wscard.errors import ProfileError
+from wscard.profile import load_profile
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _profile(tmp_path: Path, body: str):
+    p = tmp_path / "p.toml"
+    p.write_text('extends = "embedded"\n' + body)
+    return load_profile(p)
+
+
+def test_embedded_default_is_a_softhsm_card_with_the_user_certificate_in_9a():
+    card = load_profile().card
+    assert card.backend == "softhsm" and card.cards == 1 and card.pin_tries_left == 3
+    assert [(o.slot, o.cert, o.key) for o in card.objects] == [("9A", "user", "")]
+
+
+@pytest.mark.parametrize("body, key", [
+    ("[card]\ncards = 3\n", "[card].cards"),
+    ("[card]\npin_tries_left = 4\n", "[card].pin_tries_left"),
+    ("[card]\npin_tries_max = 0\n", "[card].pin_tries_max"),
+    ('[card]\nobjects = [{slot = "9A"}, {slot = "9A", cert = "user-good"}]\n', "[card].objects"),
+    ('[card]\nbackend = "virtual-cac"\nobjects = [{slot = "9E"}]\n', "[card].objects"),
+    ('[card]\nbackend = "smartcard"\n', "[card].backend"),
+    ('[card]\npin = "123456"\n', "[card].pin"),
+])
+def test_bad_card_tables_are_refused(tmp_path, body, key):
+    with pytest.raises(ProfileError) as e:
+        _profile(tmp_path, body)
+    assert key in str(e.value)
+
+
+def test_there_is_no_place_for_a_pin_in_a_profile():
+    from wscard.sections.card import CardSection
+
+    assert not [f for f in CardSection.__dataclass_fields__ if "pin" in f and f not in
+                ("pin_tries_left", "pin_tries_max", "wrong_pin", "demonstrate_wrong_pin")]
+
+
+def test_every_card_field_is_documented():
+    src = (ROOT / "wscard" / "sections" / "card.py").read_text()
+    lines = src.splitlines()
+    tree = ast.parse(src)
+    for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
+        for stmt in cls.body:
+            if isinstance(stmt, ast.AnnAssign):
+                assert lines[stmt.lineno - 2].strip().startswith("#:"), f"{cls.name}.{stmt.target.id} is undocumented"
+
+
+def _pytest(*args: str, env: dict | None = None, timeout: float = 300, quiet: bool = True) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *(["-q"] if quiet else []), *args],
+                          cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+
+
+def test_hw_scenarios_on_softhsm_are_skipped_saying_how_to_run_them(tmp_path):
+    r = _pytest("steps/test_card_bdd.py", "-m", "hw", "-rs", f"--summary-file={tmp_path / 's.json'}",
+                f"--alluredir={tmp_path / 'a'}")
+    assert r.returncode == 0, r.stdout[-2000:]
+    assert "--card virtual-piv" in r.stdout and "--card pcsc" in r.stdout
+    assert " passed" not in r.stdout.splitlines()[-1]
+
+
+def test_card_option_overrides_the_backend_and_refuses_unknown_ones(tmp_path):
+    r = _pytest("steps/test_card_bdd.py", "--co", "--card", "virtual-cac", quiet=False)
+    assert "wscard card backend: virtual-cac" in r.stdout
+    bad = _pytest("steps/test_card_bdd.py", "--co", "--card", "nfc")
+    assert bad.returncode != 0 and "invalid choice" in bad.stderr
