@@ -57,7 +57,7 @@ TOOLS = ("samba", "samba-tool", "samba_spnupdate", "ldbadd", "ldbmodify", "kinit
 #: Ports Samba opens with ``server services = ldap cldap kdc`` (TCP; cldap is UDP 389).
 PORTS = (88, 389, 464, 636, 3268, 3269)
 #: Bump when the way templates are built changes (invalidates the cache).
-TEMPLATE_FORMAT = 3
+TEMPLATE_FORMAT = 4
 #: Templates unused for longer than this are removed when another one is built.
 TEMPLATE_MAX_AGE_DAYS = 14
 SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
@@ -157,6 +157,13 @@ class DomainSpec:
         for fqdn in dcs:
             out += [f"ldap/{fqdn}", f"ldap/{fqdn.split('.')[0].upper()}"]
         return out
+
+    def compliant(self) -> "DomainSpec":
+        """The same domain configured as the seed says (the template variants start from)."""
+        import dataclasses
+
+        return dataclasses.replace(self, spn="unique", delegation="constrained-any-protocol", extra_dcs=(),
+                                   delegate_to="all")
 
     def base_key(self, version: str) -> str:
         data = {"format": TEMPLATE_FORMAT, "samba": version, "domain": self.domain,
@@ -387,8 +394,9 @@ def _write_duplicate_spn(root: Path, spec: DomainSpec, holder_dn: str, spn: str)
 
 
 def configure(spec: DomainSpec, root: Path) -> dict[str, str]:
-    """Configure the domain offline (the administrator's steps of the seed's step 1).
-    Returns the passwords of the accounts created."""
+    """Configure a compliant domain offline, as the seed's step 1 tells an administrator
+    (``setspn -s`` = ``samba-tool spn add``, which refuses duplicates; the Delegation
+    tab = ``samba-tool delegation``). Returns the passwords of the accounts created."""
     conf = str(root / "etc" / "smb.conf")
     h = str(root / "private" / "sam.ldb")
     pw = {"service": new_password(), "user": new_password()}
@@ -397,24 +405,49 @@ def configure(spec: DomainSpec, root: Path) -> dict[str, str]:
     _create_user(root, spec, spec.test_user, pw["user"], upn=spec.test_upn, description="wscard smart card test user")
     for short in spec.extra_dcs:
         _add_dc_account(root, spec, short)
-    if spec.spn != "none":
-        # setspn -s: samba-tool checks for duplicates the same way.
-        _tool(root, ["samba-tool", "spn", "add", spec.spn_value, svc, "-s", conf, "-H", h], what="samba-tool spn add")
-    if spec.spn == "duplicate":
-        holder = _create_user(root, spec, spec.duplicate_holder, new_password(),
-                              description="legacy account that kept the same SPN")
-        _write_duplicate_spn(root, spec, holder, spec.spn_value)
-    if spec.delegation == "unconstrained":
-        _tool(root, ["samba-tool", "delegation", "for-any-service", svc, "on", "-s", conf, "-H", h],
-              what="samba-tool delegation for-any-service")
-    else:
-        if spec.delegation == "constrained-any-protocol":
-            _tool(root, ["samba-tool", "delegation", "for-any-protocol", svc, "on", "-s", conf, "-H", h],
-                  what="samba-tool delegation for-any-protocol")
-        for target in spec.delegation_targets():
-            _tool(root, ["samba-tool", "delegation", "add-service", svc, target, "-s", conf, "-H", h],
-                  what=f"samba-tool delegation add-service {target}")
+    _tool(root, ["samba-tool", "spn", "add", spec.spn_value, svc, "-s", conf, "-H", h], what="samba-tool spn add")
+    _tool(root, ["samba-tool", "delegation", "for-any-protocol", svc, "on", "-s", conf, "-H", h],
+          what="samba-tool delegation for-any-protocol")
+    for target in spec.delegation_targets():
+        _tool(root, ["samba-tool", "delegation", "add-service", svc, target, "-s", conf, "-H", h],
+              what=f"samba-tool delegation add-service {target}")
     return pw
+
+
+def break_domain(spec: DomainSpec, root: Path) -> None:
+    """Turn a copy of the compliant domain (:meth:`DomainSpec.compliant`) into the
+    variant ``spec`` describes, with the attribute changes an administrator's mistake
+    leaves (one ``ldbmodify`` through Samba's own modules, so its rules apply)."""
+    good = spec.compliant()
+    h = str(root / "private" / "sam.ldb")
+    svc_dn = f"CN={spec.service_account},CN=Users,{spec.base_dn}"
+    for short in spec.extra_dcs:
+        _add_dc_account(root, spec, short)
+    records = []
+    normal = 0x200  # NORMAL_ACCOUNT
+    if spec.spn == "none":
+        records.append(f"dn: {svc_dn}\nchangetype: modify\ndelete: servicePrincipalName\n")
+    if spec.delegation == "constrained-kerberos-only":
+        records.append(f"dn: {svc_dn}\nchangetype: modify\nreplace: userAccountControl\n"
+                       f"userAccountControl: {normal}\n")
+    elif spec.delegation == "unconstrained":
+        # "Trust this user for delegation to any service (Kerberos only)": the tab sets
+        # TRUSTED_FOR_DELEGATION and clears the list of services.
+        records.append(f"dn: {svc_dn}\nchangetype: modify\nreplace: userAccountControl\n"
+                       f"userAccountControl: {normal | 0x80000}\n-\ndelete: msDS-AllowedToDelegateTo\n")
+    have, want = good.delegation_targets(), spec.delegation_targets()
+    if spec.delegation != "unconstrained" and set(have) != set(want):
+        mods = [f"dn: {svc_dn}", "changetype: modify", "replace: msDS-AllowedToDelegateTo"]
+        mods += [f"msDS-AllowedToDelegateTo: {t}" for t in want]
+        records.append("\n".join(mods) + "\n")
+    if spec.spn == "duplicate":
+        holder = f"CN={spec.duplicate_holder},CN=Users,{spec.base_dn}"
+        records.append(f"dn: {holder}\nchangetype: add\nobjectClass: user\nsAMAccountName: {spec.duplicate_holder}\n"
+                       "description: legacy account that kept the same SPN\n")
+    if records:
+        _tool(root, ["ldbmodify", "-H", h], stdin="\n".join(records), what="changing the test domain")
+    if spec.spn == "duplicate":
+        _write_duplicate_spn(root, spec, f"CN={spec.duplicate_holder},CN=Users,{spec.base_dn}", spec.spn_value)
 
 
 @dataclass
@@ -427,7 +460,8 @@ class Template:
 
 
 class TemplateCache:
-    """Provisioned and configured domains, cached on disk (one per DomainSpec)."""
+    """Test domains, cached on disk: ``base-*`` (provisioned), ``dom-*`` (configured:
+    the compliant domain, and each variant made from a copy of it)."""
 
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root else cache_root()
@@ -446,16 +480,61 @@ class TemplateCache:
         fcntl.flock(fh, fcntl.LOCK_EX)
         return fh
 
-    def get(self, spec: DomainSpec) -> Template:
+    def _load(self, spec: DomainSpec) -> Template | None:
         folder = self.root / spec.key(self.version)
         meta = folder / "template.json"
         if not meta.exists():
-            with self._lock():
-                if not meta.exists():
-                    return self._build(spec, folder)
+            return None
         data = json.loads(meta.read_text())
         os.utime(meta)
         return Template(folder, spec, data["passwords"], data.get("timings", {}))
+
+    def get(self, spec: DomainSpec) -> Template:
+        found = self._load(spec)
+        if found is not None:
+            return found
+        with self._lock():
+            found = self._load(spec)
+            if found is not None:
+                return found
+            self._prune()
+            return self._build(spec)
+
+    def _build(self, spec: DomainSpec) -> Template:
+        """Build ``spec``'s template (the cache lock is held)."""
+        timings: dict[str, float] = {}
+        good = spec.compliant()
+        if good != spec:
+            source = self._load(good) or self._build(good)
+            src_path, passwords = source.path, dict(source.passwords)
+            timings.update({f"compliant_{k}": v for k, v in source.timings.items()} if source.built_now else {})
+        else:
+            src_path, passwords = self._base(spec, timings), {}
+        folder = self.root / spec.key(self.version)
+        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=self.root))
+        try:
+            t0 = time.monotonic()
+            shutil.rmtree(tmp)
+            _copy_tree(src_path, tmp)
+            for f in ("base.json", "template.json"):
+                (tmp / f).unlink(missing_ok=True)
+            (tmp / "etc" / "smb.conf").write_text(render_conf(spec, tmp))
+            if good == spec:
+                passwords = configure(spec, tmp)
+                timings["configure"] = round(time.monotonic() - t0, 3)
+            else:
+                break_domain(spec, tmp)
+                timings["variant"] = round(time.monotonic() - t0, 3)
+            _retarget(tmp, folder, spec)
+            meta = tmp / "template.json"
+            meta.write_text(json.dumps({"spec": asdict(spec), "samba": self.version, "passwords": passwords,
+                                        "timings": timings}, default=list))
+            os.chmod(meta, 0o600)
+            shutil.rmtree(folder, ignore_errors=True)
+            os.rename(tmp, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return Template(folder, spec, passwords, timings, built_now=True)
 
     def _base(self, spec: DomainSpec, timings: dict[str, float]) -> Path:
         folder = self.root / spec.base_key(self.version)
@@ -475,30 +554,6 @@ class TemplateCache:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return folder
-
-    def _build(self, spec: DomainSpec, folder: Path) -> Template:
-        self._prune()
-        timings: dict[str, float] = {}
-        base = self._base(spec, timings)
-        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=self.root))
-        try:
-            t0 = time.monotonic()
-            shutil.rmtree(tmp)
-            _copy_tree(base, tmp)
-            (tmp / "base.json").unlink(missing_ok=True)
-            (tmp / "etc" / "smb.conf").write_text(render_conf(spec, tmp))
-            passwords = configure(spec, tmp)
-            timings["configure"] = round(time.monotonic() - t0, 3)
-            _retarget(tmp, folder, spec)
-            meta = tmp / "template.json"
-            meta.write_text(json.dumps({"spec": asdict(spec), "samba": self.version, "passwords": passwords,
-                                        "timings": timings}, default=list))
-            os.chmod(meta, 0o600)
-            shutil.rmtree(folder, ignore_errors=True)
-            os.rename(tmp, folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return Template(folder, spec, passwords, timings, built_now=True)
 
     def _prune(self) -> None:
         limit = time.time() - TEMPLATE_MAX_AGE_DAYS * 86400
