@@ -30,10 +30,11 @@ def _quickack(sock: socket.socket) -> None:
         pass
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
+def _recv_exact(sock: socket.socket, n: int, quickack: bool = True) -> bytes | None:
     buf = b""
     while len(buf) < n:
-        _quickack(sock)
+        if quickack:
+            _quickack(sock)
         try:
             chunk = sock.recv(n - len(buf))
         except OSError:
@@ -48,8 +49,10 @@ class VpcdLink:
     """One virtual card in one vpcd reader. ``insert()`` connects, ``remove()`` closes."""
 
     def __init__(self, card: VirtualCard, reader_index: int = 0, host: str = "127.0.0.1",
-                 connect: Callable[[Callable[[], socket.socket]], socket.socket] | None = None):
+                 connect: Callable[[Callable[[], socket.socket]], socket.socket] | None = None,
+                 quickack: bool = True):
         self.card = card
+        self.quickack = quickack  # off only to measure what it saves (benchmarks/bench_card.py)
         self.reader_index = reader_index
         self.port = BASE_PORT + reader_index
         self.host = host
@@ -65,7 +68,8 @@ class VpcdLink:
         s = socket.create_connection((self.host, self.port), timeout=3)
         s.settimeout(None)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        _quickack(s)
+        if self.quickack:
+            _quickack(s)
         return s
 
     def insert(self) -> None:
@@ -93,11 +97,11 @@ class VpcdLink:
     def _serve(self, sock: socket.socket) -> None:
         card = self.card
         while True:
-            head = _recv_exact(sock, 2)
+            head = _recv_exact(sock, 2, self.quickack)
             if head is None:
                 break
             size = int.from_bytes(head, "big")
-            payload = _recv_exact(sock, size) if size else b""
+            payload = _recv_exact(sock, size, self.quickack) if size else b""
             if payload is None:
                 break
             if size == 1:
