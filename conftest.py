@@ -7,4 +7,5 @@ pytest_plugins = [
     "steps.ad_plugin",
     "steps.guest_plugin",
     "steps.card_plugin",
+    "steps.workspaces_plugin",
 ]

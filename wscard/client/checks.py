@@ -1,0 +1,170 @@
+"""Checks of the WorkSpaces client application (CLIENT-1..CLIENT-4).
+
+The client is described by the profile's ``[client]`` section or detected on the machine
+(:func:`client_under_test`); each check is a pure function of it (and, for CLIENT-4, of
+the directory's WorkSpaces), judged under every documented baseline with the verdict of
+the selected one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..checks import CheckResult
+from ..limits import client_minimum_versions, judged_under_each_baseline, linux_wsp_clients, windows_architectures
+from .version import ClientVersion
+
+PLATFORM_NAMES = {"windows": "Windows client", "macos": "macOS client", "linux": "Linux client"}
+BITS = {"x86_64": "64-bit", "arm64": "64-bit", "x86": "32-bit", "arm": "32-bit"}
+
+
+@dataclass
+class ClientUnderTest:
+    """The client a user signs in with: platform, version (None: not installed) and the
+    architecture of the OS it runs on, with where this was read."""
+
+    platform: str
+    version: str | None
+    architecture: str
+    user: str = ""
+    source: str = "profile [client]"
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return PLATFORM_NAMES.get(self.platform, f"{self.platform} client")
+
+    def describe(self) -> str:
+        v = f"version {self.version}" if self.version else "not installed"
+        return f"WorkSpaces {self.name} ({v}) on {BITS.get(self.architecture, self.architecture)} {self.architecture}"
+
+    def as_evidence(self) -> dict[str, Any]:
+        return {"platform": self.platform, "version": self.version, "architecture": self.architecture,
+                "user": self.user, "source": self.source, **({"details": self.details} if self.details else {})}
+
+
+def client_under_test(section, system: str | None = None) -> ClientUnderTest:
+    """The client from ``[client]``: as written, or detected when ``detect = true``."""
+    if not section.detect:
+        return ClientUnderTest(section.platform, section.version, section.architecture, section.user)
+    from .detect import detect
+
+    found = detect(section, system)
+    return ClientUnderTest(found.platform, found.version, found.architecture, section.user,
+                           f"detected: {found.source}", found.details)
+
+
+def _new(rid: str, title: str, client: ClientUnderTest) -> CheckResult:
+    r = CheckResult(rid, title)
+    r.evidence["client"] = client.as_evidence()
+    return r
+
+
+def _not_installed(r: CheckResult, client: ClientUnderTest) -> CheckResult:
+    r.fail(f"this machine ({client.source})", f"has no WorkSpaces {client.name} installed.",
+           "Install the WorkSpaces client from https://clients.amazonworkspaces.com/.")
+    return r
+
+
+# --- CLIENT-1 ----------------------------------------------------------------------------
+
+def check_windows_client_version(client: ClientUnderTest, baseline: str) -> CheckResult:
+    """CLIENT-1: the Windows client is version 3.1.1 or later."""
+    return judged_under_each_baseline(lambda b: _windows_version(client, b), baseline)
+
+
+def _windows_version(client: ClientUnderTest, baseline: str) -> CheckResult:
+    minimum = client_minimum_versions(baseline)["windows"]
+    r = _new("CLIENT-1", f"The WorkSpaces Windows client is version {minimum} or later", client)
+    r.evidence["minimum_version"] = minimum
+    if client.platform != "windows":
+        return r.skip(f"the client is the {client.name}, not the Windows client (see CLIENT-3)")
+    if client.version is None:
+        return _not_installed(r, client)
+    if ClientVersion(client.version) < minimum:
+        r.fail(f"WorkSpaces Windows client {client.version}",
+               f"is older than {minimum}, the first version that supports smart cards.",
+               "Update the client to the current version (https://clients.amazonworkspaces.com/).")
+    return r
+
+
+# --- CLIENT-2 ----------------------------------------------------------------------------
+
+def check_windows_64bit(client: ClientUnderTest, baseline: str) -> CheckResult:
+    """CLIENT-2: the Windows client runs on 64-bit Windows."""
+    return judged_under_each_baseline(lambda b: _windows_64bit(client, b), baseline)
+
+
+def _windows_64bit(client: ClientUnderTest, baseline: str) -> CheckResult:
+    allowed = windows_architectures(baseline)
+    r = _new("CLIENT-2", "The WorkSpaces Windows client runs on 64-bit Windows", client)
+    r.evidence["architectures"] = allowed
+    if client.platform != "windows":
+        return r.skip(f"the client is the {client.name}, not the Windows client")
+    if client.architecture not in allowed:
+        r.fail(f"Windows on {client.architecture} ({BITS.get(client.architecture, 'unknown width')})",
+               "the Windows client supports smart cards only on a 64-bit version of Windows.",
+               "Use the client on 64-bit Windows.")
+    return r
+
+
+# --- CLIENT-3 ----------------------------------------------------------------------------
+
+def check_client_platform(client: ClientUnderTest, baseline: str) -> CheckResult:
+    """CLIENT-3: the client application is one that supports smart cards under the baseline
+    (seed: the Windows client only; admin guide: also the macOS client 3.1.5 or later)."""
+    return judged_under_each_baseline(lambda b: _platform(client, b), baseline)
+
+
+def _platform(client: ClientUnderTest, baseline: str) -> CheckResult:
+    supported = client_minimum_versions(baseline)
+    listed = ", ".join(f"{PLATFORM_NAMES.get(p, p)} {v} or later" for p, v in supported.items())
+    r = _new("CLIENT-3", "The client application supports smart cards", client)
+    r.evidence["supported_clients"] = supported
+    if client.platform not in supported:
+        r.fail(f"WorkSpaces {client.name}",
+               f"does not support smart cards under the {baseline} baseline (supported: {listed}).",
+               "Sign in with a supported client: " + listed + ".")
+        return r
+    if client.version is None:
+        return _not_installed(r, client)
+    minimum = supported[client.platform]
+    if client.platform != "windows" and ClientVersion(client.version) < minimum:
+        # the Windows client's version is CLIENT-1's
+        r.fail(f"WorkSpaces {client.name} {client.version}",
+               f"is older than {minimum}, the first {client.name} version that supports smart cards.",
+               "Update the client to the current version.")
+    return r
+
+
+# --- CLIENT-4 ----------------------------------------------------------------------------
+
+def check_linux_workspaces_client(client: ClientUnderTest, snapshot, baseline: str) -> CheckResult:
+    """CLIENT-4: a user with a Linux WorkSpace on WSP reaches it with the Windows client."""
+    return judged_under_each_baseline(lambda b: _linux_client(client, snapshot, b), baseline)
+
+
+def _linux_client(client: ClientUnderTest, snapshot, baseline: str) -> CheckResult:
+    from ..aws.workspaces import os_family, protocols
+
+    clients = linux_wsp_clients(baseline)
+    r = _new("CLIENT-4", "Linux WorkSpaces on WSP are reached with the Windows client", client)
+    r.evidence["clients_for_linux_wsp"] = clients
+    if not client.user:
+        return r.skip("the profile names no user of this client ([client].user)")
+    if snapshot is None or not snapshot.registered:
+        return r.skip("the directory is not registered with WorkSpaces (see WSP-3)")
+    mine = snapshot.of_user(client.user)
+    r.evidence["user_workspaces"] = [{"WorkspaceId": w.get("WorkspaceId"), "os": os_family(w),
+                                      "Protocols": protocols(w)} for w in mine]
+    if not mine:
+        return r.skip(f"user {client.user} has no WorkSpace in directory {snapshot.directory_id}")
+    linux = [w for w in mine if os_family(w) == "linux" and "WSP" in protocols(w)]
+    if linux and client.platform not in clients:
+        ids = ", ".join(w.get("WorkspaceId", "?") for w in linux)
+        r.fail(f"user {client.user} with the WorkSpaces {client.name}",
+               f"has Linux WorkSpaces on WSP ({ids}), which are reached only with the "
+               f"{' or '.join(PLATFORM_NAMES.get(c, c) for c in clients)}.",
+               "Connect to Linux WorkSpaces on WSP with the WorkSpaces Windows client.")
+    return r
