@@ -4,6 +4,9 @@
 
 * ``--card`` overrides ``[card] backend`` (softhsm, virtual-piv, virtual-cac,
   virtual-other, pcsc).
+* ``pytest -m hw`` without ``--card`` on a profile whose backend is ``softhsm`` (the
+  embedded default) uses the real readers (``pcsc``) when PC/SC shows one: that is the
+  lab machine's command. Without a real reader the ``@hw`` scenarios are skipped.
 * ``@hw`` scenarios need a PC/SC reader: with the ``softhsm`` backend they are skipped
   with a reason that says how to run them.
 * When the card environment cannot be set up (no pcscd, no reader, no OpenSC), every
@@ -14,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -27,10 +31,11 @@ from wscard.profile import Profile
 from .harness_plugin import PROFILE_KEY, get_profile
 
 CARD_PROBLEM = pytest.StashKey[list]()
+CARD_NOTE = pytest.StashKey[str]()
 HOW_TO_RUN_HW = (
     "needs a PC/SC reader, and the card backend is 'softhsm'. Lab machine with a reader and one card: "
-    "'pytest -m hw --card pcsc' (PIN from $SMARTCARD_PIN or the prompt with -s); emulated stack (Linux, as CI): "
-    "'pytest -m hw --card virtual-piv' or '--card virtual-cac' (see docs/card.md)"
+    "'pytest -m hw' (or --card pcsc; PIN from $SMARTCARD_PIN or the prompt with -s); emulated stack (Linux, as "
+    "CI): 'pytest -m hw --card virtual-piv' or '--card virtual-cac' (see docs/card.md)"
 )
 _FILTER = PinLogFilter()
 
@@ -42,13 +47,37 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 + " (the PIN never goes on the command line: $SMARTCARD_PIN or a prompt)")
 
 
+def _selects_hw(markexpr: str) -> bool:
+    return bool(re.search(r"\bhw\b", markexpr)) and not re.search(r"\bnot\s+hw\b", markexpr)
+
+
+def real_readers() -> list[str]:
+    """PC/SC readers other than vsmartcard's virtual ones ([] when PC/SC is unavailable)."""
+    try:
+        from hardware import pcsc
+
+        return [r for r in pcsc.list_readers() if not r.startswith("Virtual PCD")]
+    except Exception:
+        return []
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[CARD_PROBLEM] = []
+    config.stash[CARD_NOTE] = ""
+    if PROFILE_KEY not in config.stash:
+        return
     backend = config.getoption("--card")
-    if backend and PROFILE_KEY in config.stash:
-        profile = get_profile(config)
+    profile = get_profile(config)
+    if backend:
         config.stash[PROFILE_KEY] = profile.replace("card", backend=backend)
+    elif profile.card.backend == "softhsm" and _selects_hw(config.getoption("markexpr") or ""):
+        readers = real_readers()
+        if readers:
+            config.stash[PROFILE_KEY] = profile.replace("card", backend="pcsc")
+            config.stash[CARD_NOTE] = f"-m hw without --card: using the real readers ({', '.join(readers)})"
+        else:
+            config.stash[CARD_NOTE] = "-m hw without --card: no real PC/SC reader found"
 
 
 def _backend_name(config: pytest.Config) -> str:
@@ -56,13 +85,15 @@ def _backend_name(config: pytest.Config) -> str:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return [f"wscard card backend: {_backend_name(config)}"]
+    note = config.stash.get(CARD_NOTE, "")
+    return [f"wscard card backend: {_backend_name(config)}" + (f" ({note})" if note else "")]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if _backend_name(config) != "softhsm":
         return
-    skip = pytest.mark.skip(reason=HOW_TO_RUN_HW)
+    note = config.stash.get(CARD_NOTE, "")
+    skip = pytest.mark.skip(reason=(f"{note}; this scenario " if note else "") + HOW_TO_RUN_HW)
     for item in items:
         if item.get_closest_marker("hw") is not None:
             item.add_marker(skip)
@@ -125,6 +156,8 @@ class CardScenario:
     def attach(self, evidence: Any, identity: bool = False, certificates: list | None = None) -> None:
         s = self.session
         evidence.attach_json("Card backend", s.backend.describe())
+        if s._card is not None:
+            evidence.attach_json("PKCS#11 token of the card under test", s._card.info.summary())
         if len(s.trace):
             evidence.attach_text("APDU trace (harness, PIN bytes masked)", s.trace.text())
         trace = s.backend.card_side_trace()

@@ -103,6 +103,10 @@ class PinState:
     attempts_with_pin: int = 0
     wrong_attempts: int = 0
 
+    def __post_init__(self) -> None:
+        if isinstance(self.pin, str):
+            self.pin = self.pin.encode()
+
     def status_sw(self) -> int:
         if self.tries_left <= 0:
             return SW.AUTH_METHOD_BLOCKED

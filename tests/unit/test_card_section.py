@@ -81,3 +81,19 @@ def test_card_option_overrides_the_backend_and_refuses_unknown_ones(tmp_path):
     assert "wscard card backend: virtual-cac" in r.stdout
     bad = _pytest("steps/test_card_bdd.py", "--co", "--card", "nfc")
     assert bad.returncode != 0 and "invalid choice" in bad.stderr
+
+
+def test_minus_m_hw_without_card_uses_the_real_readers(tmp_path):
+    (tmp_path / "fake_reader_plugin.py").write_text(
+        "import steps.card_plugin as cp\ncp.real_readers = lambda: ['Fake Reader 0']\n"
+    )
+    import os
+
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    r = _pytest("steps/test_card_bdd.py", "--co", "-m", "hw", "-p", "fake_reader_plugin", quiet=False, env=env)
+    assert "wscard card backend: pcsc (-m hw without --card: using the real readers (Fake Reader 0))" in r.stdout
+    r = _pytest("steps/test_card_bdd.py", "--co", "-m", "not hw", "-p", "fake_reader_plugin", quiet=False, env=env)
+    assert "wscard card backend: softhsm" in r.stdout
+    r = _pytest("steps/test_card_bdd.py", "--co", "-m", "hw", "--card", "virtual-piv", "-p", "fake_reader_plugin",
+                quiet=False, env=env)
+    assert "wscard card backend: virtual-piv" in r.stdout
