@@ -94,3 +94,103 @@ def test_simulated_world_is_not_guarded_and_records_calls_without_secrets():
     connect = [c for c in calls if c["operation"] == "ConnectDirectory"][0]
     assert connect["request"]["Password"] == "***redacted***"
     assert connect["http_status"] == 200
+
+
+# --- WorkSpaces: calls name WorkSpace IDs, looked up with a read-only DescribeWorkspaces ----
+
+SANDBOX_WS = "ws-sandbox01"
+OTHER_WS = "ws-other0001"
+
+
+def _owners(stub, ids_to_dirs):
+    stub.add_response(
+        "describe_workspaces",
+        {"Workspaces": [{"WorkspaceId": w, "DirectoryId": d} for w, d in ids_to_dirs.items()]},
+        {"WorkspaceIds": sorted(ids_to_dirs)},
+    )
+
+
+def test_workspaces_change_allowed_for_a_workspace_of_the_sandbox(live):
+    env = live(allow=SANDBOX)
+    ws = env.client("workspaces")
+    with Stubber(ws) as stub:
+        _owners(stub, {SANDBOX_WS: SANDBOX})
+        stub.add_response("modify_workspace_properties", {},
+                          {"WorkspaceId": SANDBOX_WS, "WorkspaceProperties": {"Protocols": ["WSP"]}})
+        ws.modify_workspace_properties(WorkspaceId=SANDBOX_WS, WorkspaceProperties={"Protocols": ["WSP"]})
+        stub.assert_no_pending_responses()
+    assert [c.operation for c in env.recorder.calls] == ["DescribeWorkspaces", "ModifyWorkspaceProperties"]
+
+
+def test_workspaces_change_refused_for_a_workspace_of_another_directory(live):
+    env = live(allow=SANDBOX)
+    ws = env.client("workspaces")
+    with Stubber(ws) as stub:  # only the lookup is answered: the change must not be sent
+        _owners(stub, {OTHER_WS: OTHER})
+        with pytest.raises(ChangeRefused, match=f"{OTHER_WS} \\({OTHER}\\)"):
+            ws.modify_workspace_properties(WorkspaceId=OTHER_WS, WorkspaceProperties={"Protocols": ["WSP"]})
+    assert env.guard.refused == ["workspaces:ModifyWorkspaceProperties"]
+    assert [c.operation for c in env.recorder.calls] == ["DescribeWorkspaces"]
+
+
+def test_workspaces_change_refused_for_an_unknown_workspace(live):
+    env = live(allow=SANDBOX)
+    ws = env.client("workspaces")
+    with Stubber(ws) as stub:
+        stub.add_response("describe_workspaces", {"Workspaces": []}, {"WorkspaceIds": [SANDBOX_WS]})
+        with pytest.raises(ChangeRefused, match="not found"):
+            ws.modify_workspace_properties(WorkspaceId=SANDBOX_WS, WorkspaceProperties={"Protocols": ["WSP"]})
+
+
+def test_workspaces_batch_refused_when_one_workspace_is_outside(live):
+    env = live(allow=SANDBOX)
+    ws = env.client("workspaces")
+    with Stubber(ws) as stub:
+        _owners(stub, {SANDBOX_WS: SANDBOX, OTHER_WS: OTHER})
+        with pytest.raises(ChangeRefused):
+            ws.reboot_workspaces(RebootWorkspaceRequests=[{"WorkspaceId": SANDBOX_WS}, {"WorkspaceId": OTHER_WS}])
+
+
+def test_workspaces_access_properties_allowed_only_for_the_sandbox_directory(live):
+    env = live(allow=SANDBOX)
+    ws = env.client("workspaces")
+    with Stubber(ws) as stub:
+        stub.add_response("modify_workspace_access_properties", {},
+                          {"ResourceId": SANDBOX, "WorkspaceAccessProperties": {"DeviceTypeWindows": "ALLOW"}})
+        ws.modify_workspace_access_properties(ResourceId=SANDBOX,
+                                              WorkspaceAccessProperties={"DeviceTypeWindows": "ALLOW"})
+        with pytest.raises(ChangeRefused, match=f"directory {OTHER}"):
+            ws.modify_workspace_access_properties(ResourceId=OTHER,
+                                                  WorkspaceAccessProperties={"DeviceTypeWindows": "ALLOW"})
+
+
+def test_workspaces_operations_outside_the_allow_list_are_refused(live):
+    env = live(allow=SANDBOX)
+    ws = env.client("workspaces")
+    with Stubber(ws):  # nothing is answered: nothing may be sent, not even a lookup
+        with pytest.raises(ChangeRefused):
+            ws.terminate_workspaces(TerminateWorkspaceRequests=[{"WorkspaceId": SANDBOX_WS}])
+        with pytest.raises(ChangeRefused):
+            ws.create_workspace_image(Name="img", Description="d", WorkspaceId=SANDBOX_WS)
+        with pytest.raises(ChangeRefused):
+            ws.create_workspaces(Workspaces=[{"DirectoryId": SANDBOX, "UserName": "u", "BundleId": "wsb-abcdefgh1"}])
+        with pytest.raises(ChangeRefused):
+            ws.create_tags(ResourceId="wsi-abcdefgh1", Tags=[{"Key": "k", "Value": "v"}])
+    assert env.recorder.calls == []
+
+
+def test_workspaces_changes_refused_without_allowance(live):
+    env = live()
+    ws = env.client("workspaces")
+    with Stubber(ws):
+        with pytest.raises(ChangeRefused, match="--allow-aws-changes"):
+            ws.modify_workspace_properties(WorkspaceId=SANDBOX_WS, WorkspaceProperties={"Protocols": ["WSP"]})
+    assert env.recorder.calls == []
+
+
+def test_workspaces_targets_are_found_at_any_depth():
+    from wscard.aws.env import workspaces_targets
+
+    d, w, o = workspaces_targets({"RebootWorkspaceRequests": [{"WorkspaceId": "ws-a"}, {"WorkspaceId": "ws-b"}],
+                                  "ResourceId": "wsi-image1"})
+    assert (d, w, o) == (set(), {"ws-a", "ws-b"}, {"wsi-image1"})

@@ -88,25 +88,98 @@ class CallRecorder:
             self.calls.append(call)
 
 
+#: WorkSpaces operations whose effect stays on the directory and WorkSpaces they name; only
+#: these can be allowed for the sandbox by WorkSpace ID (operations that create resources
+#: elsewhere in the account, images, bundles, standby WorkSpaces, are never allowed).
+WORKSPACES_SANDBOX_OPERATIONS = frozenset({
+    "ModifyWorkspaceProperties", "ModifyWorkspaceAccessProperties", "ModifyWorkspaceState",
+    "ModifyWorkspaceCreationProperties", "ModifySelfservicePermissions", "ModifyClientProperties",
+    "RebootWorkspaces", "RebuildWorkspaces", "RestoreWorkspace", "StartWorkspaces", "StopWorkspaces",
+    "CreateTags", "DeleteTags",
+})
+
+
+def workspaces_targets(params: dict[str, Any]) -> tuple[set[str], set[str], set[str]]:
+    """The resources a WorkSpaces call names: directory IDs (``DirectoryId``, a ``ResourceId``
+    of a directory), WorkSpace IDs (``WorkspaceId``, a ``ResourceId`` of a WorkSpace) and
+    any other ``ResourceId`` (images, bundles, IP groups...), found at any depth (batch
+    calls list them: ``TerminateWorkspaceRequests[].WorkspaceId``, ``Workspaces[].DirectoryId``)."""
+    directories: set[str] = set()
+    workspaces: set[str] = set()
+    others: set[str] = set()
+
+    def visit(obj: Any) -> None:
+        if isinstance(obj, dict):
+            for key, value in obj.items():
+                if isinstance(value, str) and key in ("DirectoryId", "WorkspaceId", "ResourceId"):
+                    if key == "DirectoryId" or (key == "ResourceId" and value.startswith(("d-", "wsd-"))):
+                        directories.add(value)
+                    elif key == "WorkspaceId" or value.startswith("ws-"):
+                        workspaces.add(value)
+                    else:
+                        others.add(value)
+                else:
+                    visit(value)
+        elif isinstance(obj, list):
+            for item in obj:
+                visit(item)
+
+    visit(params)
+    return directories, workspaces, others
+
+
 @dataclass
 class WriteGuard:
-    """Refuses mutating calls on live AWS outside the allowed sandbox directory."""
+    """Refuses mutating calls on live AWS outside the allowed sandbox directory.
+
+    A call is allowed when its ``DirectoryId`` is the sandbox. A WorkSpaces call of
+    ``WORKSPACES_SANDBOX_OPERATIONS`` is also allowed when every resource it names is the
+    sandbox directory or a WorkSpace of it:
+    ``workspace_directories(region, ids)`` (set by the environment) looks the WorkSpaces'
+    directories up with a read-only DescribeWorkspaces; an ID it cannot place, or a
+    resource of another kind, is refused.
+    """
 
     enforced: bool
     allowed_directory: str | None = None
     refused: list[str] = field(default_factory=list)
+    workspace_directories: Any = None  # Callable[[str | None, list[str]], dict[str, str]]
 
-    def check(self, service: str, operation: str, params: dict[str, Any]) -> None:
+    def _sandbox_workspaces_call(self, params: dict[str, Any], region: str | None) -> tuple[bool, str]:
+        directories, workspaces, others = workspaces_targets(params)
+        if others:
+            return False, f"resources other than the sandbox's directory and WorkSpaces ({', '.join(sorted(others))})"
+        if not directories and not workspaces:
+            return False, "no directory or WorkSpace"
+        wrong = sorted(d for d in directories if d != self.allowed_directory)
+        if wrong:
+            return False, f"directory {', '.join(wrong)}"
+        if workspaces:
+            if self.workspace_directories is None:
+                return False, f"WorkSpaces {', '.join(sorted(workspaces))} (their directory cannot be looked up)"
+            owners = self.workspace_directories(region, sorted(workspaces))
+            outside = sorted(w for w in workspaces if owners.get(w) != self.allowed_directory)
+            if outside:
+                where = ", ".join(f"{w} ({owners.get(w) or 'not found'})" for w in outside)
+                return False, f"WorkSpaces outside the sandbox directory: {where}"
+        return True, ""
+
+    def check(self, service: str, operation: str, params: dict[str, Any], region: str | None = None) -> None:
         if not self.enforced or is_read_only(operation):
             return
         target = params.get("DirectoryId")
         if self.allowed_directory and target == self.allowed_directory:
             return
+        targets = f"{target or 'no directory'}"
+        if self.allowed_directory and service == "workspaces" and operation in WORKSPACES_SANDBOX_OPERATIONS:
+            allowed, targets = self._sandbox_workspaces_call(params, region)
+            if allowed:
+                return
         self.refused.append(f"{service}:{operation}")
         if self.allowed_directory:
             why = (
                 f"changes are allowed only for the sandbox directory {self.allowed_directory}, "
-                f"and this call targets {target or 'no directory'}"
+                f"and this call targets {targets}"
             )
         else:
             why = "live AWS is read-only unless you pass --allow-aws-changes DIRECTORY_ID naming a sandbox directory"
@@ -133,7 +206,8 @@ class AwsEnvironment:
         self.profile_name = profile_name
         self.recorder = CallRecorder()
         real_aws = mode == "live" or (mode == "endpoint" and not _is_loopback(endpoint_url))
-        self.guard = WriteGuard(enforced=real_aws, allowed_directory=allow_changes_for)
+        self.guard = WriteGuard(enforced=real_aws, allowed_directory=allow_changes_for,
+                                workspace_directories=self._workspace_directories)
         self._clients: dict[tuple[str, str], Any] = {}
         self._mock = None
         self._server = None
@@ -218,7 +292,7 @@ class AwsEnvironment:
         local = threading.local()
 
         def before(params, model, **_kw):
-            self.guard.check(service, model.name, params)
+            self.guard.check(service, model.name, params, region)
             call = ApiCall(service, region, model.name, dict(params))
             call.seconds = time.perf_counter()
             local.call = call
@@ -246,6 +320,15 @@ class AwsEnvironment:
         # registered first so that no other handler (a stubber, a plugin) runs before it.
         client.meta.events.register_first("before-parameter-build.*.*", before)
         client.meta.events.register("after-call.*.*", after)
+
+    def _workspace_directories(self, region: str | None, workspace_ids: list[str]) -> dict[str, str]:
+        """WorkSpace ID -> its directory ID, read with DescribeWorkspaces (read-only; 25 IDs a call)."""
+        ws = self.client("workspaces", region)
+        owners: dict[str, str] = {}
+        for start in range(0, len(workspace_ids), 25):
+            found = ws.describe_workspaces(WorkspaceIds=workspace_ids[start:start + 25]).get("Workspaces", [])
+            owners.update({w["WorkspaceId"]: w.get("DirectoryId", "") for w in found})
+        return owners
 
     def calls_since(self, mark: int) -> list[dict[str, Any]]:
         return [c.as_dict() for c in self.recorder.since(mark)]
