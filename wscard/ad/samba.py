@@ -693,6 +693,11 @@ class SambaDC:
         so concurrent runs (xdist workers, two suites) wait for each other."""
         # Machine-wide (not in the cache folder, which WSCARD_CACHE_DIR may move): the
         # ports are the machine's.
+        with _RUNNING_LOCK:
+            mine = [dc for dc in _RUNNING if dc.address == self.address and dc is not self]
+        if mine:
+            raise EnvironmentProblem(
+                f"this process already runs a test domain controller on {self.address} (stop it first)")
         fh = open(LOCK_DIR / f"wscard-samba-dc-{self.address}.lock", "a")
         deadline = time.monotonic() + wait
         while True:

@@ -150,6 +150,9 @@ def target_from_section(ad, profile=None, *, ask: bool = True) -> DirectoryTarge
     endpoint = Endpoint.parse(ad.ldap_url)
     gc = Endpoint.parse(ad.global_catalog_url) if ad.global_catalog_url else endpoint.global_catalog()
     bind_user = ad.bind_user or ad.service_account
+    if not any(c in bind_user for c in "@\\="):
+        # a simple bind needs a UPN, DOMAIN\\name or a DN; a bare sAMAccountName is refused
+        bind_user = f"{bind_user}@{ad.domain_name(profile)}"
     bind_password = secret_from_env(ad.password_env, f"LDAP bind as {bind_user}", ask=ask)
     service_password = None
     missing = ""
