@@ -1,0 +1,34 @@
+"""Without a directory (or without Samba) the @ad scenarios are skipped with one reason
+that says how to fix it, not a traceback per scenario."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from steps import ad_plugin
+from wscard.ad import samba
+from wscard.profile import load_profile
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_missing_samba_gives_the_install_command(monkeypatch):
+    monkeypatch.setattr(samba, "which", lambda tool: None)
+    reason = ad_plugin.skip_reason(load_profile())
+    assert "apt-get install --no-install-recommends samba-ad-dc samba-ad-provision ldb-tools krb5-user" in reason
+
+
+def test_profile_without_directory_skips_every_ad_scenario_with_one_reason(tmp_path):
+    prof = tmp_path / "no-ad.toml"
+    prof.write_text('extends = "embedded"\n[ad]\nmode = "none"\n')
+    p = subprocess.run(
+        [sys.executable, "-m", "pytest", "steps/test_ad_bdd.py", "-p", "no:cacheprovider", "-rs",
+         "--profile", str(prof), f"--alluredir={tmp_path / 'allure'}", f"--summary-file={tmp_path / 's.json'}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    out = p.stdout + p.stderr
+    assert p.returncode == 0, out[-2000:]
+    assert "5 skipped" in out
+    assert out.count("[ad] mode = 'none'") >= 1 and "Traceback" not in out
+    assert "wscard ad: @ad scenarios skipped" in out
