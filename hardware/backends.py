@@ -278,7 +278,15 @@ class PcscBackend(Backend):
     def tries_left(self, token: p11.TokenInfo | None = None) -> int | None:
         tries = read_tries_over_pcsc(self)
         if tries is None and token is not None:
-            return token.tries_hint
+            if token.tries_hint is not None:
+                return token.tries_hint
+            if token.count_low:
+                from .pin import PinAttemptRefused
+
+                raise PinAttemptRefused(
+                    "the card does not report its PIN retry counter, and its PKCS#11 token says a wrong PIN was "
+                    "entered since the last good one (CKF_USER_PIN_COUNT_LOW): the harness will not risk a try"
+                )
         return tries
 
     def describe(self) -> dict[str, Any]:

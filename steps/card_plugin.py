@@ -106,6 +106,13 @@ def card_session(pytestconfig: pytest.Config, profile: Profile):
     if problems:
         raise EnvironmentProblem(problems[0])
     section = profile.card
+    workers = getattr(pytestconfig, "workerinput", {}).get("workercount", 1)
+    if section.backend.startswith("virtual-") and workers > 1:
+        problems.append(
+            "the two virtual readers serve one pytest process at a time: run the card scenarios with virtual cards "
+            "without -n (pytest-xdist)"
+        )
+        raise EnvironmentProblem(problems[0])
 
     def resolve(name: str) -> Any:
         from wscard.pki import get_pki

@@ -137,3 +137,26 @@ def test_apdu_trace_lines():
     t = ApduTrace()
     t.record(bytes.fromhex("00A4040009A00000030800001000"), 0x9000, 10, 0.0002)
     assert "SELECT" in t.text() and len(t) == 1 and t.as_json()[0]["sw"] == "9000"
+
+
+def test_real_card_with_unknown_counter_and_low_flag_gets_no_pin(monkeypatch):
+    """pcsc backend: when the card edge does not give the counter and the token says a
+    wrong PIN was entered (CKF_USER_PIN_COUNT_LOW), the PIN is not sent."""
+    import dataclasses
+
+    from hardware import backends, pkcs11
+    from wscard.profile import load_profile
+
+    b = backends.PcscBackend(dataclasses.replace(load_profile().card, backend="pcsc"))
+    monkeypatch.setattr(backends, "read_tries_over_pcsc", lambda backend: None)
+    low = pkcs11.TokenInfo(0, "Reader", "x", "01", "m", "m", pkcs11.CKF_USER_PIN_COUNT_LOW | pkcs11.CKF_TOKEN_INITIALIZED)
+    guard = PinGuard()
+    sent = []
+    with pytest.raises(PinAttemptRefused, match="COUNT_LOW"):
+        guard.attempt("01", lambda: b.tries_left(low), lambda: sent.append(1), lambda e: False)
+    assert not sent
+    final = dataclasses.replace(low, flags=pkcs11.CKF_USER_PIN_FINAL_TRY)
+    with pytest.raises(PinAttemptRefused, match="only 1 PIN try"):
+        guard.attempt("01", lambda: b.tries_left(final), lambda: sent.append(1), lambda e: False)
+    fine = dataclasses.replace(low, flags=pkcs11.CKF_TOKEN_INITIALIZED)
+    assert b.tries_left(fine) is None and not sent
