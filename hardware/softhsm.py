@@ -174,7 +174,6 @@ class SoftHsm:
 
     def provision(self, spec: TokenSpec, user_pin: bytes) -> str:
         """Create a token holding ``spec``'s certificates and keys; returns its serial."""
-        import pkcs11
         from pkcs11 import Attribute, ObjectClass
         from pkcs11.util import ec as p11ec
         from pkcs11.util import rsa as p11rsa
