@@ -1,0 +1,57 @@
+"""With pytest-xdist the suite's verdicts are identical to a serial run: every worker
+builds its own simulated world from the profile, and the controller writes one summary.
+
+Compared per requirement: the status, and each scenario's node ID, outcome and message
+(with the identifiers a simulated service draws at random masked)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from wscard.selftest import ROOT, run_suite
+
+PROFILES = [
+    ROOT / "wscard" / "profiles" / "embedded.toml",
+    ROOT / "profiles" / "faults" / "ws-pcoip-among-500-wsp.toml",
+]
+
+_RANDOM = [
+    (re.compile(r"\bws-[0-9a-z]{8,63}\b"), "ws-*"),
+    (re.compile(r"\bd-[0-9a-f]{10}\b"), "d-*"),
+    (re.compile(r"\bc-[0-9a-f]{10}\b"), "c-*"),
+    (re.compile(r"/tmp/[^\s:'\"]+"), "/tmp/*"),
+    (re.compile(r"\d+\.\d+ s\b"), "* s"),
+]
+
+
+def _mask(text: str) -> str:
+    for pattern, repl in _RANDOM:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def verdicts(summary: dict) -> dict:
+    out = {}
+    for rid, entry in summary.get("requirements", {}).items():
+        scenarios = sorted(
+            (sc["nodeid"], sc["outcome"], _mask(sc.get("message", "")), tuple(_mask(w) for w in sc.get("warnings", [])))
+            for sc in entry["scenarios"]
+        )
+        out[rid] = (entry["status"], scenarios)
+    return out
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=[p.stem for p in PROFILES])
+def test_two_workers_give_the_serial_verdicts(profile):
+    serial = run_suite(profile)
+    parallel = run_suite(profile, "-n", "2")
+    assert serial.summary, f"serial run wrote no summary:\n{serial.output[-3000:]}"
+    assert parallel.summary, f"-n 2 run wrote no summary:\n{parallel.output[-3000:]}"
+    a, b = verdicts(serial.summary), verdicts(parallel.summary)
+    differ = {rid: (a.get(rid), b.get(rid)) for rid in set(a) | set(b) if a.get(rid) != b.get(rid)}
+    assert not differ, f"serial and -n 2 verdicts differ: {differ}"
+    assert serial.summary["counts"] == parallel.summary["counts"]
+    assert serial.summary["not_covered_by_this_run"] == parallel.summary["not_covered_by_this_run"]
+    assert "bringing up nodes" in parallel.output  # it did run on xdist workers
