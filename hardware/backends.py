@@ -97,10 +97,11 @@ class Backend:
     def reader(self) -> str:
         raise EnvironmentProblem(f"backend '{self.name}' has no PC/SC reader")
 
-    def connect(self, trace: ApduTrace | None = None) -> CardConnection:
+    def connect(self, trace: ApduTrace | None = None, exclusive: bool = False) -> CardConnection:
         from .pcsc import PcscTransport
 
-        return CardConnection(PcscTransport(self.reader()), SafetyPolicy(read_only=self.read_only), trace)
+        return CardConnection(PcscTransport(self.reader(), exclusive=exclusive),
+                              SafetyPolicy(read_only=self.read_only), trace)
 
     # --- PKCS#11 --------------------------------------------------------------------------
     def module_path(self) -> str:

@@ -85,10 +85,10 @@ class CardSession:
         self._card = None
         self.backend.stop()
 
-    def _connect(self) -> Any:
+    def _connect(self, exclusive: bool = False) -> Any:
         """A new connection to the card under test (NoCard when there is none)."""
         try:
-            return self.backend.connect(self.trace)
+            return self.backend.connect(self.trace, exclusive=exclusive) if exclusive else self.backend.connect(self.trace)
         except LookupError as exc:
             raise NoCard(str(exc)) from None
 
@@ -245,8 +245,10 @@ class CardSession:
         steps: list[tuple[str, bool, str]] = []
         a = b = None
         try:
-            a = self._connect()
-            steps.append(("first shared connection", True, a.name))
+            exclusive = getattr(self.backend.section, "local_access", "shared") == "exclusive"
+            a = self._connect(exclusive=exclusive)
+            steps.append(("first connection, as the local application opens it"
+                          + (" (exclusive)" if exclusive else " (shared)"), True, a.name))
             b = self._connect()
             steps.append(("second shared connection while the first is open", True, b.name))
             for label, conn in (("first", a), ("second", b)):

@@ -80,6 +80,11 @@ class CardSection:
     #: Virtual cards: show, on a scratch card of the same type in the second reader, that a
     #: wrong PIN fails cleanly and costs exactly one try (CARD-3).
     demonstrate_wrong_pin: bool = True
+    #: Virtual cards: how the application already using the card on the local device opened
+    #: it, in the CARD-4 check. ``shared`` is what WorkSpaces needs; ``exclusive`` models
+    #: middleware that locks the card (SCARD_SHARE_EXCLUSIVE), so that nothing else (the
+    #: WorkSpace's redirected session, a browser) can use it.
+    local_access: Literal["shared", "exclusive"] = "shared"
 
     @property
     def simulated(self) -> bool:
@@ -103,5 +108,8 @@ class CardSection:
             raise ProfileError("each slot may hold one certificate", key="[card].objects")
         if self.backend == "virtual-cac" and any(s == "9E" for s in slots):
             raise ProfileError("a CAC has no slot 9E (its PKI applets map to 9A, 9C, 9D)", key="[card].objects")
+        if self.local_access == "exclusive" and not (self.simulated and self.uses_pcsc):
+            raise ProfileError("exclusive local access is modelled on virtual cards only (backend virtual-*)",
+                               key="[card].local_access")
         if self.token_slot < -1:
             raise ProfileError("must be a slot ID (0 or more), or -1", key="[card].token_slot")
