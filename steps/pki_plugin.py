@@ -33,8 +33,32 @@ def ocsp_responder(pki: Pki, profile: Profile, tmp_path_factory: pytest.TempPath
 
 
 @pytest.fixture(scope="session")
-def pki_env(profile: Profile, pki: Pki, ocsp_responder) -> PkiEnvironment:
-    return PkiEnvironment(profile, pki, ocsp_responder)
+def pki_env(profile: Profile, pki: Pki, ocsp_responder, request) -> PkiEnvironment:
+    """The PKI view of the environment. The OCSP URLs registered with the CAs are read
+    from the directory itself (the same read-only snapshot the AD Connector scenarios
+    judge), in the simulated world and on live AWS alike; when the directory cannot be
+    read, the profile's statement ([aws] ocsp_url) is used and the AD Connector
+    scenarios report why."""
+    from wscard.errors import EnvironmentProblem
+
+    try:
+        snap = request.getfixturevalue("directory_under_test").snapshot
+        registrations = snap.client_cert_auth()
+    except EnvironmentProblem:
+        registrations = None
+    return PkiEnvironment(profile, pki, ocsp_responder, directory_registrations=registrations,
+                          card_users=_card_users(profile, request))
+
+
+def _card_users(profile: Profile, request):
+    """The logon certificate read from the card, when the user certificates come from it."""
+    source = profile.pki.user_source
+    if source == "pki" or (source == "auto" and profile.card.backend != "pcsc"):
+        return None
+    from wscard.pki.environment import card_user_entries
+
+    found = request.getfixturevalue("card_session").logon_certificate()
+    return card_user_entries([found[0]] if found else [])
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,32 @@ from . import ocsp_checks as OC
 from .resolver import Endpoint, MapResolver, Resolver, SystemResolver, simulated_resolver
 from .responder import ResponderProcess
 
+def _match_registration(reg: dict[str, Any], certs: list[x509.Certificate]) -> x509.Certificate | None:
+    from cryptography.x509.oid import NameOID
+
+    exp = reg.get("ExpiryDateTime")
+    for cert in certs:
+        cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if not cns or cns[0].value != reg.get("CommonName"):
+            continue
+        if isinstance(exp, datetime):
+            exp_utc = exp if exp.tzinfo else exp.replace(tzinfo=cert.not_valid_after_utc.tzinfo)
+            if abs((exp_utc - cert.not_valid_after_utc).total_seconds()) >= 2:
+                continue
+        return cert
+    return None
+
+
+def card_user_entries(slot_certs) -> list[CertEntry]:
+    """CertEntry objects for certificates read from a card (``hardware`` SlotCert-like:
+    ``.slot``, ``.cert``)."""
+    out = []
+    for sc in slot_certs:
+        pem = C.to_pem(sc.cert)
+        out.append(CertEntry(f"card {sc.slot}", sc.cert, pem, Path(f"card-slot-{sc.slot}.pem"), kind="user"))
+    return out
+
+
 #: Registration URLs of the OCSP process scenarios (the model rows), by name.
 MODEL_REGISTRATION_URLS = {
     "test responder": _build.DEFAULT_OCSP_URL,
@@ -45,11 +71,17 @@ class Registration:
 
 class PkiEnvironment:
     def __init__(self, profile, pki: Pki, responder: ResponderProcess | None = None, *,
-                 now: datetime | None = None):
+                 now: datetime | None = None, directory_registrations: list[dict[str, Any]] | None = None,
+                 card_users: list[CertEntry] | None = None):
         self.profile = profile
         self.pki = pki
         self.responder = responder
         self.now = now
+        #: The directory's ClientCertAuth registrations as AWS reports them
+        #: (ListCertificates + DescribeCertificate), when the directory could be read.
+        self.directory_registrations = directory_registrations
+        #: User certificates read from the card under test, when they come from the card.
+        self.card_users = card_users
         self._traces: dict[str, O.RevocationTrace] = {}
 
     @property
@@ -86,7 +118,7 @@ class PkiEnvironment:
 
     @property
     def users(self) -> list[CertEntry]:
-        return self.pki.users
+        return self.card_users if self.card_users is not None else self.pki.users
 
     def issuer_of(self, cert: x509.Certificate) -> x509.Certificate:
         entry = self.pki.issuer_of(cert)
@@ -105,6 +137,8 @@ class PkiEnvironment:
 
     # --- registrations (where the fallback OCSP URL comes from) --------------------------
     def registrations(self) -> list[Registration]:
+        if self.directory_registrations is not None:
+            return self._registrations_from_directory()
         aws = getattr(self.profile, "values", {}).get("aws")
         if aws is None:
             return []
@@ -121,6 +155,22 @@ class PkiEnvironment:
             cert = self._registration_cert(reg.source)
             label = f"registration of '{C.subject(cert)}'" if cert is not None else f"registration of {reg.source}"
             out.append(Registration(label, cert, reg.ocsp_url, reg.source))
+        return out
+
+    def _registrations_from_directory(self) -> list[Registration]:
+        """The registrations read from the directory (simulated or live alike). The API
+        returns no certificate body: each is matched to a CA file of the profile by
+        common name and expiry, as an administrator would."""
+        known = [self.pki.get(n) for n in self.pki.names()]
+        out = []
+        for reg in self.directory_registrations or []:
+            if reg.get("Type", "ClientCertAuth") != "ClientCertAuth" or reg.get("State") != "Registered":
+                continue
+            cert = _match_registration(reg, [e.cert for e in known])
+            url = (reg.get("ClientCertAuthSettings") or {}).get("OCSPUrl", "") or ""
+            label = (f"registration of '{C.subject(cert)}'" if cert is not None
+                     else f"registration of '{reg.get('CommonName', '?')}' ({reg.get('CertificateId', '?')})")
+            out.append(Registration(label, cert, url, "directory"))
         return out
 
     def _registration_cert(self, source: str) -> x509.Certificate | None:

@@ -46,6 +46,12 @@ class PkiSection:
     #: ``ca_bundle`` and ``user_certificates``.
     mode: Literal["generated", "files"] = "generated"
 
+    #: Where the user certificates checked against UC-1..UC-4 and the OCSP process come
+    #: from: ``pki`` (the generated PKI, or ``user_certificates`` in files mode), ``card``
+    #: (the logon certificate read from the card under test over PKCS#11, no PIN needed),
+    #: ``auto``: the card when the card backend is a real reader (``pcsc``), else ``pki``.
+    user_source: Literal["auto", "pki", "card"] = "auto"
+
     # --- files mode -----------------------------------------------------------------
     #: Files mode: the CA certificates the users' certificates chain to (the files an
     #: administrator registers with AD Connector), PEM or DER, one or more certificates
