@@ -67,21 +67,7 @@ class Sandbox:
 
     def call(self, operation: str, **kwargs: Any) -> Outcome:
         mark = self.env.recorder.mark()
-        method = getattr(self.ds, _snake(operation))
-        out = Outcome(operation)
-        try:
-            resp = method(DirectoryId=self.directory_id, **kwargs)
-            resp = dict(resp)
-            meta = resp.pop("ResponseMetadata", {})
-            out.response = resp
-            out.http_status = meta.get("HTTPStatusCode")
-        except Exception as exc:
-            code = error_code(exc)
-            if code is None:
-                raise
-            out.error_code = code
-            out.error_message = exc.response.get("Error", {}).get("Message", "")  # type: ignore[attr-defined]
-            out.http_status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")  # type: ignore[attr-defined]
+        out = call_api(self.ds, operation, DirectoryId=self.directory_id, **kwargs)
         calls = self.env.recorder.since(mark)
         if calls:
             out.raw_body_length = calls[-1].raw_body_length
@@ -164,6 +150,25 @@ class Sandbox:
             self.deregister(cid)
         for t in enabled_before - enabled_now:
             self.enable(t)
+
+
+def call_api(client: Any, operation: str, **kwargs: Any) -> Outcome:
+    """Call ``operation`` (its API name) and keep the answer or the error code: the
+    documented errors are outcomes to compare, not exceptions."""
+    out = Outcome(operation)
+    try:
+        resp = dict(getattr(client, _snake(operation))(**kwargs))
+        meta = resp.pop("ResponseMetadata", {})
+        out.response = resp
+        out.http_status = meta.get("HTTPStatusCode")
+    except Exception as exc:
+        code = error_code(exc)
+        if code is None:
+            raise
+        out.error_code = code
+        out.error_message = exc.response.get("Error", {}).get("Message", "")  # type: ignore[attr-defined]
+        out.http_status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")  # type: ignore[attr-defined]
+    return out
 
 
 def _snake(op: str) -> str:

@@ -31,6 +31,7 @@ from ..limits import (
     workspace_os_families,
     wsp_regions_source,
 )
+from .procedure import Outcome, SandboxUnavailable, call_api
 from .env import error_code
 
 PAGE_MAX = 25
@@ -435,27 +436,6 @@ def seed_workspaces(env, directory_id: str, region: str, section) -> WorkspacesW
 
 # --- procedures (change state: scratch resources, or the live sandbox) --------------------
 
-class SandboxUnavailable(Exception):
-    """This procedure scenario cannot run on this environment (the reason says why)."""
-
-
-@dataclass
-class Outcome:
-    operation: str
-    error_code: str | None = None
-    error_message: str = ""
-    http_status: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error_code is None
-
-    def describe(self) -> str:
-        if self.ok:
-            return f"{self.operation} succeeded (HTTP {self.http_status})"
-        return f"{self.operation} was refused with {self.error_code}: {self.error_message}"
-
-
 @dataclass
 class WorkspacesSandbox:
     """A WorkSpaces directory (and maybe a WorkSpace) a procedure scenario may change."""
@@ -473,20 +453,8 @@ class WorkspacesSandbox:
         return self.env.client("workspaces", self.region)
 
     def call(self, operation: str, **kwargs: Any) -> Outcome:
-        out = Outcome(operation)
-        method = getattr(self.ws, "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_"))
-        try:
-            resp = method(**kwargs)
-            out.http_status = resp.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        except Exception as exc:
-            code = error_code(exc)
-            if code is None:
-                raise
-            out.error_code = code
-            out.error_message = exc.response.get("Error", {}).get("Message", "")  # type: ignore[attr-defined]
-            out.http_status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")  # type: ignore[attr-defined]
-        self.last = out
-        return out
+        self.last = call_api(self.ws, operation, **kwargs)
+        return self.last
 
     def set_protocol(self, protocol: str, workspace_id: str | None = None) -> Outcome:
         return self.call("ModifyWorkspaceProperties", WorkspaceId=workspace_id or self.workspace_id,
