@@ -27,6 +27,11 @@ def start_server(port: int = 0) -> tuple[ThreadedMotoServer, str]:
     The caller stops the server with ``server.stop()``.
     """
     install()
+    # werkzeug logs one line per request at INFO even with verbose=False: a fleet audit
+    # would print thousands. Warnings and errors still show.
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
     host, real_port = server.get_host_and_port()
