@@ -103,8 +103,11 @@ class DirectoryUnderTest:
     """The directory named by the profile, read once and shared by read-only scenarios."""
 
     def __init__(self, env: AwsEnvironment, directory_id: str, region: str):
+        from wscard.aws.env import aws_errors
+
         mark = env.recorder.mark()
-        self.snapshot = ad_connector.read_directory(env.client("ds", region), directory_id, region)
+        with aws_errors(f"reading directory {directory_id} in {region}"):
+            self.snapshot = ad_connector.read_directory(env.client("ds", region), directory_id, region)
         self.api_calls = env.calls_since(mark)
         self.ds = env.client("ds", region)
 
