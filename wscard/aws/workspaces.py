@@ -31,7 +31,8 @@ from ..limits import (
     workspace_os_families,
     wsp_regions_source,
 )
-from .procedure import Outcome, SandboxUnavailable, call_api
+from ..sections.workspaces import DEVICE_ACCESS_KEYS
+from .procedure import Outcome, SandboxUnavailable, call_api, expect_ok, expect_refused
 from .env import error_code
 
 PAGE_MAX = 25
@@ -39,17 +40,7 @@ PAGE_MAX = 25
 LISTED_IN_MESSAGE = 25
 
 #: Device type (profile names) -> WorkspaceAccessProperties member.
-DEVICE_TYPE_MEMBERS = {
-    "windows": "DeviceTypeWindows",
-    "macos": "DeviceTypeOsx",
-    "linux": "DeviceTypeLinux",
-    "web": "DeviceTypeWeb",
-    "ios": "DeviceTypeIos",
-    "android": "DeviceTypeAndroid",
-    "chromeos": "DeviceTypeChromeOs",
-    "zeroclient": "DeviceTypeZeroClient",
-    "thinclient": "DeviceTypeWorkSpacesThinClient",
-}
+DEVICE_TYPE_MEMBERS = DEVICE_ACCESS_KEYS
 
 
 @dataclass
@@ -526,26 +517,6 @@ def open_workspaces_sandbox(env, *, procedure_region: str, allow_changes_for: st
     return sb
 
 
-def expect_ok(outcome: Outcome | None) -> CheckResult:
-    r = CheckResult("procedure", "The request succeeds")
-    if outcome is None or not outcome.ok:
-        r.fail(outcome.operation if outcome else "the scenario",
-               f"should succeed, but {outcome.describe() if outcome else 'no request was made'}.",
-               "See the error code: the environment or the service is not as documented.")
-    return r
-
-
-def expect_refused(outcome: Outcome | None, code: str) -> CheckResult:
-    r = CheckResult("procedure", f"The service refuses with {code}")
-    if outcome is None:
-        r.fail("the scenario", "made no request.", "Fix the scenario.")
-        return r
-    r.evidence["outcome"] = outcome.__dict__
-    if outcome.error_code != code:
-        got = "it succeeded" if outcome.ok else f"it answered {outcome.error_code}: {outcome.error_message}"
-        r.fail(outcome.operation, f"should be refused with {code} as documented, but {got}.",
-               "The service does not behave as documented: report it (live), or fix the simulation.")
-    return r
 
 
 def expect_protocol(sandbox: WorkspacesSandbox, protocol: str) -> CheckResult:

@@ -131,8 +131,14 @@ def install(backend_cls: Any = None, response_cls: Any = None) -> dict[str, str]
 
 def _install_backend_support(backend_cls: Any) -> None:
     """Add the state properties, helpers and seed hooks that the operations need."""
-    for name in _backend_support_names():
-        ours = vars(DirectoryServiceCertificatesMixin)[name]
+    _add_support(backend_cls, DirectoryServiceCertificatesMixin, _backend_support_names())
+
+
+def _add_support(backend_cls: Any, mixin: type, names: list[str]) -> None:
+    """Copy ``names`` from ``mixin`` onto moto's backend class, refusing to shadow
+    anything moto itself defines (a newer moto needs a review then)."""
+    for name in names:
+        ours = vars(mixin)[name]
         if name in vars(backend_cls) and vars(backend_cls)[name] is ours:
             continue
         if hasattr(backend_cls, name):
@@ -219,13 +225,4 @@ def install_workspaces(backend_cls: Any = None, response_cls: Any = None) -> dic
 
 def _install_workspaces_support(backend_cls: Any) -> None:
     """Add the state properties, helpers and seed hooks that the operations need."""
-    for name in _workspaces_support_names():
-        ours = vars(WorkSpacesPropertiesMixin)[name]
-        if name in vars(backend_cls) and vars(backend_cls)[name] is ours:
-            continue
-        if hasattr(backend_cls, name):
-            raise RuntimeError(
-                f"{backend_cls.__name__}.{name} already exists in moto: this moto "
-                f"version needs a review of wscard.aws.moto_ext"
-            )
-        setattr(backend_cls, name, ours)
+    _add_support(backend_cls, WorkSpacesPropertiesMixin, _workspaces_support_names())
