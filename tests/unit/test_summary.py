@@ -40,3 +40,16 @@ def test_build_groups_by_requirement_and_counts(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
     table = sm.table(data)
     assert "CA-4" in table and "failed" in table and "profile p.toml, baseline seed" in table
+
+
+def test_selftest_leaves_out_costly_areas_only_when_their_inputs_are_unchanged(tmp_path):
+    from wscard.selftest import COSTLY_AREAS, changed_sections
+
+    p = tmp_path / "f.toml"
+    p.write_text('extends = "embedded"\n[aws]\nregion = "eu-central-1"\n[expect]\nfailed = ["REGION-3"]\n')
+    assert changed_sections(p) == {"aws"}
+    assert not changed_sections(p) & COSTLY_AREAS["ad"]
+    p.write_text('extends = "embedded"\n[pki]\nca_days_left = 60\n')
+    assert changed_sections(p) & COSTLY_AREAS["ad"]
+    p.write_text('[aws]\nregion = "us-east-1"\n')
+    assert changed_sections(p) is None
