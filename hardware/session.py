@@ -187,6 +187,13 @@ class CardSession:
         return out
 
     # --- proof of possession ----------------------------------------------------------------------
+    def sign(self, key_id: bytes, message: bytes, public_key: Any, where: str = "") -> bytes:
+        """Sign ``message`` (SHA-256; PKCS#1 v1.5 or ECDSA) with the private key ``key_id`` in
+        the logged-in session. The PIN goes to the card at most once per run, through the
+        guard (:meth:`login`); NoCard when the card is not unlocked."""
+        login = self.require_login(where)
+        return p11.Pkcs11Card.sign(login.session, key_id, message, public_key)
+
     def sign_challenge(self, where: str = "") -> dict[str, Any]:
         found = self.logon_certificate()
         challenge = os.urandom(32)
