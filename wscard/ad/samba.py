@@ -226,7 +226,10 @@ class TlsFiles:
     cafile: Path
 
 
-def render_conf(spec: DomainSpec, root: Path, address: str = "127.0.0.1", tls: TlsFiles | None = None) -> str:
+def render_conf(spec: DomainSpec, root: Path, address: str = "127.0.0.1", tls: TlsFiles | None = None,
+                kdc: dict[str, str] | None = None) -> str:
+    """The DC's smb.conf. ``kdc``: Samba's ``kdc:`` parameters (``service ticket
+    lifetime`` in hours...), the domain's Kerberos policy."""
     r = root
     lines = [
         "# Written by wscard (wscard/ad/samba.py): a private test domain controller.",
@@ -253,6 +256,7 @@ def render_conf(spec: DomainSpec, root: Path, address: str = "127.0.0.1", tls: T
         "\tlog level = 1",
         "\tdisable netbios = yes",
     ]
+    lines += [f"\tkdc:{name} = {value}" for name, value in (kdc or {}).items()]
     if tls is None:
         lines.append("\ttls enabled = no")
     else:
@@ -637,8 +641,10 @@ class SambaDC:
     :meth:`start` / :meth:`stop`)."""
 
     def __init__(self, template: Template, tls: TlsMaterial, address: str = "127.0.0.1",
-                 start_timeout: float = 20.0, keep: bool = False):
+                 start_timeout: float = 20.0, keep: bool = False, kdc: dict[str, str] | None = None):
         self.template = template
+        #: Samba ``kdc:`` parameters written into the DC's smb.conf (its Kerberos policy).
+        self.kdc_options = dict(kdc or {})
         self.spec = template.spec
         self.tls = tls
         self.address = address
@@ -759,7 +765,7 @@ class SambaDC:
             fh.write(self.tls.key_pem)
         files.cafile.write_bytes(self.tls.ca_bundle_pem)
         conf = root / "etc" / "smb.conf"
-        conf.write_text(render_conf(self.spec, root, self.address, files))
+        conf.write_text(render_conf(self.spec, root, self.address, files, self.kdc_options))
         self.timings["copy"] = round(time.monotonic() - t0, 3)
         t1 = time.monotonic()
         log = open(root / "log" / "stdout.log", "wb")
@@ -876,6 +882,7 @@ def start_for_profile(profile, cache: TemplateCache | None = None, *, keep: bool
     template = (cache or TemplateCache()).get(spec)
     t_template = round(time.monotonic() - t0, 3)
     tls = tls_from_pki(get_pki(profile), profile.ad.samba.dc_certificate)
-    dc = SambaDC(template, tls, profile.ad.samba.address, profile.ad.samba.start_timeout_seconds, keep=keep)
+    dc = SambaDC(template, tls, profile.ad.samba.address, profile.ad.samba.start_timeout_seconds, keep=keep,
+                 kdc={"service ticket lifetime": str(profile.ad.samba.service_ticket_lifetime_hours)})
     dc.timings["template"] = t_template
     return dc.start()

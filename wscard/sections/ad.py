@@ -63,6 +63,12 @@ class SambaSpec:
     dc_certificate: Literal["dc", "dc-no-kdc"] = "dc"
     #: Longest wait for the domain controller to answer after it is started, seconds.
     start_timeout_seconds: float = 20.0
+    #: Kerberos policy of the simulated domain controller: the longest service ticket its
+    #: KDC issues, in hours (Samba's ``kdc:service ticket lifetime``; Active Directory's
+    #: "Maximum lifetime for service ticket", 600 minutes by default). At most the user
+    #: ticket lifetime, 10 hours. A pre-session WorkSpaces session is limited by it
+    #: (SESSION-8).
+    service_ticket_lifetime_hours: int = 10
 
 
 @section("ad")
@@ -187,6 +193,9 @@ class AdSection:
                                key="[ad.samba].delegate_to")
         if s.start_timeout_seconds <= 0:
             raise ProfileError("must be more than 0", key="[ad.samba].start_timeout_seconds")
+        if not 1 <= s.service_ticket_lifetime_hours <= 10:
+            raise ProfileError("must be between 1 and 10 (the user ticket lifetime, which caps it)",
+                               key="[ad.samba].service_ticket_lifetime_hours")
         pki = _get(profile, "pki")
         if pki is not None and getattr(pki, "mode", "generated") != "generated":
             raise ProfileError(
