@@ -1,0 +1,245 @@
+"""Scratch worlds for the model cases: each documented failure of the sign-in, shown on a
+world of its own, so that the case does not depend on the environment under test.
+
+A model world is the embedded compliant world (``wscard/profiles/embedded.toml``: its
+test PKI, its Region, its directory settings) with exactly one thing changed: a scratch
+AD Connector made through the simulated AWS API (CA certificates registered, smart
+card authentication enabled, registered with WorkSpaces, one WorkSpace for the test
+user), a scratch card (a SoftHSM token holding the test user's certificate and key,
+with its own PIN guard and a modelled retry counter of 3), a client, and the model
+PKI's own OCSP responder (started on 127.0.0.1 the first time a case needs it).
+
+Scratch directories are made only in the simulated world (embedded or server mode):
+on live AWS the model cases are skipped (live AWS is read-only). Directories that
+differ only in what the user does or which client or card they use are shared; cards
+that have seen a wrong PIN never are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..client.checks import ClientUnderTest
+from ..errors import EnvironmentProblem
+from .flow import FlowInputs, ModelClient, registration_code_of
+
+#: The user of the model worlds (the embedded profile's [client].user).
+MODEL_USER = "testuser"
+#: A registration code that belongs to no directory (another Region's prefix, too).
+WRONG_CODE = "WSpdx+NOSUCH"
+
+
+@dataclass(frozen=True)
+class ModelCase:
+    """One documented situation: the compliant model world with one thing changed."""
+
+    name: str
+    #: What the user types; empty: the scratch directory's own code.
+    registration_code: str = ""
+    client_authentication: str = "SmartCard"
+    client_version: str = "5.22.1"
+    architecture: str = "x86_64"
+    protocol: str = "WSP"
+    registered: tuple[str, ...] = ("root", "intermediate")
+    card_certificate: str = "user"
+    wrong_pin: bool = False
+
+    @property
+    def directory_key(self) -> tuple[Any, ...]:
+        return (self.client_authentication, self.protocol, self.registered)
+
+    def describe(self) -> dict[str, Any]:
+        base = ModelCase("compliant")
+        changed = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                   if f.name != "name" and getattr(self, f.name) != getattr(base, f.name)}
+        return {"case": self.name, "changed_from_the_compliant_model_world": changed or "nothing"}
+
+
+MODEL_CASES: dict[str, ModelCase] = {c.name: c for c in [
+    ModelCase("nothing is wrong"),
+    ModelCase("the registration code is wrong", registration_code=WRONG_CODE),
+    ModelCase("smart card authentication is not enabled on the directory", client_authentication="disabled"),
+    ModelCase("the Windows client is version 3.1.0", client_version="3.1.0"),
+    ModelCase("the client runs on 32-bit Windows", architecture="x86"),
+    ModelCase("the user's WorkSpace streams with PCoIP", protocol="PCOIP"),
+    ModelCase("the issuing CA is not registered on the directory", registered=("root",)),
+    ModelCase("the user certificate is revoked", card_certificate="user-revoked"),
+    ModelCase("the user enters a wrong PIN", wrong_pin=True),
+]}
+
+
+def model_case(name: str) -> ModelCase:
+    try:
+        return MODEL_CASES[name]
+    except KeyError:
+        raise KeyError(f"no model case {name!r}; known: {', '.join(MODEL_CASES)}") from None
+
+
+#: (certificate name, wrong PIN) -> a started card session (hardware.session.CardSession)
+CardFactory = Callable[[Any, str, bool], Any]
+
+
+@dataclass
+class ModelSetup:
+    """A model case ready to run: the model client, what the user types first, and what
+    a user who noticed the mistake types after reopening the client."""
+
+    case: ModelCase
+    client: ModelClient
+    inputs: FlowInputs
+    right_inputs: FlowInputs
+    directory_id: str
+    first: Any = None  # FlowRun
+    reopened: Any = None  # FlowRun
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.case.describe(), "scratch_directory": self.directory_id, "region": self.client.region,
+                "client": self.client.client.as_evidence(), "user": self.inputs.user,
+                "registration_code_typed": self.inputs.registration_code,
+                "registration_code_of_the_directory": self.right_inputs.registration_code,
+                "card": getattr(getattr(self.client.card, "backend", None), "describe", lambda: {})()}
+
+
+class ModelWorlds:
+    """The scratch worlds of one run (shared by the model scenarios, closed at the end)."""
+
+    def __init__(self, env: Any, workdir: Path, card_factory: CardFactory, baseline: str = "seed"):
+        from ..profile import load_profile
+
+        self.env = env
+        self.workdir = Path(workdir)
+        self.card_factory = card_factory
+        self.baseline = baseline
+        self.profile = load_profile(None)  # the embedded compliant world
+        self.region = self.profile.aws.region
+        self._pki = None
+        self._responder = None
+        self._directories: dict[tuple[Any, ...], str] = {}
+        self._cards: dict[str, Any] = {}
+        self._all_cards: list[Any] = []
+        self.timings: dict[str, float] = {}
+
+    def unavailable(self) -> str | None:
+        """Why the model cases cannot run here (None: they can)."""
+        if not self.env.simulated:
+            return ("the model cases build scratch directories, which the harness does only in the simulated world "
+                    "(--aws embedded or server): live AWS is read-only")
+        return None
+
+    # --- parts ---------------------------------------------------------------------------
+    @property
+    def pki(self):
+        if self._pki is None:
+            from ..pki import get_pki
+
+            self._pki = get_pki(self.profile)
+        return self._pki
+
+    def responder(self):
+        if self._responder is None:
+            from ..pki.responder import ResponderProcess
+
+            t0 = time.perf_counter()
+            proc = ResponderProcess.for_pki(self.pki, self.workdir / "ocsp-responder", "good")
+            proc.start()
+            self._responder = proc
+            self.timings["responder_start"] = round(time.perf_counter() - t0, 3)
+        return self._responder
+
+    def pki_environment(self, registrations: list[dict[str, Any]]):
+        from ..pki.environment import PkiEnvironment
+
+        return PkiEnvironment(self.profile, self.pki, self.responder(), directory_registrations=registrations)
+
+    def directory(self, case: ModelCase) -> str:
+        key = case.directory_key
+        if key not in self._directories:
+            t0 = time.perf_counter()
+            self._directories[key] = self._build_directory(case)
+            self.timings[f"directory {key}"] = round(time.perf_counter() - t0, 3)
+        return self._directories[key]
+
+    def _build_directory(self, case: ModelCase) -> str:
+        from ..aws.workspaces import seed_workspaces
+        from ..aws.world import create_directory, wait_registered
+        from ..sections.workspaces import DeviceAccess, WorkspaceGroup
+
+        aws = self.profile.aws
+        ds = self.env.client("ds", self.region)
+        did = create_directory(self.env, self.region, "ADConnector", aws.directory.name, aws.directory.short_name)
+        urls = {c.source: c.ocsp_url for c in aws.certificates}
+        for name in case.registered:
+            url = urls.get(f"pki:{name}", "")
+            extra = {"ClientCertAuthSettings": {"OCSPUrl": url}} if url else {}
+            cid = ds.register_certificate(DirectoryId=did, CertificateData=self.pki.get(name).pem.decode(),
+                                          Type="ClientCertAuth", **extra)["CertificateId"]
+            state = wait_registered(ds, did, cid, timeout=10.0).get("State")
+            if state != "Registered":
+                raise EnvironmentProblem(f"the model world's CA certificate {name} did not register ({state})")
+        if case.client_authentication != "disabled":
+            ds.enable_client_authentication(DirectoryId=did, Type=case.client_authentication)
+        section = dataclasses.replace(
+            self.profile.workspaces, registered=True, device_access=DeviceAccess(windows="ALLOW"),
+            groups=[WorkspaceGroup(count=1, protocol=case.protocol, os="WINDOWS_SERVER_2022", users=[MODEL_USER])])
+        seed_workspaces(self.env, did, self.region, section)
+        return did
+
+    def card(self, case: ModelCase) -> Any:
+        """A scratch card: shared by the cases with the same certificate and the right PIN;
+        a fresh one for every wrong-PIN case (its retry counter starts at 3)."""
+        key = case.card_certificate
+        if case.wrong_pin or key not in self._cards:
+            t0 = time.perf_counter()
+            card = self.card_factory(self.pki, case.card_certificate, case.wrong_pin)
+            self._all_cards.append(card)
+            self.timings[f"card {key}{' (wrong PIN)' if case.wrong_pin else ''}"] = round(time.perf_counter() - t0, 3)
+            if case.wrong_pin:
+                return card
+            self._cards[key] = card
+        return self._cards[key]
+
+    # --- a case --------------------------------------------------------------------------
+    def prepare(self, name: str) -> ModelSetup:
+        case = model_case(name)
+        did = self.directory(case)
+        ws = self.env.client("workspaces", self.region)
+        code = registration_code_of(ws, did)
+        client = ClientUnderTest("windows", case.client_version, case.architecture, MODEL_USER,
+                                 source=f"model case: {case.name}")
+        model = ModelClient(
+            aws=self.env, region=self.region, client=client, card=self.card(case), ca_entries=self.pki.ca_chain,
+            pki_environment=self.pki_environment, baseline=self.baseline,
+            authentication=["pre-session", "in-session"], expected_upn=self.profile.pki.upn,
+            label=f"model case: {case.name}")
+        typed = FlowInputs(case.registration_code or code, MODEL_USER)
+        return ModelSetup(case, model, typed, FlowInputs(code, MODEL_USER), did)
+
+    def close(self) -> None:
+        for card in self._all_cards:
+            try:
+                card.stop()
+            except Exception:
+                pass
+        self._all_cards.clear()
+        self._cards.clear()
+        if self._responder is not None:
+            self._responder.stop()
+            self._responder = None
+        if self._directories and self.env.started:
+            ws = self.env.client("workspaces", self.region)
+            ds = self.env.client("ds", self.region)
+            for did in self._directories.values():
+                try:
+                    found = ws.describe_workspaces(DirectoryId=did).get("Workspaces", [])
+                    if found:
+                        ws.terminate_workspaces(TerminateWorkspaceRequests=[{"WorkspaceId": w["WorkspaceId"]}
+                                                                            for w in found])
+                    ws.deregister_workspace_directory(DirectoryId=did)
+                    ds.delete_directory(DirectoryId=did)
+                except Exception:
+                    pass
+        self._directories.clear()
