@@ -8,4 +8,5 @@ pytest_plugins = [
     "steps.guest_plugin",
     "steps.card_plugin",
     "steps.workspaces_plugin",
+    "steps.login_plugin",
 ]

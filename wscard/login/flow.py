@@ -235,6 +235,9 @@ class ModelClient:
         run = FlowRun(self.label, attempt, inputs)
         mark = self.aws.recorder.mark()
         pins_before = self.card.guard.pins_sent()
+        # The harness's own observation, outside the model: the retry counter before and
+        # after the flow (a read that costs no try), whether or not the flow reaches the card.
+        run.card, run.tries_at_start = self._observe()
         t0 = time.perf_counter()
         try:
             if "pre-session" not in self.authentication:
@@ -254,7 +257,7 @@ class ModelClient:
         except _Stop:
             pass
         finally:
-            run.tries_at_end = self._tries() if run.card else None
+            run.tries_at_end = self._observe()[1]
             run.pins_sent = self.card.guard.pins_sent() - pins_before
             run.api_calls = self.aws.calls_since(mark)
             run.seconds = time.perf_counter() - t0
@@ -280,11 +283,17 @@ class ModelClient:
         run.stopped_at = rec.key
         raise _Stop()
 
-    def _tries(self) -> int | None:
+    def _observe(self) -> tuple[str, int | None]:
+        """The card's token serial and PIN tries left, read without consuming a try
+        ("", None when there is no single token or the card does not say)."""
         try:
-            return self.card.backend.tries_left(self.card.card().info)
-        except Exception:  # no token, a card that does not say, the guard's refusal to risk it
-            return None
+            info = self.card.card().info
+        except Exception:  # the card session's NoCard
+            return "", None
+        try:
+            return info.serial, self.card.backend.tries_left(info)
+        except Exception:  # a card that does not say, the guard's refusal to risk it
+            return info.serial, None
 
     # --- the steps ---------------------------------------------------------------------
     def _open(self, run: FlowRun) -> None:
@@ -388,10 +397,9 @@ class ModelClient:
             except Exception as exc:  # the card session's NoCard
                 self._stop(run, rec, "stopped", "LOGIN-2", MESSAGE_RETRY,
                            f"the client finds no PKCS#11 token for the card: {exc}", ["CARD-1"])
-            run.card = info.serial
-            run.tries_at_start = self._tries()
-            rec.detail = f"the card's PKCS#11 token {info.serial}; {run.tries_at_start} PIN tries left"
-            rec.facts = {"token_serial": info.serial, "pin_tries_left": run.tries_at_start}
+            serial, tries = self._observe()
+            rec.detail = f"the card's PKCS#11 token {info.serial}; {tries} PIN tries left"
+            rec.facts = {"token_serial": info.serial, "pin_tries_left": tries}
 
     def _certificate(self, run: FlowRun) -> tuple[Any, bytes]:
         with self._step(run, "certificate") as rec:

@@ -3,8 +3,8 @@ ticket lifetime (10 hours by default). Reported, not judged.
 
 Where the figure comes from, in order:
 
-1. **The domain's KDC** (``[ad] mode = "samba"`` or ``"ldap"``, when the domain can be
-   reached): the harness asks for tickets as the AD Connector service account with
+1. **The domain's KDC** (``[ad] mode = "samba"`` or ``"ldap"``; the ``@ad`` scenario, with
+   the AD area's session, :func:`read_from_domain`): the harness asks for tickets as the AD Connector service account with
    MIT Kerberos (``kinit -l 7d``, then ``kvno ldap/<domain controller>``, in a private
    ``KRB5_CONFIG`` and ticket cache, the password on kinit's standard input) and reads
    the lifetimes the KDC granted from ``klist``: the service ticket's is the session
@@ -14,8 +14,9 @@ Where the figure comes from, in order:
    LDAP attribute, and Samba in its smb.conf (``kdc:service ticket lifetime``); the
    tickets are what both enforce. In samba mode the simulated DC's smb.conf values are
    attached beside the measurement.
-2. **The documented default** (10 hours, ``wscard/data/limits.toml``), when the profile
-   has no domain or the simulated domain controller cannot run on this machine.
+2. **The documented default** (10 hours, ``wscard/data/limits.toml``,
+   :func:`documented_default`), when the profile has no domain or the simulated domain
+   controller cannot run on this machine (the other scenario).
 
 The requirement ends ``passed`` with the figure in the evidence; ``warning`` when a
 domain is configured but its lifetimes cannot be read (the reason is given), or when
@@ -175,38 +176,24 @@ def measure(session) -> TicketLifetimes:
     return reading
 
 
-def read_ticket_lifetimes(profile, *, ask: bool = False) -> TicketLifetimes:
-    """The session limit of the environment of ``profile`` (see the module's docstring)."""
+def read_from_domain(session) -> TicketLifetimes:
+    """The lifetimes the KDC of an open :class:`wscard.ad.AdSession` grants; a reading
+    with ``problem`` set when they cannot be read (a warning, not an error)."""
     t0 = time.perf_counter()
-    mode = profile.ad.mode
-    default_h = documented_service_hours()
-    if mode == "none":
-        reading = TicketLifetimes("documented default", default_h, documented()["max_user_ticket_hours"],
-                                  note="The profile has no domain ([ad] mode = 'none'): the documented default is "
-                                       "reported, not read.")
-    else:
-        from ..ad import open_session
-
-        reason = None
-        if mode == "samba":
-            from ..ad.samba import unavailable_reason
-
-            reason = unavailable_reason()
-        if reason:
-            reading = TicketLifetimes("documented default", default_h, documented()["max_user_ticket_hours"],
-                                      note=f"The simulated domain controller cannot run here ({reason}): the "
-                                           "documented default is reported, not read.")
-        else:
-            try:
-                session = open_session(profile, ask=ask)
-                try:
-                    reading = measure(session)
-                finally:
-                    session.close()
-            except EnvironmentProblem as exc:
-                reading = TicketLifetimes("unreadable", problem=str(exc).removeprefix(EnvironmentProblem.PREFIX))
+    try:
+        reading = measure(session)
+    except EnvironmentProblem as exc:
+        t = session.target
+        reading = TicketLifetimes("unreadable", realm=t.realm, principal=t.service_principal,
+                                  problem=str(exc).removeprefix(EnvironmentProblem.PREFIX))
     reading.seconds = time.perf_counter() - t0
     return reading
+
+
+def documented_default(why: str) -> TicketLifetimes:
+    """The documented default, when there is no domain to read (``why`` says so)."""
+    return TicketLifetimes("documented default", documented_service_hours(), documented()["max_user_ticket_hours"],
+                           note=f"Not read from a domain: {why}. The documented default is reported.")
 
 
 def check_session_limit(reading: TicketLifetimes, hours_needed: float) -> CheckResult:

@@ -5,9 +5,17 @@ A model world is the embedded compliant world (``wscard/profiles/embedded.toml``
 test PKI, its Region, its directory settings) with exactly one thing changed: a scratch
 AD Connector made through the simulated AWS API (CA certificates registered, smart
 card authentication enabled, registered with WorkSpaces, one WorkSpace for the test
-user), a scratch card (a SoftHSM token holding the test user's certificate and key,
-with its own PIN guard and a modelled retry counter of 3), a client, and the model
-PKI's own OCSP responder (started on 127.0.0.1 the first time a case needs it).
+user), a scratch card (:class:`ModelCard`: the test user's certificate and key, a PIN,
+a retry counter of 3 and a PIN guard of its own), a client, and an OCSP responder for
+the model PKI (the environment's when the environment uses the same test PKI, since the
+model cards hold the certificates whose answers are fixed: ``user-good``,
+``user-revoked``; else one of its own on 127.0.0.1, started when a case first needs it).
+
+The scratch card is a software model of a card, not a SoftHSM token: one process can
+hold only one SoftHSM configuration, and the environment's own card may be a SoftHSM
+token that a second configuration would unload. The environment's sign-in goes through
+the real card session (PKCS#11); the model cases need only a card that keeps a PIN,
+counts tries and signs.
 
 Scratch directories are made only in the simulated world (embedded or server mode):
 on live AWS the model cases are skipped (live AWS is read-only). Directories that
@@ -45,7 +53,8 @@ class ModelCase:
     architecture: str = "x86_64"
     protocol: str = "WSP"
     registered: tuple[str, ...] = ("root", "intermediate")
-    card_certificate: str = "user"
+    #: The test PKI's compliant user certificate whose OCSP answer is fixed "good".
+    card_certificate: str = "user-good"
     wrong_pin: bool = False
 
     @property
@@ -79,8 +88,146 @@ def model_case(name: str) -> ModelCase:
         raise KeyError(f"no model case {name!r}; known: {', '.join(MODEL_CASES)}") from None
 
 
-#: (certificate name, wrong PIN) -> a started card session (hardware.session.CardSession)
-CardFactory = Callable[[Any, str, bool], Any]
+#: Makes the PIN guard of a scratch card (hardware.pin.PinGuard, handed in by the glue).
+GuardFactory = Callable[[], Any]
+
+
+@dataclass
+class _Info:
+    serial: str
+
+
+@dataclass
+class _SlotCert:
+    slot: str
+    cert: Any
+    where: str
+
+    def summary(self) -> dict[str, Any]:
+        from ..pki import certs as C
+
+        return {"slot": self.slot, "subject": self.cert.subject.rfc4514_string(), "serial": format(
+            self.cert.serial_number, "X"), "ekus": [C.EKU_NAMES.get(o, o) for o in C.ekus(self.cert) or []],
+            "where": self.where}
+
+
+@dataclass
+class _Presence:
+    where: str
+
+    def summary(self) -> dict[str, Any]:
+        return {"where": self.where}
+
+
+@dataclass
+class _Outcome:
+    status: str
+    card: str = ""
+    tries_before: int | None = None
+    tries_after: int | None = None
+    message: str = ""
+    where: str = ""
+
+
+class _WrongPin(Exception):
+    pass
+
+
+class ModelCard:
+    """A software model of a smart card for the model cases: one certificate and its
+    key in slot 9A, a PIN, a retry counter, and a PIN guard. It offers what the model
+    client asks of the run's card session (presence, token, certificates, the logon
+    certificate, a login attempted at most once through the guard, signatures in the
+    unlocked state). The PIN never leaves it: the "harness's PIN" is the card's PIN, or
+    another generated one for a wrong-PIN case."""
+
+    name = "model card"
+
+    def __init__(self, entry: Any, guard: Any, *, wrong_pin: bool = False, tries: int = 3, serial: str = ""):
+        import secrets
+
+        self.entry = entry
+        self.guard = guard
+        self.serial = serial or f"model-{secrets.token_hex(4)}"
+        self.max_tries = tries
+        self.tries = tries
+        self._pin = secrets.token_hex(4)
+        self._typed = self._pin if not wrong_pin else secrets.token_hex(5)
+        self.wrong_pin = wrong_pin
+        self._login: _Outcome | None = None
+        self.backend = self  # the model client reads backend.tries_left / describe / name
+
+    def __repr__(self) -> str:
+        return f"<ModelCard {self.serial}: {self.entry.name}, {self.tries} PIN tries left>"
+
+    # --- what the model client asks --------------------------------------------------------
+    def presence(self) -> list[_Presence]:
+        return [_Presence(f"model card {self.serial}")]
+
+    def card(self) -> "ModelCard":
+        return self
+
+    @property
+    def info(self) -> _Info:
+        return _Info(self.serial)
+
+    def certificates(self) -> list[_SlotCert]:
+        return [_SlotCert("9A", self.entry.cert, f"model card slot 9A '{self.entry.name}'")]
+
+    def logon_certificate(self) -> tuple[_SlotCert, bytes]:
+        return self.certificates()[0], b"\x01"
+
+    def tries_left(self, info: Any = None) -> int:
+        return self.tries
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "a software model of a card (model cases only)", "serial": self.serial,
+                "certificate": self.entry.name, "pin_tries_max": self.max_tries,
+                "harness_pin": "a different, generated PIN (wrong-PIN case)" if self.wrong_pin else "the card's PIN"}
+
+    def login(self, where: str = "") -> _Outcome:
+        if self._login is not None:
+            return self._login
+        before = self.tries
+
+        def send() -> bool:
+            import secrets
+
+            if not secrets.compare_digest(self._typed, self._pin):
+                raise _WrongPin()
+            return True
+
+        try:
+            self.guard.attempt(self.serial, lambda: self.tries, send, lambda e: isinstance(e, _WrongPin), where)
+        except _WrongPin:
+            self.tries = max(0, self.tries - 1)
+            status = "locked" if self.tries == 0 else "wrong-pin"
+            self._login = _Outcome(status, self.serial, before, self.tries, "the card refused the PIN", where)
+        except Exception as exc:  # the guard's PinAttemptRefused: nothing was sent
+            reason = getattr(exc, "reason", None)
+            if reason is None:
+                raise
+            self._login = _Outcome("refused", self.serial, before, self.tries, reason, where)
+        else:
+            self.tries = self.max_tries
+            self._login = _Outcome("ok", self.serial, before, None, "", where)
+        return self._login
+
+    def sign(self, key_id: bytes, message: bytes, public_key: Any, where: str = "") -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+        if self.login(where).status != "ok":
+            raise PermissionError("the card is not unlocked")
+        key = self.entry.key
+        if isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(message, ec.ECDSA(hashes.SHA256()))
+        raise ValueError(f"unsupported key type {type(key).__name__}")
+
+    def stop(self) -> None:
+        self._login = None
 
 
 @dataclass
@@ -101,23 +248,28 @@ class ModelSetup:
                 "client": self.client.client.as_evidence(), "user": self.inputs.user,
                 "registration_code_typed": self.inputs.registration_code,
                 "registration_code_of_the_directory": self.right_inputs.registration_code,
-                "card": getattr(getattr(self.client.card, "backend", None), "describe", lambda: {})()}
+                "card": self.client.card.describe()}
 
 
 class ModelWorlds:
     """The scratch worlds of one run (shared by the model scenarios, closed at the end)."""
 
-    def __init__(self, env: Any, workdir: Path, card_factory: CardFactory, baseline: str = "seed"):
+    def __init__(self, env: Any, workdir: Path, guard_factory: GuardFactory, baseline: str = "seed", *,
+                 shared_responder: tuple[Any, Any] | None = None):
         from ..profile import load_profile
 
         self.env = env
         self.workdir = Path(workdir)
-        self.card_factory = card_factory
+        self.guard_factory = guard_factory
         self.baseline = baseline
         self.profile = load_profile(None)  # the embedded compliant world
         self.region = self.profile.aws.region
         self._pki = None
         self._responder = None
+        self._own_responder = False
+        #: (pki, its running responder) of the environment: used when it is the model's PKI
+        #: (the model cards hold certificates whose OCSP answers are fixed).
+        self._shared = shared_responder
         self._directories: dict[tuple[Any, ...], str] = {}
         self._cards: dict[str, Any] = {}
         self._all_cards: list[Any] = []
@@ -140,13 +292,16 @@ class ModelWorlds:
         return self._pki
 
     def responder(self):
+        if self._responder is None and self._shared is not None and self._shared[0] is self.pki \
+                and self._shared[1] is not None:
+            self._responder = self._shared[1]
         if self._responder is None:
             from ..pki.responder import ResponderProcess
 
             t0 = time.perf_counter()
             proc = ResponderProcess.for_pki(self.pki, self.workdir / "ocsp-responder", "good")
             proc.start()
-            self._responder = proc
+            self._responder, self._own_responder = proc, True
             self.timings["responder_start"] = round(time.perf_counter() - t0, 3)
         return self._responder
 
@@ -188,15 +343,13 @@ class ModelWorlds:
         seed_workspaces(self.env, did, self.region, section)
         return did
 
-    def card(self, case: ModelCase) -> Any:
+    def card(self, case: ModelCase) -> ModelCard:
         """A scratch card: shared by the cases with the same certificate and the right PIN;
         a fresh one for every wrong-PIN case (its retry counter starts at 3)."""
         key = case.card_certificate
         if case.wrong_pin or key not in self._cards:
-            t0 = time.perf_counter()
-            card = self.card_factory(self.pki, case.card_certificate, case.wrong_pin)
+            card = ModelCard(self.pki.get(case.card_certificate), self.guard_factory(), wrong_pin=case.wrong_pin)
             self._all_cards.append(card)
-            self.timings[f"card {key}{' (wrong PIN)' if case.wrong_pin else ''}"] = round(time.perf_counter() - t0, 3)
             if case.wrong_pin:
                 return card
             self._cards[key] = card
@@ -226,9 +379,9 @@ class ModelWorlds:
                 pass
         self._all_cards.clear()
         self._cards.clear()
-        if self._responder is not None:
+        if self._responder is not None and self._own_responder:
             self._responder.stop()
-            self._responder = None
+        self._responder = None
         if self._directories and self.env.started:
             ws = self.env.client("workspaces", self.region)
             ds = self.env.client("ds", self.region)

@@ -1,0 +1,34 @@
+"""pytest glue for the login area (features/login): the model client pointed at the
+environment (its flow runs once per run, and once more in a reopened client), the
+scratch worlds of the model cases (their cards keep the harness's PIN guard)."""
+
+from __future__ import annotations
+
+import pytest
+
+from wscard.login.environment import EnvironmentSignIn, environment_sign_in
+from wscard.login.world import ModelWorlds
+from wscard.profile import Profile
+
+
+@pytest.fixture(scope="session")
+def environment_login(profile: Profile, aws_env, world, workspaces_world, client, card_session, pki,
+                      ocsp_responder) -> EnvironmentSignIn:
+    """The model client on the environment under test (the directory's WorkSpaces are
+    seeded first in the simulated world)."""
+    directory_id = world.directory_id if world is not None else profile.aws.directory.id
+    return environment_sign_in(profile, aws_env, directory_id, client, card_session, pki, ocsp_responder)
+
+
+@pytest.fixture(scope="session")
+def model_worlds(aws_env, profile: Profile, pki, ocsp_responder, tmp_path_factory: pytest.TempPathFactory):
+    """The scratch worlds of the model cases (closed, and their directories deleted, at
+    the end of the run)."""
+    from hardware.pin import PinGuard
+
+    worlds = ModelWorlds(aws_env, tmp_path_factory.mktemp("login-model"), PinGuard, profile.profile.baseline,
+                         shared_responder=(pki, ocsp_responder))
+    try:
+        yield worlds
+    finally:
+        worlds.close()
