@@ -324,7 +324,7 @@ class ModelClient:
         with self._step(run, "offer") as rec:
             user = run.inputs.user
             enabled = snap.enabled_smart_card()
-            rec.facts["client_authentication"] = snap.client_auth or snap.unsupported
+            rec.facts["client_authentication"] = _client_auth_text(snap)
             mine = self._user_workspaces(ws_dir["DirectoryId"], user)
             run.workspace = _workspace_summary(mine[0]) if mine else None
             user_snap = WorkspacesSnapshot(ws_dir["DirectoryId"], self.region, ws_dir, workspaces=mine)
@@ -345,9 +345,8 @@ class ModelClient:
                 why = blocked(snap)
                 see = ["AUTH-4"] if snap.type != "ADConnector" else ["REGION-3"] if why else ["AUTH-3"]
                 blockers.append((f"smart card authentication is not enabled on directory {snap.directory_id} "
-                                 f"(DescribeClientAuthenticationSettings: "
-                                 f"{snap.client_auth or snap.unsupported or 'nothing'})" + (f"; {why}" if why else ""),
-                                 see))
+                                 f"(DescribeClientAuthenticationSettings: {_client_auth_text(snap)})"
+                                 + (f"; {why}" if why else ""), see))
             else:
                 rec.facts["smart_card_authentication"] = enabled
             if not mine:
@@ -520,6 +519,14 @@ def registration_code_of(ws, directory_id: str) -> str:
         if d.get("DirectoryId") == directory_id:
             return str(d.get("RegistrationCode", ""))
     return ""
+
+
+def _client_auth_text(snap: DirectorySnapshot) -> str:
+    if snap.client_auth:
+        return ", ".join(f"{s.get('Type')} {s.get('Status')}" for s in snap.client_auth)
+    if snap.unsupported.get("DescribeClientAuthenticationSettings"):
+        return f"refused with {snap.unsupported['DescribeClientAuthenticationSettings']}"
+    return "no settings"
 
 
 def _protocols(w: dict[str, Any]) -> list[str]:
