@@ -64,6 +64,8 @@ class DirectoryDecision:
     rules: list[Rule] = field(default_factory=list)
     registered_cas: list[dict[str, Any]] = field(default_factory=list)
     revocation: dict[str, Any] | None = None
+    #: the proof of possession: the directory's challenge, the card's signature, verified
+    proof: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -76,7 +78,8 @@ class DirectoryDecision:
 
     def as_evidence(self) -> dict[str, Any]:
         return {"directory": self.directory_id, "certificate": self.certificate, "accepted": self.accepted,
-                "rules": [r.as_evidence() for r in self.rules], "registered_ca_certificates": self.registered_cas,
+                "rules": [r.as_evidence() for r in self.rules], "proof_of_possession": self.proof,
+                "registered_ca_certificates": self.registered_cas,
                 **({"revocation_process": self.revocation} if self.revocation else {}),
                 "seconds": round(self.seconds, 4)}
 
@@ -181,9 +184,8 @@ def validate(snap: DirectorySnapshot, ca_entries: Sequence[Any], user_entry: Any
     cert = user_entry.cert
     now = now or datetime.now(timezone.utc)
     decision = DirectoryDecision(snap.directory_id, C.describe(cert))
-    rule, facts = proof_of_possession(cert, sign)
+    rule, decision.proof = proof_of_possession(cert, sign)
     decision.rules.append(rule)
-    decision.rules[-1].detail += f" (challenge {facts['challenge'][:16]}...)"
     registered, decision.registered_cas = registered_ca_certificates(snap, ca_entries)
     decision.rules.append(_chain_rule(cert, registered, ca_entries, now))
     for check in (K.check_upn(cert, expected_upn), K.check_client_auth_eku(cert), K.check_smart_card_logon_eku(cert)):
