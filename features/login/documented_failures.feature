@@ -15,19 +15,19 @@ Feature: Each documented sign-in failure, on a scratch model world of its own
 
     @LOGIN-1
     Examples: "Insert your smart card" does not appear
-      | case                                                       | step                   | message                                                   | counter   |
-      | the registration code is wrong                             | Register               | verify that you've entered the correct registration code | unchanged |
-      | smart card authentication is not enabled on the directory | Insert your smart card | contact your WorkSpaces administrator for help            | unchanged |
-      | the Windows client is version 3.1.0                        | Insert your smart card | contact your WorkSpaces administrator for help            | unchanged |
-      | the client runs on 32-bit Windows                          | Insert your smart card | contact your WorkSpaces administrator for help            | unchanged |
-      | the user's WorkSpace streams with PCoIP                    | Insert your smart card | contact your WorkSpaces administrator for help            | unchanged |
+      | case                                                      | step                   | message                                                  | counter   |
+      | the registration code is wrong                            | Register               | verify that you've entered the correct registration code | unchanged |
+      | smart card authentication is not enabled on the directory | Insert your smart card | contact your WorkSpaces administrator for help           | unchanged |
+      | the Windows client is version 3.1.0                       | Insert your smart card | contact your WorkSpaces administrator for help           | unchanged |
+      | the client runs on 32-bit Windows                         | Insert your smart card | contact your WorkSpaces administrator for help           | unchanged |
+      | the user's WorkSpace streams with PCoIP                   | Insert your smart card | contact your WorkSpaces administrator for help           | unchanged |
 
     @LOGIN-2
     Examples: the sign-in fails after the certificate is chosen
-      | case                                               | step                      | message                                                          | counter       |
+      | case                                              | step                      | message                                                                | counter       |
       | the issuing CA is not registered on the directory | validates the certificate | close and reopen the WorkSpaces client application, and then try again | unchanged     |
-      | the user certificate is revoked                    | validates the certificate | close and reopen the WorkSpaces client application, and then try again | unchanged     |
-      | the user enters a wrong PIN                        | Smart Card dialog         | close and reopen the WorkSpaces client application, and then try again | one try lower |
+      | the user certificate is revoked                   | validates the certificate | close and reopen the WorkSpaces client application, and then try again | unchanged     |
+      | the user enters a wrong PIN                       | Smart Card dialog         | close and reopen the WorkSpaces client application, and then try again | one try lower |
 
   @LOGIN-3
   Scenario: A sign-in that fails before the PIN costs no try, and the reopened client signs in
