@@ -119,6 +119,22 @@ def pytest_bdd_before_scenario(request, feature, scenario) -> None:
     _safe(d.parameter, "profile", p.name)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Name each scenario in its reports from collection on, so a scenario skipped
+    before it starts (no reader, no domain) still shows its own name in the summary."""
+    for item in items:
+        doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
+        feature, sep, scenario = doc.partition(": ")  # pytest-bdd: "<feature>: <scenario>"
+        if sep and requirement_ids(item):
+            if feature.endswith(".feature"):  # pytest-bdd gives the file here; the name comes later
+                try:
+                    feature = str(Path(feature).resolve().relative_to(ROOT))
+                except ValueError:
+                    pass
+            item.user_properties.append(("wscard:feature", feature))
+            item.user_properties.append(("wscard:scenario", scenario))
+
+
 # --- evidence -------------------------------------------------------------------------
 
 class Evidence:
