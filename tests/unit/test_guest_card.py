@@ -5,10 +5,8 @@ which is what Chrome and Firefox see; and NSS never asks for, nor spends, the PI
 from __future__ import annotations
 
 import datetime
-import fcntl
 import os
 import shutil
-import tempfile
 import time
 
 import pytest
@@ -50,30 +48,13 @@ def _cert(key, cn: str) -> x509.Certificate:
             .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
 
 
-#: The card layer's lock file: one process at a time uses the vpcd readers.
-VPCD_LOCK = os.path.join(tempfile.gettempdir(), "wscard-vpcd.lock")
-
-
-def _lock(timeout: float = 300.0) -> int:
-    fd = os.open(VPCD_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                os.close(fd)
-                pytest.fail(f"the virtual readers stayed busy for {timeout:.0f} s ({VPCD_LOCK})")
-            time.sleep(0.1)
-
-
 @pytest.fixture
 def pcsc():
     """pcscd with the vpcd readers, used by one process at a time (the card layer's lock)."""
+    from hardware.backends import acquire_vpcd_lock, release_vpcd_lock
     from hardware.pcscd import PcscdHelper
 
-    fd = _lock()
+    fd = acquire_vpcd_lock()
     helper = PcscdHelper()
     try:
         helper.ensure(need_vpcd=True)
@@ -83,7 +64,7 @@ def pcsc():
         yield endpoint
     finally:
         helper.stop()
-        os.close(fd)  # drops the lock
+        release_vpcd_lock(fd)
 
 
 def _wait(present: bool, timeout: float = 5.0):
