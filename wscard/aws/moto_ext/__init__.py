@@ -73,13 +73,13 @@ REPLACED = "replaces moto's"
 _lock = threading.Lock()
 
 
-def _backend_support_names() -> list[str]:
-    """Backend attributes that are not operations: state, helpers, seed hooks."""
-    operations = set(OPERATIONS.values())
+def _support_names(mixin: type, operations: dict[str, str]) -> list[str]:
+    """A mixin's attributes that are not operations: state, helpers, seed hooks."""
+    methods = set(operations.values())
     return [
         name
-        for name in vars(DirectoryServiceCertificatesMixin)
-        if name not in operations and not (name.startswith("__") and name.endswith("__"))
+        for name in vars(mixin)
+        if name not in methods and not (name.startswith("__") and name.endswith("__"))
     ]
 
 
@@ -131,7 +131,7 @@ def install(backend_cls: Any = None, response_cls: Any = None) -> dict[str, str]
 
 def _install_backend_support(backend_cls: Any) -> None:
     """Add the state properties, helpers and seed hooks that the operations need."""
-    _add_support(backend_cls, DirectoryServiceCertificatesMixin, _backend_support_names())
+    _add_support(backend_cls, DirectoryServiceCertificatesMixin, _support_names(DirectoryServiceCertificatesMixin, OPERATIONS))
 
 
 def _add_support(backend_cls: Any, mixin: type, names: list[str]) -> None:
@@ -168,15 +168,6 @@ def _paginates(method: Any) -> bool:
 #: Operations moto may implement without what the harness needs, with the test of
 #: whether moto's method is enough.
 _WORKSPACES_SUFFICIENT = {"DescribeWorkspaces": _paginates}
-
-
-def _workspaces_support_names() -> list[str]:
-    operations = set(WORKSPACES_OPERATIONS.values())
-    return [
-        name
-        for name in vars(WorkSpacesPropertiesMixin)
-        if name not in operations and not (name.startswith("__") and name.endswith("__"))
-    ]
 
 
 def install_workspaces(backend_cls: Any = None, response_cls: Any = None) -> dict[str, str]:
@@ -225,4 +216,4 @@ def install_workspaces(backend_cls: Any = None, response_cls: Any = None) -> dic
 
 def _install_workspaces_support(backend_cls: Any) -> None:
     """Add the state properties, helpers and seed hooks that the operations need."""
-    _add_support(backend_cls, WorkSpacesPropertiesMixin, _workspaces_support_names())
+    _add_support(backend_cls, WorkSpacesPropertiesMixin, _support_names(WorkSpacesPropertiesMixin, WORKSPACES_OPERATIONS))
