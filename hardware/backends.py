@@ -30,6 +30,44 @@ from .pin import Pin, pin_from_environment, simulated_pin, generated_pin
 from .transport import CardConnection, SafetyPolicy, ApduTrace
 
 BACKENDS = ("softhsm", "virtual-piv", "virtual-cac", "virtual-other", "pcsc")
+#: ``auto``: the virtual PIV card where the emulated stack is installed, else SoftHSM
+#: (:func:`resolve_auto`). Not a backend of its own.
+AUTO = "auto"
+
+
+def emulated_stack_problem() -> str | None:
+    """Why the emulated card stack (pcscd + vsmartcard's vpcd + OpenSC) cannot serve a
+    virtual card here, or None when it can. Cheap: looks for the programs and libraries,
+    and for what starting pcscd in a private network namespace needs (Linux, root), or a
+    running pcscd. Reads nothing from any card."""
+    import shutil
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return f"virtual cards need Linux (pcscd with vsmartcard's vpcd); this is {sys.platform}"
+    from . import pcscd
+
+    missing = []
+    if not (shutil.which("pcscd") or os.path.exists("/usr/sbin/pcscd")):
+        missing.append("pcscd")
+    if pcscd.vpcd_driver() is None:
+        missing.append("vsmartcard-vpcd")
+    if not any(os.path.exists(p) for p in p11.OPENSC_CANDIDATES["Linux"]):
+        missing.append("opensc-pkcs11")
+    if missing:
+        return f"the emulated card stack is not installed (Debian packages: {', '.join(missing)})"
+    if not pcscd.running() and os.geteuid() != 0:
+        return "starting pcscd in a private network namespace for the virtual reader needs root"
+    return None
+
+
+def resolve_auto(backend: str) -> tuple[str, str]:
+    """The backend ``auto`` stands for here: ``(virtual-piv, "")`` where the emulated stack
+    is installed, else ``(softhsm, why)``. Other backends are returned unchanged."""
+    if backend != AUTO:
+        return backend, ""
+    problem = emulated_stack_problem()
+    return ("softhsm", problem) if problem else ("virtual-piv", "")
 
 
 @dataclass
@@ -549,6 +587,11 @@ class VirtualOtherBackend(VirtualBackend):
 
 
 def make_backend(section: Any, resolve: Callable[[str], Any] | None = None) -> Backend:
+    """The backend the ``[card]`` section names (``auto`` resolved by :func:`resolve_auto`)."""
+    import dataclasses
+
+    if section.backend == AUTO:
+        section = dataclasses.replace(section, backend=resolve_auto(AUTO)[0])
     cls = {
         "softhsm": SoftHsmBackend,
         "virtual-piv": VirtualPivBackend,

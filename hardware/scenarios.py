@@ -34,7 +34,7 @@ def _guard(requirement: str, title: str, fn: Callable[[], CheckResult]) -> Check
 def tokens_present(session: CardSession) -> CheckResult:
     """CARD-2 at the PKCS#11 level (SoftHSM: every token is a card)."""
     if session.backend.uses_pcsc:
-        return CheckResult("CARD-2", "Only one smart card at a time").skip(
+        return CheckResult("CARD-2", "Only one smart card at a time").not_applicable(
             "with a PC/SC backend, the cards are counted in the readers (the @hw scenario)"
         )
     return checks.one_card(session.presence(), "as PKCS#11 tokens")

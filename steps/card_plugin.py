@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from hardware.backends import BACKENDS, make_backend
+from hardware.backends import AUTO, BACKENDS, make_backend, resolve_auto
 from hardware.pin import PinLogFilter
 from hardware.session import CardSession
 from wscard.errors import EnvironmentProblem
@@ -33,17 +33,17 @@ from .harness_plugin import PROFILE_KEY, get_profile
 CARD_PROBLEM = pytest.StashKey[list]()
 CARD_NOTE = pytest.StashKey[str]()
 HOW_TO_RUN_HW = (
-    "needs a PC/SC reader, and the card backend is 'softhsm'. Lab machine with a reader and one card: "
-    "'pytest -m hw' (or --card pcsc; PIN from $SMARTCARD_PIN or the prompt with -s); emulated stack (Linux, as "
-    "CI): 'pytest -m hw --card virtual-piv' or '--card virtual-cac' (see docs/card.md)"
+    "the card-edge scenario needs a card in a PC/SC reader and the card is a SoftHSM token. Fix: a lab machine "
+    "with a reader and one card: 'pytest -m hw' (or --card pcsc); Linux with the emulated stack (as CI): "
+    "--card virtual-piv or virtual-cac (docs/card.md)"
 )
 _FILTER = PinLogFilter()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("wscard")
-    g.addoption("--card", default=None, choices=BACKENDS, metavar="BACKEND",
-                help="card backend, overriding [card] backend: " + ", ".join(BACKENDS)
+    g.addoption("--card", default=None, choices=(AUTO, *BACKENDS), metavar="BACKEND",
+                help="card backend, overriding [card] backend: " + ", ".join((AUTO, *BACKENDS))
                 + " (the PIN never goes on the command line: $SMARTCARD_PIN or a prompt)")
 
 
@@ -70,14 +70,22 @@ def pytest_configure(config: pytest.Config) -> None:
     backend = config.getoption("--card")
     profile = get_profile(config)
     if backend:
-        config.stash[PROFILE_KEY] = profile.replace("card", backend=backend)
-    elif profile.card.backend == "softhsm" and _selects_hw(config.getoption("markexpr") or ""):
+        profile = profile.replace("card", backend=backend)
+    chosen = profile.card.backend
+    if not backend and chosen in ("softhsm", AUTO) and _selects_hw(config.getoption("markexpr") or ""):
         readers = real_readers()
         if readers:
             config.stash[PROFILE_KEY] = profile.replace("card", backend="pcsc")
             config.stash[CARD_NOTE] = f"-m hw without --card: using the real readers ({', '.join(readers)})"
-        else:
+            return
+        if chosen == "softhsm":
             config.stash[CARD_NOTE] = "-m hw without --card: no real PC/SC reader found"
+    if chosen == AUTO:
+        chosen, why = resolve_auto(AUTO)
+        config.stash[CARD_NOTE] = (f"[card] backend = 'auto': {why}, so SoftHSM" if why
+                                   else "[card] backend = 'auto': the virtual PIV card (emulated stack installed)")
+        profile = profile.replace("card", backend=chosen)
+    config.stash[PROFILE_KEY] = profile
 
 
 def _backend_name(config: pytest.Config) -> str:
@@ -93,7 +101,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if _backend_name(config) != "softhsm":
         return
     note = config.stash.get(CARD_NOTE, "")
-    skip = pytest.mark.skip(reason=(f"{note}; this scenario " if note else "") + HOW_TO_RUN_HW)
+    skip = pytest.mark.skip(reason=HOW_TO_RUN_HW + (f" ({note})" if note else ""))
     for item in items:
         if item.get_closest_marker("hw") is not None:
             item.add_marker(skip)

@@ -17,6 +17,7 @@ from wscard.guest.card import CardPresence, card_presence
 from wscard.guest.linux import LinuxGuest
 from wscard.guest.windows import WindowsGuestConfig
 from wscard.profile import Profile
+from .harness_plugin import not_applicable
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,14 +48,14 @@ def guest_profile(profile: Profile, pytestconfig: pytest.Config) -> Profile:
 @pytest.fixture(scope="session")
 def guest_linux(guest_profile: Profile, tmp_path_factory: pytest.TempPathFactory) -> LinuxGuest:
     if "linux" not in guest_profile.guest.os:
-        pytest.skip("the profile describes no Linux WorkSpace ([guest].os)")
+        not_applicable("the profile describes no Linux WorkSpace ([guest].os)")
     return world.linux_guest(guest_profile, tmp_path_factory.mktemp("guests"))
 
 
 @pytest.fixture(scope="session")
 def guest_windows(guest_profile: Profile, tmp_path_factory: pytest.TempPathFactory) -> WindowsGuestConfig:
     if "windows" not in guest_profile.guest.os:
-        pytest.skip("the profile describes no Windows WorkSpace ([guest].os)")
+        not_applicable("the profile describes no Windows WorkSpace ([guest].os)")
     return world.windows_guest(guest_profile, tmp_path_factory.mktemp("guests"))
 
 

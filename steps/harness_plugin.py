@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +17,18 @@ import pytest
 from wscard.checks import CheckResult, CheckSkipped, enforce
 from wscard.errors import EnvironmentProblem, NonCompliance, ProfileError
 from wscard.profile import Profile, load_profile
+from wscard.limits import BASELINES
+from wscard.report import runs as runs_mod
 from wscard.report import summary as summary_mod
 from wscard.report.redact import redact
 from wscard.requirements import AREA_TITLES, catalogue
+from wscard.verdict import NOT_APPLICABLE_PREFIX, ExitCode, Outcome, run_exit_code
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE_KEY = pytest.StashKey[Profile]()
-OUTCOMES_KEY = pytest.StashKey[list]()
+RUN_KEY = pytest.StashKey[object]()
+PLAN_KEY = pytest.StashKey[dict]()
+INFO_KEY = pytest.StashKey[dict]()
 HOST = socket.gethostname()
 
 
@@ -29,12 +36,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("wscard", "smart-card WorkSpaces compliance harness")
     g.addoption("--profile", default=None, metavar="PATH",
                 help="environment profile (TOML); default: the embedded simulated compliant world")
-    g.addoption("--baseline", default=None, choices=["seed", "admin-guide"],
+    g.addoption("--baseline", default=None, choices=list(BASELINES),
                 help="documented baseline to check against (default: the profile's, else seed)")
-    g.addoption("--summary-file", default=str(ROOT / "reports" / "compliance-summary.json"), metavar="PATH",
-                help="where to write the per-requirement summary (JSON)")
+    g.addoption("--run-dir", default=None, metavar="DIR", dest="wscard_run_dir",
+                help="this run's folder (default: reports/runs/<run id>); the Allure results and the "
+                     "summary go there unless --alluredir / --summary-file say otherwise")
+    g.addoption("--summary-file", default=None, metavar="PATH",
+                help="where to write the per-requirement summary (JSON); default: in the run folder")
 
 
+def _is_compliance_run(config: pytest.Config) -> bool:
+    """True when the run collects the features (the default testpaths, or paths under
+    steps/ or features/), not the project's own tests."""
+    if config.getoption("help", False) or config.getoption("version", False):
+        return False
+    args = [a.split("::")[0] for a in config.args] or ["steps"]
+    inside = (ROOT / "steps", ROOT / "features")
+    for a in args:
+        path = Path(a) if Path(a).is_absolute() else Path(config.invocation_params.dir) / a
+        try:
+            path = path.resolve()
+        except OSError:
+            return False
+        if not any(path == d or d in path.parents for d in inside):
+            return False
+    return True
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     for rid, req in catalogue().items():
         config.addinivalue_line("markers", f"{rid}: {req.statement[:80]}")
@@ -46,7 +75,44 @@ def pytest_configure(config: pytest.Config) -> None:
     if baseline:
         profile = profile.replace("profile", baseline=baseline)
     config.stash[PROFILE_KEY] = profile
-    config.stash[OUTCOMES_KEY] = []
+    config.stash[RUN_KEY] = _prepare_run(config)
+
+
+def _prepare_run(config: pytest.Config) -> "RunPlaces | None":
+    """Choose this run's folder and output places and prove they can be written, before
+    any scenario runs (an unwritable place stops the run at once: usage error)."""
+    if not _is_compliance_run(config) or config.option.collectonly:
+        return None
+    worker = hasattr(config, "workerinput")
+    opt = config.option
+    started = datetime.now(timezone.utc)
+    if not opt.wscard_run_dir:
+        opt.wscard_run_dir = str(runs_mod.RUNS / runs_mod.new_run_id(started))
+    run_dir = Path(opt.wscard_run_dir)
+    if not getattr(opt, "allure_report_dir", None):
+        opt.allure_report_dir = str(run_dir / runs_mod.RESULTS_NAME)
+    opt.clean_alluredir = False  # a run never deletes results it did not write
+    if not opt.summary_file:
+        opt.summary_file = str(run_dir / runs_mod.SUMMARY_NAME)
+    places = RunPlaces(run_dir, Path(opt.allure_report_dir), Path(opt.summary_file), started)
+    if not worker:
+        try:
+            runs_mod.ensure_writable(places.run_dir, "the run folder (--run-dir)")
+            runs_mod.ensure_writable(places.results, "the Allure results folder (--alluredir)")
+            runs_mod.ensure_writable(places.summary.parent, "the summary's folder (--summary-file)")
+            if places.summary.is_dir():
+                raise runs_mod.OutputNotWritable(f"--summary-file: {places.summary} is a folder: name a file")
+        except runs_mod.OutputNotWritable as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return places
+
+
+@dataclass
+class RunPlaces:
+    run_dir: Path
+    results: Path
+    summary: Path
+    started: datetime
 
 
 def get_profile(config: pytest.Config) -> Profile:
@@ -60,7 +126,24 @@ def profile(pytestconfig: pytest.Config) -> Profile:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     p = get_profile(config)
-    return [f"wscard profile: {p.label} ({p.name}); baseline: {p.profile.baseline}"]
+    lines = [f"wscard profile: {p.label} ({p.name}); baseline: {p.profile.baseline}"]
+    places = config.stash.get(RUN_KEY, None)
+    if places is not None:
+        lines.append(f"wscard run folder: {places.run_dir}")
+    return lines
+
+
+def expect_that(condition: bool, problem: str) -> None:
+    """A step's own comparison with the documented behaviour: a non-compliance when it does
+    not hold (a plain ``assert`` in a step is filed as a harness error)."""
+    if not condition:
+        raise NonCompliance(f"{NonCompliance.PREFIX} {problem}")
+
+
+def not_applicable(reason: str) -> None:
+    """Skip the scenario as *not applicable*: it checks a variant the environment does not
+    have, as the profile declares it (see wscard.verdict.Outcome.NOT_APPLICABLE)."""
+    pytest.skip(NOT_APPLICABLE_PREFIX + reason)
 
 
 # --- requirement IDs and Allure labels -----------------------------------------------
@@ -86,53 +169,118 @@ def _safe(fn, *args, **kwargs) -> None:
         pass
 
 
+def _epic(ids: list[str], area: str) -> str:
+    cat = catalogue()
+    areas = sorted({cat[r].area for r in ids if r in cat})
+    return AREA_TITLES.get(areas[0], area) if len(areas) == 1 else area.replace("_", " ").title()
+
+
+def _severity(ids: list[str]) -> str | None:
+    cat = catalogue()
+    order = ["blocker", "critical", "normal", "minor", "trivial"]
+    sev = [cat[r].severity for r in ids if r in cat]
+    return min(sev, key=order.index) if sev else None
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_bdd_before_scenario(request, feature, scenario) -> None:
     item = request.node
+    info = item.stash.get(INFO_KEY, None)
+    if info is not None:
+        info["feature"] = feature.name
     ids = requirement_ids(item)
-    item.user_properties.append(("wscard:requirements", ids))
-    item.user_properties.append(("wscard:feature", feature.name))
-    item.user_properties.append(("wscard:scenario", scenario.name))
     allure = _allure()
     if allure is None:
         return
     p = get_profile(item.config)
     cat = catalogue()
-    area = Path(feature.filename).parent.name
-    areas = sorted({cat[r].area for r in ids})
-    epic = AREA_TITLES.get(areas[0], area) if len(areas) == 1 else area.replace("_", " ").title()
-    severities = [cat[r].severity for r in ids]
-    order = ["blocker", "critical", "normal", "minor", "trivial"]
     d = allure.dynamic
-    _safe(d.epic, epic)
+    _safe(d.epic, _epic(ids, Path(feature.filename).parent.name))
     _safe(d.feature, feature.name)
     _safe(d.story, scenario.name)
-    if severities:
-        _safe(d.severity, min(severities, key=order.index))
+    sev = _severity(ids)
+    if sev:
+        _safe(d.severity, sev)
     for rid in ids:
         _safe(d.link, cat[rid].url, link_type="requirement", name=f"{rid}: {cat[rid].sources[0].key}")
+        _safe(d.label, "requirement", rid)
     _safe(d.label, "profile", p.name)
     _safe(d.label, "baseline", p.profile.baseline)
+    _safe(d.label, "wscard_nodeid", item.nodeid)
     # Parameters make results from different hosts and profiles distinct entries when
     # results of several machines are merged into one report.
     _safe(d.parameter, "host", HOST)
     _safe(d.parameter, "profile", p.name)
 
 
+def _feature_title(path: Path) -> str:
+    try:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip().startswith("Feature:"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return path.stem
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Name each scenario in its reports from collection on, so a scenario skipped
-    before it starts (no reader, no domain) still shows its own name in the summary."""
+    """Name each scenario from collection on (feature, scenario, requirement IDs), so a
+    scenario that never starts (no reader, no domain, an interrupted run) is still named
+    in the summary, the report and JUnit XML. JUnit gets each property once."""
     for item in items:
+        ids = requirement_ids(item)
+        if not ids:
+            continue
         doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
-        feature, sep, scenario = doc.partition(": ")  # pytest-bdd: "<feature>: <scenario>"
-        if sep and requirement_ids(item):
-            if feature.endswith(".feature"):  # pytest-bdd gives the file here; the name comes later
-                try:
-                    feature = str(Path(feature).resolve().relative_to(ROOT))
-                except ValueError:
-                    pass
-            item.user_properties.append(("wscard:feature", feature))
-            item.user_properties.append(("wscard:scenario", scenario))
+        feature, sep, scenario = doc.partition(": ")  # pytest-bdd: "<feature file>: <scenario>"
+        if not sep:
+            feature, scenario = "", item.name
+        feature_file = feature
+        if feature.endswith(".feature"):
+            try:
+                feature_file = str(Path(feature).resolve().relative_to(ROOT))
+            except ValueError:
+                pass
+        item.stash[INFO_KEY] = {"requirements": ids, "scenario": scenario, "feature_file": feature_file,
+                                "feature": _feature_title(ROOT / feature_file) if feature_file else "",
+                                "warnings": []}
+        item.user_properties.append(("requirements", ",".join(ids)))
+        item.user_properties.append(("feature", feature_file))
+        item.user_properties.append(("scenario", scenario))
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        _DESELECTED.append(len(items))
+
+
+_DESELECTED: list[int] = []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Write the run's plan (the selected scenarios) into the run folder: the controller
+    reads it at the end, so scenarios that never ran are still accounted for (xdist
+    workers collect; the controller does not)."""
+    places = session.config.stash.get(RUN_KEY, None)
+    if places is None or session.config.option.collectonly:
+        return
+    plan = []
+    for item in session.items:
+        info = item.stash.get(INFO_KEY, None)
+        if info is None:
+            continue
+        skip = item.get_closest_marker("skip")
+        plan.append({"nodeid": item.nodeid, "name": info["scenario"], "feature": info["feature"],
+                     "feature_file": info["feature_file"], "requirements": info["requirements"],
+                     "tags": sorted(m.name for m in item.iter_markers()),
+                     "skip": (skip.kwargs.get("reason") or (skip.args[0] if skip.args else "")) if skip else ""})
+    data = {"scenarios": plan, "deselected": sum(_DESELECTED)}
+    try:
+        runs_mod.write_json_atomic(places.run_dir / runs_mod.PLAN_NAME, data)
+    except OSError:
+        pass  # the end of the run says what it could not account for
+    session.config.stash[PLAN_KEY] = data
 
 
 # --- evidence -------------------------------------------------------------------------
@@ -163,7 +311,9 @@ class Evidence:
 
     def warn(self, text: str) -> None:
         self.warnings.append(text)
-        self.item.user_properties.append(("wscard:warning", text))
+        info = self.item.stash.get(INFO_KEY, None)
+        if info is not None:
+            info["warnings"].append(text)
         self.attach_text("Warning", text)
 
     def check(self, result: CheckResult) -> CheckResult:
@@ -179,7 +329,7 @@ class Evidence:
         try:
             warnings = enforce(result)
         except CheckSkipped as exc:
-            pytest.skip(str(exc))
+            pytest.skip(str(exc) if exc.applies else NOT_APPLICABLE_PREFIX + str(exc))
         for w in warnings:
             self.warn(f"[{result.requirement}] {w.render()}")
         return result
@@ -190,36 +340,39 @@ def evidence(request: pytest.FixtureRequest) -> Evidence:
     return Evidence(request.node)
 
 
-# --- outcomes and the summary ----------------------------------------------------------
+# --- outcomes, the summary, the exit code ---------------------------------------------
 
-def _error_kind(excinfo: pytest.ExceptionInfo | None) -> str:
+def _error_kind(excinfo: pytest.ExceptionInfo | None) -> Outcome:
     if excinfo is None:
-        return ""
-    if excinfo.errisinstance(NonCompliance):
-        return "non-compliance"
+        return Outcome.ERROR
     if excinfo.errisinstance(EnvironmentProblem):
-        return "environment"
-    if excinfo.errisinstance(AssertionError):
-        return "non-compliance"
-    return "harness"
+        return Outcome.ENVIRONMENT
+    if excinfo.errisinstance(NonCompliance):
+        return Outcome.FAILED
+    return Outcome.ERROR  # a plain assert in a step, or any other exception: the harness's fault
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Carry the scenario's data on the report (``report.wscard``; xdist sends it to the
+    controller) rather than in user_properties, which JUnit XML writes out."""
     outcome = yield
     report = outcome.get_result()
+    info = item.stash.get(INFO_KEY, None)
+    if info is None:
+        return
+    data = {"requirements": info["requirements"], "scenario": info["scenario"], "feature": info["feature"],
+            "feature_file": info["feature_file"], "warnings": list(info["warnings"])}
     if report.failed and call.excinfo is not None:
         kind = _error_kind(call.excinfo)
-        report.user_properties.append(("wscard:kind", kind))
-        report.user_properties.append(("wscard:message", str(call.excinfo.value)[:4000]))
-        if call.excinfo.errisinstance((NonCompliance, EnvironmentProblem)):
-            # The message says what is wrong and how to fix it; a traceback into the
-            # harness would only hide it. Harness errors keep their traceback.
-            report.longrepr = f"{report.nodeid}\n{call.excinfo.value}"
-
-
-def _props(report, key: str) -> list:
-    return [v for k, v in report.user_properties if k == key]
+        data["outcome"] = kind.value
+        data["message"] = str(call.excinfo.value)[:4000]
+        if kind is not Outcome.ERROR:
+            # The message says what is wrong and how to fix it, first (JUnit's failure
+            # message too); a traceback into the harness would only hide it. Harness
+            # errors keep their traceback.
+            report.longrepr = f"{call.excinfo.value}\n({report.nodeid})"
+    report.wscard = data
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -227,74 +380,192 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.pluginmanager.register(_OutcomeCollector(session.config), "wscard-outcomes")
 
 
+def _skip_reason(report) -> str:
+    lr = report.longrepr
+    text = lr[2] if isinstance(lr, tuple) else str(lr)
+    return text.removeprefix("Skipped: ")
+
+
 class _OutcomeCollector:
-    """Collects one outcome per scenario (on the xdist controller too)."""
+    """Collects one outcome per scenario (on the xdist controller too), writes the summary
+    and sets the exit code (wscard.verdict.ExitCode)."""
 
     def __init__(self, config: pytest.Config):
         self.config = config
         self.by_nodeid: dict[str, summary_mod.ScenarioOutcome] = {}
+        self.setup_only: set[str] = set()  # ended before the scenario started: no Allure result yet
+        self.meta: dict[str, dict] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        reqs = _props(report, "wscard:requirements")
-        if not reqs and report.when == "setup" and report.skipped:
-            # skipped before the scenario hook ran: use the markers from the keywords
-            cat = catalogue()
-            reqs = [sorted(k for k in report.keywords if k in cat)]
-        if not reqs:
+        data = getattr(report, "wscard", None)
+        if not data:
             return
-        ids = reqs[-1]
+        self.meta[report.nodeid] = data
         oc = self.by_nodeid.get(report.nodeid)
         if oc is None:
-            name = (_props(report, "wscard:scenario") or [report.nodeid.split("::")[-1]])[-1]
-            feature = (_props(report, "wscard:feature") or [""])[-1]
-            oc = summary_mod.ScenarioOutcome(report.nodeid, name, feature, ids, "passed", host=HOST)
+            oc = summary_mod.ScenarioOutcome(report.nodeid, data["scenario"], data["feature"] or data["feature_file"],
+                                             data["requirements"], Outcome.PASSED.value, host=HOST)
             self.by_nodeid[report.nodeid] = oc
-        if report.skipped and oc.outcome == "passed":
-            oc.outcome = "skipped"
-            lr = report.longrepr
-            oc.message = lr[2] if isinstance(lr, tuple) else str(lr)
-        elif report.failed:
-            kind = (_props(report, "wscard:kind") or ["harness"])[-1]
-            oc.kind = kind
-            oc.outcome = "failed" if kind == "non-compliance" else "broken"
-            msg = (_props(report, "wscard:message") or [str(report.longrepr)])[-1]
+        if report.when == "setup" and not report.passed:
+            self.setup_only.add(report.nodeid)
+        if report.skipped and oc.outcome == Outcome.PASSED.value:
+            reason = _skip_reason(report)
+            if reason.startswith(NOT_APPLICABLE_PREFIX):
+                oc.outcome, oc.message = Outcome.NOT_APPLICABLE.value, reason.removeprefix(NOT_APPLICABLE_PREFIX)
+            else:
+                oc.outcome, oc.message = Outcome.SKIPPED.value, reason
+        elif report.failed and oc.outcome not in (Outcome.FAILED.value,):
+            oc.outcome = data.get("outcome", Outcome.ERROR.value)
+            msg = data.get("message") or str(report.longrepr)[:4000]
             oc.message = msg if report.when == "call" else f"{report.when}: {msg}"
-        ws = _props(report, "wscard:warning")
-        if ws:
-            oc.warnings = list(dict.fromkeys(oc.warnings + ws))
-            if oc.outcome == "passed":
-                oc.outcome = "warning"
+        if data["warnings"]:
+            oc.warnings = list(dict.fromkeys(oc.warnings + data["warnings"]))
+            if oc.outcome == Outcome.PASSED.value:
+                oc.outcome = Outcome.WARNING.value
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if hasattr(session.config, "workerinput"):
-            return  # xdist worker: the controller writes the summary
-        if not self.by_nodeid:
+    def _not_run(self, plan: dict) -> list[summary_mod.ScenarioOutcome]:
+        why = ("the run was interrupted before this scenario" if self.interrupted
+               else "the run stopped before this scenario (-x, --maxfail or a crash)")
+        out = []
+        for sc in plan.get("scenarios", []):
+            if sc["nodeid"] not in self.by_nodeid:
+                out.append(summary_mod.ScenarioOutcome(sc["nodeid"], sc["name"], sc["feature"] or sc["feature_file"],
+                                                       sc["requirements"], Outcome.NOT_RUN.value, why, host=HOST))
+                self.meta[sc["nodeid"]] = {**sc, "scenario": sc["name"], "warnings": []}
+        return out
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        config = session.config
+        places: RunPlaces | None = config.stash.get(RUN_KEY, None)
+        if hasattr(config, "workerinput") or places is None or config.option.collectonly:
+            return  # xdist worker (the controller writes the summary), or not a compliance run
+        if exitstatus == pytest.ExitCode.USAGE_ERROR:
+            return  # the command line was refused: nothing ran, pytest said why
+        self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        plan = config.stash.get(PLAN_KEY, None) or _read_plan(places)
+        not_run = self._not_run(plan)
+        scenarios = list(self.by_nodeid.values()) + not_run
+        if exitstatus == pytest.ExitCode.INTERNAL_ERROR and not scenarios:
             return
-        p = get_profile(session.config)
+        p = get_profile(config)
+        cat = catalogue()
+        reqs = {rid for sc in scenarios for rid in sc.requirements}
+        from wscard.verdict import requirement_verdict
+
+        verdicts = [requirement_verdict(s.outcome for s in scenarios if rid in s.requirements).verdict
+                    for rid in reqs]
+        code = run_exit_code(verdicts, [s.outcome for s in scenarios], interrupted=self.interrupted)
+        if exitstatus == pytest.ExitCode.INTERNAL_ERROR:
+            code = ExitCode.HARNESS_ERROR
+        complete = (code is not ExitCode.INTERRUPTED and not not_run and not plan.get("deselected")
+                    and config.args_source == pytest.Config.ArgsSource.TESTPATHS
+                    and not config.option.markexpr and not config.option.keyword)
+        self.written_allure = _write_allure_extras(places.results, scenarios, self.meta, self.setup_only, p)
+        from wscard.report.environment import component_versions, git_commit
+        from wscard import __version__
+
+        profile_path = p.path
+        run = {
+            "run_id": places.run_dir.name,
+            "run_folder": str(places.run_dir),
+            "started": places.started.isoformat(timespec="seconds"),
+            "ended": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "exit_code": int(code),
+            "exit_meaning": summary_mod.exit_meaning(int(code)),
+            "interrupted": self.interrupted,
+            "complete": complete,
+            "command": [str(a) for a in config.invocation_params.args],
+            "harness": {"version": __version__, "git_commit": git_commit(ROOT)},
+            "components": component_versions(),
+            "profile_path": str(profile_path) if profile_path else f"builtin:{p.name}",
+            "profile_sha256": summary_mod.sha256_file(profile_path) if profile_path else _builtin_sha(p.name),
+        }
         aws = p.aws
         data = summary_mod.build(
-            list(self.by_nodeid.values()), profile=p.label, baseline=p.profile.baseline,
+            scenarios, profile=p.label, baseline=p.profile.baseline, run=run,
             extra={"environment": {"aws mode": aws.mode, "aws region": aws.region,
                                    "authentication": ", ".join(p.profile.authentication)}},
         )
-        path = Path(session.config.getoption("--summary-file"))
-        summary_mod.write(data, path)
-        session.config.stash[SUMMARY_KEY] = (data, path)
-        results = getattr(session.config.option, "allure_report_dir", None)
-        if results:
-            _write_allure_metadata(Path(results), data)
+        path, note = summary_mod.write_with_fallback(data, places.summary, [places.run_dir])
+        config.stash[SUMMARY_KEY] = (data, path, note)
+        _write_allure_metadata(places.results, data)
+        if complete and path == places.summary and places.run_dir.parent == runs_mod.RUNS:
+            try:
+                runs_mod.mark_latest(places.run_dir)
+            except OSError as exc:
+                config.stash[SUMMARY_KEY] = (data, path, f"{note} (could not update reports/latest: {exc})".strip())
+        if not cat:
+            return
+        session.exitstatus = int(code)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         got = self.config.stash.get(SUMMARY_KEY, None)
         if got is None:
             return
-        data, path = got
+        data, path, note = got
         terminalreporter.section("compliance summary")
         terminalreporter.write_line(summary_mod.table(data))
+        if note:
+            terminalreporter.write_line(f"NOTE: {note}")
         terminalreporter.write_line(f"summary: {path}")
 
 
+def _builtin_sha(name: str) -> str:
+    from wscard.profile import resolve_profile_path
+
+    try:
+        return summary_mod.sha256_file(resolve_profile_path(name))
+    except (OSError, Exception):
+        return ""
+
+
+def _read_plan(places: RunPlaces) -> dict:
+    try:
+        return json.loads((places.run_dir / runs_mod.PLAN_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 SUMMARY_KEY = pytest.StashKey[tuple]()
+
+
+def _write_allure_extras(results: Path, scenarios, meta: dict, setup_only: set[str], profile: Profile) -> int:
+    """Make every selected scenario visible in the report: write Allure results for the
+    scenarios that ended before they started (skipped at collection, a fixture that could
+    not set up, not run), and mark the warnings of those that ran (statusDetails message,
+    a "warning" tag). Returns the number of results written."""
+    from wscard.report.allure_extras import mark_warnings, write_result
+
+    cat = catalogue()
+    written = 0
+    for sc in scenarios:
+        if sc.nodeid in setup_only or sc.outcome == Outcome.NOT_RUN.value:
+            m = meta.get(sc.nodeid, {})
+            area = Path(m.get("feature_file", "")).parent.name
+            labels = [("epic", _epic(sc.requirements, area)), ("feature", sc.feature), ("story", sc.name),
+                      ("profile", profile.name), ("baseline", profile.profile.baseline), ("host", HOST),
+                      ("wscard_nodeid", sc.nodeid)]
+            sev = _severity(sc.requirements)
+            if sev:
+                labels.append(("severity", sev))
+            labels += [("requirement", r) for r in sc.requirements]
+            labels += [("tag", t) for t in m.get("tags", []) if t not in ("skip", "usefixtures", "parametrize")]
+            links = [(cat[r].url, f"{r}: {cat[r].sources[0].key}") for r in sc.requirements if r in cat]
+            try:
+                write_result(results, name=sc.name, full_name=f"{m.get('feature_file', '')}:{sc.name}",
+                             outcome=Outcome(sc.outcome), message=sc.message, labels=labels, links=links,
+                             parameters=[("host", HOST), ("profile", profile.name)])
+                written += 1
+            except OSError:
+                pass
+    warned = {sc.nodeid: sc.warnings for sc in scenarios if sc.outcome == Outcome.WARNING.value}
+    if warned:
+        try:
+            mark_warnings(results, warned)
+        except OSError:
+            pass
+    return written
 
 
 def _write_allure_metadata(results: Path, data: dict) -> None:
@@ -305,7 +576,10 @@ def _write_allure_metadata(results: Path, data: dict) -> None:
     from wscard.report.environment import base_environment
 
     env = base_environment()
-    env.update({"profile": data["profile"], "baseline": data["baseline"], "hosts": ", ".join(data["hosts"])})
+    env.update({"profile": data["profile"], "baseline": data["baseline"], "hosts": ", ".join(data["hosts"]),
+                "run id": data.get("run_id", ""), "exit": f"{data.get('exit_code')} ({data.get('exit_meaning', '')})",
+                "interrupted": "YES: the run did not finish" if data.get("interrupted") else "no",
+                "verdicts": ", ".join(f"{n} {v}" for v, n in data["counts"].items() if n)})
     env.update(data.get("environment", {}))
     try:
         write_metadata(results, env)
@@ -313,6 +587,7 @@ def _write_allure_metadata(results: Path, data: dict) -> None:
         import warnings
 
         warnings.warn(f"could not write the report metadata into {results}: {exc}")
+
 
 
 # --- keep fixtures out of the report's step parameters -----------------------------------

@@ -6,6 +6,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from wscard.checks import merge
 from wscard.pki import ocsp_checks
+from .harness_plugin import expect_that
 
 scenarios("pki")
 
@@ -152,14 +153,17 @@ def _model_branch(model_trace, branch, used):
     from wscard.pki.ocsp import describe_outcome
 
     want_source = "" if used == "no" else used
-    assert (model_trace.branch, model_trace.used_source) == (branch, want_source), describe_outcome(model_trace)
+    expect_that((model_trace.branch, model_trace.used_source) == (branch, want_source),
+                f"the revocation check ends in the {model_trace.branch} branch using the "
+                f"{model_trace.used_source or 'no'} URL, not as documented: {describe_outcome(model_trace)}")
 
 
 @then(parsers.parse('the revocation result is "{result}"'))
 def _model_result(model_trace, result):
     from wscard.pki.ocsp import describe_outcome
 
-    assert model_trace.result == result, describe_outcome(model_trace)
+    expect_that(model_trace.result == result,
+                f"the revocation result is {model_trace.result!r}, not {result!r}: {describe_outcome(model_trace)}")
 
 
 @then(parsers.parse("the OCSP URLs {verdict} the HTTP and IANA root zone rules"))
@@ -174,4 +178,5 @@ def _model_urls(pki_model_env, model_cert, model_registered, verdict, evidence):
         urls.append(("registration", reg))
     result = ocsp_checks.check_urls(urls)
     evidence.attach_json("OCSP-5 URL rules", {"urls": urls, "findings": [f.render() for f in result.findings]})
-    assert (result.status.value == "passed") == (verdict == "meet"), [f.render() for f in result.findings]
+    expect_that((result.status.value == "passed") == (verdict == "meet"),
+                f"the OCSP URLs were expected to {verdict} the rules: {[f.render() for f in result.findings]}")

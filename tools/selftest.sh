@@ -15,24 +15,30 @@ step() {
     printf '(%s: %ss)\n' "$name" $((SECONDS - t0))
 }
 
-# 1. The main job as a user runs it: the embedded suite, the report, the summary.
-step "compliance suite, embedded AWS, with the HTML report" $PY -m wscard.cli check -q
-$PY - <<'PY'
+# 1. The main job as a user runs it: the embedded suite, the report, the summary, in a run
+#    folder of its own (reports/runs/<id>/); every catalogue requirement must pass and
+#    every scenario reach a verdict (docs/verdicts.md), and the exit code must be 0.
+MAIN="$TMP/main-run"
+step "compliance suite, embedded AWS, with the HTML report" $PY -m wscard.cli check -q --run-dir="$MAIN"
+$PY - "$MAIN/compliance-summary.json" <<'PY'
 import json, sys
-s = json.load(open("reports/compliance-summary.json"))
-bad = {r: e["status"] for r, e in s["requirements"].items() if e["status"] not in ("passed", "skipped")}
-if bad:
-    sys.exit(f"the embedded default is not compliant: {bad}")
-print(f"summary: {s['counts']}")
+from wscard.requirements import catalogue
+s = json.load(open(sys.argv[1]))
+bad = {r: e["status"] for r, e in s["requirements"].items() if e["status"] != "passed"}
+missing = sorted(set(catalogue()) - set(s["requirements"]))
+unrun = {o: n for o, n in s["scenario_counts"].items() if n and o not in ("passed", "not applicable")}
+if bad or missing or unrun or s["exit_code"] != 0:
+    sys.exit(f"the embedded default is not fully compliant: not passed {bad}, not evaluated at all {missing}, "
+             f"scenarios {unrun}, exit {s['exit_code']}")
+print(f"summary: {len(s['requirements'])} requirements passed, scenarios {s['scenario_counts']}")
 PY
 # 2. The same suite against a moto server on 127.0.0.1 (real HTTP).
-step "compliance suite, AWS through a moto server" $PY -m pytest -q --aws server \
-    --alluredir="$TMP/server-results" --summary-file="$TMP/server-summary.json"
-$PY - "$TMP/server-summary.json" <<'PY'
+step "compliance suite, AWS through a moto server" $PY -m pytest -q --aws server --run-dir="$TMP/server-run"
+$PY - "$TMP/server-run/compliance-summary.json" "$MAIN/compliance-summary.json" <<'PY'
 import json, sys
 def statuses(path):
     return {r: e["status"] for r, e in json.load(open(path))["requirements"].items()}
-embedded, server = statuses("reports/compliance-summary.json"), statuses(sys.argv[1])
+server, embedded = statuses(sys.argv[1]), statuses(sys.argv[2])
 if embedded != server:
     diff = {r: (embedded.get(r), server.get(r)) for r in set(embedded) | set(server) if embedded.get(r) != server.get(r)}
     sys.exit(f"--aws server differs from embedded: {diff}")

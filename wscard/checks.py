@@ -47,6 +47,9 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     evidence: dict[str, Any] = field(default_factory=dict)
     skipped_because: str | None = None
+    #: False when the check does not apply to the environment the profile declares
+    #: (:meth:`not_applicable`); a skip otherwise means "could not be judged".
+    applies: bool = True
 
     @property
     def status(self) -> Status:
@@ -65,7 +68,18 @@ class CheckResult:
         self.findings.append(Finding(subject, problem, fix, Status.WARNING))
 
     def skip(self, reason: str) -> "CheckResult":
+        """The check cannot be judged here (the requirement ends ``not evaluated`` unless
+        another scenario judges it); ``reason`` says why and what would let it run."""
         self.skipped_because = reason
+        return self
+
+    def not_applicable(self, reason: str) -> "CheckResult":
+        """The check covers a variant this environment does not have, as the profile
+        declares it; ``reason`` names what covers the requirement instead. Use only where
+        another scenario (or the profile's declared scope) settles the requirement: a
+        requirement all of whose scenarios are not applicable is ``not applicable``."""
+        self.skipped_because = reason
+        self.applies = False
         return self
 
     def failures(self) -> list[Finding]:
@@ -82,14 +96,19 @@ class CheckResult:
 
 class CheckSkipped(Exception):
     """A check cannot be judged here (its precondition is another requirement's failure,
-    or the environment lacks what it needs). The glue turns it into a pytest skip."""
+    or the environment lacks what it needs), or does not apply (``applies`` False). The
+    glue turns it into a pytest skip."""
+
+    def __init__(self, message: str, applies: bool = True):
+        super().__init__(message)
+        self.applies = applies
 
 
 def enforce(result: CheckResult) -> list[Finding]:
     """Raise NonCompliance on failure, CheckSkipped when skipped; return warnings."""
     status = result.status
     if status is Status.SKIPPED:
-        raise CheckSkipped(f"[{result.requirement}] {result.title}: {result.skipped_because}")
+        raise CheckSkipped(f"[{result.requirement}] {result.title}: {result.skipped_because}", result.applies)
     if status is Status.FAILED:
         raise NonCompliance(result.message())
     return result.warnings()
@@ -103,4 +122,5 @@ def merge(requirement: str, title: str, results: Iterable[CheckResult]) -> Check
         out.evidence.update(r.evidence)
         if r.skipped_because and not out.skipped_because:
             out.skipped_because = r.skipped_because
+            out.applies = r.applies
     return out

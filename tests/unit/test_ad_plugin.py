@@ -3,6 +3,7 @@ that says how to fix it, not a traceback per scenario."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -25,10 +26,13 @@ def test_profile_without_directory_skips_every_ad_scenario_with_one_reason(tmp_p
     prof.write_text('extends = "embedded"\n[ad]\nmode = "none"\n')
     p = subprocess.run(
         [sys.executable, "-m", "pytest", "steps/test_ad_bdd.py", "-p", "no:cacheprovider", "-rs",
-         "--profile", str(prof), f"--alluredir={tmp_path / 'allure'}", f"--summary-file={tmp_path / 's.json'}"],
+         "--profile", str(prof), f"--run-dir={tmp_path / 'run'}"],
         cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     out = p.stdout + p.stderr
-    assert p.returncode == 0, out[-2000:]
+    # nothing could be checked: not evaluated (exit 6), never passed (exit 0)
+    assert p.returncode == 6, out[-2000:]
+    summary = json.loads((tmp_path / "run" / "compliance-summary.json").read_text())
+    assert {e["status"] for e in summary["requirements"].values()} == {"not evaluated"}
     assert "5 skipped" in out
     assert out.count("[ad] mode = 'none'") >= 1 and "Traceback" not in out
     assert "wscard ad: @ad scenarios skipped" in out

@@ -46,7 +46,7 @@ def _run(out: Path, pin: str, *args: str) -> subprocess.CompletedProcess:
     out.mkdir(parents=True)
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "--log-level=DEBUG",
            "-o", "junit_logging=all", f"--junitxml={out / 'junit.xml'}", f"--alluredir={out / 'allure-results'}",
-           f"--summary-file={out / 'summary.json'}", "steps/test_card_bdd.py", *args]
+           f"--summary-file={out / 'summary.json'}", f"--run-dir={out / 'run'}", "steps/test_card_bdd.py", *args]
     env = {**os.environ, "SMARTCARD_PIN": pin}
     env.pop("PYTEST_XDIST_WORKER", None)
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=600, stdin=subprocess.DEVNULL)

@@ -21,9 +21,9 @@ def _profile(tmp_path: Path, body: str):
     return load_profile(p)
 
 
-def test_embedded_default_is_a_softhsm_card_with_the_user_certificate_in_9a():
+def test_embedded_default_is_the_automatic_card_with_the_user_certificate_in_9a():
     card = load_profile().card
-    assert card.backend == "softhsm" and card.cards == 1 and card.pin_tries_left == 3
+    assert card.backend == "auto" and card.cards == 1 and card.pin_tries_left == 3
     assert [(o.slot, o.cert, o.key) for o in card.objects] == [("9A", "user", "")]
 
 
@@ -68,12 +68,25 @@ def _pytest(*args: str, env: dict | None = None, timeout: float = 300, quiet: bo
                           env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
 
 
-def test_hw_scenarios_on_softhsm_are_skipped_saying_how_to_run_them(tmp_path):
-    r = _pytest("steps/test_card_bdd.py", "-m", "hw", "-rs", f"--summary-file={tmp_path / 's.json'}",
-                f"--alluredir={tmp_path / 'a'}")
-    assert r.returncode == 0, r.stdout[-2000:]
+def test_hw_scenarios_on_softhsm_are_not_evaluated_saying_how_to_run_them(tmp_path):
+    r = _pytest("steps/test_card_bdd.py", "-m", "hw", "-rs", "--card", "softhsm", f"--run-dir={tmp_path}")
+    assert r.returncode == 6, r.stdout[-2000:]  # not fully evaluated: never 0
     assert "--card virtual-piv" in r.stdout and "--card pcsc" in r.stdout
     assert " passed" not in r.stdout.splitlines()[-1]
+    import json
+
+    summary = json.loads((tmp_path / "compliance-summary.json").read_text())
+    assert {e["status"] for e in summary["requirements"].values()} == {"not evaluated"}
+
+
+def test_auto_is_the_virtual_piv_card_where_the_emulated_stack_is_installed_else_softhsm(monkeypatch):
+    from hardware import backends
+
+    monkeypatch.setattr(backends, "emulated_stack_problem", lambda: None)
+    assert backends.resolve_auto("auto") == ("virtual-piv", "")
+    monkeypatch.setattr(backends, "emulated_stack_problem", lambda: "the emulated card stack is not installed")
+    assert backends.resolve_auto("auto") == ("softhsm", "the emulated card stack is not installed")
+    assert backends.resolve_auto("pcsc") == ("pcsc", "")
 
 
 def test_card_option_overrides_the_backend_and_refuses_unknown_ones(tmp_path):
@@ -92,7 +105,8 @@ def test_minus_m_hw_without_card_uses_the_real_readers(tmp_path):
     env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
     r = _pytest("steps/test_card_bdd.py", "--co", "-m", "hw", "-p", "fake_reader_plugin", quiet=False, env=env)
     assert "wscard card backend: pcsc (-m hw without --card: using the real readers (Fake Reader 0))" in r.stdout
-    r = _pytest("steps/test_card_bdd.py", "--co", "-m", "not hw", "-p", "fake_reader_plugin", quiet=False, env=env)
+    r = _pytest("steps/test_card_bdd.py", "--co", "-m", "not hw", "--card", "softhsm", "-p", "fake_reader_plugin",
+                quiet=False, env=env)
     assert "wscard card backend: softhsm" in r.stdout
     r = _pytest("steps/test_card_bdd.py", "--co", "-m", "hw", "--card", "virtual-piv", "-p", "fake_reader_plugin",
                 quiet=False, env=env)

@@ -69,7 +69,7 @@ def test_the_feature_against_a_real_home(tmp_path):
         summary = tmp_path / "summary.json"
         cmd = [sys.executable, "-m", "pytest", "steps/test_in_session_bdd.py", "-q", "-p", "no:cacheprovider",
                "--profile", str(prof), "-k", "registered_in_the_users_nss_database",
-               f"--alluredir={tmp_path / 'allure'}", "--summary-file", str(summary)]
+               f"--alluredir={tmp_path / 'allure'}", "--summary-file", str(summary), f"--run-dir={tmp_path / 'run'}"]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert summary.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
         return json.loads(summary.read_text())["requirements"]["SESSION-3"]

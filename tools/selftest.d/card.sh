@@ -9,8 +9,8 @@ tools/ci-card-setup.sh
 for card in virtual-piv virtual-cac; do
     echo "-- pytest -m hw --card $card"
     .venv/bin/python -m pytest -q -p no:cacheprovider -m hw --card "$card" \
-        --alluredir="$TMP/$card" --summary-file="$TMP/$card.json"
-    .venv/bin/python - "$TMP/$card.json" "$card" <<'PY'
+        --run-dir="$TMP/$card"
+    .venv/bin/python - "$TMP/$card/compliance-summary.json" "$card" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 ran = {r: e["status"] for r, e in s["requirements"].items()}

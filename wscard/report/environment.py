@@ -182,3 +182,68 @@ def merge_environments(envs: Iterable[Mapping[str, str]]) -> dict[str, str]:
                 if part and part not in values:
                     values.append(part)
     return {k: ", ".join(v) for k, v in merged.items()}
+
+
+#: The parts a run may use, and how to read their versions: Python distributions by name,
+#: programs by the command that prints their version.
+PY_COMPONENTS = ("pytest", "pytest-bdd", "allure-pytest-bdd", "moto", "boto3", "botocore", "cryptography",
+                 "pyhanko-certvalidator", "pyscard", "python-pkcs11", "ldap3")
+TOOL_COMPONENTS = {
+    "opensc": ["opensc-tool", "--info"],
+    "samba": ["samba", "--version"],
+    "softhsm": ["softhsm2-util", "--version"],
+    "pcsc-lite": ["pcscd", "--version"],
+}
+
+
+def component_versions() -> dict[str, str]:
+    """Versions of the parts the harness runs with: ``{name: version}``; ``"not installed"``
+    for what is missing. Programs are asked with a 10 s timeout each."""
+    import importlib.metadata as md
+    import shutil
+    import subprocess
+
+    out: dict[str, str] = {}
+    for name in PY_COMPONENTS:
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = "not installed"
+    for name, cmd in TOOL_COMPONENTS.items():
+        exe = shutil.which(cmd[0]) or next((p for p in (f"/usr/sbin/{cmd[0]}", f"/sbin/{cmd[0]}")
+                                            if os.path.exists(p)), None)
+        if not exe:
+            out[name] = "not installed"
+            continue
+        try:
+            proc = subprocess.run([exe, *cmd[1:]], capture_output=True, text=True, timeout=10,
+                                  stdin=subprocess.DEVNULL)
+            text = (proc.stdout or proc.stderr).strip().splitlines()
+            out[name] = text[0].strip()[:120] if text else "unknown"
+        except (OSError, subprocess.SubprocessError):
+            out[name] = "unknown"
+    pkg = Path(__file__).resolve().parents[2] / "reports" / "node_modules" / "allure" / "package.json"
+    try:
+        import json
+
+        out["allure"] = json.loads(pkg.read_text(encoding="utf-8")).get("version", "unknown")
+    except (OSError, ValueError):
+        out["allure"] = "not installed"
+    return out
+
+
+def git_commit(root: Path | None = None) -> str:
+    """The checkout's commit (``+dirty`` when files differ from it), or ``unknown``."""
+    import subprocess
+
+    root = root or Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10, stdin=subprocess.DEVNULL)
+        if head.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
+        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"

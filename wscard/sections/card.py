@@ -13,7 +13,7 @@ from typing import Literal
 from ..errors import ProfileError
 from ..profile import PathValue, section
 
-Backend = Literal["softhsm", "virtual-piv", "virtual-cac", "virtual-other", "pcsc"]
+Backend = Literal["auto", "softhsm", "virtual-piv", "virtual-cac", "virtual-other", "pcsc"]
 Slot = Literal["9A", "9C", "9D", "9E"]
 CardType = Literal["", "PIV", "CAC", "CAC with PIV endpoint"]
 
@@ -41,8 +41,11 @@ def _default_objects() -> list[CardObject]:
 @section("card")
 @dataclass
 class CardSection:
-    #: Where the card is. ``softhsm``: a throwaway SoftHSM2 token (no reader; the fast
-    #: default). ``virtual-piv`` / ``virtual-cac``: a virtual PIV or CAC card in the
+    #: Where the card is. ``auto`` (the embedded default): ``virtual-piv`` where the emulated
+    #: card stack is installed (Linux, pcscd, vsmartcard-vpcd, OpenSC, root), else ``softhsm``,
+    #: and the run states which card requirements that leaves not evaluated.
+    #: ``softhsm``: a throwaway SoftHSM2 token (no reader; the card-edge ``@hw`` scenarios
+    #: cannot run on it). ``virtual-piv`` / ``virtual-cac``: a virtual PIV or CAC card in the
     #: vsmartcard virtual reader, read through pcscd, OpenSC and PKCS#11 like a real card
     #: (Linux, CI). ``virtual-other``: a virtual card that is neither PIV nor CAC.
     #: ``pcsc``: the real reader and card of a lab machine (read-only). ``--card``

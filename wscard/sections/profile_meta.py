@@ -36,6 +36,11 @@ class Expectation:
     failed: list[str] = field(default_factory=list)
     #: Requirement IDs that must end with a warning (and no others may).
     warning: list[str] = field(default_factory=list)
+    #: Requirement IDs that must end not evaluated because the environment the profile
+    #: describes cannot be examined (an environment problem on purpose). Any other
+    #: requirement with a scenario ending in an environment problem or a harness error
+    #: fails the self-test.
+    not_evaluated: list[str] = field(default_factory=list)
     #: Texts that must appear in the failure (or warning) messages.
     messages: list[str] = field(default_factory=list)
     #: Limit the self-test to scenarios matching this pytest -m expression.
@@ -45,7 +50,7 @@ class Expectation:
         from ..requirements import catalogue
 
         known = catalogue()
-        for key, ids in (("failed", self.failed), ("warning", self.warning)):
+        for key, ids in (("failed", self.failed), ("warning", self.warning), ("not_evaluated", self.not_evaluated)):
             for rid in ids:
                 if rid not in known:
                     raise ProfileError(f"unknown requirement ID {rid!r}", key=f"[expect].{key}")
