@@ -573,16 +573,9 @@ def _write_allure_metadata(results: Path, data: dict) -> None:
     pytest included) leaves a folder that makes a complete report on its own."""
     from wscard.errors import HarnessError
     from wscard.report.allure_html import write_metadata
-    from wscard.report.environment import base_environment
 
-    env = base_environment()
-    env.update({"profile": data["profile"], "baseline": data["baseline"], "hosts": ", ".join(data["hosts"]),
-                "run id": data.get("run_id", ""), "exit": f"{data.get('exit_code')} ({data.get('exit_meaning', '')})",
-                "interrupted": "YES: the run did not finish" if data.get("interrupted") else "no",
-                "verdicts": ", ".join(f"{n} {v}" for v, n in data["counts"].items() if n)})
-    env.update(data.get("environment", {}))
     try:
-        write_metadata(results, env)
+        write_metadata(results, summary_mod.report_environment(data))
     except (HarnessError, OSError) as exc:  # the results themselves are already written
         import warnings
 

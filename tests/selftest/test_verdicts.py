@@ -160,3 +160,50 @@ def test_an_interrupted_run_is_marked_and_never_the_latest(tmp_path):
     env = (out / "allure-results" / "environment.properties").read_text()
     assert "interrupted=YES" in env.replace(" ", "").replace("\\", "")
     assert "INTERRUPTED" in output
+
+
+def test_later_runs_never_replace_the_latest_complete_run(tmp_path):
+    """A full run, then `-m CA-3`, then a run killed with SIGKILL: the full run's folder is
+    intact and still reports/latest (here $WSCARD_RESULTS_DIR)."""
+    env = {**os.environ, "WSCARD_RESULTS_DIR": str(tmp_path)}
+    base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--card=softhsm"]
+    full = subprocess.run(base, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert full.returncode in (0, 6), full.stdout[-3000:]  # 6: the @hw scenarios on SoftHSM
+    first = (tmp_path / "latest").read_text().strip()
+    folder = tmp_path / "runs" / first
+    files_before = sorted(p.name for p in (folder / "allure-results").iterdir())
+    summary_before = (folder / "compliance-summary.json").read_text()
+    assert json.loads(summary_before)["complete"] is True
+
+    part = subprocess.run([*base, "-m", "CA-3"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert part.returncode == 0, part.stdout[-3000:]
+    killed = subprocess.Popen(base, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((tmp_path / "runs").iterdir())) < 3:
+        time.sleep(0.1)
+    time.sleep(2)
+    killed.kill()
+    killed.wait(timeout=30)
+
+    assert (tmp_path / "latest").read_text().strip() == first
+    assert sorted(p.name for p in (folder / "allure-results").iterdir()) == files_before
+    assert (folder / "compliance-summary.json").read_text() == summary_before
+    assert len(list((tmp_path / "runs").iterdir())) == 3  # each run its own folder
+
+
+def test_two_runs_at_once_in_one_checkout_never_mix(tmp_path):
+    env = {**os.environ, "WSCARD_RESULTS_DIR": str(tmp_path)}
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--card=softhsm", "-m",
+           "compliance and not hw"]
+    procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[-2000:] for o in outs]
+    folders = sorted((tmp_path / "runs").iterdir())
+    assert len(folders) == 2
+    for f in folders:
+        s = json.loads((f / "compliance-summary.json").read_text())
+        plan = json.loads((f / "plan.json").read_text())
+        n = sum(s["scenario_counts"].values())
+        assert n == len(plan["scenarios"]) > 0
+        assert len(list((f / "allure-results").glob("*-result.json"))) == n, f"{f.name}: results mixed or lost"

@@ -31,7 +31,9 @@ from pathlib import Path
 from ..errors import HarnessError
 
 ROOT = Path(__file__).resolve().parents[2]
-REPORTS = ROOT / "reports"
+#: Where runs/ and latest live: reports/ of the checkout, or $WSCARD_RESULTS_DIR (a lab PC
+#: that keeps results on another disk; the self-tests' private folders).
+REPORTS = Path(os.environ.get("WSCARD_RESULTS_DIR") or ROOT / "reports")
 RUNS = REPORTS / "runs"
 LATEST = REPORTS / "latest"
 SUMMARY_NAME = "compliance-summary.json"

@@ -113,6 +113,32 @@ def build(scenarios: list[ScenarioOutcome], *, profile: str, baseline: str, run:
     return data
 
 
+def report_environment(summary: dict) -> dict[str, str]:
+    """The report's overview (Allure's environment.properties), verdicts first: what the
+    auditor must see before anything else (warnings, what was not evaluated, an
+    interruption) is at the top, not inside a result."""
+    from .environment import base_environment
+
+    def ids(*verdicts_: Verdict) -> str:
+        found = [rid for rid, e in summary["requirements"].items() if e["status"] in {v.value for v in verdicts_}]
+        return ", ".join(found) or "none"
+
+    env = {
+        "verdicts": ", ".join(f"{n} {v}" for v, n in summary["counts"].items() if n) or "no requirement",
+        "exit": f"{summary.get('exit_code')} ({summary.get('exit_meaning', '')})",
+        "interrupted": "YES: the run did not finish; what did not run is 'not run'" if summary.get("interrupted")
+        else "no",
+        "failed": ids(Verdict.FAILED),
+        "warnings": ids(Verdict.WARNING),
+        "not evaluated": ids(Verdict.NOT_EVALUATED, Verdict.PARTIAL),
+    }
+    env.update(base_environment())
+    env.update({"profile": summary["profile"], "baseline": summary["baseline"], "hosts": ", ".join(summary["hosts"]),
+                "run id": summary.get("run_id", "")})
+    env.update(summary.get("environment", {}))
+    return env
+
+
 def verdicts(summary: dict) -> dict[str, str]:
     """Requirement ID -> verdict value."""
     return {rid: e["status"] for rid, e in summary.get("requirements", {}).items()}
