@@ -30,7 +30,9 @@ class SlotContent:
 
     slot: str
     cert: x509.Certificate
-    key: Any  # private key object (may deliberately not match the certificate)
+    #: private key object (may deliberately not match the certificate); None: the slot
+    #: holds a certificate but the card has no key for it (GENERAL AUTHENTICATE: 6A88)
+    key: Any
 
     @property
     def der(self) -> bytes:
@@ -48,12 +50,17 @@ class VirtualPivCard(VirtualCard):
         fascn: bytes | None = None,
         cac_pki_endpoint: bool = False,
         serial: str = "",
+        objects: dict[bytes, bytes] | None = None,
     ):
+        """``objects``: the card's containers as a real card stores them (tag bytes -> what
+        GET DATA returns), e.g. GSA's ICAM test card objects
+        (:mod:`hardware.virtual.card_folder`); they replace the generated CHUID, CCC,
+        discovery object and certificate containers, and a container not in it is absent."""
         super().__init__(make_atr(b"wscPIV01"), pin, serial or guid.hex().upper())
         self.guid = guid
         self.fascn = fascn or piv.encode_fascn("9999", "9999", guid.hex()[:6].translate(_HEX_TO_DIGIT))
         self.slots = {s.slot: s for s in slots}
-        self.keys = {s.slot: CardKey(s.key) for s in slots}
+        self.keys = {s.slot: CardKey(s.key) for s in slots if s.key is not None}
         self.selected = True  # PIV is the default application
         self.objects: dict[bytes, bytes] = {
             piv.object_tag_bytes(piv.OBJ_CHUID): tlv(0x53, piv.build_chuid(self.fascn, guid)),
@@ -65,6 +72,8 @@ class VirtualPivCard(VirtualCard):
         for s in slots:
             tag = piv.object_tag_bytes(piv.SLOTS[s.slot]["object"])
             self.objects[tag] = tlv(0x53, piv.build_cert_object(s.der))
+        if objects is not None:
+            self.objects = dict(objects)
 
     def reset_state(self) -> None:
         super().reset_state()
@@ -122,7 +131,7 @@ class VirtualPivCard(VirtualCard):
 
     def _general_authenticate(self, cmd: Command) -> Response:
         slot = f"{cmd.p2:02X}"
-        if slot not in self.keys:
+        if slot not in self.keys:  # no such key on the card (or a certificate without its key)
             return Response(b"", SW.REFERENCE_NOT_FOUND if slot != "9B" else SW.SECURITY_NOT_SATISFIED)
         if slot != "9E" and not self.pin.verified:
             return Response(b"", SW.SECURITY_NOT_SATISFIED)
