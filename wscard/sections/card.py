@@ -8,6 +8,7 @@ card, and is generated for a simulated one. See docs/card.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from ..errors import ProfileError
@@ -121,5 +122,8 @@ class CardSection:
         if self.card_folder and self.backend != "virtual-piv":
             raise ProfileError("a card folder is loaded onto the virtual PIV card only (backend 'virtual-piv')",
                                key="[card].card_folder")
+        if self.card_folder and not Path(self.card_folder).is_dir():
+            raise ProfileError(f"{self.card_folder} is not a folder: give a card folder laid out as GSA's ICAM "
+                               "test cards (e.g. tests/data/gsa-icam/cards/01_Golden_PIV)", key="[card].card_folder")
         if self.token_slot < -1:
             raise ProfileError("must be a slot ID (0 or more), or -1", key="[card].token_slot")
