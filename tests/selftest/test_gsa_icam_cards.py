@@ -34,7 +34,7 @@ missing discovery object, the global PIN as primary), the row is a trap: the har
 not report what AD Connector does not check. ``None`` means the requirement is not judged
 for that card, with the reason.
 
-The whole table runs in well under a minute (``benchmarks/gsa_icam_cards.py`` prints the
+The whole table runs in well under a minute (``benchmarks/bench_gsa_icam.py`` prints the
 figures). Linux with pcscd, vsmartcard-vpcd and opensc-pkcs11, as root (or with a pcscd
 whose vpcd only loopback reaches): elsewhere the module is skipped, saying why.
 """
