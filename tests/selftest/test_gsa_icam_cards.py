@@ -164,8 +164,11 @@ CARDS = [
         **{"UC-4": ("failed", "issued by 'ICAM Test Card Signing CA - Expired' (valid January 2013 only): the "
                               "directory refused to register it (CA-4), so the certificate chains to no "
                               "registered CA"),
-           "OCSP-6": (None, "none of GSA's responders serves the expired Signing CA (install-responder.sh gives "
-                            "each responder a gold Signing CA), so the repository has no OCSP data for this card")})),
+           "OCSP-6": ("skipped", "none of GSA's responders serves the expired Signing CA (install-responder.sh "
+                                 "gives each a gold Signing CA): asked about its certificate, the responder answers "
+                                 "'unauthorized' (RFC 6960 2.3), with no certificate status for OCSP-6 to judge. "
+                                 "(GSA's `openssl ocsp` would answer 'unknown' there, which fails OCSP-6; the "
+                                 "harness calls an 'unauthorized' answer 'does not answer', OCSP-3: reported)")})),
     Card("12_Certs_not_yet_valid", "Authentication certificates valid in future", "", _golden(
         "gen1-2", NO_UPN_FASCN,
         **{"UC-4": ("failed", "the PIV Authentication certificate is not valid before 2030-03-21: a certificate "
@@ -344,7 +347,9 @@ def _verdict(fn: Callable[[], Any]) -> tuple[str, str]:
         result = fn()
     except EnvironmentProblem as exc:
         return "environment problem", str(exc)
-    return result.status.value, result.message() if hasattr(result, "message") else ""
+    if result.skipped_because:
+        return result.status.value, result.skipped_because
+    return result.status.value, result.message()
 
 
 def judge(card: Card, directory: Directory, resolver) -> dict[str, tuple[str, str]]:
@@ -382,10 +387,9 @@ def judge(card: Card, directory: Directory, resolver) -> dict[str, tuple[str, st
     out["UC-3"] = _verdict(lambda: K.check_smart_card_logon_eku(user))
     out["UC-4"] = _verdict(lambda: K.check_chain_and_validity(user, directory.registered))
     issuer = _issuer(user, _known_cas())
-    if card.expect.get("OCSP-6", (None,))[0] is None:
-        out["OCSP-6"] = (None, "not judged (see the table)")
-    elif issuer is None:
-        out["OCSP-6"] = ("environment problem", "no GSA CA issued the certificate")
+    if issuer is None:
+        out["OCSP-6"] = (None, "no GSA CA's signature verifies on the certificate: an OCSP request names the "
+                               "issuer's name and key, so none can be built")
     else:
         def ocsp() -> CheckResult:
             trace = O.check_revocation(user, issuer, "", resolver, timeout=5.0,
