@@ -31,7 +31,8 @@ def test_gsa_objects_are_served_as_gsa_wrote_them():
     folder = load_card_folder(GOLDEN)
     chuid = (GOLDEN / "8 - CHUID Object").read_bytes()
     assert folder.objects[piv.object_tag_bytes(piv.OBJ_CHUID)] == tlv(0x53, chuid)
-    assert folder.objects[piv.object_tag_bytes(piv.OBJ_SECURITY)] == tlv(0x53, (GOLDEN / "2 - Security Object").read_bytes())
+    security = (GOLDEN / "2 - Security Object").read_bytes()
+    assert folder.objects[piv.object_tag_bytes(piv.OBJ_SECURITY)] == tlv(0x53, security)
     assert folder.objects[b"\x7e"] == (GOLDEN / "1 - Discovery Object").read_bytes()
     assert sorted(folder.certificates) == ["9A", "9C", "9D", "9E"]
     assert sorted(folder.keys) == ["9A", "9E"]  # the 9C/9D keys are not kept
