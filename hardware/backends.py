@@ -421,6 +421,16 @@ class VirtualBackend(Backend):
         seed = hashlib.sha256(f"wscard-virtual-{self.kind}-{index}-{time.time_ns()}".encode()).digest()
         if self.kind == "other":
             return OtherCard(serial=seed[:8].hex().upper(), pin=pin)
+        folder = getattr(self.section, "card_folder", "")
+        if self.kind == "piv" and folder:
+            from .virtual.card_folder import load_card_folder
+
+            loaded = load_card_folder(folder)
+            if index == 0:
+                return loaded.virtual_card(pin)
+            # a second card, or the wrong-PIN demonstration's scratch card, is another card
+            # with the same certificates: its own CHUID, so that its serial differs
+            return VirtualPivCard(loaded.slots(), pin, guid=seed[:16])
         slots = [SlotContent(s.slot, s.cert, s.key) for s in self.object_specs()]
         if self.kind == "piv":
             return VirtualPivCard(slots, pin, guid=seed[:16])

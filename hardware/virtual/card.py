@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
@@ -95,7 +95,7 @@ class CardKey:
 class PinState:
     """A PIN with a retry counter that behaves like a card's."""
 
-    pin: bytes
+    pin: bytes = field(repr=False)  # never in a repr (assertion messages, logs)
     tries_left: int = 3
     max_tries: int = 3
     verified: bool = False

@@ -30,7 +30,9 @@ class SlotContent:
 
     slot: str
     cert: x509.Certificate
-    key: Any  # private key object (may deliberately not match the certificate)
+    #: private key object (may deliberately not match the certificate); None: the slot
+    #: holds a certificate but the card has no key for it (GENERAL AUTHENTICATE: 6A88)
+    key: Any
 
     @property
     def der(self) -> bytes:
@@ -48,12 +50,17 @@ class VirtualPivCard(VirtualCard):
         fascn: bytes | None = None,
         cac_pki_endpoint: bool = False,
         serial: str = "",
+        objects: dict[bytes, bytes] | None = None,
     ):
+        """``objects``: the card's containers as a real card stores them (tag bytes -> what
+        GET DATA returns), e.g. GSA's ICAM test card objects
+        (:mod:`hardware.virtual.card_folder`); they replace the generated CHUID, CCC,
+        discovery object and certificate containers, and a container not in it is absent."""
         super().__init__(make_atr(b"wscPIV01"), pin, serial or guid.hex().upper())
         self.guid = guid
         self.fascn = fascn or piv.encode_fascn("9999", "9999", guid.hex()[:6].translate(_HEX_TO_DIGIT))
         self.slots = {s.slot: s for s in slots}
-        self.keys = {s.slot: CardKey(s.key) for s in slots}
+        self.keys = {s.slot: CardKey(s.key) for s in slots if s.key is not None}
         self.selected = True  # PIV is the default application
         self.objects: dict[bytes, bytes] = {
             piv.object_tag_bytes(piv.OBJ_CHUID): tlv(0x53, piv.build_chuid(self.fascn, guid)),
@@ -65,9 +72,20 @@ class VirtualPivCard(VirtualCard):
         for s in slots:
             tag = piv.object_tag_bytes(piv.SLOTS[s.slot]["object"])
             self.objects[tag] = tlv(0x53, piv.build_cert_object(s.der))
+        if objects is not None:
+            self.objects = dict(objects)
+        #: The global PIN (key reference 00), on a card whose discovery object says it has
+        #: one (PIN usage policy, first byte bit 0x20: GSA's cards 27, 28, 39). Modelled with
+        #: the card's PIN value and a retry counter of its own.
+        self.global_pin: PinState | None = None
+        policy = tlv_dict(tlv_dict(self.objects.get(b"\x7e", b"")).get(0x7E, b"")).get(0x5F2F, b"")
+        if policy[:1] and policy[0] & 0x20:
+            self.global_pin = PinState(pin.pin, pin.tries_left, pin.max_tries)
 
     def reset_state(self) -> None:
         super().reset_state()
+        if getattr(self, "global_pin", None) is not None:
+            self.global_pin.verified = False
         self.selected = True
 
     def handle(self, cmd: Command) -> Response:
@@ -112,19 +130,24 @@ class VirtualPivCard(VirtualCard):
 
     def _verify(self, cmd: Command) -> Response:
         if cmd.p1 == 0xFF:
-            self.pin.verified = False
+            if cmd.p2 == piv.PIN_GLOBAL and self.global_pin is not None:
+                self.global_pin.verified = False
+            else:
+                self.pin.verified = False
             return Response(b"", SW.OK)
-        if cmd.p2 != piv.PIN_APPLICATION:
+        pin = self.pin if cmd.p2 == piv.PIN_APPLICATION else (
+            self.global_pin if cmd.p2 == piv.PIN_GLOBAL else None)
+        if pin is None:
             return Response(b"", SW.REFERENCE_NOT_FOUND)
         if not cmd.data:
-            return Response(b"", self.pin.status_sw())
-        return Response(b"", self.pin.verify(cmd.data))
+            return Response(b"", pin.status_sw())
+        return Response(b"", pin.verify(cmd.data))
 
     def _general_authenticate(self, cmd: Command) -> Response:
         slot = f"{cmd.p2:02X}"
-        if slot not in self.keys:
+        if slot not in self.keys:  # no such key on the card (or a certificate without its key)
             return Response(b"", SW.REFERENCE_NOT_FOUND if slot != "9B" else SW.SECURITY_NOT_SATISFIED)
-        if slot != "9E" and not self.pin.verified:
+        if slot != "9E" and not (self.pin.verified or (self.global_pin is not None and self.global_pin.verified)):
             return Response(b"", SW.SECURITY_NOT_SATISFIED)
         key = self.keys[slot]
         try:

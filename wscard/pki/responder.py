@@ -193,6 +193,43 @@ def serve(conf: dict[str, Any]) -> None:
     silent.close()
 
 
+def index_from_openssl_database(text: str) -> dict[str, dict[str, Any]]:
+    """The status database of an OpenSSL CA (``index.txt``: what ``openssl ocsp -index``
+    serves, and what GSA's ICAM test card responders serve) as this responder's ``index``.
+
+    :param text: the database, one certificate a line, tab-separated: status (``V`` valid,
+        ``R`` revoked, ``E`` expired), expiry, revocation ``YYMMDDHHMMSSZ[,reason]``,
+        serial (hex), file name, subject (OpenSSL's ``apps/ca.c`` format).
+    :returns: serial (upper-case hex) -> ``{"status": "good"}`` or ``{"status": "revoked",
+        "revoked_at": ISO 8601, "reason": a ReasonFlags name}``. ``E`` lines are left out,
+        as ``openssl ocsp`` gives them no status; serials not listed are ``unknown``.
+    :raises ValueError: a line that is not in that format (naming the line).
+    """
+    import re
+
+    out: dict[str, dict[str, Any]] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) < 4 or fields[0] not in ("V", "R", "E"):
+            raise ValueError(f"line {n} is not an OpenSSL CA database line: {line[:60]!r}")
+        status, _expiry, revocation, serial = fields[:4]
+        serial = serial.strip().upper()
+        if status == "V":
+            out[serial] = {"status": "good"}
+        elif status == "R":
+            when, _, reason = revocation.partition(",")
+            try:
+                at = datetime.strptime(when, "%y%m%d%H%M%SZ").replace(tzinfo=timezone.utc)
+            except ValueError:
+                raise ValueError(f"line {n}: revocation time {when!r} is not YYMMDDHHMMSSZ") from None
+            name = re.sub(r"(?<!^)(?=[A-Z])", "_", reason).lower() if reason else "unspecified"
+            out[serial] = {"status": "revoked", "revoked_at": at.isoformat(),
+                           "reason": name if name in REASONS else "unspecified"}
+    return out
+
+
 def config_for(pki, workdir: Path, user_status: str | None = None) -> dict[str, Any]:
     """Responder configuration for a generated PKI: the issuing CA (delegated ``ocsp``
     signer, the PKI's status database) and every other CA of the chain (signing its own

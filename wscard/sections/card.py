@@ -8,6 +8,7 @@ card, and is generated for a simulated one. See docs/card.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from ..errors import ProfileError
@@ -72,6 +73,13 @@ class CardSection:
     cards: int = 1
     #: The certificates on the card (from the test PKI), by slot.
     objects: list[CardObject] = field(default_factory=_default_objects)
+    #: ``virtual-piv`` only: a folder of card objects laid out as GSA's ICAM test cards
+    #: (``cards/ICAM_Card_Objects/NN_Name`` of GSA/gsa-icam-card-builder, e.g.
+    #: ``tests/data/gsa-icam/cards/01_Golden_PIV``): its CHUID, security object, discovery
+    #: object, CCC and certificates go onto the virtual card as GSA wrote them, with the
+    #: private keys of its PKCS#12 files. It replaces ``objects``. Empty: the test PKI's
+    #: certificates (see docs/card.md).
+    card_folder: PathValue = PathValue("")
     #: PIN tries left on the card at the start of the run. 1 makes the harness refuse to
     #: send a PIN (CARD-3).
     pin_tries_left: int = 3
@@ -114,5 +122,11 @@ class CardSection:
         if self.local_access == "exclusive" and not (self.simulated and self.uses_pcsc):
             raise ProfileError("exclusive local access is modelled on virtual cards only (backend virtual-*)",
                                key="[card].local_access")
+        if self.card_folder and self.backend != "virtual-piv":
+            raise ProfileError("a card folder is loaded onto the virtual PIV card only (backend 'virtual-piv')",
+                               key="[card].card_folder")
+        if self.card_folder and not Path(self.card_folder).is_dir():
+            raise ProfileError(f"{self.card_folder} is not a folder: give a card folder laid out as GSA's ICAM "
+                               "test cards (e.g. tests/data/gsa-icam/cards/01_Golden_PIV)", key="[card].card_folder")
         if self.token_slot < -1:
             raise ProfileError("must be a slot ID (0 or more), or -1", key="[card].token_slot")
