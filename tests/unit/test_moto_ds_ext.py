@@ -29,6 +29,9 @@ from wscard.aws import moto_ext
 from wscard.aws.moto_ext import ds_models
 from wscard.limits import ca_limits, smart_card_regions
 
+#: Every answer these tests receive is held to botocore's service model (tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("fidelity_recorder", "model_fidelity")
+
 REGION = "us-east-1"
 OTHER_REGION = "eu-central-1"  # no smart card authentication in AD Connector there
 UTC = dt.timezone.utc
@@ -721,9 +724,11 @@ def test_describe_client_authentication_settings_paginates(ds, directory_id):
 
 
 def test_describe_client_authentication_settings_invalid_next_token(ds, directory_id):
+    # The model lists InvalidNextTokenException for ListCertificates only; this operation
+    # models InvalidParameterException.
     with pytest.raises(ClientError) as exc:
         ds.describe_client_authentication_settings(DirectoryId=directory_id, NextToken="nope")
-    assert error_code(exc) == "InvalidNextTokenException"
+    assert error_code(exc) == "InvalidParameterException"
 
 
 def test_describe_client_authentication_settings_unknown_directory(ds):

@@ -24,6 +24,9 @@ from wscard.aws import moto_ext
 from wscard.aws.moto_ext import workspaces_models
 from wscard.limits import workspaces_api_limits
 
+#: Every answer these tests receive is held to botocore's service model (tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("fidelity_recorder", "model_fidelity")
+
 REGION = "us-gov-west-1"
 BUNDLE = "wsb-abcdefgh1"
 
