@@ -37,7 +37,7 @@ from .ds_models import (
     config,
 )
 from .ds_responses import DirectoryServiceCertificatesResponseMixin, enrich_response
-from .workspaces_models import WorkSpacesPropertiesMixin
+from .workspaces_models import WorkSpacesPropertiesMixin, refine_registration
 from .workspaces_responses import WorkSpacesPropertiesResponseMixin
 
 __all__ = [
@@ -232,7 +232,19 @@ def install_workspaces(backend_cls: Any = None, response_cls: Any = None) -> dic
             setattr(backend_cls, method, vars(WorkSpacesPropertiesMixin)[method])
             setattr(response_cls, method, vars(WorkSpacesPropertiesResponseMixin)[method])
             report[operation] = status
+        _refine_workspaces_registration(backend_cls)
     return report
+
+
+def _refine_workspaces_registration(backend_cls: Any) -> None:
+    """moto's RegisterWorkspaceDirectory stays moto's; the directory it registers gets
+    the model's full set of device types and no empty patterned strings
+    (``workspaces_models.complete_registered_directory``). Idempotent; nothing to do on a
+    class without the operation."""
+    register = vars(backend_cls).get("register_workspace_directory")
+    if register is None or getattr(register, "wscard_refined", False):
+        return
+    backend_cls.register_workspace_directory = refine_registration(register)
 
 
 def _install_workspaces_support(backend_cls: Any) -> None:
