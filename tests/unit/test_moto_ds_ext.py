@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
+import json
 import re
 from types import SimpleNamespace
 
@@ -531,6 +532,73 @@ def test_deregister_certificate_removes_it(ds, directory_id):
     assert error_code(exc) == "CertificateDoesNotExistException"
 
 
+def test_deregistration_reads_deregistering_then_deregistered_then_gone(ds, backend, directory_id, monkeypatch):
+    certificate_id = register(ds, directory_id)
+    monkeypatch.setattr(backend, "certificate_deregistration_delay_seconds", 3600)
+    monkeypatch.setattr(ds_models.config, "deregistered_retention_seconds", 3600)
+    ds.deregister_certificate(DirectoryId=directory_id, CertificateId=certificate_id)
+    described = ds.describe_certificate(DirectoryId=directory_id, CertificateId=certificate_id)
+    assert described["Certificate"]["State"] == "Deregistering"
+    listed = ds.list_certificates(DirectoryId=directory_id)["CertificatesInfo"]
+    assert [(c["CertificateId"], c["State"]) for c in listed] == [(certificate_id, "Deregistering")]
+    with pytest.raises(ClientError) as exc:  # already on its way out
+        ds.deregister_certificate(DirectoryId=directory_id, CertificateId=certificate_id)
+    assert error_code(exc) == "CertificateDoesNotExistException"
+
+    record = backend.certificates[directory_id][certificate_id]
+    now = ds_models._now()
+    record.deregistered_at = now - dt.timedelta(seconds=1)  # the delay has passed
+    assert ds.describe_certificate(DirectoryId=directory_id, CertificateId=certificate_id)["Certificate"][
+        "State"] == "Deregistered"
+    record.gone_at = now - dt.timedelta(seconds=1)  # and the retention
+    assert ds.list_certificates(DirectoryId=directory_id)["CertificatesInfo"] == []
+    with pytest.raises(ClientError) as exc:
+        ds.describe_certificate(DirectoryId=directory_id, CertificateId=certificate_id)
+    assert error_code(exc) == "CertificateDoesNotExistException"
+
+
+def test_deregistering_certificate_can_be_registered_again(ds, backend, directory_id, monkeypatch):
+    pem = make_cert_pem()
+    certificate_id = register(ds, directory_id, pem)
+    monkeypatch.setattr(backend, "certificate_deregistration_delay_seconds", 3600)
+    ds.deregister_certificate(DirectoryId=directory_id, CertificateId=certificate_id)
+    assert register(ds, directory_id, pem) != certificate_id
+
+
+def test_deregistering_certificate_is_not_usable_for_enable(ds, backend, directory_id, monkeypatch):
+    certificate_id = register(ds, directory_id)
+    monkeypatch.setattr(backend, "certificate_deregistration_delay_seconds", 3600)
+    ds.deregister_certificate(DirectoryId=directory_id, CertificateId=certificate_id)
+    with pytest.raises(ClientError) as exc:
+        ds.enable_client_authentication(DirectoryId=directory_id, Type="SmartCard")
+    assert error_code(exc) == "NoAvailableCertificateException"
+
+
+def _raw_bodies(client) -> list[bytes]:
+    bodies: list[bytes] = []
+    client.meta.events.register("before-parse", lambda response_dict, **_: bodies.append(response_dict["body"]))
+    return bodies
+
+
+def test_error_body_is_the_modeled_error_shape(aws, directory_id):
+    ds = boto3.client("ds", region_name=REGION)
+    bodies = _raw_bodies(ds)
+    with pytest.raises(ClientError) as exc:
+        ds.describe_certificate(DirectoryId=directory_id, CertificateId="c-0123456789")
+    body = json.loads(bodies[-1])
+    assert set(body) == {"__type", "Message", "RequestId"}
+    assert body["RequestId"] == exc.value.response["ResponseMetadata"]["RequestId"]
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", body["RequestId"])
+
+
+def test_constraint_violation_can_answer_the_modeled_code(ds, directory_id, monkeypatch):
+    monkeypatch.setattr(ds_models.config, "constraint_violations", "modeled")
+    with pytest.raises(ClientError) as exc:
+        ds.describe_certificate(DirectoryId=directory_id, CertificateId="cert-1")
+    assert error_code(exc) == "InvalidParameterException"
+    assert "failed to satisfy constraint" in exc.value.response["Error"]["Message"]
+
+
 def test_deregister_only_certificate_while_enabled_is_refused(ds, directory_id):
     certificate_id = register(ds, directory_id)
     ds.enable_client_authentication(DirectoryId=directory_id, Type="SmartCard")
@@ -640,6 +708,20 @@ def test_enable_client_authentication_outside_smart_card_regions(aws, new_direct
     register(net.ds, directory_id)
     with pytest.raises(ClientError) as exc:
         net.ds.enable_client_authentication(DirectoryId=directory_id, Type="SmartCard")
+    assert error_code(exc) == "AccessDeniedException"
+    assert exc.value.response["Error"]["Message"] == (
+        "Client authentication is not available in this region at this time."
+    )
+
+
+@pytest.mark.parametrize("operation", ["disable_client_authentication", "describe_client_authentication_settings"])
+def test_other_client_authentication_operations_outside_smart_card_regions(aws, new_directory, operation):
+    # the model lists AccessDeniedException for all three client authentication operations
+    net = aws[OTHER_REGION]
+    directory_id = new_directory(region=OTHER_REGION)
+    kwargs = {"Type": "SmartCard"} if operation.startswith("disable") else {}
+    with pytest.raises(ClientError) as exc:
+        getattr(net.ds, operation)(DirectoryId=directory_id, **kwargs)
     assert error_code(exc) == "AccessDeniedException"
     assert exc.value.response["Error"]["Message"] == (
         "Client authentication is not available in this region at this time."
