@@ -267,6 +267,7 @@ class WorkspaceIndex:
     so a token stays valid while WorkSpaces come and go between pages."""
 
     def __init__(self, workspaces: TrackedWorkspaces, sequence: dict[str, int]) -> None:
+        self.source = workspaces
         self.version = workspaces.version
         self.all: tuple[list[int], list[str]] = ([], [])
         self.by_directory: dict[str, tuple[list[int], list[str]]] = {}
@@ -345,7 +346,7 @@ class WorkSpacesPropertiesMixin:
             workspaces.version = 1
             self.workspaces = workspaces
         index = self.__dict__.get("_ws_ext_index")
-        if index is None or index.version != workspaces.version:
+        if index is None or index.source is not workspaces or index.version != workspaces.version:
             index = WorkspaceIndex(workspaces, self.workspace_sequence)
             self.__dict__["_ws_ext_index"] = index
         return index
