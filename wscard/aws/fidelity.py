@@ -36,7 +36,7 @@ import base64
 import json
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 #: Errors AWS's service framework answers for any operation of a JSON service, modeled or

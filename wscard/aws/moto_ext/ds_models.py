@@ -11,7 +11,9 @@ Sources (botocore's ``ds/2015-04-16/service-2.json`` for the shapes):
 - API reference: CertificateData is a PEM string of 1..8192 characters, OCSPUrl 1..1024
   characters with a pattern, Type defaults to ``ClientLDAPS``, Limit is 1..50, IDs have
   the patterns ``^d-[0-9a-f]{10}$`` and ``^c-[0-9a-f]{10}$``; DeregisterCertificate
-  "deletes from the system the certificate"; EnableClientAuthentication's
+  "deletes from the system the certificate" (CertificateState has ``Deregistering`` and
+  ``Deregistered``: the record passes through them, each for a settable time, 0 s by
+  default); each client authentication operation models AccessDeniedException; EnableClientAuthentication's
   AccessDeniedException reads "Client authentication is not available in this region at
   this time."; enable/disable/deregister answer HTTP 200 with an empty body.
 - Admin guide, smart card prerequisites: a CA certificate must be more than 90 days from
