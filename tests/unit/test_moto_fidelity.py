@@ -65,6 +65,15 @@ def run_harness_calls(env: AwsEnvironment) -> None:
         assert wsp.read_fleet(wsb.ws, REGION, page_size=1)
     finally:
         wsb.close()
+    # the WorkSpaces side of the embedded profile's world, as the compliance run builds it
+    from wscard.aws.world import create_directory
+    from wscard.profile import load_profile
+
+    section = load_profile("embedded").workspaces
+    did = create_directory(env, REGION, "ADConnector", "fidelity.example.com", "FIDELITY")
+    world = wsp.seed_workspaces(env, did, REGION, section)
+    assert world.workspace_ids
+    assert wsp.read_workspaces(env.client("workspaces", REGION), did, REGION).workspaces
 
 
 def run_refusals(env: AwsEnvironment) -> None:
