@@ -511,3 +511,14 @@ def test_paging_survives_workspaces_coming_and_going(ws, backend, directory_id):
         seen += [w["WorkspaceId"] for w in page["Workspaces"]]
         token = page.get("NextToken")
     assert seen == [w for w in created[25:] if w != created[30]] + [late]
+
+
+def test_restore_workspace_never_replaces_one_on_an_id_collision(backend, directory_id, monkeypatch):
+    from moto.moto_api._internal import mock_random
+
+    ids = iter(["000000001", "000000001", "000000002"])
+    monkeypatch.setattr(mock_random, "get_random_hex", lambda length=8: next(ids))
+    first = backend.restore_workspace(directory_id, "collide1")
+    second = backend.restore_workspace(directory_id, "collide2")
+    assert (first, second) == ("ws-000000001", "ws-000000002")
+    assert backend.workspaces[first].user_name == "collide1"

@@ -51,6 +51,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from moto.core.exceptions import InvalidToken
+from moto.moto_api._internal import mock_random
 
 from .workspaces_exceptions import (
     InvalidParameterValuesException,
@@ -572,6 +573,10 @@ class WorkSpacesPropertiesMixin:
             error_msg="",
         )
         workspace.state = state
+        # moto's IDs are 9 random hex digits: among 30,000 WorkSpaces two collide about once
+        # in 150 fleets, and the second would silently replace the first.
+        while workspace.workspace_id in self.workspaces:
+            workspace.workspace_id = f"ws-{mock_random.get_random_hex(9)}"
         self.workspaces[workspace.workspace_id] = workspace
         return workspace.workspace_id
 
