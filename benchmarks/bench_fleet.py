@@ -13,7 +13,9 @@ Prints: the audit's wall time, the API calls it made (the harness records every 
 the minimum possible (directories and WorkSpaces in pages of 25), and the process's peak
 memory (max RSS: the server, its 10,000 WorkSpaces and the audit together; and how much
 the audit added). Targets (issue 5): under 30 s, calls equal to the minimum, under 500 MB.
-Asserts nothing. (tracemalloc is not used: it traces the in-process server as well and
+Then the service-side paging alone (the backend's DescribeWorkspaces through every page,
+no HTTP): its cost per page must not grow with the fleet (issue 16 point 5: it rebuilt the
+whole list for every page). Asserts nothing. (tracemalloc is not used: it traces the in-process server as well and
 slows the audit five-fold.)
 """
 
@@ -98,13 +100,42 @@ def main() -> None:
             for c in calls:
                 by_op[c.operation] = by_op.get(c.operation, 0) + 1
             found = audit.failed()
+            pages = [c for c in calls if c.operation == "DescribeWorkspaces"]
+            page_seconds = sorted(c.seconds for c in pages)
             print(f"run {run}: audit of {len(audit.snapshots)} directories, {audit.workspaces} WorkSpaces: "
                   f"{wall:.2f} s (target < 30 s)")
             print(f"  API calls: {len(calls)} ({', '.join(f'{k} {v}' for k, v in by_op.items())}); "
                   f"minimum possible: {minimum} (pages of 25); {'equal' if len(calls) == minimum else 'NOT equal'}")
+            if page_seconds:
+                print(f"  DescribeWorkspaces pages: {len(pages)}, {sum(page_seconds):.2f} s in all, median "
+                      f"{page_seconds[len(page_seconds) // 2] * 1000:.1f} ms, slowest {page_seconds[-1] * 1000:.1f} ms "
+                      "(each: request, the service's paging, answer)")
             print(f"  peak memory: process max RSS {rss_mb():.0f} MB (target < 500 MB; server, seed and audit), "
                   f"{rss_mb() - before:.0f} MB of it added during the audit")
             print(f"  findings: {found} (planted: {planted}) -> {'as planted' if found == planted else 'DIFFERENT'}")
+        pages, seconds = service_paging(args.workspaces)
+        print(f"service-side paging (the backend's DescribeWorkspaces, no HTTP): {pages} pages of 25 through "
+              f"{args.workspaces} WorkSpaces in {seconds:.3f} s ({seconds / max(pages, 1) * 1e6:.0f} us per page)")
+
+
+def service_paging(expected: int) -> tuple[int, float]:
+    """Page through every WorkSpace of the Region straight on the backend (pages of 25):
+    what the service itself spends on pagination, without HTTP and serialization."""
+    from moto.workspaces.models import workspaces_backends
+
+    backend = workspaces_backends[MOTO_ACCOUNT_ID][REGION]
+    pages, token, seen = 0, None, 0
+    t0 = time.perf_counter()
+    while True:
+        items, token = backend.describe_workspaces(limit=25, next_token=token)
+        pages += 1
+        seen += len(items)
+        if not token:
+            break
+    seconds = time.perf_counter() - t0
+    if seen != expected:
+        print(f"  (paging saw {seen} WorkSpaces, expected {expected})")
+    return pages, seconds
 
 
 if __name__ == "__main__":

@@ -117,6 +117,12 @@ def _delay(sandbox, seconds):
         sandbox.env.ds_backend(sandbox.region).certificate_registration_delay_seconds = seconds
 
 
+@given(parsers.parse("deregistrations in the simulated service take {seconds:g} seconds"))
+def _deregistration_delay(sandbox, seconds):
+    if sandbox.env.simulated:
+        sandbox.env.ds_backend(sandbox.region).certificate_deregistration_delay_seconds = seconds
+
+
 @pytest.fixture
 def procedure_api_calls(request, aws_env, evidence):
     mark = aws_env.recorder.mark()
@@ -236,8 +242,13 @@ def _still_listed(sandbox, evidence):
 
 
 @then("the certificate is no longer listed")
-def _not_listed(sandbox, evidence):
-    evidence.check(proc.expect_listed(sandbox, False))
+def _not_listed(sandbox, profile, evidence):
+    evidence.check(proc.expect_listed(sandbox, False, timeout=profile.aws.registration_timeout_seconds))
+
+
+@then(parsers.parse("the certificate shows Deregistering, then Deregistered within {seconds:d} seconds"))
+def _deregistering_then_deregistered(sandbox, seconds, evidence):
+    evidence.check(proc.expect_deregistration_progress(sandbox, seconds))
 
 
 @then("the answer is HTTP 200 with an empty body")

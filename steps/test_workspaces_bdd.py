@@ -88,7 +88,8 @@ def _succeeds(sandbox, evidence):
 
 @then(parsers.parse("the request is refused with {code}"))
 def _refused(sandbox, code, evidence):
-    evidence.check(wsp.expect_refused(sandbox.last, code))
+    # "A or B": either code passes (the documents do not pin it); the evidence names which came
+    evidence.check(wsp.expect_refused(sandbox.last, [c.strip() for c in code.split(" or ")]))
 
 
 @then(parsers.parse("DescribeWorkspaces shows the WorkSpace on {protocol}"))

@@ -91,6 +91,16 @@ Feature: Registering CA certificates and enabling smart card authentication
     Then the request succeeds
     And the certificate is no longer listed
 
+  @CA-9
+  Scenario: A deregistration shows Deregistering, then Deregistered within a bounded wait
+    Given a scratch AD Connector directory
+    And deregistrations in the simulated service take 0.3 seconds
+    And the root CA certificate is registered
+    When I deregister the certificate
+    Then the request succeeds
+    And the certificate shows Deregistering, then Deregistered within 30 seconds
+    And the certificate is no longer listed
+
   @AUTH-1
   Scenario: Enabling smart card authentication answers HTTP 200 with an empty body
     Given a scratch AD Connector directory

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
+import json
 import re
 from types import SimpleNamespace
 
@@ -28,6 +29,9 @@ from moto.ds.responses import DirectoryServiceResponse
 from wscard.aws import moto_ext
 from wscard.aws.moto_ext import ds_models
 from wscard.limits import ca_limits, smart_card_regions
+
+#: Every answer these tests receive is held to botocore's service model (tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("fidelity_recorder", "model_fidelity")
 
 REGION = "us-east-1"
 OTHER_REGION = "eu-central-1"  # no smart card authentication in AD Connector there
@@ -528,6 +532,73 @@ def test_deregister_certificate_removes_it(ds, directory_id):
     assert error_code(exc) == "CertificateDoesNotExistException"
 
 
+def test_deregistration_reads_deregistering_then_deregistered_then_gone(ds, backend, directory_id, monkeypatch):
+    certificate_id = register(ds, directory_id)
+    monkeypatch.setattr(backend, "certificate_deregistration_delay_seconds", 3600)
+    monkeypatch.setattr(ds_models.config, "deregistered_retention_seconds", 3600)
+    ds.deregister_certificate(DirectoryId=directory_id, CertificateId=certificate_id)
+    described = ds.describe_certificate(DirectoryId=directory_id, CertificateId=certificate_id)
+    assert described["Certificate"]["State"] == "Deregistering"
+    listed = ds.list_certificates(DirectoryId=directory_id)["CertificatesInfo"]
+    assert [(c["CertificateId"], c["State"]) for c in listed] == [(certificate_id, "Deregistering")]
+    with pytest.raises(ClientError) as exc:  # already on its way out
+        ds.deregister_certificate(DirectoryId=directory_id, CertificateId=certificate_id)
+    assert error_code(exc) == "CertificateDoesNotExistException"
+
+    record = backend.certificates[directory_id][certificate_id]
+    now = ds_models._now()
+    record.deregistered_at = now - dt.timedelta(seconds=1)  # the delay has passed
+    assert ds.describe_certificate(DirectoryId=directory_id, CertificateId=certificate_id)["Certificate"][
+        "State"] == "Deregistered"
+    record.gone_at = now - dt.timedelta(seconds=1)  # and the retention
+    assert ds.list_certificates(DirectoryId=directory_id)["CertificatesInfo"] == []
+    with pytest.raises(ClientError) as exc:
+        ds.describe_certificate(DirectoryId=directory_id, CertificateId=certificate_id)
+    assert error_code(exc) == "CertificateDoesNotExistException"
+
+
+def test_deregistering_certificate_can_be_registered_again(ds, backend, directory_id, monkeypatch):
+    pem = make_cert_pem()
+    certificate_id = register(ds, directory_id, pem)
+    monkeypatch.setattr(backend, "certificate_deregistration_delay_seconds", 3600)
+    ds.deregister_certificate(DirectoryId=directory_id, CertificateId=certificate_id)
+    assert register(ds, directory_id, pem) != certificate_id
+
+
+def test_deregistering_certificate_is_not_usable_for_enable(ds, backend, directory_id, monkeypatch):
+    certificate_id = register(ds, directory_id)
+    monkeypatch.setattr(backend, "certificate_deregistration_delay_seconds", 3600)
+    ds.deregister_certificate(DirectoryId=directory_id, CertificateId=certificate_id)
+    with pytest.raises(ClientError) as exc:
+        ds.enable_client_authentication(DirectoryId=directory_id, Type="SmartCard")
+    assert error_code(exc) == "NoAvailableCertificateException"
+
+
+def _raw_bodies(client) -> list[bytes]:
+    bodies: list[bytes] = []
+    client.meta.events.register("before-parse", lambda response_dict, **_: bodies.append(response_dict["body"]))
+    return bodies
+
+
+def test_error_body_is_the_modeled_error_shape(aws, directory_id):
+    ds = boto3.client("ds", region_name=REGION)
+    bodies = _raw_bodies(ds)
+    with pytest.raises(ClientError) as exc:
+        ds.describe_certificate(DirectoryId=directory_id, CertificateId="c-0123456789")
+    body = json.loads(bodies[-1])
+    assert set(body) == {"__type", "Message", "RequestId"}
+    assert body["RequestId"] == exc.value.response["ResponseMetadata"]["RequestId"]
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", body["RequestId"])
+
+
+def test_constraint_violation_can_answer_the_modeled_code(ds, directory_id, monkeypatch):
+    monkeypatch.setattr(ds_models.config, "constraint_violations", "modeled")
+    with pytest.raises(ClientError) as exc:
+        ds.describe_certificate(DirectoryId=directory_id, CertificateId="cert-1")
+    assert error_code(exc) == "InvalidParameterException"
+    assert "failed to satisfy constraint" in exc.value.response["Error"]["Message"]
+
+
 def test_deregister_only_certificate_while_enabled_is_refused(ds, directory_id):
     certificate_id = register(ds, directory_id)
     ds.enable_client_authentication(DirectoryId=directory_id, Type="SmartCard")
@@ -643,6 +714,20 @@ def test_enable_client_authentication_outside_smart_card_regions(aws, new_direct
     )
 
 
+@pytest.mark.parametrize("operation", ["disable_client_authentication", "describe_client_authentication_settings"])
+def test_other_client_authentication_operations_outside_smart_card_regions(aws, new_directory, operation):
+    # the model lists AccessDeniedException for all three client authentication operations
+    net = aws[OTHER_REGION]
+    directory_id = new_directory(region=OTHER_REGION)
+    kwargs = {"Type": "SmartCard"} if operation.startswith("disable") else {}
+    with pytest.raises(ClientError) as exc:
+        getattr(net.ds, operation)(DirectoryId=directory_id, **kwargs)
+    assert error_code(exc) == "AccessDeniedException"
+    assert exc.value.response["Error"]["Message"] == (
+        "Client authentication is not available in this region at this time."
+    )
+
+
 def test_enable_client_authentication_outside_ad_connector(ds, new_directory):
     with pytest.raises(ClientError) as exc:
         ds.enable_client_authentication(DirectoryId=new_directory("MicrosoftAD"), Type="SmartCard")
@@ -721,9 +806,11 @@ def test_describe_client_authentication_settings_paginates(ds, directory_id):
 
 
 def test_describe_client_authentication_settings_invalid_next_token(ds, directory_id):
+    # The model lists InvalidNextTokenException for ListCertificates only; this operation
+    # models InvalidParameterException.
     with pytest.raises(ClientError) as exc:
         ds.describe_client_authentication_settings(DirectoryId=directory_id, NextToken="nope")
-    assert error_code(exc) == "InvalidNextTokenException"
+    assert error_code(exc) == "InvalidParameterException"
 
 
 def test_describe_client_authentication_settings_unknown_directory(ds):

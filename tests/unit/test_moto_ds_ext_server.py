@@ -25,6 +25,9 @@ from cryptography.x509.oid import NameOID
 
 from wscard.aws.moto_ext.server import start_server
 
+#: Every answer these tests receive is held to botocore's service model (tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("fidelity_recorder", "model_fidelity")
+
 REGION = "us-east-1"
 CREDENTIALS = Credentials("testing", "testing")
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -24,6 +24,9 @@ from wscard.aws import moto_ext
 from wscard.aws.moto_ext import workspaces_models
 from wscard.limits import workspaces_api_limits
 
+#: Every answer these tests receive is held to botocore's service model (tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("fidelity_recorder", "model_fidelity")
+
 REGION = "us-gov-west-1"
 BUNDLE = "wsb-abcdefgh1"
 
@@ -454,3 +457,68 @@ def test_restore_workspace_is_described(ws, backend, directory_id):
 def test_restore_workspace_refuses_unknown_state(backend, directory_id):
     with pytest.raises(ValueError):
         backend.restore_workspace(directory_id, "user", state="ASLEEP")
+
+
+# ------------------------------------------------- the model's edges (issue 19)
+def test_registered_directory_shows_every_device_type_of_the_model(ws, directory_id):
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("workspaces")
+    device_types = {m for m in model.shape_for("WorkspaceAccessProperties").members if m.startswith("DeviceType")}
+    directory = ws.describe_workspace_directories(DirectoryIds=[directory_id])["Directories"][0]
+    assert set(directory["WorkspaceAccessProperties"]) == device_types
+    assert directory["WorkspaceAccessProperties"]["DeviceTypeWorkSpacesThinClient"] == "ALLOW"
+    assert "CustomSecurityGroupId" not in directory["WorkspaceCreationProperties"]  # moto wrote ""
+
+
+def test_constraint_violation_can_answer_the_modeled_code(ws, directory_id, monkeypatch):
+    from wscard.aws.moto_ext import ds_models
+
+    monkeypatch.setattr(ds_models.config, "constraint_violations", "modeled")
+    with pytest.raises(ClientError) as exc:
+        ws.modify_workspace_access_properties(ResourceId=directory_id,
+                                              WorkspaceAccessProperties={"DeviceTypeWindows": "allow"})
+    assert exc.value.response["Error"]["Code"] == "InvalidParameterValuesException"
+
+
+def _all_pages(ws, **kwargs) -> list[str]:
+    seen, token = [], None
+    while True:
+        page = ws.describe_workspaces(Limit=25, **kwargs, **({"NextToken": token} if token else {}))
+        seen += [w["WorkspaceId"] for w in page["Workspaces"]]
+        token = page.get("NextToken")
+        if not token:
+            return seen
+
+
+def test_pages_through_many_workspaces_in_creation_order(ws, backend, directory_id):
+    created = [backend.restore_workspace(directory_id, f"bulk{n:04d}") for n in range(2000)]
+    assert _all_pages(ws, DirectoryId=directory_id) == created  # each once, in creation order
+    by_user = ws.describe_workspaces(DirectoryId=directory_id, UserName="bulk1234")["Workspaces"]
+    assert [w["WorkspaceId"] for w in by_user] == [created[1234]]
+
+
+def test_paging_survives_workspaces_coming_and_going(ws, backend, directory_id):
+    created = [backend.restore_workspace(directory_id, f"churn{n:03d}") for n in range(60)]
+    first = ws.describe_workspaces(DirectoryId=directory_id, Limit=25)
+    assert [w["WorkspaceId"] for w in first["Workspaces"]] == created[:25]
+    del backend.workspaces[created[3]]  # already seen: gone
+    del backend.workspaces[created[30]]  # not yet seen: gone
+    late = backend.restore_workspace(directory_id, "churn-late")
+    seen, token = [], first["NextToken"]
+    while token:
+        page = ws.describe_workspaces(DirectoryId=directory_id, Limit=25, NextToken=token)
+        seen += [w["WorkspaceId"] for w in page["Workspaces"]]
+        token = page.get("NextToken")
+    assert seen == [w for w in created[25:] if w != created[30]] + [late]
+
+
+def test_restore_workspace_never_replaces_one_on_an_id_collision(backend, directory_id, monkeypatch):
+    from moto.moto_api._internal import mock_random
+
+    ids = iter(["000000001", "000000001", "000000002"])
+    monkeypatch.setattr(mock_random, "get_random_hex", lambda length=8: next(ids))
+    first = backend.restore_workspace(directory_id, "collide1")
+    second = backend.restore_workspace(directory_id, "collide2")
+    assert (first, second) == ("ws-000000001", "ws-000000002")
+    assert backend.workspaces[first].user_name == "collide1"

@@ -9,6 +9,9 @@ from botocore.exceptions import ClientError
 
 from wscard.aws.moto_ext.server import start_server
 
+#: Every answer these tests receive is held to botocore's service model (tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("fidelity_recorder", "model_fidelity")
+
 REGION = "us-gov-west-1"
 
 

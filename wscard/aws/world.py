@@ -115,6 +115,7 @@ def seed(env: AwsEnvironment, aws: AwsSection, certificate_pem: Callable[[str], 
     ds = env.client("ds", region)
     backend = env.ds_backend(region)
     backend.certificate_registration_delay_seconds = aws.registration_delay_seconds
+    backend.certificate_deregistration_delay_seconds = aws.deregistration_delay_seconds
     world = World(create_directory(env, region, d.type, d.name, d.short_name), region, d.type)
     now = datetime.now(timezone.utc)
     for spec in aws.certificates:

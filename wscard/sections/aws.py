@@ -84,6 +84,8 @@ class AwsSection:
     client_authentication: ClientAuth = "disabled"
     #: Seconds a registration stays ``Registering`` before ``Registered``.
     registration_delay_seconds: float = 0.0
+    #: Seconds a deregistered certificate stays ``Deregistering`` before ``Deregistered``.
+    deregistration_delay_seconds: float = 0.0
     #: Deliberate deviations of the simulated service from the documented API, used by
     #: fault profiles to show that the procedure scenarios catch them (see
     #: ``wscard.aws.service_faults``).

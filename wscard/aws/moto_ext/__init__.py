@@ -15,9 +15,14 @@ Call ``install()`` once before using ``moto.mock_aws()`` or starting a moto serv
 process (``server.start_server()`` does it).  Operations that the installed moto already
 implements are left to moto.
 
-Settings: ``config.registration_delay_seconds`` (0 by default) keeps a new registration
-``Registering`` for that long; ``backend.certificate_registration_delay_seconds``
-overrides it for one backend.  Seed hooks for simulated worlds live on the backend:
+Settings (``config``): ``registration_delay_seconds`` (0 by default) keeps a new
+registration ``Registering`` for that long, ``deregistration_delay_seconds`` (0) keeps a
+deregistered certificate ``Deregistering`` before ``Deregistered``, and
+``deregistered_retention_seconds`` (0) keeps it visible as ``Deregistered`` before it is
+gone; ``backend.certificate_registration_delay_seconds`` and
+``backend.certificate_deregistration_delay_seconds`` override the delays for one backend.
+``constraint_violations`` (``"framework"``) answers a constraint violation with the
+framework's ValidationException, or (``"modeled"``) with the code the operation models.  Seed hooks for simulated worlds live on the backend:
 ``restore_certificate(...)`` and ``restore_client_authentication(...)``.
 """
 
@@ -31,8 +36,8 @@ from .ds_models import (
     DirectoryServiceCertificatesMixin,
     config,
 )
-from .ds_responses import DirectoryServiceCertificatesResponseMixin
-from .workspaces_models import WorkSpacesPropertiesMixin
+from .ds_responses import DirectoryServiceCertificatesResponseMixin, enrich_response
+from .workspaces_models import WorkSpacesPropertiesMixin, refine_registration
 from .workspaces_responses import WorkSpacesPropertiesResponseMixin
 
 __all__ = [
@@ -117,6 +122,7 @@ def install(backend_cls: Any = None, response_cls: Any = None) -> dict[str, str]
                 to_install.append(operation)
         if to_install:
             _install_backend_support(backend_cls)
+            _install_error_request_ids(response_cls)
         for operation in to_install:
             method = OPERATIONS[operation]
             setattr(backend_cls, method, vars(DirectoryServiceCertificatesMixin)[method])
@@ -132,6 +138,21 @@ def install(backend_cls: Any = None, response_cls: Any = None) -> dict[str, str]
 def _install_backend_support(backend_cls: Any) -> None:
     """Add the state properties, helpers and seed hooks that the operations need."""
     _add_support(backend_cls, DirectoryServiceCertificatesMixin, _support_names(DirectoryServiceCertificatesMixin, OPERATIONS))
+
+
+def _install_error_request_ids(response_cls: Any) -> None:
+    """Error bodies carry the request ID (``ds_responses.enrich_response``): replaces the
+    ``_enrich_response`` that ``response_cls`` inherits from moto's BaseResponse, never one
+    it defines itself (a newer moto needs a review then)."""
+    current = vars(response_cls).get("_enrich_response")
+    if isinstance(current, staticmethod) and current.__func__ is enrich_response:
+        return
+    if current is not None:
+        raise RuntimeError(
+            f"{response_cls.__name__}._enrich_response already exists in moto: this moto "
+            f"version needs a review of wscard.aws.moto_ext"
+        )
+    response_cls._enrich_response = staticmethod(enrich_response)
 
 
 def _add_support(backend_cls: Any, mixin: type, names: list[str]) -> None:
@@ -211,7 +232,19 @@ def install_workspaces(backend_cls: Any = None, response_cls: Any = None) -> dic
             setattr(backend_cls, method, vars(WorkSpacesPropertiesMixin)[method])
             setattr(response_cls, method, vars(WorkSpacesPropertiesResponseMixin)[method])
             report[operation] = status
+        _refine_workspaces_registration(backend_cls)
     return report
+
+
+def _refine_workspaces_registration(backend_cls: Any) -> None:
+    """moto's RegisterWorkspaceDirectory stays moto's; the directory it registers gets
+    the model's full set of device types and no empty patterned strings
+    (``workspaces_models.complete_registered_directory``). Idempotent; nothing to do on a
+    class without the operation."""
+    register = vars(backend_cls).get("register_workspace_directory")
+    if register is None or getattr(register, "wscard_refined", False):
+        return
+    backend_cls.register_workspace_directory = refine_registration(register)
 
 
 def _install_workspaces_support(backend_cls: Any) -> None:

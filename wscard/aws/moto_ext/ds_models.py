@@ -11,7 +11,9 @@ Sources (botocore's ``ds/2015-04-16/service-2.json`` for the shapes):
 - API reference: CertificateData is a PEM string of 1..8192 characters, OCSPUrl 1..1024
   characters with a pattern, Type defaults to ``ClientLDAPS``, Limit is 1..50, IDs have
   the patterns ``^d-[0-9a-f]{10}$`` and ``^c-[0-9a-f]{10}$``; DeregisterCertificate
-  "deletes from the system the certificate"; EnableClientAuthentication's
+  "deletes from the system the certificate" (CertificateState has ``Deregistering`` and
+  ``Deregistered``: the record passes through them, each for a settable time, 0 s by
+  default); each client authentication operation models AccessDeniedException; EnableClientAuthentication's
   AccessDeniedException reads "Client authentication is not available in this region at
   this time."; enable/disable/deregister answer HTTP 200 with an empty body.
 - Admin guide, smart card prerequisites: a CA certificate must be more than 90 days from
@@ -33,10 +35,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
 from moto.core.common_models import BaseModel
 from moto.core.utils import utcnow
-from moto.ds.exceptions import (
-    DsValidationException,
-    UnsupportedOperationException,
-)
+from moto.ds.exceptions import DsValidationException
 from moto.moto_api._internal import mock_random
 from moto.utilities.paginator import paginate
 
@@ -49,7 +48,9 @@ from .ds_exceptions import (
     DirectoryDoesNotExistException,
     InvalidCertificateException,
     InvalidClientAuthStatusException,
+    InvalidParameterException,
     NoAvailableCertificateException,
+    UnsupportedOperationException,
 )
 
 if TYPE_CHECKING:
@@ -57,7 +58,8 @@ if TYPE_CHECKING:
 
 #: Regions where AD Connector offers smart card (client certificate) authentication
 #: (admin guide, "Enable mTLS authentication in AD Connector for use with smart cards").
-#: Elsewhere EnableClientAuthentication answers AccessDeniedException.
+#: Elsewhere EnableClientAuthentication, DisableClientAuthentication and
+#: DescribeClientAuthenticationSettings answer AccessDeniedException (each models it).
 SMART_CARD_API_REGIONS: tuple[str, ...] = (
     "us-east-1",
     "us-west-2",
@@ -134,6 +136,21 @@ class ExtensionConfig:
         #: ``Registered``. A backend's ``certificate_registration_delay_seconds``
         #: (None by default) overrides it.
         self.registration_delay_seconds: float = 0.0
+        #: Seconds a deregistered certificate reads ``Deregistering`` before
+        #: ``Deregistered``. A backend's ``certificate_deregistration_delay_seconds``
+        #: (None by default) overrides it.
+        self.deregistration_delay_seconds: float = 0.0
+        #: Seconds a ``Deregistered`` certificate stays visible (ListCertificates,
+        #: DescribeCertificate) before it is gone from the system ("DeregisterCertificate
+        #: deletes from the system the certificate"); 0 by default.
+        self.deregistered_retention_seconds: float = 0.0
+        #: The code a constraint violation (pattern, enum, length, range) is answered
+        #: with: ``"framework"`` (AWS's service framework: ``ValidationException``, the
+        #: default) or ``"modeled"`` (the code the operation models:
+        #: ``InvalidParameterException`` in Directory Service,
+        #: ``InvalidParameterValuesException`` in WorkSpaces). The API reference does not
+        #: say which one AWS answers; the harness accepts both.
+        self.constraint_violations: str = "framework"
 
 
 config = ExtensionConfig()
@@ -177,6 +194,10 @@ class Certificate(BaseModel):
         self.final_state = state
         self.state_reason = state_reason
         self.ready_at = ready_at
+        #: Set by DeregisterCertificate: Deregistering until ``deregistered_at``,
+        #: Deregistered until ``gone_at``, then no longer in the system.
+        self.deregistered_at: datetime | None = None
+        self.gone_at: datetime | None = None
         self.fingerprint = self.fingerprint_of(certificate)
         names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         self.common_name = str(names[0].value) if names else ""
@@ -188,13 +209,20 @@ class Certificate(BaseModel):
 
     @property
     def state(self) -> str:
+        if self.deregistered_at is not None:
+            return "Deregistering" if _now() < self.deregistered_at else "Deregistered"
         if self.ready_at is not None and _now() < self.ready_at:
             return "Registering"
         return self.final_state
 
     @property
     def is_active(self) -> bool:
-        return self.final_state not in INACTIVE_CERTIFICATE_STATES
+        """Holds (or is on its way to) a registration: counts for limits and duplicates."""
+        return self.final_state not in INACTIVE_CERTIFICATE_STATES and self.deregistered_at is None
+
+    def is_gone(self, now: datetime) -> bool:
+        """Deregistered and past its retention: no longer in the system."""
+        return self.gone_at is not None and now >= self.gone_at
 
     def is_usable(self, now: datetime) -> bool:
         """Registered and not expired: what "a valid certificate" means to enable."""
@@ -211,9 +239,14 @@ class ClientAuthenticationSetting(BaseModel):
 
 
 def _validate(errors: list[tuple[str, Any, str]]) -> None:
-    """Raise moto's accumulated ValidationException if any constraint failed."""
+    """Raise one error for all failed constraints: moto's accumulated ValidationException
+    (the framework's code), or InvalidParameterException with the same message when
+    ``config.constraint_violations`` is ``"modeled"``."""
     if errors:
-        raise DsValidationException(errors)
+        framework = DsValidationException(errors)
+        if config.constraint_violations == "modeled":
+            raise InvalidParameterException(framework.message)
+        raise framework
 
 
 def _check_pattern(name: str, value: str, pattern: str) -> list[tuple[str, Any, str]]:
@@ -307,6 +340,8 @@ class DirectoryServiceCertificatesMixin:
 
     #: Overrides ``config.registration_delay_seconds`` for this backend when not None.
     certificate_registration_delay_seconds: float | None = None
+    #: Overrides ``config.deregistration_delay_seconds`` for this backend when not None.
+    certificate_deregistration_delay_seconds: float | None = None
 
     # State is created lazily: BaseBackend.reset() clears the instance __dict__ and
     # reruns moto's own __init__, which knows nothing about these attributes.
@@ -348,7 +383,13 @@ class DirectoryServiceCertificatesMixin:
             )
 
     def _directory_certificates(self, directory_id: str) -> dict[str, Certificate]:
-        return self.certificates.setdefault(directory_id, {})
+        """The directory's certificates still in the system (deregistered ones whose
+        retention has passed are dropped here, when next read)."""
+        records = self.certificates.setdefault(directory_id, {})
+        now = _now()
+        for certificate_id in [i for i, c in records.items() if c.is_gone(now)]:
+            del records[certificate_id]
+        return records
 
     def _get_certificate(self, directory_id: str, certificate_id: str) -> Certificate:
         certificate = self._directory_certificates(directory_id).get(certificate_id)
@@ -373,6 +414,17 @@ class DirectoryServiceCertificatesMixin:
     def _client_authentication_enabled(self, directory_id: str) -> bool:
         settings = self.client_authentication_settings.get(directory_id, {})
         return any(s.status == "Enabled" for s in settings.values())
+
+    def _deregistration_delay(self) -> float:
+        if self.certificate_deregistration_delay_seconds is not None:
+            return float(self.certificate_deregistration_delay_seconds)
+        return float(config.deregistration_delay_seconds)
+
+    def _check_client_authentication_region(self) -> None:
+        """AccessDeniedException outside the smart card Regions (each client
+        authentication operation models it)."""
+        if self.region_name not in SMART_CARD_API_REGIONS:
+            raise AccessDeniedException(ACCESS_DENIED_REGION_MESSAGE)
 
     def _registration_delay(self) -> float:
         if self.certificate_registration_delay_seconds is not None:
@@ -484,11 +536,14 @@ class DirectoryServiceCertificatesMixin:
         return self._get_certificate(directory_id, certificate_id)
 
     def deregister_certificate(self, directory_id: str, certificate_id: str) -> None:
-        """Delete the certificate from the directory ("deletes from the system").
+        """Deregister the certificate: it reads ``Deregistering`` for the deregistration
+        delay (0 s by default), then ``Deregistered`` for the retention (0 s by default),
+        then it is gone from the system ("deletes from the system the certificate").
 
         The last usable ClientCertAuth certificate cannot go while client (smart card)
         authentication is enabled, nor the last ClientLDAPS certificate while LDAPS is
-        enabled: CertificateInUseException.
+        enabled: CertificateInUseException.  A certificate already being deregistered
+        answers CertificateDoesNotExistException (a choice: the reference is silent).
         """
         _validate(
             _check_pattern("directoryId", directory_id, DIRECTORY_ID_PATTERN)
@@ -497,6 +552,11 @@ class DirectoryServiceCertificatesMixin:
         directory = self._get_certificate_directory(directory_id)
         self._check_certificates_supported(directory)
         certificate = self._get_certificate(directory_id, certificate_id)
+        if certificate.deregistered_at is not None:
+            raise CertificateDoesNotExistException(
+                f"Certificate {certificate_id} is already being deregistered from directory "
+                f"{directory_id}."
+            )
         now = _now()
         others = [
             c
@@ -519,15 +579,19 @@ class DirectoryServiceCertificatesMixin:
                 f"{certificate.certificate_type} certificate and is in use: disable "
                 f"{feature} before deregistering it."
             )
-        del self._directory_certificates(directory_id)[certificate_id]
+        certificate.deregistered_at = now + timedelta(seconds=self._deregistration_delay())
+        certificate.gone_at = certificate.deregistered_at + timedelta(
+            seconds=float(config.deregistered_retention_seconds)
+        )
+        if certificate.is_gone(now):
+            self._directory_certificates(directory_id).pop(certificate_id, None)
 
     def enable_client_authentication(self, directory_id: str, auth_type: str) -> None:
         _validate(
             _check_pattern("directoryId", directory_id, DIRECTORY_ID_PATTERN)
             + _check_enum("type", auth_type, CLIENT_AUTHENTICATION_TYPES)
         )
-        if self.region_name not in SMART_CARD_API_REGIONS:
-            raise AccessDeniedException(ACCESS_DENIED_REGION_MESSAGE)
+        self._check_client_authentication_region()
         directory = self._get_certificate_directory(directory_id)
         self._check_client_authentication_supported(directory)
         if self._client_authentication_enabled(directory_id):
@@ -552,6 +616,7 @@ class DirectoryServiceCertificatesMixin:
             _check_pattern("directoryId", directory_id, DIRECTORY_ID_PATTERN)
             + _check_enum("type", auth_type, CLIENT_AUTHENTICATION_TYPES)
         )
+        self._check_client_authentication_region()
         directory = self._get_certificate_directory(directory_id)
         self._check_client_authentication_supported(directory)
         setting = self._client_authentication_setting(directory, auth_type)
@@ -575,6 +640,7 @@ class DirectoryServiceCertificatesMixin:
             + _check_enum("type", auth_type, CLIENT_AUTHENTICATION_TYPES)
             + _check_limit(limit)
         )
+        self._check_client_authentication_region()
         directory = self._get_certificate_directory(directory_id)
         self._check_client_authentication_supported(directory)
         types = [auth_type] if auth_type else list(CLIENT_AUTHENTICATION_TYPES)

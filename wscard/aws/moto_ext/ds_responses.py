@@ -5,7 +5,8 @@ style of ``moto/ds/responses.py``; ``wscard.aws.moto_ext.install()`` copies them
 ``moto.ds.responses.DirectoryServiceResponse`` (moto looks the method up by operation
 name at each request).  Parameters are read with moto's automated parameter parsing and
 results serialized by moto from botocore's service model (``ActionResult``), so the shapes
-are the model's: timestamps, empty bodies and error ``__type`` included.
+are the model's: timestamps, empty bodies and error ``__type`` included.  Error bodies
+carry the request ID of the ``x-amzn-RequestId`` header (``enrich_response``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from moto.core.exceptions import InvalidToken
-from moto.core.responses import ActionResult, EmptyResult
-from moto.ds.exceptions import InvalidNextTokenException
+from moto.core.responses import ActionResult, BaseResponse, EmptyResult
+from moto.moto_api._internal import mock_random
+
+from .ds_exceptions import (
+    REQUEST_ID_PLACEHOLDER,
+    InvalidNextTokenException,
+    InvalidParameterException,
+)
 
 if TYPE_CHECKING:
     from moto.ds.models import DirectoryServiceBackend
@@ -58,6 +65,18 @@ def _client_authentication_setting_info(
         "Status": setting.status,
         "LastUpdatedDateTime": setting.last_updated_date_time,
     }
+
+
+def enrich_response(headers: dict[str, Any], body: Any) -> tuple[dict[str, Any], Any]:
+    """moto's ``BaseResponse._enrich_response``, with the ``x-amzn-RequestId`` header a
+    UUID (the model's ``RequestId`` pattern) and the same ID in an error body's
+    ``RequestId`` (the model's error shapes carry it).  ``install()`` puts this on ``DirectoryServiceResponse`` as a staticmethod."""
+    headers, body = BaseResponse._enrich_response(headers, body)
+    request_id = str(mock_random.uuid4())  # the model's RequestId is a UUID
+    headers["x-amzn-requestid"] = request_id
+    if isinstance(body, str) and REQUEST_ID_PLACEHOLDER in body:
+        body = body.replace(REQUEST_ID_PLACEHOLDER, request_id)
+    return headers, body
 
 
 class DirectoryServiceCertificatesResponseMixin:
@@ -141,7 +160,9 @@ class DirectoryServiceCertificatesResponseMixin:
                 )
             )
         except InvalidToken as exc:
-            raise InvalidNextTokenException() from exc
+            # The model lists InvalidNextTokenException for ListCertificates only; here a
+            # bad token is an invalid parameter.
+            raise InvalidParameterException("The NextToken value is not valid.") from exc
         return ActionResult(
             {
                 "ClientAuthenticationSettingsInfo": [

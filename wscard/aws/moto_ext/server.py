@@ -1,7 +1,8 @@
 """A moto server with the Directory Service extension loaded, on 127.0.0.1 only.
 
 In a process: ``server, url = start_server()`` ... ``server.stop()``.
-Standalone: ``python -m wscard.aws.moto_ext.server [--port N] [--registration-delay S]``,
+Standalone: ``python -m wscard.aws.moto_ext.server [--port N] [--registration-delay S]
+[--deregistration-delay S] [--constraint-violations framework|modeled]``,
 stopped by Ctrl-C or SIGTERM.  Point clients at the printed URL (``endpoint_url``).
 """
 
@@ -54,9 +55,27 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="seconds a new certificate registration reads 'Registering' (default 0)",
     )
+    parser.add_argument(
+        "--deregistration-delay",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds a deregistered certificate reads 'Deregistering' (default 0)",
+    )
+    parser.add_argument(
+        "--constraint-violations",
+        choices=("framework", "modeled"),
+        default=None,
+        help="answer constraint violations with ValidationException (framework, the default) "
+        "or the operation's modeled code (InvalidParameterException / InvalidParameterValuesException)",
+    )
     args = parser.parse_args(argv)
     if args.registration_delay is not None:
         config.registration_delay_seconds = args.registration_delay
+    if args.deregistration_delay is not None:
+        config.deregistration_delay_seconds = args.deregistration_delay
+    if args.constraint_violations is not None:
+        config.constraint_violations = args.constraint_violations
 
     stop = threading.Event()
 
