@@ -17,12 +17,11 @@ backends that need them, so ``pcsc`` works on a Windows lab PC.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from wscard import host, locks
 from wscard.errors import EnvironmentProblem
 
 from . import pkcs11 as p11
@@ -325,31 +324,19 @@ def read_tries_over_pcsc(backend: Backend) -> int | None:
 
 
 #: One harness process at a time uses the two vpcd readers of a machine.
-VPCD_LOCK = os.path.join(tempfile.gettempdir(), "wscard-vpcd.lock")
+VPCD_LOCK = locks.machine_lock_path("vpcd")
 
 
-def acquire_vpcd_lock(timeout: float = 300.0) -> int:
-    """Exclusive use of the virtual readers across processes (parallel self-tests)."""
-    import fcntl
-
-    fd = os.open(VPCD_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                os.close(fd)
-                raise EnvironmentProblem(
-                    f"another harness run has been using the virtual readers for {timeout:.0f} s ({VPCD_LOCK})"
-                ) from None
-            time.sleep(0.1)
+def acquire_vpcd_lock(timeout: float = 300.0) -> locks.HeldLock:
+    """Exclusive use of the virtual readers across processes (parallel self-tests); give
+    the result to :func:`release_vpcd_lock`. Raises EnvironmentProblem after ``timeout`` s."""
+    return locks.acquire(VPCD_LOCK, timeout, busy=(
+        f"another harness run has been using the virtual readers for {timeout:.0f} s ({VPCD_LOCK})"))
 
 
-def release_vpcd_lock(fd: int | None) -> None:
-    if fd is not None:
-        os.close(fd)  # closing drops the flock
+def release_vpcd_lock(held: locks.HeldLock | None) -> None:
+    if held is not None:
+        held.release()
 
 
 class VirtualBackend(Backend):
@@ -370,7 +357,7 @@ class VirtualBackend(Backend):
         self.card_pin: Pin | None = None
         self._harness_pin: Pin | None = None
         self.scratch = None
-        self._lock_fd: int | None = None
+        self._vpcd_lock: locks.HeldLock | None = None
         self._retired_apdus = 0  # APDUs of scratch cards already removed
 
     def _make_card(self, index: int, tries: int | None = None) -> Any:
@@ -393,9 +380,14 @@ class VirtualBackend(Backend):
     def start(self) -> None:
         if self.started:
             return
+        not_here = host.linux_only(
+            f"the card backend '{self.name}' (virtual cards in vsmartcard's vpcd reader behind pcscd)",
+            "use the real readers (pytest -m hw, or --card pcsc) or the default SoftHSM backend")
+        if not_here:
+            raise EnvironmentProblem(not_here)
         from .pcscd import PcscdHelper
 
-        self._lock_fd = acquire_vpcd_lock()
+        self._vpcd_lock = acquire_vpcd_lock()
         try:
             self.helper = PcscdHelper()
             self.helper.ensure(need_vpcd=True)
@@ -461,8 +453,8 @@ class VirtualBackend(Backend):
                 pass
         self._module = None
         self.cards.clear()
-        release_vpcd_lock(self._lock_fd)
-        self._lock_fd = None
+        release_vpcd_lock(self._vpcd_lock)
+        self._vpcd_lock = None
         self.started = False
 
     def presence(self) -> list[Presence]:
