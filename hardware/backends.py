@@ -104,13 +104,20 @@ class Backend:
 
     # --- PKCS#11 --------------------------------------------------------------------------
     def module_path(self) -> str:
-        path = self.section.pkcs11_module or p11.default_module()
-        if not path:
+        """The PKCS#11 module: ``[card] pkcs11_module`` (a path, or a file name looked for in
+        the usual install folders), else OpenSC's. Raises EnvironmentProblem naming where it looked."""
+        named = self.section.pkcs11_module
+        path = p11.find_module(named)
+        if path:
+            return path
+        folders = "; ".join(str(f) for f in p11.module_folders())
+        if named:
             raise EnvironmentProblem(
-                "OpenSC's PKCS#11 module is not installed (Debian: opensc-pkcs11; Windows: the OpenSC MSI), "
-                "and [card] pkcs11_module is not set"
-            )
-        return path
+                f"the PKCS#11 module of [card] pkcs11_module was not found: {named}, nor a file of that name in the "
+                f"usual install folders ({folders}). Install the card's middleware or give the module's full path")
+        raise EnvironmentProblem(
+            "OpenSC's PKCS#11 module is not installed (Debian: opensc-pkcs11; Windows: the OpenSC MSI, 64-bit) "
+            f"in the usual folders ({folders}), and [card] pkcs11_module is not set")
 
     def module(self) -> p11.Pkcs11Module:
         if self._module is None:
@@ -290,8 +297,8 @@ class PcscBackend(Backend):
         return tries
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": self.name, "module": self.section.pkcs11_module or p11.default_module(),
-                "reader": self.section.reader or "(the only reader with a card)"}
+        module = p11.find_module(self.section.pkcs11_module) or self.section.pkcs11_module or None
+        return {"backend": self.name, "module": module, "reader": self.section.reader or "(the only reader with a card)"}
 
 
 def read_tries_over_pcsc(backend: Backend) -> int | None:
