@@ -35,7 +35,7 @@ def fake_path(tmp_path, *commands) -> str:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     for name in commands:
-        exe = bin_dir / name
+        exe = bin_dir / (name + (".cmd" if sys.platform == "win32" else ""))  # found through PATHEXT there
         exe.write_text("#!/bin/sh\nexit 0\n")
         exe.chmod(0o755)
     return str(bin_dir)
@@ -64,7 +64,8 @@ def test_fresh_windows_setup_creates_the_venv_installs_and_the_report_tools(repo
         [r"C:\Python312\python.exe", "-m", "venv", str(repo / ".venv")],
         [venv_py, "-m", "pip", "install", "-q", "--upgrade", "pip"],
         [venv_py, "-m", "pip", "install", "-q", "-e", "."],
-        [str(tmp_path / "bin" / "npm"), "ci", "--prefix", "reports", "--no-audit", "--no-fund", "--loglevel=error"],
+        [shutil.which("npm", path=str(tmp_path / "bin")), "ci", "--prefix", "reports", "--no-audit", "--no-fund",
+         "--loglevel=error"],
     ]
     err = capsys.readouterr().err
     assert "Windows: no system packages to install" in err
@@ -173,7 +174,8 @@ def test_a_real_dry_run_without_site_packages_prints_the_check_command_and_chang
                          env={**os.environ, "WSCARD_SKIP_BOOTSTRAP": ""})
     assert out.returncode == 0, out.stderr
     venv_py = ROOT / ".venv" / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
-    assert out.stdout.strip().splitlines()[-1] == shlex.join(
+    show = subprocess.list2cmdline if sys.platform == "win32" else shlex.join
+    assert out.stdout.strip().splitlines()[-1] == show(
         [str(venv_py), "-m", "wscard.cli", "check", "-m", "hw", "-k", "a and b"])
     assert (stamp.stat().st_mtime_ns if stamp.exists() else None) == before
 

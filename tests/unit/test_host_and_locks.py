@@ -58,7 +58,7 @@ def test_the_pki_and_samba_caches_share_the_one_root(monkeypatch, tmp_path):
 # --- root, Linux-only parts ----------------------------------------------------------------
 
 def test_running_as_root_without_geteuid_is_false(monkeypatch):
-    monkeypatch.delattr(os, "geteuid")
+    monkeypatch.delattr(os, "geteuid", raising=False)
     assert host.running_as_root() is False
 
 
@@ -151,10 +151,17 @@ def test_a_lock_file_that_cannot_be_created_is_an_environment_problem(tmp_path):
         locks.acquire(tmp_path / "a-file" / "x.lock", 0.2)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="/tmp is the POSIX machine-wide folder")
 def test_machine_locks_live_in_the_machines_tmp_not_tmpdir(monkeypatch, tmp_path):
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr(locks.tempfile, "tempdir", None)
     assert locks.machine_lock_path("vpcd") == Path("/tmp/wscard-vpcd.lock")
+
+
+def test_machine_locks_on_windows_are_in_temp(monkeypatch, tmp_path):
+    for var in ("TMPDIR", "TEMP", "TMP"):
+        monkeypatch.setenv(var, str(tmp_path))
+    monkeypatch.setattr(locks.tempfile, "tempdir", None)
     monkeypatch.setattr(sys, "platform", "win32")
     assert locks.machine_lock_path("vpcd") == tmp_path / "wscard-vpcd.lock"
 

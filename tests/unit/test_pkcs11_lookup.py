@@ -72,5 +72,5 @@ def test_missing_vendor_module_names_itself_and_the_folders():
     with pytest.raises(EnvironmentProblem) as exc:
         backend.module_path()
     message = str(exc.value)
-    assert "/nowhere/no-such-vendor-pkcs11.so" in message and "/usr/lib/x86_64-linux-gnu" in message
+    assert "no-such-vendor-pkcs11.so" in message and str(p11.module_folders()[0]) in message
     assert "give the module's full path" in message
