@@ -19,10 +19,12 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from .errors import EnvironmentProblem
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 __all__ = ["HeldLock", "acquire", "machine_lock_path"]
 
@@ -82,6 +84,10 @@ def acquire(path: str | Path, timeout: float | None = None, *, busy: str | None 
     :raises EnvironmentProblem: the lock stayed taken for ``timeout`` seconds, or the
         lock file cannot be created (the message names it).
     """
+    # imported here, when a lock is first taken: on Windows filelock loads msvcrt and kernel32,
+    # and nothing on the start-up path needs it
+    from filelock import FileLock, Timeout
+
     lock = FileLock(str(path), mode=0o600, thread_local=False)
     try:
         lock.acquire(timeout=-1 if timeout is None else timeout, poll_interval=poll)

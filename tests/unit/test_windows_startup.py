@@ -69,29 +69,27 @@ def test_virtual_cards_selected_on_windows_say_linux_only_in_one_line(tmp_path):
 
 # --- the simulation catches what it is there to catch ----------------------------------------
 
-def test_a_posix_only_import_at_start_up_fails_the_check_even_when_caught(tmp_path):
+def with_plugin(tmp_path: Path, name: str, code: str) -> subprocess.CompletedProcess:
+    """``--collect-only -m hw`` under the simulation with one more plugin, ``code``."""
     plugins = tmp_path / "plugins"
     plugins.mkdir()
-    (plugins / "posix_plugin.py").write_text(
-        "try:\n"
-        "    import fcntl  # a POSIX-only import on the start-up path\n"
-        "except ImportError:\n"
-        "    fcntl = None\n"
-    )
-    run = as_windows(tmp_path, "--collect-only", "-q", "-m", "hw", "-p", "posix_plugin", extra_path=plugins)
+    (plugins / f"{name}.py").write_text(code)
+    return as_windows(tmp_path, "--collect-only", "-q", "-m", "hw", "-p", name, extra_path=plugins)
+
+
+def test_a_posix_only_import_at_start_up_fails_the_check_even_when_caught(tmp_path):
+    run = with_plugin(tmp_path, "posix_plugin", "try:\n"
+                                               "    import fcntl  # a POSIX-only import on the start-up path\n"
+                                               "except ImportError:\n"
+                                               "    fcntl = None\n")
     assert run.returncode == VIOLATION_STATUS, run.stdout[-2000:] + run.stderr[-2000:]
     assert "import of 'fcntl' at" in run.stderr and "posix_plugin.py:2" in run.stderr
 
 
 def test_a_posix_only_call_at_start_up_fails_the_check(tmp_path):
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "euid_plugin.py").write_text(
-        "import os\n\n"
-        "def pytest_configure(config):\n"
-        "    os.geteuid()  # not on Windows\n"
-    )
-    run = as_windows(tmp_path, "--collect-only", "-q", "-m", "hw", "-p", "euid_plugin", extra_path=plugins)
+    run = with_plugin(tmp_path, "euid_plugin", "import os\n\n"
+                                             "def pytest_configure(config):\n"
+                                             "    os.geteuid()  # not on Windows\n")
     assert run.returncode != 0
     assert "has no attribute 'geteuid'" in run.stdout + run.stderr
 
