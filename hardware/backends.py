@@ -17,12 +17,11 @@ backends that need them, so ``pcsc`` works on a Windows lab PC.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from wscard import host, locks
 from wscard.errors import EnvironmentProblem
 
 from . import pkcs11 as p11
@@ -40,11 +39,12 @@ def emulated_stack_problem() -> str | None:
     virtual card here, or None when it can. Cheap: looks for the programs and libraries,
     and for what starting pcscd in a private network namespace needs (Linux, root), or a
     running pcscd. Reads nothing from any card."""
+    import os
     import shutil
-    import sys
 
-    if not sys.platform.startswith("linux"):
-        return f"virtual cards need Linux (pcscd with vsmartcard's vpcd); this is {sys.platform}"
+    why = host.linux_only("virtual cards", "a real card in a reader (--card pcsc) or SoftHSM (--card softhsm)")
+    if why:
+        return why
     from . import pcscd
 
     missing = []
@@ -52,11 +52,11 @@ def emulated_stack_problem() -> str | None:
         missing.append("pcscd")
     if pcscd.vpcd_driver() is None:
         missing.append("vsmartcard-vpcd")
-    if not any(os.path.exists(p) for p in p11.OPENSC_CANDIDATES["Linux"]):
+    if p11.default_module() is None:
         missing.append("opensc-pkcs11")
     if missing:
         return f"the emulated card stack is not installed (Debian packages: {', '.join(missing)})"
-    if not pcscd.running() and os.geteuid() != 0:
+    if not pcscd.running() and not host.running_as_root():
         return "starting pcscd in a private network namespace for the virtual reader needs root"
     return None
 
@@ -143,13 +143,20 @@ class Backend:
 
     # --- PKCS#11 --------------------------------------------------------------------------
     def module_path(self) -> str:
-        path = self.section.pkcs11_module or p11.default_module()
-        if not path:
+        """The PKCS#11 module: ``[card] pkcs11_module`` (a path, or a file name looked for in
+        the usual install folders), else OpenSC's. Raises EnvironmentProblem naming where it looked."""
+        named = self.section.pkcs11_module
+        path = p11.find_module(named)
+        if path:
+            return path
+        folders = "; ".join(str(f) for f in p11.module_folders())
+        if named:
             raise EnvironmentProblem(
-                "OpenSC's PKCS#11 module is not installed (Debian: opensc-pkcs11; Windows: the OpenSC MSI), "
-                "and [card] pkcs11_module is not set"
-            )
-        return path
+                f"the PKCS#11 module of [card] pkcs11_module was not found: {named}, nor a file of that name in the "
+                f"usual install folders ({folders}). Install the card's middleware or give the module's full path")
+        raise EnvironmentProblem(
+            "OpenSC's PKCS#11 module is not installed (Debian: opensc-pkcs11; Windows: the OpenSC MSI, 64-bit) "
+            f"in the usual folders ({folders}), and [card] pkcs11_module is not set")
 
     def module(self) -> p11.Pkcs11Module:
         if self._module is None:
@@ -329,8 +336,8 @@ class PcscBackend(Backend):
         return tries
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": self.name, "module": self.section.pkcs11_module or p11.default_module(),
-                "reader": self.section.reader or "(the only reader with a card)"}
+        module = p11.find_module(self.section.pkcs11_module) or self.section.pkcs11_module or None
+        return {"backend": self.name, "module": module, "reader": self.section.reader or "(the only reader with a card)"}
 
 
 def read_tries_over_pcsc(backend: Backend) -> int | None:
@@ -363,31 +370,19 @@ def read_tries_over_pcsc(backend: Backend) -> int | None:
 
 
 #: One harness process at a time uses the two vpcd readers of a machine.
-VPCD_LOCK = os.path.join(tempfile.gettempdir(), "wscard-vpcd.lock")
+VPCD_LOCK = locks.machine_lock_path("vpcd")
 
 
-def acquire_vpcd_lock(timeout: float = 300.0) -> int:
-    """Exclusive use of the virtual readers across processes (parallel self-tests)."""
-    import fcntl
-
-    fd = os.open(VPCD_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                os.close(fd)
-                raise EnvironmentProblem(
-                    f"another harness run has been using the virtual readers for {timeout:.0f} s ({VPCD_LOCK})"
-                ) from None
-            time.sleep(0.1)
+def acquire_vpcd_lock(timeout: float = 300.0) -> locks.HeldLock:
+    """Exclusive use of the virtual readers across processes (parallel self-tests); give
+    the result to :func:`release_vpcd_lock`. Raises EnvironmentProblem after ``timeout`` s."""
+    return locks.acquire(VPCD_LOCK, timeout, busy=(
+        f"another harness run has been using the virtual readers for {timeout:.0f} s ({VPCD_LOCK})"))
 
 
-def release_vpcd_lock(fd: int | None) -> None:
-    if fd is not None:
-        os.close(fd)  # closing drops the flock
+def release_vpcd_lock(held: locks.HeldLock | None) -> None:
+    if held is not None:
+        held.release()
 
 
 class VirtualBackend(Backend):
@@ -408,7 +403,7 @@ class VirtualBackend(Backend):
         self.card_pin: Pin | None = None
         self._harness_pin: Pin | None = None
         self.scratch = None
-        self._lock_fd: int | None = None
+        self._vpcd_lock: locks.HeldLock | None = None
         self._retired_apdus = 0  # APDUs of scratch cards already removed
 
     def _make_card(self, index: int, tries: int | None = None) -> Any:
@@ -441,9 +436,14 @@ class VirtualBackend(Backend):
     def start(self) -> None:
         if self.started:
             return
+        not_here = host.linux_only(
+            f"the card backend '{self.name}' (virtual cards in vsmartcard's vpcd reader behind pcscd)",
+            "use the real readers (pytest -m hw, or --card pcsc) or the default SoftHSM backend")
+        if not_here:
+            raise EnvironmentProblem(not_here)
         from .pcscd import PcscdHelper
 
-        self._lock_fd = acquire_vpcd_lock()
+        self._vpcd_lock = acquire_vpcd_lock()
         try:
             self.helper = PcscdHelper()
             self.helper.ensure(need_vpcd=True)
@@ -509,8 +509,8 @@ class VirtualBackend(Backend):
                 pass
         self._module = None
         self.cards.clear()
-        release_vpcd_lock(self._lock_fd)
-        self._lock_fd = None
+        release_vpcd_lock(self._vpcd_lock)
+        self._vpcd_lock = None
         self.started = False
 
     def presence(self) -> list[Presence]:

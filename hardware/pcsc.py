@@ -38,7 +38,8 @@ def _hex(code: int) -> str:
 def _no_service(code: int) -> EnvironmentProblem:
     return EnvironmentProblem(
         f"the PC/SC service is not available ({_hex(code)}). Linux: start pcscd (or let the harness start "
-        "it: see docs/card.md); Windows: start the 'Smart Card' service (SCardSvr)."
+        "it: see docs/card.md); Windows: connect the reader (Windows starts the 'Smart Card' service, "
+        "SCardSvr, when a reader is present), or start it with 'sc start SCardSvr'."
     )
 
 

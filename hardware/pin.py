@@ -110,10 +110,11 @@ def pin_from_environment(prompt: bool = True, variable: str = PIN_VARIABLE) -> P
         value = getpass.getpass("Smart card PIN (not echoed): ")
         if value:
             return Pin(value, "prompt")
+    how = ("in PowerShell with Read-Host -AsSecureString, docs/card.md 'Windows lab PCs'" if sys.platform == "win32"
+           else f"for example 'read -s {variable} && export {variable}'")
     raise EnvironmentProblem(
-        f"no PIN for the card: set the environment variable {variable} (for example "
-        f"'read -s {variable} && export {variable}'), or run pytest with -s from a terminal to be prompted. "
-        "Never pass a PIN on the command line."
+        f"no PIN for the card: set the environment variable {variable} ({how}), or run pytest with -s from a "
+        "terminal to be prompted. Never pass a PIN on the command line."
     )
 
 

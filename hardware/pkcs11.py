@@ -9,10 +9,11 @@ card (SoftHSM provisioning is :mod:`hardware.softhsm`'s job). Logging in is done
 
 from __future__ import annotations
 
+import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -22,21 +23,9 @@ from wscard.errors import EnvironmentProblem
 
 from .pin import Pin
 
-OPENSC_CANDIDATES = {
-    "Linux": (
-        "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so",
-        "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so",
-        "/usr/lib64/opensc-pkcs11.so",
-        "/usr/lib/opensc-pkcs11.so",
-        "/lib64/opensc-pkcs11.so",
-        "/usr/local/lib/opensc-pkcs11.so",
-    ),
-    "Windows": (
-        r"C:\Program Files\OpenSC Project\OpenSC\pkcs11\opensc-pkcs11.dll",
-        r"C:\Windows\System32\opensc-pkcs11.dll",
-    ),
-    "Darwin": ("/Library/OpenSC/lib/opensc-pkcs11.so", "/usr/local/lib/opensc-pkcs11.so"),
-}
+#: OpenSC's PKCS#11 module's file name per platform (``platform.system()``).
+OPENSC_MODULE = {"Windows": "opensc-pkcs11.dll", "Linux": "opensc-pkcs11.so", "Darwin": "opensc-pkcs11.so"}
+
 
 CKF_USER_PIN_COUNT_LOW = 0x00010000
 CKF_USER_PIN_FINAL_TRY = 0x00020000
@@ -46,12 +35,53 @@ CKF_TOKEN_INITIALIZED = 0x00000400
 SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 
 
+def module_folders(system: str | None = None, env: Mapping[str, str] | None = None) -> list[Path]:
+    """The usual install folders of PKCS#11 modules on ``system`` (default: this one), in
+    the order they are searched.
+
+    Windows: OpenSC's MSI (``%ProgramFiles%\\OpenSC Project\\OpenSC\\pkcs11``), HID's
+    ActivClient (``%ProgramFiles%\\HID Global\\ActivClient``, formerly ``ActivIdentity``),
+    then ``%SystemRoot%\\System32`` where vendors' installers also put their DLLs; the
+    64-bit ``Program Files`` (``%ProgramW6432%``) before ``%ProgramFiles%``. Linux: the
+    multiarch and ``pkcs11`` library folders of Debian, Ubuntu, Fedora and RHEL. macOS:
+    OpenSC's package and Homebrew."""
+    system = system or platform.system()
+    env = os.environ if env is None else env
+    if system == "Windows":
+        out: list[Path] = []
+        for var in ("ProgramW6432", "ProgramFiles"):
+            base = env.get(var)
+            if base:
+                out += [Path(base, "OpenSC Project", "OpenSC", "pkcs11"), Path(base, "HID Global", "ActivClient"),
+                        Path(base, "ActivIdentity", "ActivClient")]
+        out.append(Path(env.get("SystemRoot") or "C:\\Windows", "System32"))
+        return list(dict.fromkeys(out))
+    if system == "Darwin":
+        return [Path("/Library/OpenSC/lib"), Path("/usr/local/lib"), Path("/opt/homebrew/lib")]
+    return [Path(d) for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu/pkcs11",
+                              "/usr/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu/pkcs11", "/usr/lib64",
+                              "/usr/lib64/pkcs11", "/usr/lib", "/lib64", "/usr/local/lib")]
+
+
+def find_module(name: str = "", system: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    """The PKCS#11 module to load: ``name`` itself when that file exists; otherwise a file
+    of that name (OpenSC's, :data:`OPENSC_MODULE`, when ``name`` is empty) in the first of
+    :func:`module_folders` that has one, so a profile can say just ``"opensc-pkcs11.dll"`` or
+    ``"acpkcs211.dll"``. None when it is nowhere."""
+    system = system or platform.system()
+    if name and Path(name).is_file():
+        return name
+    file_name = Path(name).name or OPENSC_MODULE.get(system, "")
+    for folder in module_folders(system, env):
+        candidate = folder / file_name
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
 def default_module() -> str | None:
     """OpenSC's PKCS#11 module on this platform, if installed."""
-    for p in OPENSC_CANDIDATES.get(platform.system(), ()):
-        if Path(p).exists():
-            return p
-    return None
+    return find_module("")
 
 
 @dataclass

@@ -7,7 +7,8 @@ initialised through the PKCS#11 API (C_InitToken and C_InitPIN by ctypes, since
 python-pkcs11 has no binding for them): no PIN ever appears on a command line.
 
 SoftHSM 2.6 has no PIN retry counter and no CKM_ECDSA_SHA256 (the harness hashes in
-Python and signs with CKM_ECDSA). Linux only in practice; imported by the softhsm backend.
+Python and signs with CKM_ECDSA). Used on Linux (Debian's softhsm2); imported only by the
+softhsm backend.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ MODULE_CANDIDATES = (
     "/usr/lib64/pkcs11/libsofthsm2.so",
     "/usr/local/lib/softhsm/libsofthsm2.so",
     "/opt/homebrew/lib/softhsm/libsofthsm2.so",
+    r"C:\SoftHSM2\lib\softhsm2-x64.dll",  # SoftHSM2 for Windows' default install folder
 )
 
 CKR_OK = 0
@@ -82,7 +84,8 @@ class SoftHsm:
         self.module = module or module_path()
         if self.module is None:
             raise EnvironmentProblem(
-                "SoftHSM2 is not installed (libsofthsm2.so not found): install the Debian package 'softhsm2'"
+                "SoftHSM2 is not installed (libsofthsm2.so not found): install the Debian package 'softhsm2' "
+                "(Windows: SoftHSM2 for Windows in C:\\SoftHSM2, or test the real card with 'pytest -m hw')"
             )
         self.dir = Path(tempfile.mkdtemp(prefix="wscard-softhsm-"))
         os.chmod(self.dir, 0o700)

@@ -53,13 +53,14 @@ def connect(card, read_only: bool = False) -> CardConnection:
 
 def stack_available() -> str:
     """Why the pcscd + vpcd + OpenSC stack cannot be used here ('' when it can)."""
-    import os
     from pathlib import Path
 
-    from hardware import pcscd, pkcs11
+    from wscard import host
 
-    if os.name != "posix" or not Path("/proc/self/ns/net").exists():
+    if host.linux_only("the stack", "") or not Path("/proc/self/ns/net").exists():
         return "Linux only"
+    from hardware import pcscd, pkcs11  # Linux only: imported once this is Linux
+
     if shutil.which("pcscd") is None and not Path("/usr/sbin/pcscd").exists():
         return "pcscd not installed"
     if pcscd.vpcd_driver() is None:
@@ -70,6 +71,6 @@ def stack_available() -> str:
         import smartcard  # noqa: F401
     except ImportError:
         return "pyscard not installed"
-    if not pcscd.running() and os.geteuid() != 0:
+    if not pcscd.running() and not host.running_as_root():
         return "starting pcscd in a private network namespace needs root"
     return ""

@@ -92,6 +92,16 @@ def test_pin_from_environment(monkeypatch):
         pin_from_environment(prompt=False)
 
 
+@pytest.mark.parametrize("platform, how", [("linux", "read -s SMARTCARD_PIN"), ("win32", "Read-Host -AsSecureString")])
+def test_missing_pin_says_how_to_set_it_in_this_systems_shell(monkeypatch, platform, how):
+    from wscard.errors import EnvironmentProblem
+
+    monkeypatch.delenv("SMARTCARD_PIN", raising=False)
+    monkeypatch.setattr("sys.platform", platform)
+    with pytest.raises(EnvironmentProblem, match=how):
+        pin_from_environment(prompt=False)
+
+
 def _guarded(card, guard, pin, serial="card-1"):
     conn = connect(card)
     p = piv.PivCard(conn)

@@ -16,9 +16,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_missing_samba_gives_the_install_command(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setattr(samba, "which", lambda tool: None)
     reason = ad_plugin.skip_reason(load_profile())
     assert "apt-get install --no-install-recommends samba-ad-dc samba-ad-provision ldb-tools krb5-user" in reason
+
+
+def test_samba_on_windows_says_linux_only_in_one_line(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.delattr("os.geteuid", raising=False)
+    reason = ad_plugin.skip_reason(load_profile())
+    assert reason.startswith("the simulated Samba AD domain controller runs only on Linux (this machine runs Windows): ")
+    assert "mode = 'ldap'" in reason and "\n" not in reason
 
 
 def test_profile_without_directory_skips_every_ad_scenario_with_one_reason(tmp_path):

@@ -15,12 +15,16 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from wscard import host
 from wscard.guest import opensc, world
 from wscard.guest.card import card_presence
 
 
 def _why_not() -> str:
-    if os.name != "posix" or os.geteuid() != 0:
+    not_here = host.linux_only("pcscd with vsmartcard's vpcd reader", "this test is skipped")
+    if not_here:
+        return not_here
+    if not host.running_as_root():
         return "needs root (pcscd in a private network namespace)"
     if shutil.which("modutil") is None:
         return "libnss3-tools not installed"

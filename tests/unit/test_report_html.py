@@ -296,7 +296,7 @@ def test_allure_reads_environment_properties_as_written():
     script = (f"import {{ parseProperties }} from {json.dumps(parser.as_uri())};"
               "console.log(JSON.stringify(parseProperties(process.argv[1])));")
     proc = subprocess.run(["node", "--input-type=module", "-e", script, text],
-                          capture_output=True, text=True, check=True, timeout=60)
+                          capture_output=True, text=True, encoding="utf-8", check=True, timeout=60)
     assert json.loads(proc.stdout) == env
 
 

@@ -13,7 +13,7 @@ Life cycle, and what each step costs on a 2-core machine (see ``benchmarks/bench
    for-any-protocol``, ``delegation add-service``, a test user; fault variants add a
    second DC account (``ldbadd``) or a duplicate SPN (written below Samba's uniqueness
    check, see :func:`_write_duplicate_spn`). Templates are cached under
-   ``$WSCARD_CACHE_DIR/samba`` (default ``~/.cache/wscard/samba``), keyed by everything
+   ``samba`` of the harness's cache folder (:func:`wscard.host.cache_root`), keyed by everything
    that shapes the domain, so a suite run and each fault profile's run reuse them.
 2. **Start** (every run): copy the template to a fresh private directory, write its
    smb.conf and the TLS files (certificate from the test PKI), ``samba -i -M single``;
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import atexit
 import base64
-import fcntl
 import hashlib
 import json
 import os
@@ -46,6 +45,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .. import host, locks
 from ..errors import EnvironmentProblem
 from .target import Secret
 
@@ -61,8 +61,6 @@ TEMPLATE_FORMAT = 4
 #: Templates unused for longer than this are removed when another one is built.
 TEMPLATE_MAX_AGE_DAYS = 14
 SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
-#: Where the machine-wide "one simulated DC per address" lock lives.
-LOCK_DIR = Path("/tmp")
 #: How long to wait for the DC's ports to be free once it is this run's turn.
 PORT_WAIT_SECONDS = 30.0
 
@@ -83,12 +81,17 @@ def missing_tools() -> list[str]:
 
 
 def unavailable_reason() -> str | None:
-    """Why a simulated domain controller cannot run here (None: it can)."""
+    """Why a simulated domain controller cannot run here (None: it can), in one line."""
+    not_here = host.linux_only(
+        "the simulated Samba AD domain controller",
+        "point [ad] at a real domain (mode = 'ldap', docs/ad.md) or run the @ad scenarios on a Linux machine")
+    if not_here:
+        return not_here
     missing = missing_tools()
     if missing:
         return (f"Samba AD DC is not installed ({', '.join(missing)} not found); install it with: "
                 f"{INSTALL_HINT}")
-    if os.geteuid() != 0:
+    if not host.running_as_root():
         return "the simulated Samba domain controller needs root (it binds ports 88, 389 and 636 on loopback)"
     return None
 
@@ -102,14 +105,9 @@ def samba_version() -> str:
 
 
 def cache_root() -> Path:
-    """``$WSCARD_CACHE_DIR/samba``, else ``$XDG_CACHE_HOME/wscard/samba``, else
-    ``~/.cache/wscard/samba`` (the same root as the test PKI's cache)."""
-    env = os.environ.get("WSCARD_CACHE_DIR")
-    if env:
-        return Path(env).expanduser() / "samba"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "wscard" / "samba"
+    """Where domain templates are cached: ``samba`` in :func:`wscard.host.cache_root`
+    (the same root as the test PKI's cache)."""
+    return host.cache_root("samba")
 
 
 # --- what the domain looks like -----------------------------------------------------
@@ -477,12 +475,10 @@ class TemplateCache:
             self._version = samba_version()
         return self._version
 
-    def _lock(self):
+    def _lock(self) -> locks.HeldLock:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.root, 0o700)
-        fh = open(self.root / ".lock", "w")
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        return fh
+        return locks.acquire(self.root / ".lock")
 
     def _load(self, spec: DomainSpec) -> Template | None:
         folder = self.root / spec.key(self.version)
@@ -651,7 +647,7 @@ class SambaDC:
         self.start_timeout = start_timeout
         self.keep = keep
         self.workdir: Path | None = None
-        self._turn = None
+        self._turn: locks.HeldLock | None = None
         self.root: Path | None = None
         self.proc: subprocess.Popen | None = None
         self.timings: dict[str, float] = {}
@@ -697,27 +693,16 @@ class SambaDC:
     def _take_turn(self, wait: float) -> None:
         """One simulated DC per address and machine: the ports are fixed (389, 636...),
         so concurrent runs (xdist workers, two suites) wait for each other."""
-        # Machine-wide (not in the cache folder, which WSCARD_CACHE_DIR may move): the
-        # ports are the machine's.
+        # Machine-wide (locks.machine_lock_path): the ports are the machine's.
         with _RUNNING_LOCK:
             mine = [dc for dc in _RUNNING if dc.address == self.address and dc is not self]
         if mine:
             raise EnvironmentProblem(
                 f"this process already runs a test domain controller on {self.address} (stop it first)")
-        fh = open(LOCK_DIR / f"wscard-samba-dc-{self.address}.lock", "a")
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                self._turn = fh
-                return
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    fh.close()
-                    raise EnvironmentProblem(
-                        f"another run has held the test domain controller on {self.address} for more than "
-                        f"{wait:g} s (with pytest-xdist, use --dist loadgroup: the @ad scenarios share a group)")
-                time.sleep(0.2)
+        self._turn = locks.acquire(
+            locks.machine_lock_path(f"samba-dc-{self.address}"), wait, poll=0.2,
+            busy=f"another run has held the test domain controller on {self.address} for more than {wait:g} s "
+                 "(with pytest-xdist, use --dist loadgroup: the @ad scenarios share a group)")
 
     def start(self, wait: float = 900.0) -> "SambaDC":
         t_wait = time.monotonic()
@@ -730,12 +715,9 @@ class SambaDC:
             raise
 
     def _release_turn(self) -> None:
-        fh, self._turn = self._turn, None
-        if fh is not None:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-            finally:
-                fh.close()
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            turn.release()
 
     def _start(self) -> "SambaDC":
         deadline = time.monotonic() + PORT_WAIT_SECONDS

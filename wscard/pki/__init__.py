@@ -8,15 +8,15 @@ certificates (``[pki] mode = "files"``), behind one small API::
     pki.get("dc").key_path    # PEM private key of the domain controller certificate
     pki.extra_cas(100)        # throwaway CA certificates (limits tests)
 
-Generated PKIs are cached in process and on disk (``$WSCARD_CACHE_DIR/pki/<key>/``,
-default ``~/.cache/wscard/pki/<key>/``); the key is a hash of the certificate settings
+Generated PKIs are cached in process and on disk (``pki/<key>/`` in the harness's cache
+folder, :func:`wscard.host.cache_root`: ``$WSCARD_CACHE_DIR``, ``~/.cache/wscard`` or
+``%LOCALAPPDATA%\\wscard\\cache``); the key is a hash of the certificate settings
 and the day, so a cached load is a few milliseconds and validity periods stay
 relative to today. See ``docs/pki.md``.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -30,6 +30,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from .. import host, locks
 from ..errors import EnvironmentProblem
 from . import build as _build
 from . import certs as C
@@ -220,13 +221,8 @@ _CACHE_LOCK = threading.Lock()
 
 
 def cache_root() -> Path:
-    """``$WSCARD_CACHE_DIR/pki``, else ``$XDG_CACHE_HOME/wscard/pki``, else ``~/.cache/wscard/pki``."""
-    env = os.environ.get("WSCARD_CACHE_DIR")
-    if env:
-        return Path(env).expanduser() / "pki"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "wscard" / "pki"
+    """Where generated PKIs are cached: ``pki`` in :func:`wscard.host.cache_root`."""
+    return host.cache_root("pki")
 
 
 def _section(profile_or_section):
@@ -269,22 +265,18 @@ def _load_or_generate(root: Path, ck: str, settings: dict, now: datetime) -> Pki
     if (folder / "manifest.json").exists():
         return _load_generated(folder)
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(root / f".{ck}.lock", "w") as lockf:
-        fcntl.flock(lockf, fcntl.LOCK_EX)  # another worker may be building the same PKI
-        try:
-            if not (folder / "manifest.json").exists():
-                tmp = Path(tempfile.mkdtemp(prefix=f".{ck}.", dir=root))
-                try:
-                    tmp.rmdir()
-                    _build.generate(tmp, settings, now, root / "keys", ck)
-                    if folder.exists():  # a stale, incomplete folder
-                        shutil.rmtree(folder, ignore_errors=True)
-                    os.rename(tmp, folder)
-                finally:
-                    if tmp.exists():
-                        shutil.rmtree(tmp, ignore_errors=True)
-        finally:
-            fcntl.flock(lockf, fcntl.LOCK_UN)
+    with locks.acquire(root / f".{ck}.lock"):  # another worker may be building the same PKI
+        if not (folder / "manifest.json").exists():
+            tmp = Path(tempfile.mkdtemp(prefix=f".{ck}.", dir=root))
+            try:
+                tmp.rmdir()
+                _build.generate(tmp, settings, now, root / "keys", ck)
+                if folder.exists():  # a stale, incomplete folder
+                    shutil.rmtree(folder, ignore_errors=True)
+                os.rename(tmp, folder)
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
     prune(root, now)
     return _load_generated(folder)
 

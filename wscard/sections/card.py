@@ -56,7 +56,9 @@ class CardSection:
     #: reader with a card in it.
     reader: str = ""
     #: The PKCS#11 module. Empty: OpenSC's ``opensc-pkcs11`` (``softhsm``: SoftHSM's
-    #: ``libsofthsm2.so``). A card vendor's module (ActivClient...) goes here.
+    #: ``libsofthsm2.so``). A card vendor's module (ActivClient...) goes here: a full path,
+    #: or a file name (``acpkcs211.dll``) looked for in the usual install folders
+    #: (Windows: OpenSC's and ActivClient's under Program Files, System32).
     pkcs11_module: PathValue = PathValue("")
     #: Serial number of the PKCS#11 token of the card under test. Empty: the token in
     #: the card's reader (two cards can share a label, so tokens are never chosen by label).
