@@ -4,11 +4,16 @@
 What OpenSC 0.23 sends and this card answers: GET DATA of the discovery object before any
 SELECT (answered with the discovery object when the PIV application is the default one),
 SELECT by the 9-byte AID prefix (application property template), GET DATA of CHUID, CCC,
-history (absent) and the certificates of 9A/9C/9D/9E, VERIFY with no data (63Cx / 9000),
+history (absent) and the certificates of 9A/9C/9D/9E, VERIFY with no data (63CX / 9000),
 VERIFY with the PIN (key reference 80), VERIFY P1=FF (reset security status), and
 GENERAL AUTHENTICATE (raw RSA on the padded block, or ECDSA on the digest) with command
 chaining. Write commands (PUT DATA, GENERATE...) are answered 6982: the harness never
 needs them.
+
+Forms real cards use and OpenSC reads can be presented (``[card]`` settings): a
+certificate gzip-compressed with CertInfo 01 or 80 (``SlotContent.certinfo``), and the
+retry counter written 63 0X with a YubiKey NEO's historical bytes
+(``PinState.counter_form``).
 """
 
 from __future__ import annotations
@@ -31,10 +36,20 @@ class SlotContent:
     slot: str
     cert: x509.Certificate
     key: Any  # private key object (may deliberately not match the certificate)
+    #: CertInfo byte written with the certificate (tag 71): 0x00 DER, 0x01 gzip
+    #: (SP 800-73-4), 0x80 gzip as older OpenSC piv-tool wrote it.
+    certinfo: int = piv.CERTINFO_UNCOMPRESSED
 
     @property
     def der(self) -> bytes:
         return self.cert.public_bytes(serialization.Encoding.DER)
+
+
+#: The ATR of a YubiKey NEO (historical bytes "YubikeyNEOr3"). A virtual card that writes
+#: its retry counter 63 0X, as NEO firmware does, presents these historical bytes, so that
+#: OpenSC recognises it as it recognises the real card (``card-piv.c``: historical bytes
+#: starting "Yubikey" -> SC_CARD_TYPE_PIV_II_NEO -> CI_VERIFY_630X).
+NEO_HISTORICAL_BYTES = b"YubikeyNEOr3"
 
 
 class VirtualPivCard(VirtualCard):
@@ -49,7 +64,8 @@ class VirtualPivCard(VirtualCard):
         cac_pki_endpoint: bool = False,
         serial: str = "",
     ):
-        super().__init__(make_atr(b"wscPIV01"), pin, serial or guid.hex().upper())
+        historical = NEO_HISTORICAL_BYTES if pin.counter_form == "630X" else b"wscPIV01"
+        super().__init__(make_atr(historical), pin, serial or guid.hex().upper())
         self.guid = guid
         self.fascn = fascn or piv.encode_fascn("9999", "9999", guid.hex()[:6].translate(_HEX_TO_DIGIT))
         self.slots = {s.slot: s for s in slots}
@@ -64,7 +80,7 @@ class VirtualPivCard(VirtualCard):
         }
         for s in slots:
             tag = piv.object_tag_bytes(piv.SLOTS[s.slot]["object"])
-            self.objects[tag] = tlv(0x53, piv.build_cert_object(s.der))
+            self.objects[tag] = tlv(0x53, piv.build_cert_object(s.der, s.certinfo))
 
     def reset_state(self) -> None:
         super().reset_state()
