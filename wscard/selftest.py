@@ -77,9 +77,11 @@ def compare(run: SuiteRun, profile: Profile) -> list[str]:
                 if sc.get("outcome") in ("failed", "broken", "warning")
             ]
             problems.append(f"{rid}: expected passed or skipped, got {status}: {' | '.join(details)[:600]}")
-    for rid in list(expect.failed) + list(expect.warning):
+    for rid in list(expect.failed) + list(expect.warning) + list(expect.passed):
         if rid not in statuses:
             problems.append(f"{rid}: expected a verdict, but no scenario of it ran")
+        elif rid in expect.passed and statuses[rid] != "passed":
+            problems.append(f"{rid}: expected passed, got {statuses[rid]}")
     text = run.messages()
     for m in expect.messages:
         if m not in text:

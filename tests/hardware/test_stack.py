@@ -174,3 +174,20 @@ def test_no_pcscd_is_one_clear_environment_problem(monkeypatch):
                          env={**os.environ, "PYTHONPATH": os.getcwd()}).stdout
     assert "EnvironmentProblem" in out and "PC/SC service is not available" in out
     assert EnvironmentProblem and pcsc
+
+
+def test_opensc_reads_the_real_world_forms_of_the_virtual_piv_card(start):
+    """The forms of tests/data/realworld/ on a virtual card, through pcscd and OpenSC: a
+    gzip certificate with CertInfo 80 and a 63 0X retry counter (YubiKey NEO's ATR)."""
+    from wscard.sections.card import CardObject
+
+    s = start("virtual-piv", retry_counter_form="630X", objects=[CardObject("9A", "user", encoding="gzip-certinfo-80")])
+    card = s.backend.cards[0]
+    assert card.objects[bytes.fromhex("5FC105")][-5:] == bytes.fromhex("710180FE00")  # CertInfo 80 on the card
+    assert scenarios.retry_counter(s).status.value == "passed"
+    assert s.retry_counter()["form"] == "630X"
+    assert [c.slot for c in s.identity().certificates] == ["9A"] and not s.identity().problems
+    # OpenSC (PKCS#11) reads the compressed certificate and logs in with the 630X counter
+    assert scenarios.logon_certificates_pkcs11(s).status.value == "passed"
+    assert scenarios.possession_pkcs11(s).status.value == "passed"
+    assert card.pin.attempts_with_pin == 1

@@ -36,6 +36,10 @@ class Expectation:
     failed: list[str] = field(default_factory=list)
     #: Requirement IDs that must end with a warning (and no others may).
     warning: list[str] = field(default_factory=list)
+    #: Requirement IDs that must pass outright (not skipped): what a trap (a correct
+    #: environment a careless check would flag, ``failed = []``) exists to show. Without
+    #: it a trap whose scenario was skipped would count as passing.
+    passed: list[str] = field(default_factory=list)
     #: Texts that must appear in the failure (or warning) messages.
     messages: list[str] = field(default_factory=list)
     #: Limit the self-test to scenarios matching this pytest -m expression.
@@ -45,7 +49,10 @@ class Expectation:
         from ..requirements import catalogue
 
         known = catalogue()
-        for key, ids in (("failed", self.failed), ("warning", self.warning)):
+        for key, ids in (("failed", self.failed), ("warning", self.warning), ("passed", self.passed)):
             for rid in ids:
                 if rid not in known:
                     raise ProfileError(f"unknown requirement ID {rid!r}", key=f"[expect].{key}")
+        both = set(self.passed) & (set(self.failed) | set(self.warning))
+        if both:
+            raise ProfileError(f"{', '.join(sorted(both))} cannot both pass and fail or warn", key="[expect].passed")
