@@ -36,7 +36,7 @@ def _session4(linux_guest, evidence):
     evidence.check(linux.check_firefox_linux(linux_guest))
 
 
-@then("the PAM stacks of sudo and sudo -i reach pam_pkcs11 without a service list excluding them")
+@then("the PAM stacks of sudo and sudo -i reach a smart card module without a service list excluding them")
 def _session5(linux_guest, evidence):
     evidence.check(linux.check_sudo_pam(linux_guest))
 

@@ -56,17 +56,19 @@ def _build_dir() -> Path:
     return d
 
 
-def built_linux(variant: str, root_ca: x509.Certificate | None, base: Path | None = None) -> LinuxGuest:
-    """The simulated Linux guest for a variant, built once per process."""
+def built_linux(variant: str, root_ca: x509.Certificate | None, base: Path | None = None,
+                layout: build.Layout | None = None) -> LinuxGuest:
+    """The simulated Linux guest for a variant and layout, built once per process."""
     from cryptography.hazmat.primitives import serialization
 
+    layout = layout or build.Layout()
     pem = root_ca.public_bytes(serialization.Encoding.PEM) if root_ca is not None else None
-    key = ("linux", variant, pem)
+    key = ("linux", variant, pem, layout)
     with _LOCK:
         dest = _BUILT.get(key)
         if dest is None:
             dest = Path(tempfile.mkdtemp(prefix=f"linux-{variant}-", dir=base or _build_dir()))
-            build.build_linux(dest, variant, pem)
+            build.build_linux(dest, variant, pem, layout=layout)
             _BUILT[key] = dest
     return LinuxGuest(RootFS.at(dest / "root"), build.HOME)
 
@@ -75,7 +77,9 @@ def linux_guest(profile, base: Path | None = None) -> LinuxGuest:
     g = profile.guest
     if g.build:
         variant = g.build if g.build in build_variants("linux") else "compliant"
-        guest = built_linux(variant, expected_root_ca(profile), base)
+        lay = g.layout
+        guest = built_linux(variant, expected_root_ca(profile), base,
+                            build.Layout(lay.pam, lay.firefox, lay.nss_modules))
     else:
         fs = RootFS.at(g.root or "/")
         home = g.home
