@@ -83,8 +83,8 @@ class LinuxLayout:
     #: out as the real profile does.
     pam: Literal["pam_pkcs11", "sssd"] = "pam_pkcs11"
     #: Where Firefox is. ``package``: ``/usr/lib64/firefox`` with the administration guide's
-    #: ``distribution/policies.json``. ``snap``: Ubuntu's snap (``/snap/firefox/current/usr/lib/
-    #: firefox``, ``/usr/bin/firefox`` linked to ``/snap/bin/firefox``, the policy in
+    #: ``distribution/policies.json``. ``snap``: Ubuntu's snap
+    #: (``/snap/firefox/current/usr/lib/firefox``, ``/usr/bin/firefox`` linked to ``/snap/bin/firefox``, the policy in
     #: ``/etc/firefox/policies/policies.json`` naming the OpenSC the snap ships, profiles in
     #: ``~/snap/firefox/common/.mozilla/firefox``).
     firefox: Literal["package", "snap"] = "package"
@@ -127,7 +127,10 @@ class GuestSection:
     #: of the profile's PKI (``[pki]``), the CA the simulated world registers.
     root_ca: PathValue = PathValue("")
     #: Extra Firefox installation folders to look in (guest paths), besides
-    #: /usr/lib64/firefox, /usr/lib/firefox, /usr/lib*/firefox-esr and /opt/firefox.
+    #: /usr/lib64/firefox, /usr/lib/firefox, /usr/lib*/firefox-esr, /opt/firefox, the snap
+    #: (/snap/firefox/current/usr/lib/firefox) and the flatpak (org.mozilla.firefox), which
+    #: are always looked at. Read like a package install (/etc/firefox/policies, then the
+    #: folder's distribution/policies.json; profiles in ~/.mozilla/firefox).
     firefox_dirs: list[str] = field(default_factory=list)
     #: PAM services that must accept the card (SESSION-5): ``sudo`` and, when the image
     #: has a separate stack for login shells, ``sudo-i``.
