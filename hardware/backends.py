@@ -393,7 +393,8 @@ class VirtualBackend(Backend):
             return OtherCard(serial=seed[:8].hex().upper(), pin=pin)
         slots = [SlotContent(s.slot, s.cert, s.key, s.certinfo) for s in self.object_specs()]
         if self.kind == "piv":
-            return VirtualPivCard(slots, pin, guid=seed[:16])
+            return VirtualPivCard(slots, pin, guid=seed[:16],
+                                  empty_slots=tuple(getattr(self.section, "empty_objects", ())))
         from .virtual.cac_card import VirtualCacCard
 
         return VirtualCacCard(slots, pin, card_id=seed[:8])

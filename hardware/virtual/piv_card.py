@@ -13,7 +13,8 @@ needs them.
 Forms real cards use and OpenSC reads can be presented (``[card]`` settings): a
 certificate gzip-compressed with CertInfo 01 or 80 (``SlotContent.certinfo``), and the
 retry counter written 63 0X with a YubiKey NEO's historical bytes
-(``PinState.counter_form``).
+(``PinState.counter_form``), and certificate objects that exist but are empty
+(``empty_slots``: ``53 00``).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class VirtualPivCard(VirtualCard):
         fascn: bytes | None = None,
         cac_pki_endpoint: bool = False,
         serial: str = "",
+        empty_slots: tuple[str, ...] = (),
     ):
         historical = NEO_HISTORICAL_BYTES if pin.counter_form == "630X" else b"wscPIV01"
         super().__init__(make_atr(historical), pin, serial or guid.hex().upper())
@@ -81,6 +83,8 @@ class VirtualPivCard(VirtualCard):
         for s in slots:
             tag = piv.object_tag_bytes(piv.SLOTS[s.slot]["object"])
             self.objects[tag] = tlv(0x53, piv.build_cert_object(s.der, s.certinfo))
+        for slot in empty_slots:  # personalised without that certificate: the object is there, empty
+            self.objects[piv.object_tag_bytes(piv.SLOTS[slot]["object"])] = tlv(0x53, b"")
 
     def reset_state(self) -> None:
         super().reset_state()

@@ -191,3 +191,14 @@ def test_opensc_reads_the_real_world_forms_of_the_virtual_piv_card(start):
     assert scenarios.logon_certificates_pkcs11(s).status.value == "passed"
     assert scenarios.possession_pkcs11(s).status.value == "passed"
     assert card.pin.attempts_with_pin == 1
+
+
+def test_opensc_and_the_card_edge_on_empty_certificate_objects(start):
+    """Certificate objects that exist but are empty (53 00) in 9C, 9D and 9E: OpenSC and the
+    card edge see only 9A, and nothing fails or raises."""
+    s = start("virtual-piv", empty_objects=["9C", "9D", "9E"])
+    assert [c.slot for c in s.identity().certificates] == ["9A"] and not s.identity().problems
+    assert [c.slot for c in s.certificates()] == ["9A"]
+    for check in (scenarios.card_type, scenarios.logon_certificates_card_edge, scenarios.logon_certificates_pkcs11,
+                  scenarios.possession_pkcs11):
+        assert check(s).status.value == "passed", check

@@ -91,6 +91,10 @@ class CardSection:
     #: The harness is given a PIN other than the card's (CARD-3: a wrong PIN must fail
     #: cleanly and cost exactly one try).
     wrong_pin: bool = False
+    #: Virtual PIV card: slots whose certificate object exists but is empty (``53 00``),
+    #: as some cards are personalised without those certificates (absent objects, 6A82,
+    #: are the slots not in ``objects``).
+    empty_objects: list[Slot] = field(default_factory=list)
     #: Virtual PIV card: how it writes the PIN retry counter in answer to VERIFY. ``63CX``
     #: (SP 800-73-4). ``630X``: as some YubiKey NEO firmware does (63 03 for three tries);
     #: the card then also presents a NEO's ATR historical bytes ("YubikeyNEOr3"), from
@@ -139,6 +143,14 @@ class CardSection:
                 raise ProfileError(
                     "a CAC marks a compressed certificate with CertInfo 01 only (OpenSC's CAC driver ignores 80): "
                     "use encoding = \"gzip\"", key=f"[card].objects[{i}].encoding")
+        if self.empty_objects:
+            if self.backend != "virtual-piv":
+                raise ProfileError("empty certificate objects are modelled on the virtual PIV card only "
+                                   "(backend virtual-piv)", key="[card].empty_objects")
+            both = sorted(set(self.empty_objects) & set(slots))
+            if both:
+                raise ProfileError(f"slot {', '.join(both)} is also in objects: a slot is empty or holds a "
+                                   "certificate", key="[card].empty_objects")
         if self.retry_counter_form != "63CX" and self.backend != "virtual-piv":
             raise ProfileError("the 630X retry-counter form is modelled on the virtual PIV card only "
                                "(backend virtual-piv)", key="[card].retry_counter_form")
