@@ -54,6 +54,8 @@ class ObjectSpec:
     key_name: str
     #: CertInfo byte the virtual card writes with the certificate (0x00: DER)
     certinfo: int = 0
+    #: the virtual card stores a damaged (truncated) object
+    truncated: bool = False
 
 
 class Backend:
@@ -89,7 +91,7 @@ class Backend:
                     "(a simulated card needs the key)"
                 )
             out.append(ObjectSpec(obj.slot, entry.cert, key_entry.key, obj.cert, obj.key or obj.cert,
-                                  getattr(obj, "certinfo", 0)))
+                                  getattr(obj, "certinfo", 0), getattr(obj, "encoding", "") == "gzip-truncated"))
         return out
 
     # --- presence -------------------------------------------------------------------------
@@ -391,7 +393,7 @@ class VirtualBackend(Backend):
         seed = hashlib.sha256(f"wscard-virtual-{self.kind}-{index}-{time.time_ns()}".encode()).digest()
         if self.kind == "other":
             return OtherCard(serial=seed[:8].hex().upper(), pin=pin)
-        slots = [SlotContent(s.slot, s.cert, s.key, s.certinfo) for s in self.object_specs()]
+        slots = [SlotContent(s.slot, s.cert, s.key, s.certinfo, s.truncated) for s in self.object_specs()]
         if self.kind == "piv":
             return VirtualPivCard(slots, pin, guid=seed[:16],
                                   empty_slots=tuple(getattr(self.section, "empty_objects", ())))

@@ -117,7 +117,8 @@ def logon_certificates(certs: Sequence[SlotCert], card: str, problems: Sequence[
     for p in problems:
         if p.state != "undecodable":
             continue
-        text = (f"the certificate object in {_slot_name(p.slot)} ({p.where}) cannot be decoded: {p.problem}; "
+        where = f" ({p.where})" if p.where.startswith("CAC") else ""
+        text = (f"the certificate object in {_slot_name(p.slot)}{where} cannot be decoded: {p.problem}; "
                 "OpenSC cannot read it either")
         fix = ("Write the certificate to the card again (DER, uncompressed with CertInfo 00, or gzip-compressed "
                "with CertInfo 01 as SP 800-73-4 says).")

@@ -93,7 +93,9 @@ def _list_all(procedure, evidence):
 
 @then("the card's certificates are among them")
 def _card_certs(procedure, evidence):
-    evidence.attach_json("certificates on the card", procedure.expect_card_certificates())
+    result = procedure.card_certificates_result()
+    evidence.attach_json("certificates on the card", result.evidence)
+    evidence.check(result)
 
 
 # --- Windows ----------------------------------------------------------------------------

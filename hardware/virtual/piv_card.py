@@ -40,6 +40,18 @@ class SlotContent:
     #: CertInfo byte written with the certificate (tag 71): 0x00 DER, 0x01 gzip
     #: (SP 800-73-4), 0x80 gzip as older OpenSC piv-tool wrote it.
     certinfo: int = piv.CERTINFO_UNCOMPRESSED
+    #: a damaged object: only the first half of the (compressed) certificate is stored
+    truncated: bool = False
+
+    def object_content(self) -> bytes:
+        """The certificate object's content (inside 53), as this slot stores it."""
+        content = piv.build_cert_object(self.der, self.certinfo)
+        if not self.truncated:
+            return content
+        from ..apdu import tlv_dict
+
+        d = tlv_dict(content)
+        return tlv(0x70, d[0x70][: len(d[0x70]) // 2]) + tlv(0x71, d[0x71]) + tlv(0xFE, b"")
 
     @property
     def der(self) -> bytes:
@@ -82,7 +94,7 @@ class VirtualPivCard(VirtualCard):
         }
         for s in slots:
             tag = piv.object_tag_bytes(piv.SLOTS[s.slot]["object"])
-            self.objects[tag] = tlv(0x53, piv.build_cert_object(s.der, s.certinfo))
+            self.objects[tag] = tlv(0x53, s.object_content())
         for slot in empty_slots:  # personalised without that certificate: the object is there, empty
             self.objects[piv.object_tag_bytes(piv.SLOTS[slot]["object"])] = tlv(0x53, b"")
 

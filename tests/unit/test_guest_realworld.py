@@ -328,3 +328,19 @@ def test_built_sssd_excluded_matches_the_real_stack(tmp_path, ca):
     assert [ln for ln in ours.splitlines() if ln.startswith("auth")] == real.strip().splitlines()
     r = linux.check_sudo_pam(linux.LinuxGuest(RootFS.at(built.root), built.home))
     assert "written by authselect" in r.message()
+
+
+# --- a card without a readable certificate is the card's finding, not the browsers' ----------
+
+def test_no_certificate_on_the_token_skips_the_browser_smoke_test(tmp_path, monkeypatch):
+    from wscard.guest import card, world
+
+    proc = world.Procedure(tmp_path, "/usr/lib/opensc-pkcs11.so", RootFS.at(tmp_path))
+    proc.output = "Certificate Nickname    Trust Attributes\n                        SSL,S/MIME,JAR/XPI\n"
+    monkeypatch.setattr(card, "token_certificate_count", lambda lib: 0)
+    r = proc.card_certificates_result()
+    assert r.status is Status.SKIPPED and "see UC-5" in r.skipped_because
+    monkeypatch.setattr(card, "token_certificate_count", lambda lib: 1)
+    assert proc.card_certificates_result().status is Status.FAILED  # OpenSC has one, NSS shows none
+    proc.output += "PIV_II:Certificate for PIV Authentication               u,u,u\n"
+    assert proc.card_certificates_result().status is Status.PASSED

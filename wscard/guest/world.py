@@ -177,6 +177,31 @@ class Procedure:
             raise EnvironmentProblem(f"certutil -L -h all failed: {self.output[:300]}")
         return self.output
 
+    def card_certificates_result(self):
+        """SESSION-3 (Chrome through this NSS database): the card's certificates are among
+        the listed ones. When OpenSC's token itself shows no certificate (the card holds
+        none, or none OpenSC can decode), the browsers cannot show one either, and that is
+        the card's requirement (UC-5), not this one: the result is a skip saying so."""
+        from ..checks import CheckResult
+        from .card import token_certificate_count
+
+        res = CheckResult("SESSION-3", "the card's certificates are visible through an NSS database where OpenSC is "
+                                       "registered")
+        certs = [e.nickname for e in nss.parse_certutil_list(self.output)
+                 if ":" in e.nickname and not e.nickname.startswith("NSS ")]
+        res.evidence["certificates on the card"] = certs
+        if certs:
+            return res
+        on_token = token_certificate_count(self.library)
+        res.evidence["certificate objects on OpenSC's token"] = on_token
+        if on_token == 0:
+            return res.skip("OpenSC's token for the card shows no certificate (pkcs11-tool --list-objects): the card "
+                            "holds none that OpenSC can read, so no browser can show one (see UC-5)")
+        res.fail("the NSS database where OpenSC is registered",
+                 f"no certificate of the card is visible through it (certutil -L -h all): {self.output[:500]}",
+                 "check that the card's certificates are readable by OpenSC (pkcs11-tool --list-objects)")
+        return res
+
     def expect_card_certificates(self) -> list[str]:
         """Certificates listed from a token other than NSS's own (nickname ``TOKEN:NAME``)."""
         certs = [e.nickname for e in nss.parse_certutil_list(self.output)

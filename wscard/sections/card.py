@@ -16,9 +16,9 @@ from ..profile import PathValue, section
 Backend = Literal["softhsm", "virtual-piv", "virtual-cac", "virtual-other", "pcsc"]
 Slot = Literal["9A", "9C", "9D", "9E"]
 CardType = Literal["", "PIV", "CAC", "CAC with PIV endpoint"]
-CertEncoding = Literal["der", "gzip", "gzip-certinfo-80"]
+CertEncoding = Literal["der", "gzip", "gzip-certinfo-80", "gzip-truncated"]
 #: CertInfo byte of each encoding (SP 800-73-4 CertInfo; 0x80: older piv-tool).
-CERTINFO = {"der": 0x00, "gzip": 0x01, "gzip-certinfo-80": 0x80}
+CERTINFO = {"der": 0x00, "gzip": 0x01, "gzip-certinfo-80": 0x80, "gzip-truncated": 0x01}
 
 
 @dataclass
@@ -39,7 +39,9 @@ class CardObject:
     #: store it. ``der``: uncompressed, CertInfo 00. ``gzip``: gzip-compressed, CertInfo 01
     #: (SP 800-73-4; a CAC's compressed form too). ``gzip-certinfo-80``: gzip-compressed
     #: with CertInfo 80, as older OpenSC ``piv-tool`` wrote it (virtual-piv only; OpenSC's
-    #: PIV driver reads both flags).
+    #: PIV driver reads both flags). ``gzip-truncated``: a damaged object, CertInfo 01 and
+    #: only the first half of the gzip data (it cannot be decoded: a UC-5 finding for the
+    #: slot).
     encoding: CertEncoding = "der"
 
     @property
@@ -143,6 +145,9 @@ class CardSection:
                 raise ProfileError(
                     "a CAC marks a compressed certificate with CertInfo 01 only (OpenSC's CAC driver ignores 80): "
                     "use encoding = \"gzip\"", key=f"[card].objects[{i}].encoding")
+            if self.backend == "virtual-cac" and obj.encoding == "gzip-truncated":
+                raise ProfileError("a damaged certificate object is modelled on the virtual PIV card only "
+                                   "(backend virtual-piv)", key=f"[card].objects[{i}].encoding")
         if self.empty_objects:
             if self.backend != "virtual-piv":
                 raise ProfileError("empty certificate objects are modelled on the virtual PIV card only "
