@@ -39,7 +39,9 @@ def test_real_rhel_stack_fails_session5_naming_the_line_that_skips_the_card(tmp_
     assert "the service sudo is excluded from smart card authentication" in msg
     assert "/etc/pam.d/system-auth:3" in msg and "pam_succeed_if.so service notin login:gdm:" in msg
     assert "pam_sss.so require_cert_auth" in msg and "/etc/pam.d/system-auth:4" in msg
-    assert "let sudo reach /etc/pam.d/system-auth:4: add sudo to the service list at /etc/pam.d/system-auth:3" in msg
+    assert ("let sudo reach /etc/pam.d/system-auth:4: add sudo and sudo-i to the service list at "
+            "/etc/pam.d/system-auth:3 (service notin login:gdm:xdm:kdm:xscreensaver:gnome-screensaver:kscreensaver:"
+            "sudo:sudo-i)") in msg
     assert {f.subject for f in r.failures()} == {"PAM stack of sudo", "PAM stack of sudo-i"}
 
 
@@ -130,6 +132,7 @@ def test_service_in_list_fix_says_add(tmp_path):
     fs = _pam(tmp_path, {"sudo": "auth requisite pam_succeed_if.so service in login:gdm quiet\n"
                                  "auth sufficient pam_sss.so try_cert_auth\n"})
     r = linux.check_sudo_pam(linux.LinuxGuest(fs, "/root"))
+    # no sudo-i stack here (sudo -i uses sudo's): only sudo is named
     assert "add sudo to the service list at /etc/pam.d/sudo:1 (service in login:gdm:sudo)" in r.message()
 
 

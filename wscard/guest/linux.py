@@ -237,10 +237,11 @@ def _firefox_library(fs: RootFS, lay: firefox.Layout, default: str) -> str:
     the snap ships (a confined snap does not see the guest's /usr/lib); else ``default``."""
     if lay.kind == "snap":
         snap_root = lay.directory.rsplit("/usr/lib/firefox", 1)[0]
+        host_root = fs.host_path(snap_root)
         for pattern in opensc.MULTIARCH_GLOBS:
-            hits = sorted(fs.host_path(snap_root).glob(pattern))
-            if hits:
-                return fs.guest_path(hits[0])
+            hits = sorted(host_root.glob(pattern))
+            if hits:  # named through /snap/firefox/current, as the snap's own files are
+                return f"{snap_root}/{hits[0].relative_to(host_root).as_posix()}"
     return default
 
 
@@ -368,15 +369,21 @@ def _firefox_policy_problem(fs: RootFS, inst: firefox.Install, lay: firefox.Layo
 AUTHSELECT_DIR = "/etc/authselect"
 
 
+#: The PAM files authselect writes (links from /etc/pam.d into /etc/authselect).
+AUTHSELECT_FILES = ("system-auth", "password-auth", "smartcard-auth", "fingerprint-auth", "postlogin")
+
+
 def _authselect_managed(fs: RootFS, path: str) -> bool:
-    """Is this PAM file written by authselect (a link into /etc/authselect)?"""
+    """Is this PAM file written by authselect (a link into /etc/authselect, or one of its
+    files on a system with an authselect configuration)?"""
     link = fs.root / path.lstrip("/")
     try:
         if link.is_symlink() and AUTHSELECT_DIR in os.readlink(link):
             return True
     except OSError:
         return False
-    return fs.is_file(f"{AUTHSELECT_DIR}/authselect.conf") and path.startswith(pam.PAM_DIR)
+    return (fs.is_file(f"{AUTHSELECT_DIR}/authselect.conf") and path.startswith(pam.PAM_DIR)
+            and path.rsplit("/", 1)[-1] in AUTHSELECT_FILES)
 
 
 def _no_smartcard_fix(fs: RootFS, reach: pam.Reach) -> str:
@@ -402,6 +409,7 @@ def check_sudo_pam(guest: LinuxGuest) -> CheckResult:
     fs = guest.fs
     ev: dict = {}
     modules_reached: set[str] = set()
+    with_stacks = tuple(sv for sv in guest.sudo_services if fs.is_file(f"{pam.PAM_DIR}/{sv}"))
     for service in guest.sudo_services:
         path = f"{pam.PAM_DIR}/{service}"
         if not fs.is_file(path):
@@ -432,7 +440,7 @@ def check_sudo_pam(guest: LinuxGuest) -> CheckResult:
             if culprit is not None:
                 decides = f"{culprit.where} ({culprit.type} {culprit.control} {culprit.short()})"
                 fix = (f"let {service} reach {card_line.where}: " + (
-                    pam.service_fix(culprit, service) if culprit.module_name == "pam_succeed_if.so"
+                    pam.service_fix(culprit, service, with_stacks) if culprit.module_name == "pam_succeed_if.so"
                     else f"change {culprit.where}"))
             else:
                 decides, fix = "the lines above it", f"let {service} reach {card_line.where}"

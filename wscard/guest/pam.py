@@ -323,9 +323,10 @@ def smartcard_reach(fs: RootFS, service: str) -> Reach:
     return Reach(service, reached, [lines[t] for t in sorted(targets)], skipped_by if not reached else [], stack)
 
 
-def service_fix(line: PamLine, service: str) -> str:
+def service_fix(line: PamLine, service: str, together: tuple[str, ...] = ()) -> str:
     """How to change a ``pam_succeed_if.so service ...`` line so that ``service`` gets past
-    it: add the service to its list, or take it out (whichever flips the test)."""
+    it: add the service to its list, or take it out (whichever flips the test). Services in
+    ``together`` (sudo with sudo-i) that the same change also needs are named with it."""
     flags = {"quiet", "quiet_fail", "quiet_success", "use_uid", "audit", "debug"}
     args = [a for a in line.args if a not in flags and a != "and"]
     for k in range(0, len(args) - 2, 3):
@@ -334,9 +335,12 @@ def service_fix(line: PamLine, service: str) -> str:
             continue
         items = value.split(":")
         if service in items:
-            new = ":".join(x for x in items if x != service) or "-"
-            return f"take {service} out of the service list at {line.where} (service {op} {new})"
-        return f"add {service} to the service list at {line.where} (service {op} {value}:{service})"
+            names = [x for x in dict.fromkeys((*together, service)) if x in items]
+            new = ":".join(x for x in items if x not in names) or "-"
+            return f"take {' and '.join(names)} out of the service list at {line.where} (service {op} {new})"
+        names = [x for x in dict.fromkeys((*together, service)) if x not in items]
+        return (f"add {' and '.join(names)} to the service list at {line.where} "
+                f"(service {op} {':'.join([*items, *names])})")
     return f"change {line.where} so that {service} gets past it"
 
 
