@@ -23,18 +23,23 @@ SMART_CARD_LOGON = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.2")
 
 
 def has_logon_eku(cert: x509.Certificate) -> bool:
+    """Does the certificate carry the Smart Card Logon EKU? False when it has no EKU, or
+    when its extensions cannot be parsed (``describe_certificate`` records why)."""
     try:
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
+    except (x509.ExtensionNotFound, ValueError):
         return False
     return SMART_CARD_LOGON in eku
 
 
 def describe_certificate(cert: x509.Certificate) -> dict[str, Any]:
+    problem = ""
     try:
         ekus = [o.dotted_string for o in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value]
     except x509.ExtensionNotFound:
         ekus = []
+    except ValueError as exc:  # cryptography parses extensions lazily
+        ekus, problem = [], f"the extensions cannot be parsed ({exc})"
     return {
         "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(),
@@ -42,6 +47,7 @@ def describe_certificate(cert: x509.Certificate) -> dict[str, Any]:
         "not_after": cert.not_valid_after_utc.isoformat(),
         "smart_card_logon": SMART_CARD_LOGON.dotted_string in ekus,
         "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH.dotted_string in ekus,
+        **({"problem": problem} if problem else {}),
     }
 
 

@@ -279,3 +279,26 @@ def test_pkcs11_login_refused_for_unknown_counter_is_not_a_card3_failure():
 
     r = checks.pin_login(LoginOutcome("tries-unknown", "c", message="the card answered ... 6A80 ...: tries unknown"))
     assert r.status is Status.SKIPPED and "not evaluated" in r.skipped_because
+
+
+def test_a_certificate_whose_extensions_cannot_be_parsed_does_not_raise(rsa_key):
+    """cryptography parses extensions lazily: a malformed EKU must not escape from the
+    identification or UC-5 (the certificate-loading layer judges the certificate itself)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtensionOID, NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Odd EKU")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    odd = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(rsa_key.public_key())
+           .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+           .add_extension(x509.UnrecognizedExtension(ExtensionOID.EXTENDED_KEY_USAGE, b"\x05\x00"), critical=False)
+           .sign(rsa_key, hashes.SHA256()))
+    with pytest.raises(ValueError):
+        odd.extensions  # noqa: B018 - the premise: cryptography refuses it
+    ident = identify.identify(connect(piv_card(odd, rsa_key)))
+    assert [c.slot for c in ident.certificates] == ["9A"]
+    assert "cannot be parsed" in ident.summary()["certificates"][0]["problem"]
+    assert checks.logon_certificates(ident.certificates, ident.serial, ident.problems).status is Status.SKIPPED
