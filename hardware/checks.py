@@ -132,6 +132,9 @@ def logon_certificates(certs: Sequence[SlotCert], card: str, problems: Sequence[
         unknown = [p for p in problems if p.state != "undecodable"]
         extra = ("; the card's answer for " + ", ".join(f"{_slot_name(p.slot)} ({p.problem})" for p in unknown)
                  + " was not understood") if unknown else ""
+        unparsed = [(c, c.summary().get("problem")) for c in certs if c.summary().get("problem")]
+        if unparsed:
+            extra += "; the EKU of " + ", ".join(f"{_slot_name(c.slot)} is unknown: {why}" for c, why in unparsed)
         # whether the user certificate carries the EKU is UC-3's verdict
         return r.skip("no certificate on the card has the Smart Card Logon EKU (1.3.6.1.4.1.311.20.2.2): see UC-3"
                       + extra)

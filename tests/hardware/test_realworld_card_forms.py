@@ -301,4 +301,5 @@ def test_a_certificate_whose_extensions_cannot_be_parsed_does_not_raise(rsa_key)
     ident = identify.identify(connect(piv_card(odd, rsa_key)))
     assert [c.slot for c in ident.certificates] == ["9A"]
     assert "cannot be parsed" in ident.summary()["certificates"][0]["problem"]
-    assert checks.logon_certificates(ident.certificates, ident.serial, ident.problems).status is Status.SKIPPED
+    uc5 = checks.logon_certificates(ident.certificates, ident.serial, ident.problems)
+    assert uc5.status is Status.SKIPPED and "the EKU of 9A (PIV Authentication) is unknown" in uc5.skipped_because
