@@ -219,6 +219,7 @@ def test_bare_library_names_are_found_like_the_dynamic_loader_does(tmp_path):
 
 def test_real_snap_firefox_is_found_and_passes(tmp_path):
     root = copy_of(tmp_path, "firefox-snap")
+    assert firefox.installations(RootFS.at(root)) == ["/snap/firefox/current/usr/lib/firefox"]
     r = linux.check_firefox_linux(linux.LinuxGuest(RootFS.at(root), "/home/jdoe"))
     assert r.status is Status.PASSED, (r.findings, r.skipped_because)
     [inst] = r.evidence["installations"]

@@ -144,15 +144,6 @@ class PolicyFile:
     error: str = ""
 
 
-def installations(fs: RootFS, extra: tuple[str, ...] = ()) -> list[str]:
-    """Firefox installation folders present in the guest."""
-    found = []
-    for d in dict.fromkeys((*extra, *INSTALL_DIRS)):
-        if fs.is_file(f"{d}/application.ini") or fs.is_file(f"{d}/firefox") or fs.is_file(f"{d}/firefox-bin"):
-            found.append(d)
-    return found
-
-
 def security_devices(policies: object) -> dict[str, str]:
     sd = policies.get("SecurityDevices") if isinstance(policies, dict) else None
     if not isinstance(sd, dict):
