@@ -202,3 +202,14 @@ def test_opensc_and_the_card_edge_on_empty_certificate_objects(start):
     for check in (scenarios.card_type, scenarios.logon_certificates_card_edge, scenarios.logon_certificates_pkcs11,
                   scenarios.possession_pkcs11):
         assert check(s).status.value == "passed", check
+
+
+def test_opensc_reads_a_compressed_cac_certificate(start):
+    """A virtual CAC whose ID certificate is gzip-compressed (CertInfo 01, OpenSC's
+    card-cac.c rule): OpenSC and the card edge both read it."""
+    from wscard.sections.card import CardObject
+
+    s = start("virtual-cac", objects=[CardObject("9A", "user", encoding="gzip")])
+    assert s.identity().type == "CAC" and [c.slot for c in s.identity().certificates] == ["9A"]
+    assert [c.slot for c in s.certificates()] == ["9A"]
+    assert scenarios.possession_pkcs11(s).status.value == "passed"
