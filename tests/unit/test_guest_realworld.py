@@ -348,3 +348,10 @@ def test_no_certificate_on_the_token_skips_the_browser_smoke_test(tmp_path, monk
     assert proc.card_certificates_result().status is Status.FAILED  # OpenSC has one, NSS shows none
     proc.output += "PIV_II:Certificate for PIV Authentication               u,u,u\n"
     assert proc.card_certificates_result().status is Status.PASSED
+
+
+def test_sssd_conf_d_snippets_are_merged_over_sssd_conf(tmp_path):
+    fs = _let_sudo_in(copy_of(tmp_path, "pam-sss-sudo-excluded", "root"), "[pam]\npam_cert_auth = False\n")
+    (tmp_path / "pam-sss-sudo-excluded/etc/sssd/conf.d").mkdir()
+    (tmp_path / "pam-sss-sudo-excluded/etc/sssd/conf.d/50-smartcard.conf").write_text("[pam]\npam_cert_auth = True\n")
+    assert linux.check_sudo_pam(linux.LinuxGuest(fs, "/home/jdoe")).status is Status.PASSED

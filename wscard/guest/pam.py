@@ -347,6 +347,7 @@ def service_fix(line: PamLine, service: str, together: tuple[str, ...] = ()) -> 
 # --- SSSD's side of certificate authentication ---------------------------------------------
 
 SSSD_CONF = "/etc/sssd/sssd.conf"
+SSSD_CONF_D = "/etc/sssd/conf.d"
 #: pam_p11_allowed_services' default set (sssd.conf(5)).
 SSSD_P11_DEFAULT = ("login", "su", "su-l", "gdm-smartcard", "gdm-password", "kdm", "sudo", "sudo-i",
                     "gnome-screensaver")
@@ -366,7 +367,8 @@ class SssdPam:
 def sssd_pam(fs: RootFS) -> SssdPam:
     """``pam_cert_auth`` (default false: pam_sss does no certificate authentication) and
     ``pam_p11_allowed_services`` (``+svc`` adds to the default set, ``-svc`` removes, a
-    plain name replaces the set) from ``/etc/sssd/sssd.conf``. Never raises: a file the
+    plain name replaces the set) from ``/etc/sssd/sssd.conf`` and the ``conf.d/*.conf``
+    files merged over it. Never raises: a file the
     probe may not read (it is root's, mode 0600) gives ``readable=False``."""
     import configparser
 
@@ -374,15 +376,21 @@ def sssd_pam(fs: RootFS) -> SssdPam:
 
     try:
         text = fs.read_text(SSSD_CONF)
+        # sssd merges /etc/sssd/conf.d/*.conf over sssd.conf, in name order (sssd.conf(5))
+        snippets = [(f"{SSSD_CONF_D}/{n}", fs.read_text(f"{SSSD_CONF_D}/{n}"))
+                    for n in fs.listdir(SSSD_CONF_D) if n.endswith(".conf") and not n.startswith(".")]
     except EnvironmentProblem as exc:
         return SssdPam(False, True, detail=str(exc))
-    if text is None:
+    if text is None and not any(t for _, t in snippets):
         return SssdPam(True, False)
     cp = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        cp.read_string(text)
-    except configparser.Error as exc:
-        return SssdPam(True, True, detail=f"{SSSD_CONF} cannot be parsed ({exc.__class__.__name__})")
+    for path, body in [(SSSD_CONF, text), *snippets]:
+        if not body:
+            continue
+        try:
+            cp.read_string(body, source=path)
+        except configparser.Error as exc:
+            return SssdPam(True, True, detail=f"{path} cannot be parsed ({exc.__class__.__name__})")
     if not cp.has_section("pam"):
         return SssdPam(True, True)
     cert = cp.get("pam", "pam_cert_auth", fallback="false").strip().lower() in ("true", "yes", "1")
