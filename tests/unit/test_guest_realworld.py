@@ -355,3 +355,24 @@ def test_sssd_conf_d_snippets_are_merged_over_sssd_conf(tmp_path):
     (tmp_path / "pam-sss-sudo-excluded/etc/sssd/conf.d").mkdir()
     (tmp_path / "pam-sss-sudo-excluded/etc/sssd/conf.d/50-smartcard.conf").write_text("[pam]\npam_cert_auth = True\n")
     assert linux.check_sudo_pam(linux.LinuxGuest(fs, "/home/jdoe")).status is Status.PASSED
+
+
+def test_p11kit_user_modules_merge_over_the_system_ones(tmp_path):
+    from wscard.guest import p11kit
+
+    root = tmp_path / "r"
+    (root / "usr/share/p11-kit/modules").mkdir(parents=True)
+    (root / "usr/lib64/pkcs11").mkdir(parents=True)
+    (root / "usr/lib64/pkcs11/opensc-pkcs11.so").write_bytes(b"")
+    shutil.copyfile(DATA / "nss-p11-kit-proxy/opensc.module", root / "usr/share/p11-kit/modules/opensc.module")
+    user = root / "home/u/.config/pkcs11/modules"
+    user.mkdir(parents=True)
+    (user / "opensc.module").write_text("disable-in: chrome # a comment after a value is part of it\n")
+    fs = RootFS.at(root)
+    [cfg] = p11kit.module_configs(fs, "/home/u")
+    assert cfg.module == "opensc-pkcs11.so" and cfg.path == "/home/u/.config/pkcs11/modules/opensc.module"
+    assert not cfg.loaded_in("chrome")
+    (root / "etc/pkcs11").mkdir(parents=True)
+    (root / "etc/pkcs11/pkcs11.conf").write_text("user-config: none\n")
+    [cfg] = p11kit.module_configs(fs, "/home/u")
+    assert cfg.path == "/usr/share/p11-kit/modules/opensc.module" and cfg.loaded_in("chrome")

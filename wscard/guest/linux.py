@@ -112,7 +112,7 @@ class OpenscReach:
                     {"p11-kit": self.p11kit_problems} if self.p11kit_problems else {})}
 
 
-def _opensc_modules(fs: RootFS, mods: list[nss.Module], program: str = "chrome") -> OpenscReach:
+def _opensc_modules(fs: RootFS, mods: list[nss.Module], program: str = "chrome", home: str = "") -> OpenscReach:
     """OpenSC as an NSS database reaches it: the modules registered for it directly, and
     p11-kit-proxy with p11-kit's module files for OpenSC (those loaded in ``program``)."""
     out = OpenscReach()
@@ -120,7 +120,7 @@ def _opensc_modules(fs: RootFS, mods: list[nss.Module], program: str = "chrome")
     out.problems = {m.name: _module_problem(fs, m) for m in out.direct}
     proxies = [m for m in mods if not m.internal and p11kit.is_proxy(m.library)]
     if proxies:
-        configs = [c for c in p11kit.module_configs(fs)
+        configs = [c for c in p11kit.module_configs(fs, home)
                    if opensc.is_opensc_library(c.module) or c.name.lower().startswith("opensc")]
         good = []
         if not configs:
@@ -188,7 +188,7 @@ def check_chrome_nssdb(guest: LinuxGuest) -> CheckResult:
                  f"move the database aside, start Chrome once, then run: {cmd}")
         return res
     res.evidence["modules"] = _modules_evidence(mods)
-    reach = _opensc_modules(fs, mods, "chrome")
+    reach = _opensc_modules(fs, mods, "chrome", guest.home)
     res.evidence["opensc"] = reach.summary()
     candidates = reach.direct
     if not candidates and reach.via_p11kit:
@@ -282,7 +282,7 @@ def check_firefox_linux(guest: LinuxGuest) -> CheckResult:
             except nss.NssDbError as exc:
                 profiles[pdir] = exc.detail
                 continue
-            found = _opensc_modules(fs, mods, "firefox")
+            found = _opensc_modules(fs, mods, "firefox", guest.home)
             if not found.direct and not found.via_p11kit:
                 profiles[pdir] = "no OpenSC security device"
             elif not found.working:

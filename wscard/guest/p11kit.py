@@ -11,8 +11,9 @@ Where p11-kit reads its configuration (p11-kit's ``pkcs11.conf(5)``): module fil
 ``key: value`` lines; ``module`` is the library, an absolute path or a name in p11-kit's
 module folder (``/usr/lib64/pkcs11`` on Fedora/RHEL, ``/usr/lib/<multiarch>/pkcs11`` on
 Debian/Ubuntu); ``enable-in`` / ``disable-in`` list the programs (by process name) that
-load or skip the module. The per-user folder (``~/.config/pkcs11/modules``) is read only
-when ``/etc/pkcs11/pkcs11.conf`` allows user configuration and is not read here.
+load or skip the module. The user's own files (``~/.config/pkcs11/modules``) are merged
+over the system's, key by key, unless ``/etc/pkcs11/pkcs11.conf`` says ``user-config:
+none`` (``only``: the user's files alone); ``merge`` is p11-kit's default.
 
 Read-only: nothing here loads a library.
 """
@@ -65,11 +66,12 @@ class ModuleConfig:
 
 
 def parse_module_file(text: str) -> dict[str, str]:
-    """``key: value`` lines of a p11-kit module file (``#`` comments, blank lines skipped)."""
+    """``key: value`` lines of a p11-kit config file (lines starting with ``#`` and blank
+    lines skipped; a ``#`` after a value is part of the value, as pkcs11.conf(5) says)."""
     out: dict[str, str] = {}
     for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line or ":" not in line:
+        line = raw.strip()
+        if not line or line.startswith("#") or ":" not in line:
             continue
         key, value = line.split(":", 1)
         out[key.strip().lower()] = value.strip()
@@ -94,26 +96,46 @@ def resolve_module(fs: RootFS, module: str) -> str:
     return ""
 
 
-def module_configs(fs: RootFS) -> list[ModuleConfig]:
-    """The module files p11-kit reads (an ``/etc`` file replaces a package file of the same
-    name). Files without ``module:`` are skipped."""
-    by_name: dict[str, ModuleConfig] = {}
-    for d in MODULE_CONFIG_DIRS:
-        for fname in fs.listdir(d):
-            if not fname.endswith(".module"):
-                continue
-            path = f"{d}/{fname}"
-            text = fs.read_text(path)
-            if text is None:
-                continue
-            kv = parse_module_file(text)
-            if not kv.get("module"):
-                by_name.pop(fname, None)
-                continue
-            split = lambda v: [p.strip() for p in v.replace(",", " ").split() if p.strip()]  # noqa: E731
-            by_name[fname] = ModuleConfig(path, kv["module"], resolve_module(fs, kv["module"]),
-                                          split(kv.get("enable-in", "")), split(kv.get("disable-in", "")))
-    return list(by_name.values())
+GLOBAL_CONFIG = "/etc/pkcs11/pkcs11.conf"
+USER_MODULES = ".config/pkcs11/modules"
+
+
+def _read_dir(fs: RootFS, d: str, into: dict[str, tuple[str, dict[str, str]]], merge: bool) -> None:
+    for fname in fs.listdir(d):
+        if not fname.endswith(".module"):
+            continue
+        text = fs.read_text(f"{d}/{fname}")
+        if text is None:
+            continue
+        kv = parse_module_file(text)
+        if merge and fname in into:
+            kv = {**into[fname][1], **kv}
+        into[fname] = (f"{d}/{fname}", kv)
+
+
+def module_configs(fs: RootFS, home: str = "") -> list[ModuleConfig]:
+    """The module files p11-kit reads: the package folder, then ``/etc/pkcs11/modules``
+    (a file replaces the package's file of the same name), then the user's
+    ``~/.config/pkcs11/modules`` merged over them key by key when ``home`` is given and
+    ``user-config`` allows it. Files without ``module:`` are skipped."""
+    user_config = parse_module_file(fs.read_text(GLOBAL_CONFIG) or "").get("user-config", "merge").lower()
+    files: dict[str, tuple[str, dict[str, str]]] = {}
+    if user_config != "only" or not home:
+        for d in MODULE_CONFIG_DIRS:
+            _read_dir(fs, d, files, merge=False)
+    if home and user_config in ("merge", "only"):
+        _read_dir(fs, f"{home.rstrip('/')}/{USER_MODULES}", files, merge=True)
+    out = []
+    for path, kv in files.values():
+        if not kv.get("module"):
+            continue
+
+        def split(v: str) -> list[str]:
+            return [p.strip() for p in v.replace(",", " ").split() if p.strip()]
+
+        out.append(ModuleConfig(path, kv["module"], resolve_module(fs, kv["module"]),
+                                split(kv.get("enable-in", "")), split(kv.get("disable-in", ""))))
+    return out
 
 
 __all__ = ["is_proxy", "ModuleConfig", "module_configs", "parse_module_file", "resolve_module"]
