@@ -90,6 +90,10 @@ class ObjectSpec:
     key: Any
     cert_name: str
     key_name: str
+    #: CertInfo byte the virtual card writes with the certificate (0x00: DER)
+    certinfo: int = 0
+    #: the virtual card stores a damaged (truncated) object
+    truncated: bool = False
 
 
 class Backend:
@@ -124,7 +128,8 @@ class Backend:
                     f"[card] objects: the PKI has no private key for '{obj.key or obj.cert}' "
                     "(a simulated card needs the key)"
                 )
-            out.append(ObjectSpec(obj.slot, entry.cert, key_entry.key, obj.cert, obj.key or obj.cert))
+            out.append(ObjectSpec(obj.slot, entry.cert, key_entry.key, obj.cert, obj.key or obj.cert,
+                                  getattr(obj, "certinfo", 0), getattr(obj, "encoding", "") == "gzip-truncated"))
         return out
 
     # --- presence -------------------------------------------------------------------------
@@ -172,7 +177,9 @@ class Backend:
         raise NotImplementedError
 
     def tries_left(self, token: p11.TokenInfo | None = None) -> int | None:
-        """PIN tries left, read without consuming one (None: the card does not say)."""
+        """PIN tries left, read without consuming one (None: the card does not say).
+        May raise :class:`hardware.pin.PinAttemptRefused` (``TriesUnknown``) when the
+        card's answer does not allow risking a try."""
         return token.tries_hint if token is not None else None
 
     def after_login(self, ok: bool, wrong_pin: bool) -> None:
@@ -341,7 +348,10 @@ class PcscBackend(Backend):
 
 
 def read_tries_over_pcsc(backend: Backend) -> int | None:
-    """The PIN retry counter through the card edge (VERIFY without data)."""
+    """The PIN retry counter through the card edge (VERIFY without data): the tries left,
+    or None when the card edge cannot be reached. Raises :class:`hardware.pin.TriesUnknown`
+    when the card answers with a status word the harness does not know (63 CX and 63 0X
+    are known: :func:`hardware.piv.pin_status_from_sw`)."""
     from .apdu import ApduError
     from .cac import CacCard
     from .piv import PivCard
@@ -354,13 +364,12 @@ def read_tries_over_pcsc(backend: Backend) -> int | None:
     try:
         p = PivCard(conn)
         if p.try_select():
-            st = p.pin_status()
-            return st.tries_left
+            return p.pin_status().tries_for_guard()
         c = CacCard(conn)
         try:
             if c.ccc() is not None or c.find_pki_applets():
-                return c.pin_status().tries_left
-        except ApduError:
+                return c.pin_status().tries_for_guard()
+        except (ApduError, ValueError):
             return None
         return None
     except (ApduError, TransportError):
@@ -412,7 +421,8 @@ class VirtualBackend(Backend):
 
         assert self.card_pin is not None
         pin = PinState(self.card_pin.reveal(), tries if tries is not None else self.section.pin_tries_left,
-                       self.section.pin_tries_max)
+                       self.section.pin_tries_max,
+                       counter_form=getattr(self.section, "retry_counter_form", "63CX") if self.kind == "piv" else "63CX")
         seed = hashlib.sha256(f"wscard-virtual-{self.kind}-{index}-{time.time_ns()}".encode()).digest()
         if self.kind == "other":
             return OtherCard(serial=seed[:8].hex().upper(), pin=pin)
@@ -426,9 +436,10 @@ class VirtualBackend(Backend):
             # a second card, or the wrong-PIN demonstration's scratch card, is another card
             # with the same certificates: its own CHUID, so that its serial differs
             return VirtualPivCard(loaded.slots(), pin, guid=seed[:16])
-        slots = [SlotContent(s.slot, s.cert, s.key) for s in self.object_specs()]
+        slots = [SlotContent(s.slot, s.cert, s.key, s.certinfo, s.truncated) for s in self.object_specs()]
         if self.kind == "piv":
-            return VirtualPivCard(slots, pin, guid=seed[:16])
+            return VirtualPivCard(slots, pin, guid=seed[:16],
+                                  empty_slots=tuple(getattr(self.section, "empty_objects", ())))
         from .virtual.cac_card import VirtualCacCard
 
         return VirtualCacCard(slots, pin, card_id=seed[:8])

@@ -10,14 +10,13 @@ applets' buffers (tag 70, with CertInfo 71 saying whether they are compressed).
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
 
 from .apdu import SW, ApduError, Command, parse_stlv_inline, split_stlv
-from .piv import PinStatus, pin_status_from_sw, pad_pin
+from .piv import CertificateObject, PinStatus, decode_certificate_value, pin_status_from_sw, pad_pin
 from .transport import CardConnection
 
 CAC_RID = bytes.fromhex("A000000079")
@@ -136,23 +135,33 @@ class CacCard:
                 found.append(i)
         return found
 
-    def certificate(self, index: int) -> x509.Certificate | None:
+    def certificate_object(self, index: int) -> CertificateObject:
+        """The certificate of PKI applet ``index``, decoded by OpenSC's CAC rule
+        (``card-cac.c``: CertInfo ``& 0x03 == 1`` means compressed, inflated as gzip or
+        zlib). Never raises for what the card holds; a READ FILE error is "unknown"."""
         if not self.select(pki_aid(index)):
-            return None
+            return CertificateObject("absent")
         self.select_object(pki_aid(index)[5:7])
-        tl, v = self.read_object()
+        try:
+            tl, v = self.read_object()
+            items = split_stlv(tl, v)
+        except ApduError as exc:
+            return CertificateObject("unknown", problem=str(exc), sw=exc.sw)
+        except ValueError as exc:
+            return CertificateObject("undecodable", problem=f"the applet's tag buffer is broken ({exc})")
         der = b""
-        info = 0
-        for tag, val in split_stlv(tl, v):
+        info: int | None = None
+        for tag, val in items:
             if tag == 0x70:
                 der = val
             elif tag == 0x71 and val:
                 info = val[0]
-        if not der:
-            return None
-        if info & 0x03 == 1:
-            der = zlib.decompress(der, zlib.MAX_WBITS | 32)
-        return x509.load_der_x509_certificate(der)
+        return decode_certificate_value(der, info, info is not None and info & 0x03 == 1)
+
+    def certificate(self, index: int) -> x509.Certificate | None:
+        """The certificate of PKI applet ``index``; None when there is none or it cannot
+        be decoded (:meth:`certificate_object` says which)."""
+        return self.certificate_object(index).cert
 
     def pin_status(self) -> PinStatus:
         r = self.conn.send(Command(0x00, 0x20, 0x00, 0x00))

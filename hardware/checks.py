@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from wscard.checks import CheckResult
 
-from .identify import CAC, DUAL, PIV, SUPPORTED, CardIdentity, SlotCert
+from .identify import CAC, DUAL, PIV, SUPPORTED, CardIdentity, SlotCert, SlotProblem
 
 
 def card_type(identity: CardIdentity, expected: str = "") -> CheckResult:
@@ -69,6 +69,8 @@ def pin_login(outcome: Any) -> CheckResult:
                "Set SMARTCARD_PIN to the card's PIN (or type it at the prompt).")
     elif outcome.status == "locked":
         r.fail(subject, "the card's PIN is blocked", "Unblock the PIN with the PUK or the card management system.")
+    elif outcome.status == "tries-unknown":
+        r.skip(f"not evaluated: the PIN was not sent because the retry counter is unknown ({outcome.message})")
     elif outcome.status == "no-token":
         r.skip(f"no PKCS#11 token for the card: {outcome.message} (see CARD-1/CARD-2)")
     else:
@@ -97,16 +99,45 @@ def _slot_name(slot: str) -> str:
             "9E": "9E (Card Authentication)"}.get(slot, slot)
 
 
-def logon_certificates(certs: Sequence[SlotCert], card: str) -> CheckResult:
+def logon_certificates(certs: Sequence[SlotCert], card: str, problems: Sequence[SlotProblem] = ()) -> CheckResult:
     """UC-5: exactly one certificate with the Smart Card Logon EKU, in 9A (CAC: the ID
-    certificate, which the harness maps to 9A)."""
+    certificate, which the harness maps to 9A).
+
+    ``problems``: certificate objects the card edge could not decode. An undecodable
+    object in 9A fails (OpenSC cannot read it either, so the card offers no logon
+    certificate there); in another slot it is a warning (it might be a second logon
+    certificate). An object whose reading gave an unknown answer is recorded, not judged.
+    """
     r = CheckResult("UC-5", "One logon certificate, in the PIV Authentication slot")
     r.evidence["certificates"] = [c.summary() for c in certs]
+    if problems:
+        r.evidence["certificate_problems"] = [p.summary() for p in problems]
     logon = [c for c in certs if c.logon]
     subject = f"card {card}"
+    for p in problems:
+        if p.state != "undecodable":
+            continue
+        where = f" ({p.where})" if p.where.startswith("CAC") else ""
+        text = (f"the certificate object in {_slot_name(p.slot)}{where} cannot be decoded: {p.problem}; "
+                "OpenSC cannot read it either")
+        fix = ("Write the certificate to the card again (DER, uncompressed with CertInfo 00, or gzip-compressed "
+               "with CertInfo 01 as SP 800-73-4 says).")
+        if p.slot == "9A":
+            r.fail(subject, text + ", so the card offers no logon certificate in the first slot", fix)
+        else:
+            r.warn(subject, text + ", so the harness cannot tell whether it is a second logon certificate", fix)
     if not logon:
+        if r.failures():
+            return r
+        unknown = [p for p in problems if p.state != "undecodable"]
+        extra = ("; the card's answer for " + ", ".join(f"{_slot_name(p.slot)} ({p.problem})" for p in unknown)
+                 + " was not understood") if unknown else ""
+        unparsed = [(c, c.summary().get("problem")) for c in certs if c.summary().get("problem")]
+        if unparsed:
+            extra += "; the EKU of " + ", ".join(f"{_slot_name(c.slot)} is unknown: {why}" for c, why in unparsed)
         # whether the user certificate carries the EKU is UC-3's verdict
-        return r.skip("no certificate on the card has the Smart Card Logon EKU (1.3.6.1.4.1.311.20.2.2): see UC-3")
+        return r.skip("no certificate on the card has the Smart Card Logon EKU (1.3.6.1.4.1.311.20.2.2): see UC-3"
+                      + extra)
     if len(logon) > 1:
         where = ", ".join(f"{_slot_name(c.slot)}: {c.cert.subject.rfc4514_string()}" for c in logon)
         r.fail(subject, f"holds {len(logon)} certificates with the Smart Card Logon EKU ({where}); several "

@@ -23,18 +23,23 @@ SMART_CARD_LOGON = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.2")
 
 
 def has_logon_eku(cert: x509.Certificate) -> bool:
+    """Does the certificate carry the Smart Card Logon EKU? False when it has no EKU, or
+    when its extensions cannot be parsed (``describe_certificate`` records why)."""
     try:
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
+    except (x509.ExtensionNotFound, ValueError):
         return False
     return SMART_CARD_LOGON in eku
 
 
 def describe_certificate(cert: x509.Certificate) -> dict[str, Any]:
+    problem = ""
     try:
         ekus = [o.dotted_string for o in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value]
     except x509.ExtensionNotFound:
         ekus = []
+    except ValueError as exc:  # cryptography parses extensions lazily
+        ekus, problem = [], f"the extensions cannot be parsed ({exc})"
     return {
         "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(),
@@ -42,6 +47,7 @@ def describe_certificate(cert: x509.Certificate) -> dict[str, Any]:
         "not_after": cert.not_valid_after_utc.isoformat(),
         "smart_card_logon": SMART_CARD_LOGON.dotted_string in ekus,
         "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH.dotted_string in ekus,
+        **({"problem": problem} if problem else {}),
     }
 
 
@@ -67,6 +73,23 @@ class SlotCert:
 
 
 @dataclass
+class SlotProblem:
+    """A certificate object the harness could not turn into a certificate.
+
+    ``state`` ``undecodable``: the object is there but cannot be decoded (OpenSC cannot
+    read it either: a finding for the slot, UC-5); ``unknown`` / ``protected``: the card's
+    answer does not say what the slot holds (nothing is concluded)."""
+
+    slot: str
+    where: str
+    state: str
+    problem: str
+
+    def summary(self) -> dict[str, Any]:
+        return {"slot": self.slot, "where": self.where, "state": self.state, "problem": self.problem}
+
+
+@dataclass
 class CardIdentity:
     type: str
     reader: str
@@ -75,6 +98,8 @@ class CardIdentity:
     piv: dict[str, Any] = field(default_factory=dict)
     cac: dict[str, Any] = field(default_factory=dict)
     certificates: list[SlotCert] = field(default_factory=list)
+    #: certificate objects present but not decoded, or whose reading gave an unknown answer
+    problems: list[SlotProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -90,17 +115,26 @@ class CardIdentity:
             "piv": self.piv,
             "cac": self.cac,
             "certificates": [c.summary() for c in self.certificates],
+            "certificate_problems": [p.summary() for p in self.problems],
             "notes": self.notes,
         }
 
 
-def _cac_part(conn: CardConnection) -> tuple[dict[str, Any], list[SlotCert], bool]:
+def _slot_problem(slot: str, where: str, obj: Any) -> SlotProblem | None:
+    if obj.state in ("undecodable", "unknown", "protected"):
+        problem = obj.problem or ("the card wants the PIN before it shows the object (6982)"
+                                  if obj.state == "protected" else obj.state)
+        return SlotProblem(slot, where, obj.state, problem)
+    return None
+
+
+def _cac_part(conn: CardConnection) -> tuple[dict[str, Any], list[SlotCert], bool, list[SlotProblem]]:
     card = cac.CacCard(conn)
     info: dict[str, Any] = {}
     ccc = None
     try:
         ccc = card.ccc()
-    except ApduError:
+    except (ApduError, ValueError):
         ccc = None
     indexes: list[int] = []
     if ccc is not None:
@@ -115,15 +149,16 @@ def _cac_part(conn: CardConnection) -> tuple[dict[str, Any], list[SlotCert], boo
             info["container"] = "PKI applets only"
     found = bool(info.get("container")) or bool(indexes)
     certs = []
+    problems = []
     for i in indexes:
-        try:
-            cert = card.certificate(i)
-        except (ApduError, ValueError):
-            cert = None
-        if cert is not None:
-            label = cac.PKI_LABELS[i] if i < len(cac.PKI_LABELS) else f"PKI applet {i}"
-            certs.append(SlotCert(cac.INDEX_TO_SLOT.get(i, f"CAC-{i}"), cert, f"CAC {label}"))
-    return info, certs, found
+        label = cac.PKI_LABELS[i] if i < len(cac.PKI_LABELS) else f"PKI applet {i}"
+        slot, where = cac.INDEX_TO_SLOT.get(i, f"CAC-{i}"), f"CAC {label}"
+        obj = card.certificate_object(i)
+        if obj.cert is not None:
+            certs.append(SlotCert(slot, obj.cert, where))
+        elif (p := _slot_problem(slot, where, obj)) is not None:
+            problems.append(p)
+    return info, certs, found, problems
 
 
 def identify(conn: CardConnection, reader: str = "", atr: bytes = b"") -> CardIdentity:
@@ -143,21 +178,30 @@ def identify(conn: CardConnection, reader: str = "", atr: bytes = b"") -> CardId
             ident.serial = chuid.guid_hex
         elif chuid and chuid.fascn:
             ident.serial = chuid.fascn.hex().upper()
-        for slot, cert in p.certificates().items():
-            ident.certificates.append(SlotCert(slot, cert, f"PIV {piv.SLOTS[slot]['name']}"))
-        cac_info, _, cac_found = _cac_part(conn)
+        for slot, obj in p.certificate_objects().items():
+            where = f"PIV {piv.SLOTS[slot]['name']}"
+            if obj.cert is not None:
+                ident.certificates.append(SlotCert(slot, obj.cert, where))
+                if obj.compression:
+                    ident.notes.append(f"{slot}: certificate stored {obj.compression}-compressed "
+                                       f"(CertInfo {obj.certinfo:02X})" if obj.certinfo is not None else
+                                       f"{slot}: certificate stored {obj.compression}-compressed (no CertInfo)")
+            elif (prob := _slot_problem(slot, where, obj)) is not None:
+                ident.problems.append(prob)
+        cac_info, _, cac_found, _ = _cac_part(conn)
         if (ccc and ccc.cac_pki_endpoint) or cac_found:
             ident.type = DUAL
             ident.cac = cac_info
             ident.notes.append("the CCC or the CAC applets mark this as a dual CAC/PIV card")
         p.try_select()  # leave the PIV application selected
         return ident
-    cac_info, certs, found = _cac_part(conn)
+    cac_info, certs, found, problems = _cac_part(conn)
     if found:
         ident.type = CAC
         ident.cac = cac_info
         ident.serial = cac_info.get("card_id", "")
         ident.certificates = certs
+        ident.problems = problems
         return ident
     ident.notes.append("no PIV application and no CAC applets answered")
     return ident

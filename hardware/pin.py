@@ -135,6 +135,12 @@ class PinAttemptRefused(Exception):
         super().__init__(reason)
 
 
+class TriesUnknown(PinAttemptRefused):
+    """The card's answer about its retry counter is not one the harness knows, so the
+    tries left are unknown: the guard sends no PIN (the harness never risks a card whose
+    counter it cannot read). Raised by the ``read_tries`` callables."""
+
+
 @dataclass
 class AttemptRecord:
     card: str
@@ -166,9 +172,11 @@ class PinGuard:
     ) -> T:
         """Read the retry counter, decide, and send the PIN at most once.
 
-        ``read_tries`` returns the tries left (None: the card does not say); ``send`` sends
-        the PIN and returns the result; ``is_wrong_pin`` tells a wrong-PIN error apart.
-        Raises :class:`PinAttemptRefused` without sending anything when the policy says no.
+        ``read_tries`` returns the tries left (None: the card does not say) or raises
+        :class:`PinAttemptRefused` (:class:`TriesUnknown` when the card's answer is not
+        understood); ``send`` sends the PIN and returns the result; ``is_wrong_pin`` tells
+        a wrong-PIN error apart. Raises :class:`PinAttemptRefused` without sending anything
+        when the policy says no.
         """
         with self._lock:
             if card in self.wrong_pin_cards:

@@ -2,12 +2,18 @@
 
 Select the PIV application, read the discovery object, CHUID, CCC and the X.509
 certificates of 9A/9C/9D/9E (GET DATA, with response chaining), read the PIN retry
-counter without consuming a try (VERIFY with no data: 63Cx or 9000), and sign with
+counter without consuming a try (VERIFY with no data: 63CX, 630X, 6983 or 9000), and sign with
 GENERAL AUTHENTICATE. Sending the PIN itself is the PIN guard's job
 (:class:`hardware.pin.PinGuard`); this module only builds the command.
 
 The data-object encoders (CHUID, FASC-N, CCC, discovery) live here too, so the virtual
 PIV card and the parser cannot drift apart.
+
+Real cards answer in forms the standard does not name, and OpenSC reads them: a
+certificate compressed with CertInfo 0x80 (older piv-tool) as well as 0x01, a retry
+counter written 63 0X (YubiKey NEO) as well as 63 CX, objects absent or empty. The
+readers here accept what OpenSC accepts and classify the rest as "unknown" or
+"undecodable" instead of raising (see :class:`CertificateObject`, :class:`PinStatus`).
 """
 
 from __future__ import annotations
@@ -147,9 +153,28 @@ def build_discovery(pin_policy: bytes = b"\x40\x00") -> bytes:
     return tlv(0x7E, tlv(0x4F, PIV_AID) + tlv(0x5F2F, pin_policy))
 
 
-def build_cert_object(der: bytes) -> bytes:
-    """Certificate object content (inside 53): 70 cert, 71 CertInfo (uncompressed), FE LRC."""
-    return tlv(0x70, der) + tlv(0x71, b"\x00") + tlv(0xFE, b"")
+#: CertInfo byte (tag 71) of a certificate object. SP 800-73-4 Part 1 (Table 39, CertInfo):
+#: bit 0 (value 0x01) set means the certificate in tag 70 is gzip-compressed. Older tools
+#: (OpenSC's piv-tool before 800-73-3, following an ambiguity in 800-72-1) wrote 0x80 for
+#: the same thing; OpenSC's PIV driver treats either bit as "compressed"
+#: (``card-piv.c``, ``piv_cache_internal_data``) and then detects gzip or zlib from the
+#: data (``compression.c``, ``detect_method``: gzip magic 1F 8B).
+CERTINFO_UNCOMPRESSED = 0x00
+CERTINFO_GZIP = 0x01
+CERTINFO_GZIP_LEGACY = 0x80
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def build_cert_object(der: bytes, certinfo: int = CERTINFO_UNCOMPRESSED, compress: bool | None = None) -> bytes:
+    """Certificate object content (inside 53): 70 certificate, 71 CertInfo, FE LRC.
+
+    ``certinfo`` is written as given; the certificate is gzip-compressed when ``compress``
+    is true, or (``compress`` None) when ``certinfo`` marks it compressed (0x01 or 0x80).
+    """
+    if compress is None:
+        compress = bool(certinfo & (CERTINFO_GZIP | CERTINFO_GZIP_LEGACY))
+    body = gzip.compress(der, mtime=0) if compress else der
+    return tlv(0x70, body) + tlv(0x71, bytes([certinfo])) + tlv(0xFE, b"")
 
 
 def build_application_property_template(label: str = "wscard virtual PIV") -> bytes:
@@ -209,42 +234,191 @@ def parse_ccc(content: bytes) -> Ccc:
     return Ccc(d.get(0xF0, b""), f3.startswith(bytes.fromhex("A00000007904")), content)
 
 
-def decode_certificate(content: bytes) -> x509.Certificate:
-    """A certificate object's content (70/71) to a certificate (gzip if CertInfo says so)."""
-    d = tlv_dict(content)
-    der = d.get(0x70)
-    if der is None:
-        raise ValueError("certificate object has no tag 70")
-    info = d.get(0x71, b"\x00")
-    if info and info[0] & 0x01:
+#: Largest certificate the decoder inflates (a PIV object holds a few kilobytes; the
+#: limit keeps a corrupt or hostile object from inflating without bound).
+MAX_CERTIFICATE_BYTES = 1 << 20
+
+
+@dataclass
+class CertificateObject:
+    """A certificate data object decoded as OpenSC decodes it.
+
+    ``state`` is one of:
+
+    * ``present``: ``cert`` is the certificate;
+    * ``absent``: the card has no such object (GET DATA answered 6A82 / 6A88);
+    * ``empty``: the object exists but holds no certificate (an empty object, or an empty
+      tag 70: OpenSC reports "file not found" for both);
+    * ``protected``: the card wants the PIN before it shows the object (6982);
+    * ``undecodable``: the object is there but cannot be decoded (``problem`` says why);
+      OpenSC cannot read it either, so it is a finding for its slot;
+    * ``unknown``: the card's answer is not one the harness knows (``problem`` names it);
+      nothing is concluded about the object.
+    """
+
+    state: str
+    cert: x509.Certificate | None = None
+    certinfo: int | None = None
+    #: "gzip" or "zlib" when the certificate was compressed on the card, else "".
+    compression: str = ""
+    problem: str = ""
+    sw: int | None = None
+
+    @property
+    def present(self) -> bool:
+        return self.cert is not None
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"state": self.state}
+        if self.certinfo is not None:
+            out["certinfo"] = f"{self.certinfo:02X}"
+        if self.compression:
+            out["compression"] = self.compression
+        if self.problem:
+            out["problem"] = self.problem
+        if self.sw is not None and self.sw != SW.OK:
+            out["sw"] = f"{self.sw:04X}"
+        return out
+
+
+def _inflate(data: bytes) -> tuple[bytes, str]:
+    """gzip or zlib data inflated (the container detected from its header, as OpenSC's
+    ``COMPRESSION_AUTO`` does). Raises ValueError with the reason."""
+    kind = "gzip" if data[:2] == GZIP_MAGIC else "zlib"
+    d = zlib.decompressobj(zlib.MAX_WBITS | 32)  # 32: accept a gzip or a zlib header
+    try:
+        out = d.decompress(data, MAX_CERTIFICATE_BYTES)
+    except zlib.error as exc:
+        raise ValueError(f"the data is not valid {kind} ({exc})") from None
+    if d.unconsumed_tail:
+        raise ValueError(f"the data inflates to more than {MAX_CERTIFICATE_BYTES} bytes")
+    if not d.eof:
+        raise ValueError(f"the {kind} data is truncated")
+    return out, kind
+
+
+def decode_certificate_value(data: bytes, certinfo: int | None, compressed: bool) -> CertificateObject:
+    """The certificate in a tag-70 value. ``compressed``: what the card's CertInfo says
+    (by the card edge's rule); data starting with the gzip magic 1F 8B is inflated too
+    (a DER certificate starts with 30, never 1F). Never raises."""
+    if not data:
+        return CertificateObject("empty", certinfo=certinfo)
+    compression = ""
+    if compressed or data[:2] == GZIP_MAGIC:
         try:
-            der = gzip.decompress(der)
-        except OSError:
-            der = zlib.decompress(der)
-    return x509.load_der_x509_certificate(der)
+            data, compression = _inflate(data)
+        except ValueError as exc:
+            info = f"CertInfo {certinfo:02X}" if certinfo is not None else "no CertInfo"
+            return CertificateObject(
+                "undecodable", certinfo=certinfo,
+                problem=f"the certificate is marked compressed ({info}) but cannot be inflated: {exc}")
+    try:
+        cert = x509.load_der_x509_certificate(data)
+        cert.subject  # noqa: B018 - force the lazy parse of the name now
+    except ValueError as exc:
+        what = f"{compression}-inflated data" if compression else "data in tag 70"
+        return CertificateObject("undecodable", certinfo=certinfo, compression=compression,
+                                 problem=f"the {what} is not a DER X.509 certificate ({exc})")
+    return CertificateObject("present", cert, certinfo, compression)
+
+
+def decode_certificate_object(content: bytes) -> CertificateObject:
+    """A PIV certificate object's content (inside 53: 70 certificate, 71 CertInfo, FE LRC)
+    decoded by OpenSC's rule (``card-piv.c``): the certificate is compressed when the
+    CertInfo byte has bit 0x01 (SP 800-73-4) or 0x80 (older tools) set, or when it starts
+    with the gzip magic. Never raises."""
+    if not content:
+        return CertificateObject("empty")
+    try:
+        d = tlv_dict(content)
+    except ValueError as exc:
+        return CertificateObject("undecodable", problem=f"the object's TLV structure is broken ({exc})")
+    if 0x70 not in d:
+        tags = ", ".join(f"{t:X}" for t in d) or "none"
+        return CertificateObject("undecodable", problem=f"the object has no certificate tag 70 (tags: {tags})")
+    info = d.get(0x71, b"")
+    certinfo = info[0] if info else None
+    compressed = certinfo is not None and bool(certinfo & (CERTINFO_GZIP | CERTINFO_GZIP_LEGACY))
+    return decode_certificate_value(d[0x70], certinfo, compressed)
+
+
+def decode_certificate(content: bytes) -> x509.Certificate:
+    """A certificate object's content to a certificate. Raises ValueError naming the
+    reason when it holds none or cannot be decoded (:func:`decode_certificate_object`
+    says which without raising)."""
+    obj = decode_certificate_object(content)
+    if obj.cert is None:
+        raise ValueError(obj.problem or f"certificate object is {obj.state}")
+    return obj.cert
+
+
+#: Status-word forms of the PIN retry counter in answer to VERIFY without data.
+#: SP 800-73-4 Part 2 (VERIFY): 63 CX, X tries left. Some YubiKey NEO firmware answers
+#: 63 0X instead; OpenSC reads that as X tries left (``card-piv.c``, ``CI_VERIFY_630X``).
+COUNTER_FORM_SP800_73 = "63CX"
+COUNTER_FORM_630X = "630X"
 
 
 @dataclass
 class PinStatus:
-    """What VERIFY without data says about the PIN (no try is consumed)."""
+    """What VERIFY without data says about the PIN (no try is consumed).
+
+    ``tries_left`` None with ``known`` true: the PIN is verified (9000, no counter given).
+    ``known`` false: the card answered with a status word the harness does not know, so
+    the counter is unknown (and the PIN guard refuses to send a PIN).
+    """
 
     verified: bool
     tries_left: int | None
     sw: int
+    #: how the card wrote the counter: "63CX", "630X", or "" (no counter in the answer)
+    form: str = ""
+    known: bool = True
 
     @property
     def blocked(self) -> bool:
         return self.tries_left == 0
 
+    def describe(self) -> str:
+        if not self.known:
+            return (f"the card answered VERIFY without data with {self.sw:04X}, which is not a PIN status the "
+                    "harness knows (SP 800-73-4: 63CX tries left, 9000 verified, 6983 blocked; some YubiKey NEO "
+                    "firmware: 630X): tries unknown")
+        if self.verified:
+            return "PIN already verified"
+        if self.blocked:
+            return "PIN blocked (6983)"
+        note = " (written 63 0X, as some YubiKey NEO firmware does; OpenSC reads it the same way)" \
+            if self.form == COUNTER_FORM_630X else ""
+        return f"{self.tries_left} tries left{note}"
+
+    def summary(self) -> dict[str, Any]:
+        return {"verified": self.verified, "tries_left": self.tries_left, "sw": f"{self.sw:04X}",
+                "form": self.form, "known": self.known}
+
+    def tries_for_guard(self) -> int | None:
+        """The tries left for :meth:`hardware.pin.PinGuard.attempt`; raises
+        :class:`hardware.pin.TriesUnknown` when the card's answer is not understood."""
+        if not self.known:
+            from .pin import TriesUnknown
+
+            raise TriesUnknown(self.describe() + "; the harness will not risk a PIN try on this card")
+        return self.tries_left
+
 
 def pin_status_from_sw(sw: int) -> PinStatus:
+    """The PIN status from the status word of VERIFY without data. Never raises: an
+    unknown status word gives ``known=False``. 63 00 is read as unknown (ISO 7816-4: "no
+    information given"), not as zero tries."""
     if sw == SW.OK:
         return PinStatus(True, None, sw)
     if sw & 0xFFF0 == 0x63C0:
-        return PinStatus(False, sw & 0x0F, sw)
+        return PinStatus(False, sw & 0x0F, sw, COUNTER_FORM_SP800_73)
+    if sw & 0xFFF0 == 0x6300 and sw & 0x0F:
+        return PinStatus(False, sw & 0x0F, sw, COUNTER_FORM_630X)
     if sw == SW.AUTH_METHOD_BLOCKED:
         return PinStatus(False, 0, sw)
-    raise ApduError(sw, "VERIFY (PIN status)")
+    return PinStatus(False, None, sw, known=False)
 
 
 def pad_pin(pin: bytes) -> bytes:
@@ -285,6 +459,20 @@ def verify_signature(cert: x509.Certificate, message: bytes, signature: bytes) -
     return True
 
 
+@dataclass
+class DataObject:
+    """A data object as GET DATA returned it. ``state``: ``present`` (``content`` is the
+    value inside 53 / 7E), ``absent`` (6A82, 6A88), ``protected`` (6982: PIN first),
+    ``empty`` (no data, or an empty 53), ``unknown`` (a status word or an encoding the
+    harness does not know; ``problem`` names it)."""
+
+    tag: int
+    state: str
+    content: bytes = b""
+    sw: int = SW.OK
+    problem: str = ""
+
+
 class PivCard:
     """Host side of the PIV card edge over a :class:`CardConnection`."""
 
@@ -305,53 +493,87 @@ class PivCard:
             return False
         return True
 
-    def get_object(self, tag: int) -> bytes | None:
-        """Content of a data object (inside 53; the discovery object inside 7E), or None
-        when the card does not have it (6A82) or wants the PIN first (6982)."""
+    def read_object(self, tag: int) -> DataObject:
+        """GET DATA of a data object, classified (never raises for the card's answer:
+        only a transport failure escapes). The content is inside 53 (the discovery
+        object: inside 7E)."""
         tb = object_tag_bytes(tag)
         r = self.conn.send(Command(0x00, 0xCB, 0x3F, 0xFF, tlv(0x5C, tb), 0))
-        if r.sw in (SW.FILE_NOT_FOUND, SW.SECURITY_NOT_SATISFIED, SW.REFERENCE_NOT_FOUND):
-            return None
+        if r.sw in (SW.FILE_NOT_FOUND, SW.REFERENCE_NOT_FOUND):
+            return DataObject(tag, "absent", sw=r.sw)
+        if r.sw == SW.SECURITY_NOT_SATISFIED:
+            return DataObject(tag, "protected", sw=r.sw)
         if not r.ok:
-            raise ApduError(r.sw, f"GET DATA {tb.hex().upper()}")
+            return DataObject(tag, "unknown", sw=r.sw,
+                              problem=f"GET DATA {tb.hex().upper()} answered {r.sw:04X} ({SW.name(r.sw)})")
         if not r.data:
-            return None
-        items = list(iter_tlv(r.data))
-        if not items:
-            return None
-        return items[0].value
+            return DataObject(tag, "empty", sw=r.sw)
+        try:
+            items = list(iter_tlv(r.data))
+        except ValueError as exc:
+            return DataObject(tag, "unknown", sw=r.sw, problem=f"GET DATA {tb.hex().upper()}: not BER-TLV ({exc})")
+        if not items or not items[0].value:
+            return DataObject(tag, "empty", sw=r.sw)
+        return DataObject(tag, "present", items[0].value, r.sw)
+
+    def get_object(self, tag: int) -> bytes | None:
+        """Content of a data object, or None when the card does not show it (absent,
+        empty, PIN-protected, or an answer the harness does not know: see
+        :meth:`read_object` for which)."""
+        obj = self.read_object(tag)
+        return obj.content if obj.state == "present" else None
 
     def discovery(self) -> dict[str, Any] | None:
         content = self.get_object(OBJ_DISCOVERY)
         if content is None:
             return None
-        d = tlv_dict(content)
+        try:
+            d = tlv_dict(content)
+        except ValueError:
+            return {"aid": "", "pin_usage_policy": "", "problem": "the discovery object is not BER-TLV"}
         return {"aid": d.get(0x4F, b"").hex().upper(), "pin_usage_policy": d.get(0x5F2F, b"").hex().upper()}
 
     def chuid(self) -> Chuid | None:
         content = self.get_object(OBJ_CHUID)
-        return parse_chuid(content) if content is not None else None
+        if content is None:
+            return None
+        try:
+            return parse_chuid(content)
+        except ValueError:
+            return None
 
     def ccc(self) -> Ccc | None:
         content = self.get_object(OBJ_CCC)
-        return parse_ccc(content) if content is not None else None
-
-    def certificate(self, slot: str) -> x509.Certificate | None:
-        content = self.get_object(SLOTS[slot]["object"])
         if content is None:
             return None
-        return decode_certificate(content)
+        try:
+            return parse_ccc(content)
+        except ValueError:
+            return None
+
+    def certificate_object(self, slot: str) -> CertificateObject:
+        """The certificate object of ``slot`` read and decoded (never raises for what the
+        card holds or answers)."""
+        obj = self.read_object(SLOTS[slot]["object"])
+        if obj.state != "present":
+            return CertificateObject(obj.state, problem=obj.problem, sw=obj.sw)
+        return decode_certificate_object(obj.content)
+
+    def certificate_objects(self) -> dict[str, CertificateObject]:
+        return {slot: self.certificate_object(slot) for slot in SLOTS}
+
+    def certificate(self, slot: str) -> x509.Certificate | None:
+        """The certificate in ``slot``; None when there is none or it cannot be decoded
+        (:meth:`certificate_object` says which)."""
+        return self.certificate_object(slot).cert
 
     def certificates(self) -> dict[str, x509.Certificate]:
-        out = {}
-        for slot in SLOTS:
-            cert = self.certificate(slot)
-            if cert is not None:
-                out[slot] = cert
-        return out
+        """The decoded certificates by slot (see :meth:`certificate_objects` for the rest)."""
+        return {slot: o.cert for slot, o in self.certificate_objects().items() if o.cert is not None}
 
     def pin_status(self, reference: int = PIN_APPLICATION) -> PinStatus:
-        """VERIFY with no data: the retry counter, without consuming a try."""
+        """VERIFY with no data: the retry counter, without consuming a try (an answer the
+        harness does not know gives ``known=False``, never an exception)."""
         r = self.conn.send(Command(0x00, 0x20, 0x00, reference))
         return pin_status_from_sw(r.sw)
 

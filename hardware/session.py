@@ -16,7 +16,7 @@ from wscard.errors import EnvironmentProblem
 from . import pkcs11 as p11
 from .backends import Backend, VirtualBackend
 from .identify import CardIdentity, SlotCert, has_logon_eku, identify
-from .pin import PinAttemptRefused, PinGuard
+from .pin import PinAttemptRefused, PinGuard, TriesUnknown
 from .transport import ApduTrace, CardSafetyError, TransportError
 
 #: PKCS#11 labels and IDs -> PIV slot (OpenSC's PIV and CAC emulation, and the SoftHSM tokens).
@@ -41,7 +41,7 @@ class NoCard(Exception):
 
 @dataclass
 class LoginOutcome:
-    status: str  # ok, wrong-pin, refused, locked, no-token, error
+    status: str  # ok, wrong-pin, refused, tries-unknown, locked, no-token, error
     card: str = ""
     tries_before: int | None = None
     tries_after: int | None = None
@@ -155,12 +155,13 @@ class CardSession:
         try:
             session = self.guard.attempt(serial, read_tries, lambda: card.login(pin), p11.is_wrong_pin, where)
         except PinAttemptRefused as exc:
-            out = LoginOutcome("refused", serial, exc.tries_left if exc.tries_left is not None else state.get("before"),
+            out = LoginOutcome("tries-unknown" if isinstance(exc, TriesUnknown) else "refused", serial,
+                               exc.tries_left if exc.tries_left is not None else state.get("before"),
                                None, exc.reason, where)
         except Exception as exc:
             wrong = p11.is_wrong_pin(exc)
             self.backend.after_login(False, wrong)
-            after = self.backend.tries_left(self._refreshed_info(card))
+            after = self._tries_after(card)
             name = type(exc).__name__
             if name == "PinLocked" or (wrong and after == 0):
                 out = LoginOutcome("locked", serial, state.get("before"), after, "the PIN is blocked", where)
@@ -173,6 +174,14 @@ class CardSession:
             out = LoginOutcome("ok", serial, state.get("before"), None, "", where, session)
         self._login = out
         return out
+
+    def _tries_after(self, card: p11.Pkcs11Card) -> int | None:
+        """The tries left after a failed login (None when the card does not say, or says
+        something the harness does not understand: this is a report, not a decision)."""
+        try:
+            return self.backend.tries_left(self._refreshed_info(card))
+        except PinAttemptRefused:
+            return None
 
     def _refreshed_info(self, card: p11.Pkcs11Card) -> p11.TokenInfo | None:
         try:
@@ -318,7 +327,11 @@ class CardSession:
             statuses = [app.pin_status() for _ in range(reads)]
         finally:
             conn.close()
-        return {"card_edge": kind, "reads": [{"verified": s.verified, "tries_left": s.tries_left} for s in statuses]}
+        return {"card_edge": kind,
+                "reads": [{"verified": s.verified, "tries_left": s.tries_left} for s in statuses],
+                "answers": [s.summary() for s in statuses],
+                "unknown": next((s.describe() for s in statuses if not s.known), ""),
+                "form": next((s.form for s in statuses if s.form), "")}
 
 
     def sign_over_card_edge(self, where: str = "") -> dict[str, Any]:
@@ -352,7 +365,7 @@ class CardSession:
                     return r
 
                 try:
-                    self.guard.attempt(self._card_key(), lambda: status.tries_left, send,
+                    self.guard.attempt(self._card_key(), status.tries_for_guard, send,
                                        lambda e: isinstance(e, EdgeWrongPin), where)
                 except PinAttemptRefused as exc:
                     raise NoCard(f"PIN not sent: {exc.reason} (see CARD-3)") from None

@@ -36,7 +36,7 @@ def _session4(linux_guest, evidence):
     evidence.check(linux.check_firefox_linux(linux_guest))
 
 
-@then("the PAM stacks of sudo and sudo -i reach pam_pkcs11 without a service list excluding them")
+@then("the PAM stacks of sudo and sudo -i reach a smart card module without a service list excluding them")
 def _session5(linux_guest, evidence):
     evidence.check(linux.check_sudo_pam(linux_guest))
 
@@ -93,7 +93,9 @@ def _list_all(procedure, evidence):
 
 @then("the card's certificates are among them")
 def _card_certs(procedure, evidence):
-    evidence.attach_json("certificates on the card", procedure.expect_card_certificates())
+    result = procedure.card_certificates_result()
+    evidence.attach_json("certificates on the card", result.evidence)
+    evidence.check(result)
 
 
 # --- Windows ----------------------------------------------------------------------------

@@ -94,9 +94,11 @@ def compare(run: SuiteRun, profile: Profile) -> list[str]:
         elif not want and any(sc.get("outcome") in TROUBLE for sc in scs):
             problems.append(f"{rid}: a scenario could not run ({_details(scs)}); list it in [expect].not_evaluated "
                             "if the profile means that")
-    for rid in list(expect.failed) + list(expect.warning) + list(expect.not_evaluated):
+    for rid in list(expect.failed) + list(expect.warning) + list(expect.not_evaluated) + list(expect.passed):
         if rid not in statuses:
             problems.append(f"{rid}: expected a verdict, but no scenario of it ran")
+        elif rid in expect.passed and statuses[rid] != "passed":
+            problems.append(f"{rid}: expected passed, got {statuses[rid]}")
     text = run.messages()
     for m in expect.messages:
         if m not in text:

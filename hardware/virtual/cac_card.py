@@ -56,8 +56,13 @@ class VirtualCacCard(VirtualCard):
                 items.append((0xF3, cac.card_url(0x04, aid, aid[5:7])))
             items += [(0xF4, b"\x00"), (0xF5, b"\x10")]
         else:
-            der = self.applets[index].der
-            items = [(0x70, der), (0x71, b"\x00")]
+            content = self.applets[index]
+            der = content.der
+            if content.certinfo & 0x03 == 1:  # CAC: CertInfo 01 = compressed (OpenSC's card-cac.c)
+                import gzip
+
+                der = gzip.compress(der, mtime=0)
+            items = [(0x70, der), (0x71, bytes([content.certinfo]))]
         tl = b"".join(stlv_header(t, len(v)) for t, v in items)
         v = b"".join(v for _, v in items)
         return tl, v

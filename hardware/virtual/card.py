@@ -102,17 +102,26 @@ class PinState:
     #: VERIFY commands that carried a PIN (the guard's tests count these).
     attempts_with_pin: int = 0
     wrong_attempts: int = 0
+    #: How the card writes the retry counter: ``63CX`` (SP 800-73-4) or ``630X`` (some
+    #: YubiKey NEO firmware, which OpenSC reads as X tries left).
+    counter_form: str = "63CX"
 
     def __post_init__(self) -> None:
         if isinstance(self.pin, str):
             self.pin = self.pin.encode()
+        if self.counter_form not in ("63CX", "630X"):
+            raise ValueError(f"unknown retry-counter form {self.counter_form!r} (63CX or 630X)")
+
+    def counter_sw(self, tries: int) -> int:
+        """The status word saying ``tries`` tries left, in this card's form."""
+        return (0x6300 if self.counter_form == "630X" else 0x63C0) | min(tries, 15)
 
     def status_sw(self) -> int:
         if self.tries_left <= 0:
             return SW.AUTH_METHOD_BLOCKED
         if self.verified:
             return SW.OK
-        return 0x63C0 | min(self.tries_left, 15)
+        return self.counter_sw(self.tries_left)
 
     def verify(self, data: bytes) -> int:
         self.attempts_with_pin += 1
@@ -123,7 +132,7 @@ class PinState:
             self.tries_left -= 1
             self.wrong_attempts += 1
             self.verified = False
-            return SW.AUTH_METHOD_BLOCKED if self.tries_left == 0 else 0x63C0 | self.tries_left
+            return SW.AUTH_METHOD_BLOCKED if self.tries_left == 0 else self.counter_sw(self.tries_left)
         self.tries_left = self.max_tries
         self.verified = True
         return SW.OK

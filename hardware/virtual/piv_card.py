@@ -4,11 +4,17 @@
 What OpenSC 0.23 sends and this card answers: GET DATA of the discovery object before any
 SELECT (answered with the discovery object when the PIV application is the default one),
 SELECT by the 9-byte AID prefix (application property template), GET DATA of CHUID, CCC,
-history (absent) and the certificates of 9A/9C/9D/9E, VERIFY with no data (63Cx / 9000),
+history (absent) and the certificates of 9A/9C/9D/9E, VERIFY with no data (63CX / 9000),
 VERIFY with the PIN (key reference 80), VERIFY P1=FF (reset security status), and
 GENERAL AUTHENTICATE (raw RSA on the padded block, or ECDSA on the digest) with command
 chaining. Write commands (PUT DATA, GENERATE...) are answered 6982: the harness never
 needs them.
+
+Forms real cards use and OpenSC reads can be presented (``[card]`` settings): a
+certificate gzip-compressed with CertInfo 01 or 80 (``SlotContent.certinfo``), and the
+retry counter written 63 0X with a YubiKey NEO's historical bytes
+(``PinState.counter_form``), and certificate objects that exist but are empty
+(``empty_slots``: ``53 00``).
 """
 
 from __future__ import annotations
@@ -33,10 +39,32 @@ class SlotContent:
     #: private key object (may deliberately not match the certificate); None: the slot
     #: holds a certificate but the card has no key for it (GENERAL AUTHENTICATE: 6A88)
     key: Any
+    #: CertInfo byte written with the certificate (tag 71): 0x00 DER, 0x01 gzip
+    #: (SP 800-73-4), 0x80 gzip as older OpenSC piv-tool wrote it.
+    certinfo: int = piv.CERTINFO_UNCOMPRESSED
+    #: a damaged object: only the first half of the (compressed) certificate is stored
+    truncated: bool = False
+
+    def object_content(self) -> bytes:
+        """The certificate object's content (inside 53), as this slot stores it."""
+        content = piv.build_cert_object(self.der, self.certinfo)
+        if not self.truncated:
+            return content
+        from ..apdu import tlv_dict
+
+        d = tlv_dict(content)
+        return tlv(0x70, d[0x70][: len(d[0x70]) // 2]) + tlv(0x71, d[0x71]) + tlv(0xFE, b"")
 
     @property
     def der(self) -> bytes:
         return self.cert.public_bytes(serialization.Encoding.DER)
+
+
+#: The ATR of a YubiKey NEO (historical bytes "YubikeyNEOr3"). A virtual card that writes
+#: its retry counter 63 0X, as NEO firmware does, presents these historical bytes, so that
+#: OpenSC recognises it as it recognises the real card (``card-piv.c``: historical bytes
+#: starting "Yubikey" -> SC_CARD_TYPE_PIV_II_NEO -> CI_VERIFY_630X).
+NEO_HISTORICAL_BYTES = b"YubikeyNEOr3"
 
 
 class VirtualPivCard(VirtualCard):
@@ -51,12 +79,14 @@ class VirtualPivCard(VirtualCard):
         cac_pki_endpoint: bool = False,
         serial: str = "",
         objects: dict[bytes, bytes] | None = None,
+        empty_slots: tuple[str, ...] = (),
     ):
         """``objects``: the card's containers as a real card stores them (tag bytes -> what
         GET DATA returns), e.g. GSA's ICAM test card objects
         (:mod:`hardware.virtual.card_folder`); they replace the generated CHUID, CCC,
         discovery object and certificate containers, and a container not in it is absent."""
-        super().__init__(make_atr(b"wscPIV01"), pin, serial or guid.hex().upper())
+        historical = NEO_HISTORICAL_BYTES if pin.counter_form == "630X" else b"wscPIV01"
+        super().__init__(make_atr(historical), pin, serial or guid.hex().upper())
         self.guid = guid
         self.fascn = fascn or piv.encode_fascn("9999", "9999", guid.hex()[:6].translate(_HEX_TO_DIGIT))
         self.slots = {s.slot: s for s in slots}
@@ -71,7 +101,9 @@ class VirtualPivCard(VirtualCard):
         }
         for s in slots:
             tag = piv.object_tag_bytes(piv.SLOTS[s.slot]["object"])
-            self.objects[tag] = tlv(0x53, piv.build_cert_object(s.der))
+            self.objects[tag] = tlv(0x53, s.object_content())
+        for slot in empty_slots:  # personalised without that certificate: the object is there, empty
+            self.objects[piv.object_tag_bytes(piv.SLOTS[slot]["object"])] = tlv(0x53, b"")
         if objects is not None:
             self.objects = dict(objects)
         #: The global PIN (key reference 00), on a card whose discovery object says it has

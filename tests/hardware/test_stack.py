@@ -174,3 +174,42 @@ def test_no_pcscd_is_one_clear_environment_problem(monkeypatch):
                          env={**os.environ, "PYTHONPATH": os.getcwd()}).stdout
     assert "EnvironmentProblem" in out and "PC/SC service is not available" in out
     assert EnvironmentProblem and pcsc
+
+
+def test_opensc_reads_the_real_world_forms_of_the_virtual_piv_card(start):
+    """The forms of tests/data/realworld/ on a virtual card, through pcscd and OpenSC: a
+    gzip certificate with CertInfo 80 and a 63 0X retry counter (YubiKey NEO's ATR)."""
+    from wscard.sections.card import CardObject
+
+    s = start("virtual-piv", retry_counter_form="630X", objects=[CardObject("9A", "user", encoding="gzip-certinfo-80")])
+    card = s.backend.cards[0]
+    assert card.objects[bytes.fromhex("5FC105")][-5:] == bytes.fromhex("710180FE00")  # CertInfo 80 on the card
+    assert scenarios.retry_counter(s).status.value == "passed"
+    assert s.retry_counter()["form"] == "630X"
+    assert [c.slot for c in s.identity().certificates] == ["9A"] and not s.identity().problems
+    # OpenSC (PKCS#11) reads the compressed certificate and logs in with the 630X counter
+    assert scenarios.logon_certificates_pkcs11(s).status.value == "passed"
+    assert scenarios.possession_pkcs11(s).status.value == "passed"
+    assert card.pin.attempts_with_pin == 1
+
+
+def test_opensc_and_the_card_edge_on_empty_certificate_objects(start):
+    """Certificate objects that exist but are empty (53 00) in 9C, 9D and 9E: OpenSC and the
+    card edge see only 9A, and nothing fails or raises."""
+    s = start("virtual-piv", empty_objects=["9C", "9D", "9E"])
+    assert [c.slot for c in s.identity().certificates] == ["9A"] and not s.identity().problems
+    assert [c.slot for c in s.certificates()] == ["9A"]
+    for check in (scenarios.card_type, scenarios.logon_certificates_card_edge, scenarios.logon_certificates_pkcs11,
+                  scenarios.possession_pkcs11):
+        assert check(s).status.value == "passed", check
+
+
+def test_opensc_reads_a_compressed_cac_certificate(start):
+    """A virtual CAC whose ID certificate is gzip-compressed (CertInfo 01, OpenSC's
+    card-cac.c rule): OpenSC and the card edge both read it."""
+    from wscard.sections.card import CardObject
+
+    s = start("virtual-cac", objects=[CardObject("9A", "user", encoding="gzip")])
+    assert s.identity().type == "CAC" and [c.slot for c in s.identity().certificates] == ["9A"]
+    assert [c.slot for c in s.certificates()] == ["9A"]
+    assert scenarios.possession_pkcs11(s).status.value == "passed"

@@ -378,7 +378,7 @@ def test_sudo_i_without_its_own_stack_uses_sudo(tmp_path):
 def test_no_pam_pkcs11_in_the_stack(tmp_path):
     fs = pam_root(tmp_path, "auth sufficient pam_unix.so\nauth required pam_deny.so\n")
     r = linux.check_sudo_pam(linux.LinuxGuest(fs, "/root"))
-    assert r.status is Status.FAILED and "pam_pkcs11.so is not in the auth stack" in r.message()
+    assert r.status is Status.FAILED and "no smart card module is in the auth stack" in r.message()
 
 
 def test_debian_include_and_substack(tmp_path):

@@ -163,6 +163,68 @@ FIXTURE_ADML = f"""<?xml version="1.0" encoding="utf-8"?>
 FIXTURE_VALUES = ("wscard_fixture_smart_card_redirection", "wscard_fixture_disconnect_on_lock")
 
 
+# --- distribution layouts (issue 12: guests as real images have them) -------------------
+
+@dataclass(frozen=True)
+class Layout:
+    """Which distribution's layout each part of the built Linux tree follows (see
+    ``[guest.layout]``): ``pam`` ``pam_pkcs11`` | ``sssd``, ``firefox`` ``package`` |
+    ``snap``, ``nss_modules`` ``direct`` | ``p11-kit``."""
+
+    pam: str = "pam_pkcs11"
+    firefox: str = "package"
+    nss_modules: str = "direct"
+
+
+# RHEL 8/9 authselect "sssd" profile with-smartcard-required, reduced to its auth lines
+# (tests/data/realworld/pam-sss-sudo-excluded/: the service list leaves sudo out).
+SSSD_SERVICES = "login:gdm:xdm:kdm:xscreensaver:gnome-screensaver:kscreensaver"
+SSSD_SYSTEM_AUTH = """auth        required                                     pam_env.so
+auth        required                                     pam_faildelay.so delay=2000000
+auth        [success=1 default=ignore]                   pam_succeed_if.so service notin {services} quiet use_uid
+auth        [success=done ignore=ignore default=die]     pam_sss.so require_cert_auth ignore_authinfo_unavail
+auth        [default=1 ignore=ignore success=ok]         pam_usertype.so isregular
+auth        [default=1 ignore=ignore success=ok]         pam_localuser.so
+auth        sufficient                                   pam_unix.so nullok
+auth        [default=1 ignore=ignore success=ok]         pam_usertype.so isregular
+auth        sufficient                                   pam_sss.so forward_pass
+auth        required                                     pam_deny.so
+
+account     required                                     pam_unix.so
+account     [default=bad success=ok user_unknown=ignore] pam_sss.so
+account     required                                     pam_permit.so
+
+session     required                                     pam_limits.so
+session     required                                     pam_unix.so
+session     optional                                     pam_sss.so
+"""
+SSSD_SUDO_PAM = """#%PAM-1.0
+auth       include      system-auth
+account    include      system-auth
+password   include      system-auth
+session    include      system-auth
+"""
+SSSD_CONF = """[sssd]
+services = nss, pam
+domains = corp.example.com
+
+[domain/corp.example.com]
+id_provider = ad
+access_provider = ad
+
+[pam]
+pam_cert_auth = True
+"""
+AUTHSELECT_CONF = "sssd\nwith-smartcard\nwith-smartcard-required\n"
+# Ubuntu's Firefox snap (tests/data/realworld/firefox-snap/).
+SNAP_REVISION = "5187"
+SNAP_OPENSC = "/snap/firefox/current/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
+SNAP_PROFILE = "abcd.default"
+# Fedora/RHEL: NSS reaches OpenSC through p11-kit (tests/data/realworld/nss-p11-kit-proxy/).
+P11KIT_PROXY = "p11-kit-proxy.so"
+P11KIT_OPENSC_MODULE = "# This file describes how to load the opensc module\nmodule: opensc-pkcs11.so\n"
+
+
 @dataclass
 class BuiltLinux:
     root: Path
@@ -194,9 +256,22 @@ def impostor_of(cert: x509.Certificate) -> bytes:
     return imp.public_bytes(serialization.Encoding.PEM)
 
 
+def _copy_library(root: Path, guest_path: str, host_library: str | None) -> None:
+    """A library in the tree: a copy of this machine's OpenSC, else an empty placeholder
+    (the probes only check that it exists)."""
+    p = root / guest_path.lstrip("/")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    if host_library:
+        shutil.copyfile(host_library, p)
+    else:
+        p.write_bytes(b"")
+
+
 def build_linux(dest: Path, variant: str = "compliant", root_ca_pem: bytes | None = None,
-                host_library: str | None = None) -> BuiltLinux:
-    """Build a Linux guest tree under ``dest`` (which must not exist or be empty)."""
+                host_library: str | None = None, layout: Layout | None = None) -> BuiltLinux:
+    """Build a Linux guest tree under ``dest`` (which must not exist or be empty), laid out
+    as ``layout`` says (default: Amazon Linux 2) with ``variant``'s one step broken."""
+    layout = layout or Layout()
     dest = Path(dest)
     root = dest / "root"
     root.mkdir(parents=True, exist_ok=True)
@@ -217,7 +292,9 @@ def build_linux(dest: Path, variant: str = "compliant", root_ca_pem: bytes | Non
     # the user's NSS database, as Chrome creates it, then the user guide's command
     home = root / HOME.lstrip("/")
     nss.create_db(home / ".pki/nssdb")
-    if variant == "wrong-library-path":
+    if layout.nss_modules == "p11-kit":
+        _p11kit_nssdb(root, home / ".pki/nssdb", variant, host_library)
+    elif variant == "wrong-library-path":
         nss.rawadd_module(home / ".pki/nssdb", "OpenSC", WRONG_LIBRARY)
     elif variant != "module-not-registered":
         if host_library:
@@ -227,25 +304,31 @@ def build_linux(dest: Path, variant: str = "compliant", root_ca_pem: bytes | Non
         else:
             nss.rawadd_module(home / ".pki/nssdb", "OpenSC", opensc.DOCUMENTED)
     # Firefox: installation, policy, a profile with its own (empty) database
-    _write(root, f"{FIREFOX_DIR}/application.ini", "[App]\nVendor=Mozilla\nName=Firefox\nVersion=115.0\n")
-    policies: dict = {"DisableAppUpdate": True}
-    if variant != "no-firefox-policy":
-        policies["SecurityDevices"] = {"OpenSC": POLICY_LIBRARY}
-    _write(root, f"{FIREFOX_DIR}/distribution/policies.json", json.dumps({"policies": policies}, indent=2))
-    _write(root, f"{HOME}/.mozilla/firefox/profiles.ini",
-           f"[Profile0]\nName=default-release\nIsRelative=1\nPath={FIREFOX_PROFILE}\nDefault=1\n\n"
-           "[General]\nStartWithLastProfile=1\nVersion=2\n")
-    nss.create_db(home / ".mozilla/firefox" / FIREFOX_PROFILE)
+    if layout.firefox == "snap":
+        _firefox_snap(root, home, variant, host_library)
+    else:
+        _write(root, f"{FIREFOX_DIR}/application.ini", "[App]\nVendor=Mozilla\nName=Firefox\nVersion=115.0\n")
+        policies: dict = {"DisableAppUpdate": True}
+        if variant != "no-firefox-policy":
+            policies["SecurityDevices"] = {"OpenSC": POLICY_LIBRARY}
+        _write(root, f"{FIREFOX_DIR}/distribution/policies.json", json.dumps({"policies": policies}, indent=2))
+        _write(root, f"{HOME}/.mozilla/firefox/profiles.ini",
+               f"[Profile0]\nName=default-release\nIsRelative=1\nPath={FIREFOX_PROFILE}\nDefault=1\n\n"
+               "[General]\nStartWithLastProfile=1\nVersion=2\n")
+        nss.create_db(home / ".mozilla/firefox" / FIREFOX_PROFILE)
     # PAM
-    _write(root, "/etc/pam.d/sudo", SUDO_PAM)
-    _write(root, "/etc/pam.d/sudo-i", SUDO_I_PAM)
-    filt = SERVICE_FILTER.format(services=WITHOUT_SUDO if variant == "sudo-excluded" else ALL_SERVICES)
-    if variant != "sudo-excluded":
-        filt = "#" + filt
-    _write(root, "/etc/pam.d/system-auth-ac", SYSTEM_AUTH.format(filter=filt))
-    if not (root / "etc/pam.d/system-auth").exists():
-        (root / "etc/pam.d/system-auth").symlink_to("system-auth-ac")
-    _write(root, "/etc/pam_pkcs11/pam_pkcs11.conf", PAM_PKCS11_CONF)
+    if layout.pam == "sssd":
+        _sssd_pam(root, variant)
+    else:
+        _write(root, "/etc/pam.d/sudo", SUDO_PAM)
+        _write(root, "/etc/pam.d/sudo-i", SUDO_I_PAM)
+        filt = SERVICE_FILTER.format(services=WITHOUT_SUDO if variant == "sudo-excluded" else ALL_SERVICES)
+        if variant != "sudo-excluded":
+            filt = "#" + filt
+        _write(root, "/etc/pam.d/system-auth-ac", SYSTEM_AUTH.format(filter=filt))
+        if not (root / "etc/pam.d/system-auth").exists():
+            (root / "etc/pam.d/system-auth").symlink_to("system-auth-ac")
+        _write(root, "/etc/pam_pkcs11/pam_pkcs11.conf", PAM_PKCS11_CONF)
     # the image's NSS database with the root CA
     image_db = root / "etc/pki/nssdb"
     nss.create_db(image_db)
@@ -263,6 +346,60 @@ def build_linux(dest: Path, variant: str = "compliant", root_ca_pem: bytes | Non
     if compiler:
         subprocess.run([compiler, str(root / "usr/share/glib-2.0/schemas")], check=True, capture_output=True, timeout=30)
     return BuiltLinux(root, HOME)
+
+
+def _p11kit_nssdb(root: Path, db: Path, variant: str, host_library: str | None) -> None:
+    """Fedora/RHEL: the user's database registers p11-kit-proxy (by its bare file name, as
+    crypto-policies write it) and p11-kit's opensc.module names OpenSC. The broken variants:
+    ``module-not-registered`` (no OpenSC module file for p11-kit), ``wrong-library-path``
+    (the module file names a library that is not there)."""
+    nss.rawadd_module(db, "p11-kit-proxy", P11KIT_PROXY)
+    _copy_library(root, f"/usr/lib64/{P11KIT_PROXY}", None)
+    _copy_library(root, "/usr/lib64/pkcs11/opensc-pkcs11.so", host_library)
+    if variant == "module-not-registered":
+        return
+    text = P11KIT_OPENSC_MODULE if variant != "wrong-library-path" else \
+        P11KIT_OPENSC_MODULE.replace("opensc-pkcs11.so", WRONG_LIBRARY)
+    _write(root, "/usr/share/p11-kit/modules/opensc.module", text)
+
+
+def _firefox_snap(root: Path, home: Path, variant: str, host_library: str | None) -> None:
+    """Ubuntu's Firefox snap: the snap's folders, /usr/bin/firefox leading to it, the policy
+    in /etc/firefox/policies naming the OpenSC the snap ships, profiles under ~/snap."""
+    rev = root / "snap/firefox" / SNAP_REVISION
+    _write(root, f"/snap/firefox/{SNAP_REVISION}/usr/lib/firefox/application.ini",
+           "[App]\nVendor=Mozilla\nName=Firefox\nVersion=133.0\n")
+    _write(root, f"/snap/firefox/{SNAP_REVISION}/usr/lib/firefox/firefox", "")
+    _copy_library(root, f"/snap/firefox/{SNAP_REVISION}/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so", host_library)
+    current = rev.parent / "current"
+    if not current.exists():
+        current.symlink_to(SNAP_REVISION)
+    (root / "usr/bin").mkdir(parents=True, exist_ok=True)
+    if not (root / "usr/bin/firefox").exists():
+        (root / "usr/bin/firefox").symlink_to("/snap/bin/firefox")
+    policies: dict = {"DisableTelemetry": True}
+    if variant != "no-firefox-policy":
+        policies["SecurityDevices"] = {"Add": {"OpenSC": SNAP_OPENSC}}
+    _write(root, "/etc/firefox/policies/policies.json", json.dumps({"policies": policies}, indent=2))
+    base = home / "snap/firefox/common/.mozilla/firefox"
+    base.mkdir(parents=True, exist_ok=True)
+    (base / "profiles.ini").write_text(f"[Profile0]\nName=default\nIsRelative=1\nPath={SNAP_PROFILE}\nDefault=1\n")
+    nss.create_db(base / SNAP_PROFILE)
+
+
+def _sssd_pam(root: Path, variant: str) -> None:
+    """RHEL/Rocky 8 and 9: authselect's sssd profile with smart cards required. The
+    compliant image lists sudo and sudo-i in the service list; ``sudo-excluded`` keeps the
+    list authselect writes, which leaves them out."""
+    services = SSSD_SERVICES if variant == "sudo-excluded" else f"{SSSD_SERVICES}:sudo:sudo-i"
+    _write(root, "/etc/authselect/system-auth", SSSD_SYSTEM_AUTH.format(services=services))
+    _write(root, "/etc/authselect/authselect.conf", AUTHSELECT_CONF)
+    (root / "etc/pam.d").mkdir(parents=True, exist_ok=True)
+    if not (root / "etc/pam.d/system-auth").exists():
+        (root / "etc/pam.d/system-auth").symlink_to("/etc/authselect/system-auth")
+    _write(root, "/etc/pam.d/sudo", SSSD_SUDO_PAM)
+    _write(root, "/etc/pam.d/sudo-i", SSSD_SUDO_PAM)
+    _write(root, "/etc/sssd/sssd.conf", SSSD_CONF).chmod(0o600)
 
 
 def windows_dump(variant: str = "compliant") -> dict:

@@ -44,3 +44,19 @@ def card_presence(timeout: float = 20) -> CardPresence:
             out,
         )
     return CardPresence(True, "", lib, proc.stdout)
+
+
+def token_certificate_count(library: str, timeout: float = 20) -> int | None:
+    """How many certificate objects OpenSC's tokens show without a login
+    (``pkcs11-tool --list-objects --type cert``); None when it cannot be told."""
+    tool = shutil.which("pkcs11-tool")
+    if tool is None or not library:
+        return None
+    try:
+        proc = subprocess.run([tool, "--module", library, "--list-objects", "--type", "cert"], capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.count("Certificate Object")

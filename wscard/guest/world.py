@@ -56,17 +56,19 @@ def _build_dir() -> Path:
     return d
 
 
-def built_linux(variant: str, root_ca: x509.Certificate | None, base: Path | None = None) -> LinuxGuest:
-    """The simulated Linux guest for a variant, built once per process."""
+def built_linux(variant: str, root_ca: x509.Certificate | None, base: Path | None = None,
+                layout: build.Layout | None = None) -> LinuxGuest:
+    """The simulated Linux guest for a variant and layout, built once per process."""
     from cryptography.hazmat.primitives import serialization
 
+    layout = layout or build.Layout()
     pem = root_ca.public_bytes(serialization.Encoding.PEM) if root_ca is not None else None
-    key = ("linux", variant, pem)
+    key = ("linux", variant, pem, layout)
     with _LOCK:
         dest = _BUILT.get(key)
         if dest is None:
             dest = Path(tempfile.mkdtemp(prefix=f"linux-{variant}-", dir=base or _build_dir()))
-            build.build_linux(dest, variant, pem)
+            build.build_linux(dest, variant, pem, layout=layout)
             _BUILT[key] = dest
     return LinuxGuest(RootFS.at(dest / "root"), build.HOME)
 
@@ -75,7 +77,9 @@ def linux_guest(profile, base: Path | None = None) -> LinuxGuest:
     g = profile.guest
     if g.build:
         variant = g.build if g.build in build_variants("linux") else "compliant"
-        guest = built_linux(variant, expected_root_ca(profile), base)
+        lay = g.layout
+        guest = built_linux(variant, expected_root_ca(profile), base,
+                            build.Layout(lay.pam, lay.firefox, lay.nss_modules))
     else:
         fs = RootFS.at(g.root or "/")
         home = g.home
@@ -172,6 +176,31 @@ class Procedure:
         if proc.returncode != 0:
             raise EnvironmentProblem(f"certutil -L -h all failed: {self.output[:300]}")
         return self.output
+
+    def card_certificates_result(self):
+        """SESSION-3 (Chrome through this NSS database): the card's certificates are among
+        the listed ones. When OpenSC's token itself shows no certificate (the card holds
+        none, or none OpenSC can decode), the browsers cannot show one either, and that is
+        the card's requirement (UC-5), not this one: the result is a skip saying so."""
+        from ..checks import CheckResult
+        from .card import token_certificate_count
+
+        res = CheckResult("SESSION-3", "the card's certificates are visible through an NSS database where OpenSC is "
+                                       "registered")
+        certs = [e.nickname for e in nss.parse_certutil_list(self.output)
+                 if ":" in e.nickname and not e.nickname.startswith("NSS ")]
+        res.evidence["certificates on the card"] = certs
+        if certs:
+            return res
+        on_token = token_certificate_count(self.library)
+        res.evidence["certificate objects on OpenSC's token"] = on_token
+        if on_token == 0:
+            return res.skip("OpenSC's token for the card shows no certificate (pkcs11-tool --list-objects): the card "
+                            "holds none that OpenSC can read, so no browser can show one (see UC-5)")
+        res.fail("the NSS database where OpenSC is registered",
+                 f"no certificate of the card is visible through it (certutil -L -h all): {self.output[:500]}",
+                 "check that the card's certificates are readable by OpenSC (pkcs11-tool --list-objects)")
+        return res
 
     def expect_card_certificates(self) -> list[str]:
         """Certificates listed from a token other than NSS's own (nickname ``TOKEN:NAME``)."""

@@ -17,6 +17,9 @@ from ..profile import PathValue, section
 Backend = Literal["auto", "softhsm", "virtual-piv", "virtual-cac", "virtual-other", "pcsc"]
 Slot = Literal["9A", "9C", "9D", "9E"]
 CardType = Literal["", "PIV", "CAC", "CAC with PIV endpoint"]
+CertEncoding = Literal["der", "gzip", "gzip-certinfo-80", "gzip-truncated"]
+#: CertInfo byte of each encoding (SP 800-73-4 CertInfo; 0x80: older piv-tool).
+CERTINFO = {"der": 0x00, "gzip": 0x01, "gzip-certinfo-80": 0x80, "gzip-truncated": 0x01}
 
 
 @dataclass
@@ -33,6 +36,19 @@ class CardObject:
     #: certificate's own key. Another entry's key (``ocsp``) makes a key that does not
     #: match its certificate (UC-6).
     key: str = ""
+    #: Virtual cards: how the certificate is stored in its data object, as real cards
+    #: store it. ``der``: uncompressed, CertInfo 00. ``gzip``: gzip-compressed, CertInfo 01
+    #: (SP 800-73-4; a CAC's compressed form too). ``gzip-certinfo-80``: gzip-compressed
+    #: with CertInfo 80, as older OpenSC ``piv-tool`` wrote it (virtual-piv only; OpenSC's
+    #: PIV driver reads both flags). ``gzip-truncated``: a damaged object, CertInfo 01 and
+    #: only the first half of the gzip data (it cannot be decoded: a UC-5 finding for the
+    #: slot).
+    encoding: CertEncoding = "der"
+
+    @property
+    def certinfo(self) -> int:
+        """The CertInfo byte (tag 71) this encoding writes."""
+        return CERTINFO[self.encoding]
 
 
 def _default_objects() -> list[CardObject]:
@@ -90,6 +106,15 @@ class CardSection:
     #: The harness is given a PIN other than the card's (CARD-3: a wrong PIN must fail
     #: cleanly and cost exactly one try).
     wrong_pin: bool = False
+    #: Virtual PIV card: slots whose certificate object exists but is empty (``53 00``),
+    #: as some cards are personalised without those certificates (absent objects, 6A82,
+    #: are the slots not in ``objects``).
+    empty_objects: list[Slot] = field(default_factory=list)
+    #: Virtual PIV card: how it writes the PIN retry counter in answer to VERIFY. ``63CX``
+    #: (SP 800-73-4). ``630X``: as some YubiKey NEO firmware does (63 03 for three tries);
+    #: the card then also presents a NEO's ATR historical bytes ("YubikeyNEOr3"), from
+    #: which OpenSC knows to read 63 0X as X tries left, as it does for the real card.
+    retry_counter_form: Literal["63CX", "630X"] = "63CX"
     #: Virtual cards: show, on a scratch card of the same type in the second reader, that a
     #: wrong PIN fails cleanly and costs exactly one try (CARD-3).
     demonstrate_wrong_pin: bool = True
@@ -121,6 +146,32 @@ class CardSection:
             raise ProfileError("each slot may hold one certificate", key="[card].objects")
         if self.backend == "virtual-cac" and any(s == "9E" for s in slots):
             raise ProfileError("a CAC has no slot 9E (its PKI applets map to 9A, 9C, 9D)", key="[card].objects")
+        for i, obj in enumerate(self.objects):
+            if obj.encoding == "der":
+                continue
+            if self.backend not in ("virtual-piv", "virtual-cac"):
+                raise ProfileError(
+                    f"encoding {obj.encoding!r} describes a card's data object: it needs backend virtual-piv or "
+                    "virtual-cac (SoftHSM stores certificates through PKCS#11, a real card is read as it is)",
+                    key=f"[card].objects[{i}].encoding")
+            if self.backend == "virtual-cac" and obj.encoding == "gzip-certinfo-80":
+                raise ProfileError(
+                    "a CAC marks a compressed certificate with CertInfo 01 only (OpenSC's CAC driver ignores 80): "
+                    "use encoding = \"gzip\"", key=f"[card].objects[{i}].encoding")
+            if self.backend == "virtual-cac" and obj.encoding == "gzip-truncated":
+                raise ProfileError("a damaged certificate object is modelled on the virtual PIV card only "
+                                   "(backend virtual-piv)", key=f"[card].objects[{i}].encoding")
+        if self.empty_objects:
+            if self.backend != "virtual-piv":
+                raise ProfileError("empty certificate objects are modelled on the virtual PIV card only "
+                                   "(backend virtual-piv)", key="[card].empty_objects")
+            both = sorted(set(self.empty_objects) & set(slots))
+            if both:
+                raise ProfileError(f"slot {', '.join(both)} is also in objects: a slot is empty or holds a "
+                                   "certificate", key="[card].empty_objects")
+        if self.retry_counter_form != "63CX" and self.backend != "virtual-piv":
+            raise ProfileError("the 630X retry-counter form is modelled on the virtual PIV card only "
+                               "(backend virtual-piv)", key="[card].retry_counter_form")
         if self.local_access == "exclusive" and not (self.simulated and self.uses_pcsc):
             raise ProfileError("exclusive local access is modelled on virtual cards only (backend virtual-*)",
                                key="[card].local_access")

@@ -68,6 +68,32 @@ class WindowsGuest:
     disconnect_on_lock_value: str = ""
 
 
+@dataclass
+class LinuxLayout:
+    """How the simulated Linux guest is laid out (``build`` only). Distributions lay the
+    same things out differently; each setting builds one real distribution's layout, and
+    ``build`` then breaks one documented step (or none) in that layout."""
+
+    #: The smart card PAM stack. ``pam_pkcs11``: Amazon Linux 2 after ``enable_smartcard``
+    #: (``system-auth`` with pam_pkcs11, the commented service list). ``sssd``: RHEL/Rocky 8
+    #: and 9 with authselect's ``sssd`` profile ``with-smartcard-required``: ``pam_sss.so
+    #: require_cert_auth`` behind a ``pam_succeed_if.so service notin login:gdm:...`` line,
+    #: ``system-auth`` a link into ``/etc/authselect``, ``sssd.conf`` with ``pam_cert_auth``;
+    #: its compliant form lists sudo and sudo-i, ``build = "sudo-excluded"`` leaves them
+    #: out as the real profile does.
+    pam: Literal["pam_pkcs11", "sssd"] = "pam_pkcs11"
+    #: Where Firefox is. ``package``: ``/usr/lib64/firefox`` with the administration guide's
+    #: ``distribution/policies.json``. ``snap``: Ubuntu's snap
+    #: (``/snap/firefox/current/usr/lib/firefox``, ``/usr/bin/firefox`` linked to ``/snap/bin/firefox``, the policy in
+    #: ``/etc/firefox/policies/policies.json`` naming the OpenSC the snap ships, profiles in
+    #: ``~/snap/firefox/common/.mozilla/firefox``).
+    firefox: Literal["package", "snap"] = "package"
+    #: How the user's NSS database reaches OpenSC (SESSION-3). ``direct``: the user guide's
+    #: ``modutil -add "OpenSC"``. ``p11-kit``: Fedora/RHEL's way, ``p11-kit-proxy.so``
+    #: registered in the database and p11-kit's ``opensc.module`` naming OpenSC.
+    nss_modules: Literal["direct", "p11-kit"] = "direct"
+
+
 @section("guest")
 @dataclass
 class GuestSection:
@@ -101,19 +127,27 @@ class GuestSection:
     #: of the profile's PKI (``[pki]``), the CA the simulated world registers.
     root_ca: PathValue = PathValue("")
     #: Extra Firefox installation folders to look in (guest paths), besides
-    #: /usr/lib64/firefox, /usr/lib/firefox, /usr/lib*/firefox-esr and /opt/firefox.
+    #: /usr/lib64/firefox, /usr/lib/firefox, /usr/lib*/firefox-esr, /opt/firefox, the snap
+    #: (/snap/firefox/current/usr/lib/firefox) and the flatpak (org.mozilla.firefox), which
+    #: are always looked at. Read like a package install (/etc/firefox/policies, then the
+    #: folder's distribution/policies.json; profiles in ~/.mozilla/firefox).
     firefox_dirs: list[str] = field(default_factory=list)
     #: PAM services that must accept the card (SESSION-5): ``sudo`` and, when the image
     #: has a separate stack for login shells, ``sudo-i``.
     sudo_services: list[str] = field(default_factory=lambda: ["sudo", "sudo-i"])
     #: Where the Windows policies come from.
     windows: WindowsGuest = field(default_factory=WindowsGuest)
+    #: The distribution layout of the built Linux guest (``build`` only).
+    layout: LinuxLayout = field(default_factory=LinuxLayout)
 
     @property
     def simulated(self) -> bool:
         return bool(self.build)
 
     def validate(self, profile) -> None:
+        if not self.build and self.layout != LinuxLayout():
+            raise ProfileError("describes how a built guest is laid out: it needs build = \"...\" (a guest that is "
+                               "read is taken as it is)", key="[guest.layout]")
         if self.build:
             if self.root not in ("", "/") or self.home:
                 raise ProfileError(

@@ -41,6 +41,10 @@ class Expectation:
     #: requirement with a scenario ending in an environment problem or a harness error
     #: fails the self-test.
     not_evaluated: list[str] = field(default_factory=list)
+    #: Requirement IDs that must pass outright (not skipped): what a trap (a correct
+    #: environment a careless check would flag, ``failed = []``) exists to show. Without
+    #: it a trap whose scenario was skipped would count as passing.
+    passed: list[str] = field(default_factory=list)
     #: Texts that must appear in the failure (or warning) messages.
     messages: list[str] = field(default_factory=list)
     #: Limit the self-test to scenarios matching this pytest -m expression.
@@ -50,7 +54,11 @@ class Expectation:
         from ..requirements import catalogue
 
         known = catalogue()
-        for key, ids in (("failed", self.failed), ("warning", self.warning), ("not_evaluated", self.not_evaluated)):
+        for key, ids in (("failed", self.failed), ("warning", self.warning), ("not_evaluated", self.not_evaluated),
+                         ("passed", self.passed)):
             for rid in ids:
                 if rid not in known:
                     raise ProfileError(f"unknown requirement ID {rid!r}", key=f"[expect].{key}")
+        both = set(self.passed) & (set(self.failed) | set(self.warning))
+        if both:
+            raise ProfileError(f"{', '.join(sorted(both))} cannot both pass and fail or warn", key="[expect].passed")
