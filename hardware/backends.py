@@ -364,7 +364,7 @@ def read_tries_over_pcsc(backend: Backend) -> int | None:
     try:
         p = PivCard(conn)
         if p.try_select():
-            return p.pin_status().tries_for_guard()
+            return p.guard_tries()
         c = CacCard(conn)
         try:
             if c.ccc() is not None or c.find_pki_applets():

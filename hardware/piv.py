@@ -533,6 +533,21 @@ class PivCard:
             return {"aid": "", "pin_usage_policy": "", "problem": "the discovery object is not BER-TLV"}
         return {"aid": d.get(0x4F, b"").hex().upper(), "pin_usage_policy": d.get(0x5F2F, b"").hex().upper()}
 
+    def guard_tries(self) -> int | None:
+        """The tries left of every PIN a login may use, for the PIN guard: the application
+        PIN's, and the global PIN's when the discovery object says the card has one (PIN
+        usage policy, SP 800-73-4 Part 1, 3.3.2: first byte bit 0x20; OpenSC verifies the
+        global PIN, reference 00, when the second byte is 0x20, "global PIN primary").
+        The lowest count is returned, so the guard never risks the last try of whichever
+        PIN is sent. Raises :class:`hardware.pin.TriesUnknown` when a counter cannot be
+        read as a known status word."""
+        tries = [self.pin_status(PIN_APPLICATION).tries_for_guard()]
+        policy = bytes.fromhex((self.discovery() or {}).get("pin_usage_policy") or "")
+        if policy[:1] and policy[0] & 0x20:
+            tries.append(self.pin_status(PIN_GLOBAL).tries_for_guard())
+        known = [t for t in tries if t is not None]
+        return min(known) if known else None
+
     def chuid(self) -> Chuid | None:
         content = self.get_object(OBJ_CHUID)
         if content is None:

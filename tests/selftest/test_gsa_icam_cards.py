@@ -436,10 +436,6 @@ def test_gsa_card(card: Card, directory, responder):
     assert not wrong, f"card {card.folder} ({card.purpose}):\n  " + "\n  ".join(wrong)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap (reported): the PIN guard reads the application PIN's retry counter (VERIFY 80 without data), "
-    "but OpenSC verifies the global PIN (VERIFY 00) when the discovery object makes it primary, as on GSA's "
-    "card 28; with the global PIN at one try left and a wrong PIN, the harness spends that last try"))
 def test_the_pin_guard_never_spends_the_last_try_of_a_global_pin():
     """Card 28 with its global PIN at one try left (the application PIN at three) and a
     wrong PIN given to the harness: the harness must refuse to log in, not lock the PIN."""
