@@ -16,6 +16,8 @@ from typing import Any
 
 from cryptography import x509
 
+from wscard.pki.certs import load_certificate
+
 from .apdu import SW, ApduError, Command, parse_stlv_inline, split_stlv
 from .piv import PinStatus, pin_status_from_sw, pad_pin
 from .transport import CardConnection
@@ -152,7 +154,7 @@ class CacCard:
             return None
         if info & 0x03 == 1:
             der = zlib.decompress(der, zlib.MAX_WBITS | 32)
-        return x509.load_der_x509_certificate(der)
+        return load_certificate(der, "the CAC certificate object")
 
     def pin_status(self) -> PinStatus:
         r = self.conn.send(Command(0x00, 0x20, 0x00, 0x00))

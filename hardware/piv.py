@@ -21,6 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
+from wscard.pki.certs import load_certificate, verify_signature  # noqa: F401  (one loader, one verifier)
+
 from .apdu import SW, ApduError, Command, iter_tlv, tlv, tlv_dict
 from .transport import CardConnection
 
@@ -221,7 +223,7 @@ def decode_certificate(content: bytes) -> x509.Certificate:
             der = gzip.decompress(der)
         except OSError:
             der = zlib.decompress(der)
-    return x509.load_der_x509_certificate(der)
+    return load_certificate(der, "the PIV certificate object")
 
 
 @dataclass
@@ -261,28 +263,6 @@ def pkcs1_v15_digest_info(message: bytes, key_bytes: int) -> bytes:
     digest_info = bytes.fromhex("3031300d060960864801650304020105000420") + h.finalize()
     ps = b"\xff" * (key_bytes - len(digest_info) - 3)
     return b"\x00\x01" + ps + b"\x00" + digest_info
-
-
-def verify_signature(cert: x509.Certificate, message: bytes, signature: bytes) -> bool:
-    """Does ``signature`` (PKCS#1 v1.5 or DER ECDSA, SHA-256) verify with the certificate?"""
-    from cryptography.exceptions import InvalidSignature
-
-    pub = cert.public_key()
-    try:
-        if isinstance(pub, rsa.RSAPublicKey):
-            pub.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(pub, ec.EllipticCurvePublicKey):
-            if len(signature) in (64, 96) and signature[0] != 0x30:  # raw r||s (PKCS#11 CKM_ECDSA)
-                n = len(signature) // 2
-                signature = utils.encode_dss_signature(
-                    int.from_bytes(signature[:n], "big"), int.from_bytes(signature[n:], "big")
-                )
-            pub.verify(signature, message, ec.ECDSA(hashes.SHA256()))
-        else:
-            return False
-    except (InvalidSignature, ValueError):
-        return False
-    return True
 
 
 class PivCard:

@@ -7,6 +7,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from wscard.aws import ad_connector as adc
 from wscard.aws import procedure as proc
+from wscard.pki.environment import ca_file_result
 
 scenarios("ad_connector")
 
@@ -42,8 +43,8 @@ def _states(directory, profile, evidence):
 
 
 @then("every CA certificate of the users' chain is a CA certificate in PEM format")
-def _pem(ca_chain, evidence):
-    evidence.check(adc.check_chain_format(ca_chain))
+def _pem(pki, evidence):
+    evidence.check(ca_file_result(pki, "CA-3"))
 
 
 @then("no registered CA certificate expires within 90 days")
@@ -64,8 +65,8 @@ def _count(directory, ca_chain, evidence):
 
 
 @then("no CA certificate of the users' chain is signed with RSASSA-PSS")
-def _pss(ca_chain, evidence):
-    evidence.check(adc.check_no_pss(ca_chain))
+def _pss(pki, evidence):
+    evidence.check(ca_file_result(pki, "CA-7"))
 
 
 @then("describe-certificate shows each registered CA certificate's details with its expiry")
@@ -131,9 +132,9 @@ def _root_registered(sandbox, ca_chain, evidence, procedure_api_calls):
 
 @given(parsers.parse("{count:d} CA certificates are registered"))
 def _n_registered(sandbox, count, evidence, profile):
-    from wscard.pki import get_pki
+    from wscard.pki import throwaway_cas
 
-    for entry in get_pki(profile).extra_cas(count):
+    for entry in throwaway_cas(profile, count):
         evidence.check(proc.expect_ok(sandbox.register(entry.pem.decode())))
 
 
@@ -172,8 +173,8 @@ def _register_pss(sandbox, procedure_api_calls):
 
 
 @when("I register one more CA certificate")
-def _register_one_more(sandbox, ca_chain, procedure_api_calls):
-    sandbox.register(ca_chain[-1].pem.decode())
+def _register_one_more(sandbox, procedure_api_calls):
+    sandbox.register(proc.pem_text(proc.make_ca("wscard one CA certificate too many", 3650)))
 
 
 @when("I describe the certificate")

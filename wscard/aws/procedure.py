@@ -39,6 +39,9 @@ class Outcome:
     error_message: str = ""
     http_status: int | None = None
     raw_body_length: int | None = None
+    #: The documented rules the request's certificate data breaks (RegisterCertificate):
+    #: when the service refuses, the input is to blame, not the service.
+    input_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -80,6 +83,9 @@ class Sandbox:
         if ocsp_url:
             kwargs["ClientCertAuthSettings"] = {"OCSPUrl": ocsp_url}
         out = self.call("RegisterCertificate", **kwargs)
+        from ..pki.checks import aws_refusal_reasons
+
+        out.input_problems = aws_refusal_reasons(certificate_data)
         if out.ok:
             self.last_certificate_id = out.response["CertificateId"]
             self.registered.append(self.last_certificate_id)
@@ -239,7 +245,9 @@ def pem_text(cert: x509.Certificate) -> str:
 
 def invalid_inputs(ca_pem: str, end_entity_pem: str) -> dict[str, str]:
     """Certificate data that AD Connector must refuse (CA-3), by the name scenarios use."""
-    der = x509.load_pem_x509_certificate(ca_pem.encode()).public_bytes(Encoding.DER)
+    from ..pki import certs as C
+
+    der = C.to_der(C.load_certificate(ca_pem.encode(), "the CA certificate"))
     lines = ca_pem.strip().splitlines()
     return {
         "the CA certificate in DER form": base64.b64encode(der).decode(),
@@ -259,14 +267,24 @@ def expect_refused(outcome: Outcome | None, code: str) -> CheckResult:
     r.evidence["outcome"] = outcome.__dict__
     if outcome.error_code != code:
         got = "it succeeded" if outcome.ok else f"it answered {outcome.error_code}: {outcome.error_message}"
-        r.fail(f"{outcome.operation}", f"should be refused with {code} as documented, but {got}.",
-               "The service does not behave as documented: report it (live), or fix the simulation.")
+        if not outcome.ok and outcome.input_problems:
+            r.fail(f"{outcome.operation}", f"should be refused with {code} as documented, but {got}: the certificate "
+                                           f"data given breaks another documented rule ({'; '.join(outcome.input_problems)}), "
+                                           "which the service applied first.",
+                   "The input is at fault, not the service: give certificate data that breaks only the rule under test.")
+        else:
+            r.fail(f"{outcome.operation}", f"should be refused with {code} as documented, but {got}.",
+                   "The service does not behave as documented: report it (live), or fix the simulation.")
     return r
 
 
 def expect_ok(outcome: Outcome | None) -> CheckResult:
     r = CheckResult("procedure", "The request succeeds")
-    if outcome is None or not outcome.ok:
+    if outcome is not None and not outcome.ok and outcome.input_problems:
+        r.fail(outcome.operation, f"should succeed, but {outcome.describe()}: the certificate data given breaks AWS's "
+                                  f"documented rules: {'; '.join(outcome.input_problems)}.",
+               "The certificate file is at fault, not the service: fix it (see CA-3, CA-4, CA-7) or register another.")
+    elif outcome is None or not outcome.ok:
         r.fail(outcome.operation if outcome else "the scenario",
                f"should succeed, but {outcome.describe() if outcome else 'no request was made'}.",
                "See the error code: the environment or the service is not as documented.")
