@@ -155,10 +155,8 @@ def _register_root(sandbox, ca_chain, procedure_api_calls):
 
 
 @when(parsers.parse("I register {data} as a CA certificate"))
-def _register_invalid(sandbox, ca_chain, profile, data, procedure_api_calls):
-    from wscard.pki import get_pki
-
-    inputs = proc.invalid_inputs(ca_chain[-1].pem.decode(), get_pki(profile).get("user").pem.decode())
+def _register_invalid(sandbox, ca_chain, data, procedure_api_calls):
+    inputs = proc.invalid_inputs(ca_chain[-1].pem.decode(), proc.pem_text(proc.make_end_entity("wscard end entity")))
     sandbox.register(inputs[data])
 
 

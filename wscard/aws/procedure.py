@@ -239,6 +239,23 @@ def make_ca(cn: str, days_valid: int, *, pss: bool = False) -> x509.Certificate:
     return builder.sign(key, hashes.SHA256())
 
 
+def make_end_entity(cn: str, days_valid: int = 365) -> x509.Certificate:
+    """A self-signed end-entity certificate (basicConstraints cA false) for the procedure
+    scenarios that show a non-CA certificate is refused (CA-3), whatever the environment's
+    PKI holds (in files mode its "user" may itself be a CA)."""
+    key = _ec_key()
+    now = datetime.now(timezone.utc) - timedelta(minutes=5)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "wscard procedure")])
+    return (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now)
+        .not_valid_after(now + timedelta(days=days_valid))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+
+
 def pem_text(cert: x509.Certificate) -> str:
     return cert.public_bytes(Encoding.PEM).decode()
 
