@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import ldap3
-from cryptography import x509
 from ldap3.core import exceptions as lx
 from ldap3.utils.conv import escape_filter_chars
 

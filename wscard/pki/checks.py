@@ -8,6 +8,11 @@
   (Smart Card Logon EKU), UC-4 (chains to the CA set, within its validity period).
 * KCD-4: a domain controller certificate carries the KDC Authentication EKU.
 
+CA-3 and CA-7 are judged here once, for the PKI feature and the AD Connector feature
+alike; the certificates may be ones only a tolerant parser reads (asn1crypto, see
+:mod:`wscard.pki.certs`). No check lets a parse error escape: what it cannot read is its
+finding (CA-3) or an :class:`~wscard.errors.EnvironmentProblem` naming the source.
+
 Path building and validation use pyhanko-certvalidator (no hand-written chain walker);
 every function takes ``now`` so tests fix the validation time. Each failure names the
 certificate (subject, serial), the rule, and the fix.
@@ -34,6 +39,7 @@ __all__ = [
     "check_ca_format", "check_ca_expiry", "check_ca_chain", "check_ca_signatures",
     "check_upn", "check_client_auth_eku", "check_smart_card_logon_eku", "check_chain_and_validity",
     "check_user_certificate", "check_kdc_eku", "has_kdc_eku", "min_days_to_expiry",
+    "aws_refusal_reasons", "CA_TITLES", "CERTIFICATE_DATA_MAX_LENGTH",
 ]
 
 is_ca = C.is_ca
