@@ -132,9 +132,9 @@ def _root_registered(sandbox, ca_chain, evidence, procedure_api_calls):
 
 @given(parsers.parse("{count:d} CA certificates are registered"))
 def _n_registered(sandbox, count, evidence, profile):
-    from wscard.pki import throwaway_cas
-
-    for entry in throwaway_cas(profile, count):
+    cas, made = proc.throwaway_cas_for_limit(profile, count)
+    evidence.check(made)
+    for entry in cas:
         evidence.check(proc.expect_ok(sandbox.register(entry.pem.decode())))
 
 

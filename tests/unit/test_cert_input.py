@@ -433,3 +433,19 @@ def test_signature_verification_lives_once_and_the_copies_were_wrong():
 def test_dataclass_replace_of_loaded_certificates_keeps_the_view():
     loaded = C.read_certificates((DOD / "DoD_Root_CA_4.pem").read_bytes(), "x").certificates[0]
     assert C.subject(dataclasses.replace(loaded).view).startswith("CN=DoD Root CA 4")
+
+
+def test_ca6_limit_procedure_is_not_evaluated_when_no_throwaway_ca_can_be_made(monkeypatch):
+    import wscard.pki as pki_module
+    from wscard.aws import procedure as proc
+
+    profile = load_profile(DATA / "files-mode-ca6" / "profile.toml")
+    cas, made = proc.throwaway_cas_for_limit(profile, 2)
+    assert len(cas) == 2 and made.status is Status.PASSED
+
+    def cannot(profile, n):
+        raise EnvironmentProblem("the test PKI cannot be generated here")
+
+    monkeypatch.setattr(pki_module, "throwaway_cas", cannot)
+    cas, made = proc.throwaway_cas_for_limit(profile, 2)
+    assert cas == [] and made.status is Status.SKIPPED and "cannot be generated" in made.skipped_because

@@ -256,6 +256,21 @@ def make_end_entity(cn: str, days_valid: int = 365) -> x509.Certificate:
     )
 
 
+def throwaway_cas_for_limit(profile, count: int) -> tuple[list, CheckResult]:
+    """``count`` throwaway CA certificates to fill a scratch directory (CA-6's limit
+    procedure, :func:`wscard.pki.throwaway_cas`), and a CA-6 result that is skipped, with
+    the reason, where none can be made: CA-6 is then not evaluated by this procedure,
+    never failed (the compliance scenario still judges the registered count)."""
+    from ..errors import EnvironmentProblem
+    from ..pki import throwaway_cas
+
+    r = CheckResult("CA-6", "throwaway CA certificates fill the scratch directory")
+    try:
+        return throwaway_cas(profile, count), r
+    except EnvironmentProblem as exc:
+        return [], r.skip(f"no throwaway CA certificates can be made here: {exc}")
+
+
 def pem_text(cert: x509.Certificate) -> str:
     return cert.public_bytes(Encoding.PEM).decode()
 
