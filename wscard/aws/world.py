@@ -204,11 +204,14 @@ def registration_refused(source: str, pem: bytes, code: str, message: str) -> En
             "the certificate-side checks (CA-3, CA-4, CA-5, CA-7) judge it; whether AWS registers it is not known to "
             "the harness. Fix: leave it out of [[aws.certificates]] for the simulated world, or check the "
             "registration on live AWS (--aws live, read-only).")
+    from ..pki.checks import aws_refusal_reasons
+
+    reasons = aws_refusal_reasons(pem)
+    why = f" By AWS's documented rules {'; '.join(reasons)}." if reasons else ""
     return EnvironmentProblem(
         f"the simulated set-up cannot register {source} as the profile asks: the service refused it: {code}: "
-        f"{message}. The certificate-side checks (CA-3, CA-4, CA-7) say what is wrong with it. Fix: register a "
-        "certificate the service accepts, or describe a registration made in the past with registered_days_ago / "
-        "state in [[aws.certificates]].")
+        f"{message}.{why} Fix: register a certificate the service accepts, or describe a registration made in the "
+        "past with registered_days_ago / state in [[aws.certificates]].")
 
 
 def seed_or_explain(env: AwsEnvironment, aws: AwsSection, certificate_pem: Callable[[str], bytes]) -> World:
