@@ -153,6 +153,15 @@ def test_junk_outside_the_blocks_and_other_blocks_are_reported(pki, tmp_path):
     assert any("cannot be read" in f.problem and f.severity is Status.FAILED for f in r.findings)
 
 
+def test_a_cut_block_before_a_good_one_loses_only_itself(pki):
+    root, issuing = pki.get("root").pem, pki.get("intermediate").pem
+    cut = issuing[: len(issuing) // 2]
+    found = C.read_certificates(cut + root, "bundle.pem")
+    assert [C.subject(c.view) for c in found.certificates] == [pki.get("root").subject]
+    assert found.unreadable == ["line 1: a CERTIFICATE BEGIN without its END (a cut or damaged block)"]
+    assert found.junk  # the cut block's base64 lines, outside any block
+
+
 # --- 2. no check lets a parse error escape ------------------------------------------------
 
 def _empty_pkcs7() -> bytes:

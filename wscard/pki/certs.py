@@ -48,7 +48,9 @@ CERTIFICATE_LABELS = ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE")
 #: PEM labels of PKCS#7 / CMS SignedData bundles (RFC 7468 section 6; ``.p7b`` files).
 PKCS7_LABELS = ("PKCS7", "PKCS #7 SIGNED DATA", "CMS")
 
-_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 #/_-]+)-----(.*?)-----END \1-----", re.S)
+# A block never spans another BEGIN line: a cut block before a good one stays outside
+# (reported), the good one is read.
+_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 #/_-]+)-----((?:(?!-----BEGIN ).)*?)-----END \1-----", re.S)
 _MARKER = re.compile(r"-----(BEGIN|END) ([A-Z0-9 #/_-]+)-----")
 _BASE64_RUN = re.compile(r"^[A-Za-z0-9+/]{20,}={0,2}$")
 
