@@ -109,7 +109,10 @@ def test_files_mode_reads_every_form_and_ca3_judges_it_as_aws_would(pki, tmp_pat
     (tmp_path / "text.pem").write_bytes(b"subject=CN = x\nissuer=CN = y\n" + issuing.pem)
     (tmp_path / "root.der").write_bytes(root.der)
     (tmp_path / "chain.p7b").write_bytes(pkcs7.serialize_certificates([issuing.cert, root.cert], Encoding.DER))
-    (tmp_path / "user.pem").write_bytes(b"Bag Attributes\n    friendlyName: user\n" + pki.get("user").pem)
+    # as `openssl pkcs12 -nodes` writes it: the key beside the certificate, Bag Attributes before it
+    (tmp_path / "user.pem").write_bytes(b"Bag Attributes\n    friendlyName: user\n" + pki.get("user").pem
+                                        + b"Key Attributes: <No Attributes>\n-----BEGIN PRIVATE KEY-----\nMIIB"
+                                          b"\n-----END PRIVATE KEY-----\n")
     loaded = get_pki(PkiSection(mode="files", ca_bundle=[str(tmp_path / f) for f in ("text.pem", "root.der",
                                                                                      "chain.p7b")],
                                 user_certificates=[str(tmp_path / "user.pem")]))
@@ -123,6 +126,8 @@ def test_files_mode_reads_every_form_and_ca3_judges_it_as_aws_would(pki, tmp_pat
     assert "chain.p7b" in msg and "PKCS#7" in msg and "openssl pkcs7 -inform DER -print_certs" in msg
     assert "cannot be read" not in msg
     assert ca_file_result(loaded, "CA-5").status is Status.PASSED
+    env = PkiEnvironment(load_profile(), loaded)
+    assert env.user_results("UC-2").status is Status.PASSED  # the key block beside it is no reason to stop
 
 
 def test_junk_outside_the_blocks_and_other_blocks_are_reported(pki, tmp_path):

@@ -242,7 +242,9 @@ class PkiEnvironment:
         certificate file the harness cannot judge (unreadable, or read only by a tolerant
         parser), so that UC-1..UC-4 never pass over a certificate they did not see."""
         if self.card_users is None:
-            problems = [p for p in self.pki.file_problems("user") if "text outside the PEM blocks" not in p]
+            problems = [f"{f.source}: {u}" for kind, f in self.pki.files if kind == "user" for u in f.unreadable]
+            problems += [f"{f.source}: holds no certificate" for kind, f in self.pki.files
+                         if kind == "user" and not f.certificates and not f.unreadable]
             problems += [f"{c.label}: {c.parse_problem}" for c in self.pki.unparsed("user")]
             if problems:
                 raise EnvironmentProblem(
