@@ -351,6 +351,9 @@ def load_certificate_file(path: Path | str) -> list[LoadedCertificate]:
 
 
 def load_certificates_from(f: CertificateFile) -> list[LoadedCertificate]:
+    """The certificates of a :class:`CertificateFile`; raises
+    :class:`CertificateFormatError` naming its source when a block cannot be read or
+    there is no certificate."""
     if f.unreadable or not f.certificates:
         reason = "; ".join(f.unreadable) or "holds no certificate"
         raise CertificateFormatError(f"{f.source}: {reason}", source=f.source, reason=reason)
