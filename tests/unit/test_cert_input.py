@@ -464,3 +464,27 @@ def test_ca6_limit_procedure_is_not_evaluated_when_no_throwaway_ca_can_be_made(m
     monkeypatch.setattr(pki_module, "throwaway_cas", cannot)
     cas, made = proc.throwaway_cas_for_limit(profile, 2)
     assert cas == [] and made.status is Status.SKIPPED and "cannot be generated" in made.skipped_because
+
+
+def test_the_card_edges_reach_the_one_loader_without_posix_only_modules():
+    """hardware/ now imports wscard.pki.certs (the loader and the verifier): importing
+    it must not pull in what Windows lacks (wscard.pki once imported fcntl at start-up)."""
+    import os
+    import sys
+
+    code = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name in ('fcntl', 'pwd', 'grp', 'termios', 'resource'):\n"
+        "            raise ImportError('blocked ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "for m in ('fcntl', 'pwd', 'grp', 'termios', 'resource'):\n"
+        "    sys.modules.pop(m, None)\n"
+        "import hardware.piv, hardware.cac, hardware.pkcs11, wscard.pki, wscard.pki.checks\n"
+        "print('ok')\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
