@@ -15,6 +15,8 @@ from typing import Any
 
 from cryptography import x509
 
+from wscard.pki.certs import load_certificate
+
 from .apdu import SW, ApduError, Command, parse_stlv_inline, split_stlv
 from .piv import CertificateObject, PinStatus, decode_certificate_value, pin_status_from_sw, pad_pin
 from .transport import CardConnection

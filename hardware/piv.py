@@ -25,7 +25,9 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from wscard.pki.certs import load_certificate, verify_signature  # noqa: F401  (one loader, one verifier)
 
 from .apdu import SW, ApduError, Command, iter_tlv, tlv, tlv_dict
 from .transport import CardConnection
@@ -313,7 +315,7 @@ def decode_certificate_value(data: bytes, certinfo: int | None, compressed: bool
                 "undecodable", certinfo=certinfo,
                 problem=f"the certificate is marked compressed ({info}) but cannot be inflated: {exc}")
     try:
-        cert = x509.load_der_x509_certificate(data)
+        cert = load_certificate(data, "the certificate object")  # the one loader (wscard.pki.certs)
         cert.subject  # noqa: B018 - force the lazy parse of the name now
     except ValueError as exc:
         what = f"{compression}-inflated data" if compression else "data in tag 70"
@@ -435,28 +437,6 @@ def pkcs1_v15_digest_info(message: bytes, key_bytes: int) -> bytes:
     digest_info = bytes.fromhex("3031300d060960864801650304020105000420") + h.finalize()
     ps = b"\xff" * (key_bytes - len(digest_info) - 3)
     return b"\x00\x01" + ps + b"\x00" + digest_info
-
-
-def verify_signature(cert: x509.Certificate, message: bytes, signature: bytes) -> bool:
-    """Does ``signature`` (PKCS#1 v1.5 or DER ECDSA, SHA-256) verify with the certificate?"""
-    from cryptography.exceptions import InvalidSignature
-
-    pub = cert.public_key()
-    try:
-        if isinstance(pub, rsa.RSAPublicKey):
-            pub.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(pub, ec.EllipticCurvePublicKey):
-            if len(signature) in (64, 96) and signature[0] != 0x30:  # raw r||s (PKCS#11 CKM_ECDSA)
-                n = len(signature) // 2
-                signature = utils.encode_dss_signature(
-                    int.from_bytes(signature[:n], "big"), int.from_bytes(signature[n:], "big")
-                )
-            pub.verify(signature, message, ec.ECDSA(hashes.SHA256()))
-        else:
-            return False
-    except (InvalidSignature, ValueError):
-        return False
-    return True
 
 
 @dataclass

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from wscard.errors import EnvironmentProblem
+from wscard.pki.certs import load_certificate
 
 from .pin import Pin
 
@@ -222,7 +223,7 @@ class Pkcs11Card:
             for obj in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}):
                 try:
                     der = obj[Attribute.VALUE]
-                    cert = x509.load_der_x509_certificate(bytes(der))
+                    cert = load_certificate(bytes(der), "a PKCS#11 certificate object")
                 except Exception:
                     continue
                 try:

@@ -70,23 +70,9 @@ def ca_chain(profile: Profile):
 @pytest.fixture(scope="session")
 def certificate_source(profile: Profile):
     """Resolve a [[aws.certificates]] source (pki:<name> or a file) to PEM bytes."""
-    from pathlib import Path
+    from wscard.aws.world import certificate_pem
 
-    from wscard.aws.world import to_pem
-    from wscard.pki import get_pki
-
-    def resolve(source: str) -> bytes:
-        if source.startswith("pki:"):
-            return get_pki(profile).get(source[4:]).pem
-        p = Path(source)
-        if not p.is_absolute() and profile.path is not None:
-            p = profile.path.parent / p
-        try:
-            return to_pem(p.read_bytes(), str(p))
-        except OSError as exc:
-            raise ProfileError(f"cannot read certificate file {p}: {exc.strerror}", key="[aws].certificates") from None
-
-    return resolve
+    return lambda source: certificate_pem(profile, source)
 
 
 @pytest.fixture(scope="session")

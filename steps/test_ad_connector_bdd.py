@@ -7,6 +7,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from wscard.aws import ad_connector as adc
 from wscard.aws import procedure as proc
+from wscard.pki.environment import ca_file_result
 
 scenarios("ad_connector")
 
@@ -42,8 +43,8 @@ def _states(directory, profile, evidence):
 
 
 @then("every CA certificate of the users' chain is a CA certificate in PEM format")
-def _pem(ca_chain, evidence):
-    evidence.check(adc.check_chain_format(ca_chain))
+def _pem(pki, evidence):
+    evidence.check(ca_file_result(pki, "CA-3"))
 
 
 @then("no registered CA certificate expires within 90 days")
@@ -64,8 +65,8 @@ def _count(directory, ca_chain, evidence):
 
 
 @then("no CA certificate of the users' chain is signed with RSASSA-PSS")
-def _pss(ca_chain, evidence):
-    evidence.check(adc.check_no_pss(ca_chain))
+def _pss(pki, evidence):
+    evidence.check(ca_file_result(pki, "CA-7"))
 
 
 @then("describe-certificate shows each registered CA certificate's details with its expiry")
@@ -137,9 +138,9 @@ def _root_registered(sandbox, ca_chain, evidence, procedure_api_calls):
 
 @given(parsers.parse("{count:d} CA certificates are registered"))
 def _n_registered(sandbox, count, evidence, profile):
-    from wscard.pki import get_pki
-
-    for entry in get_pki(profile).extra_cas(count):
+    cas, made = proc.throwaway_cas_for_limit(profile, count)
+    evidence.check(made)
+    for entry in cas:
         evidence.check(proc.expect_ok(sandbox.register(entry.pem.decode())))
 
 
@@ -160,10 +161,8 @@ def _register_root(sandbox, ca_chain, procedure_api_calls):
 
 
 @when(parsers.parse("I register {data} as a CA certificate"))
-def _register_invalid(sandbox, ca_chain, profile, data, procedure_api_calls):
-    from wscard.pki import get_pki
-
-    inputs = proc.invalid_inputs(ca_chain[-1].pem.decode(), get_pki(profile).get("user").pem.decode())
+def _register_invalid(sandbox, ca_chain, data, procedure_api_calls):
+    inputs = proc.invalid_inputs(ca_chain[-1].pem.decode(), proc.pem_text(proc.make_end_entity("wscard end entity")))
     sandbox.register(inputs[data])
 
 
@@ -178,8 +177,8 @@ def _register_pss(sandbox, procedure_api_calls):
 
 
 @when("I register one more CA certificate")
-def _register_one_more(sandbox, ca_chain, procedure_api_calls):
-    sandbox.register(ca_chain[-1].pem.decode())
+def _register_one_more(sandbox, procedure_api_calls):
+    sandbox.register(proc.pem_text(proc.make_ca("wscard one CA certificate too many", 3650)))
 
 
 @when("I describe the certificate")

@@ -246,13 +246,19 @@ def test_files_mode_reads_pem_and_der_as_given(cache, tmp_path):
     assert pki.get("user").key is None
 
 
-def test_files_mode_refuses_garbage(tmp_path):
+def test_files_mode_keeps_garbage_for_the_checks(tmp_path):
+    """Garbage in the files does not stop the load: it is kept, naming the file, for
+    the checks that take those certificates (CA-3; UC-* raise EnvironmentProblem)."""
     from wscard.errors import EnvironmentProblem
 
     (tmp_path / "junk.pem").write_bytes(b"not a certificate")
     (tmp_path / "u.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\nMIIB\n")
     sec = PkiSection(mode="files", ca_bundle=[str(tmp_path / "junk.pem")], user_certificates=[str(tmp_path / "u.pem")])
-    with pytest.raises(EnvironmentProblem, match="junk.pem"):
+    pki = get_pki(sec)
+    assert any("junk.pem" in p for p in pki.file_problems("ca"))
+    assert any("u.pem" in p and "BEGIN without its END" in p for p in pki.file_problems("user"))
+    sec = PkiSection(mode="files", ca_bundle=[str(tmp_path / "missing.pem")], user_certificates=[str(tmp_path / "u.pem")])
+    with pytest.raises(EnvironmentProblem, match="missing.pem"):
         get_pki(sec)
 
 

@@ -104,11 +104,12 @@ def test_ca3_pem_der_garbage_and_non_ca(cache):
     assert K.check_ca_format(pem.ca_chain).status is Status.PASSED
     der = make(cache, ca_encoding="der")
     msg = failed(K.check_ca_format(der.ca_chain))
-    assert "is DER-encoded" in msg and "openssl x509 -inform der" in msg and ".der" in msg
+    assert "is not in PEM format (it is DER)" in msg and "openssl x509 -inform DER" in msg and ".der" in msg
+    assert "AWS would refuse it" in msg
     assert K.is_pem(pem.get("root").data) and not K.is_pem(der.get("root").data)
     assert not K.is_pem(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     msg = failed(K.check_ca_format([b"garbage", pem.get("root").pem[:200]]))
-    assert msg.count("is not a certificate") == 2
+    assert msg.count("cannot be read") == 2 and "BEGIN without its END" in msg
     assert "is not a CA certificate" in failed(K.check_ca_format([pem.get("user")]))
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from cryptography import x509
 
 from ..checks import CheckResult
+from ..pki.certs import load_certificate
 from .model import (
     OID_KDC_AUTH,
     TRUSTED_FOR_DELEGATION,
@@ -339,13 +340,16 @@ def check_dc_certificates(snap: DirectorySnapshot, probes: list[CertificateProbe
     for dc in snap.domain_controllers:
         p = by_dc.get(dc.dns_host_name.lower())
         published = []
+        unreadable = []
         for der in dc.published_certificates:
             try:
-                published.append(x509.load_der_x509_certificate(der))
-            except ValueError:
-                continue
+                published.append(load_certificate(der, f"a userCertificate value of {dc.dns_host_name}"))
+            except ValueError as exc:
+                unreadable.append(str(exc))
         pub_kdc = [c for c in published if OID_KDC_AUTH in _ekus(c) and c.not_valid_after_utc > now]
         entry: dict = {"published_userCertificate": [certificate_facts(c) for c in published]}
+        if unreadable:
+            entry["unreadable_userCertificate"] = unreadable
         r.evidence[dc.dns_host_name] = entry
         if p is None or p.certificate is None:
             entry["probe_error"] = p.error if p else "not probed"

@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import ldap3
-from cryptography import x509
 from ldap3.core import exceptions as lx
 from ldap3.utils.conv import escape_filter_chars
 
 from ..errors import EnvironmentProblem
+from ..pki.certs import load_certificate
 from .model import (
     BIT_AND,
     SERVER_TRUST_ACCOUNT,
@@ -275,7 +275,7 @@ def probe_certificate(target: DirectoryTarget, host: str) -> CertificateProbe:
                 raise lx.LDAPStartTLSError(f"StartTLS refused: {conn.result}")
             if not verify:
                 der = conn.socket.getpeercert(binary_form=True)
-                probe.certificate = x509.load_der_x509_certificate(der)
+                probe.certificate = load_certificate(der, f"the TLS certificate of {ep.url}")
             else:
                 probe.chain_ok = True
         except (lx.LDAPException, OSError, ssl.SSLError, ValueError) as exc:

@@ -6,6 +6,10 @@ each check is a pure function over the snapshot and the users' CA chain, so the 
 code judges a simulated world and a live account. ListCertificates and
 DescribeCertificate do not return the certificate body: registrations are matched to
 the CA files by common name and expiry, as an administrator would.
+
+CA-3 and CA-7 are rules about the certificate files themselves: they are judged once,
+by :mod:`wscard.pki.checks` (``check_ca_format``, ``check_ca_signatures``), for this
+feature and the PKI feature alike.
 """
 
 from __future__ import annotations
@@ -187,28 +191,6 @@ def check_region(snap: DirectorySnapshot) -> CheckResult:
     return r
 
 
-def check_chain_format(chain: Sequence[CaEntry]) -> CheckResult:
-    """CA-3: what is to be registered is PEM text of CA certificates."""
-    r = CheckResult("CA-3", "The CA certificates to register are PEM-encoded CA certificates")
-    r.evidence["chain"] = [e.name for e in chain]
-    for e in chain:
-        label = f"CA certificate '{common_name(e.cert)}' ({getattr(e, 'path', None) or e.name})"
-        if b"-----BEGIN CERTIFICATE-----" not in e.data:
-            path = getattr(e, "path", None) or f"{e.name}.cer"
-            r.fail(label, "is not in PEM format (AD Connector accepts PEM only; this looks like DER).",
-                   f"Convert it: openssl x509 -inform DER -in {path} -out {e.name}.pem "
-                   "(or export it from Windows as 'Base-64 encoded X.509 (.CER)').")
-        try:
-            bc = e.cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-            is_ca = bc.ca
-        except x509.ExtensionNotFound:
-            is_ca = False
-        if not is_ca:
-            r.fail(label, "is not a CA certificate (basicConstraints CA is not true); AD Connector refuses it.",
-                   "Register the CA certificates of the chain, not an end-entity certificate.")
-    return r
-
-
 def check_issuing_ca_ocsp(snap: DirectorySnapshot, chain: Sequence[CaEntry], expected_url: str) -> CheckResult:
     """CA-1: the issuing CA is registered as ClientCertAuth, with the OCSP URL."""
     r = _new("CA-1", "The issuing CA is registered for client certificate authentication with its OCSP URL", snap)
@@ -340,24 +322,6 @@ def check_certificate_count(snap: DirectorySnapshot, chain_length: int) -> Check
     elif count + max(chain_length, 1) > limit:
         r.warn(f"directory {snap.directory_id}", f"has {count} of {limit} CA certificate slots used: a renewed "
                f"chain of {chain_length} would not fit.", "Deregister CA certificates no longer needed.")
-    return r
-
-
-def check_no_pss(chain: Sequence[CaEntry]) -> CheckResult:
-    """CA-7: no CA certificate of the chain is signed with RSASSA-PSS."""
-    r = CheckResult("CA-7", "No CA certificate of the chain is signed with RSASSA-PSS")
-    algs = {}
-    for e in chain:
-        oid = e.cert.signature_algorithm_oid
-        algs[common_name(e.cert)] = getattr(oid, "_name", oid.dotted_string)
-        if oid == x509.SignatureAlgorithmOID.RSASSA_PSS:
-            r.fail(
-                f"CA certificate '{common_name(e.cert)}'",
-                "is signed with RSASSA-PSS, which AD Connector does not support for CA certificates.",
-                "Have its issuer re-sign it with RSA PKCS#1 v1.5 (e.g. sha256WithRSAEncryption) or ECDSA, "
-                "and register the new certificate.",
-            )
-    r.evidence["signature_algorithms"] = algs
     return r
 
 

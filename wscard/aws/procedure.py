@@ -39,6 +39,9 @@ class Outcome:
     error_message: str = ""
     http_status: int | None = None
     raw_body_length: int | None = None
+    #: The documented rules the request's certificate data breaks (RegisterCertificate):
+    #: when the service refuses, the input is to blame, not the service.
+    input_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -80,6 +83,9 @@ class Sandbox:
         if ocsp_url:
             kwargs["ClientCertAuthSettings"] = {"OCSPUrl": ocsp_url}
         out = self.call("RegisterCertificate", **kwargs)
+        from ..pki.checks import aws_refusal_reasons
+
+        out.input_problems = aws_refusal_reasons(certificate_data)
         if out.ok:
             self.last_certificate_id = out.response["CertificateId"]
             self.registered.append(self.last_certificate_id)
@@ -258,13 +264,47 @@ def make_ca(cn: str, days_valid: int, *, pss: bool = False) -> x509.Certificate:
     return builder.sign(key, hashes.SHA256())
 
 
+def make_end_entity(cn: str, days_valid: int = 365) -> x509.Certificate:
+    """A self-signed end-entity certificate (basicConstraints cA false) for the procedure
+    scenarios that show a non-CA certificate is refused (CA-3), whatever the environment's
+    PKI holds (in files mode its "user" may itself be a CA)."""
+    key = _ec_key()
+    now = datetime.now(timezone.utc) - timedelta(minutes=5)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "wscard procedure")])
+    return (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now)
+        .not_valid_after(now + timedelta(days=days_valid))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+
+
+def throwaway_cas_for_limit(profile, count: int) -> tuple[list, CheckResult]:
+    """``count`` throwaway CA certificates to fill a scratch directory (CA-6's limit
+    procedure, :func:`wscard.pki.throwaway_cas`), and a CA-6 result that is skipped, with
+    the reason, where none can be made: CA-6 is then not evaluated by this procedure,
+    never failed (the compliance scenario still judges the registered count)."""
+    from ..errors import EnvironmentProblem
+    from ..pki import throwaway_cas
+
+    r = CheckResult("CA-6", "throwaway CA certificates fill the scratch directory")
+    try:
+        return throwaway_cas(profile, count), r
+    except EnvironmentProblem as exc:
+        return [], r.skip(f"no throwaway CA certificates can be made here: {exc}")
+
+
 def pem_text(cert: x509.Certificate) -> str:
     return cert.public_bytes(Encoding.PEM).decode()
 
 
 def invalid_inputs(ca_pem: str, end_entity_pem: str) -> dict[str, str]:
     """Certificate data that AD Connector must refuse (CA-3), by the name scenarios use."""
-    der = x509.load_pem_x509_certificate(ca_pem.encode()).public_bytes(Encoding.DER)
+    from ..pki import certs as C
+
+    der = C.to_der(C.load_certificate(ca_pem.encode(), "the CA certificate"))
     lines = ca_pem.strip().splitlines()
     return {
         "the CA certificate in DER form": base64.b64encode(der).decode(),
@@ -300,14 +340,24 @@ def expect_refused(outcome: Outcome | None, code: str | Sequence[str]) -> CheckR
             r.title = f"The service refuses with {wanted} (it answered {outcome.error_code})"
     if outcome.error_code not in codes:
         got = "it succeeded" if outcome.ok else f"it answered {outcome.error_code}: {outcome.error_message}"
-        r.fail(f"{outcome.operation}", f"should be refused with {wanted} as documented, but {got}.",
-               "The service does not behave as documented: report it (live), or fix the simulation.")
+        if not outcome.ok and outcome.input_problems:
+            r.fail(f"{outcome.operation}", f"should be refused with {wanted} as documented, but {got}: the certificate "
+                                           f"data given breaks another documented rule ({'; '.join(outcome.input_problems)}), "
+                                           "which the service applied first.",
+                   "The input is at fault, not the service: give certificate data that breaks only the rule under test.")
+        else:
+            r.fail(f"{outcome.operation}", f"should be refused with {wanted} as documented, but {got}.",
+                   "The service does not behave as documented: report it (live), or fix the simulation.")
     return r
 
 
 def expect_ok(outcome: Outcome | None) -> CheckResult:
     r = CheckResult("procedure", "The request succeeds")
-    if outcome is None or not outcome.ok:
+    if outcome is not None and not outcome.ok and outcome.input_problems:
+        r.fail(outcome.operation, f"should succeed, but {outcome.describe()}: the certificate data given breaks AWS's "
+                                  f"documented rules: {'; '.join(outcome.input_problems)}.",
+               "The certificate file is at fault, not the service: fix it (see CA-3, CA-4, CA-7) or register another.")
+    elif outcome is None or not outcome.ok:
         r.fail(outcome.operation if outcome else "the scenario",
                f"should succeed, but {outcome.describe() if outcome else 'no request was made'}.",
                "See the error code: the environment or the service is not as documented.")

@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from ..errors import EnvironmentProblem, ProfileError
+from ..pki import certs as C
 from ..sections.aws import AwsSection
 from .env import AwsEnvironment, error_code
 
@@ -34,13 +32,47 @@ class World:
 
 
 def to_pem(data: bytes, label: str = "certificate") -> bytes:
-    """PEM text of a certificate given as PEM or DER (what an administrator converts)."""
-    if b"-----BEGIN" in data:
-        return data
+    """The PEM text to register for a certificate file (what an administrator pastes):
+    the file's one PEM block as written (text around it left out), or the PEM of a DER
+    certificate (what an administrator converts). Raises :class:`ProfileError` naming
+    ``label`` when the data cannot be read or holds more than one certificate (one
+    registration takes one certificate)."""
+    found = C.read_certificates(data, label)
+    if found.unreadable or not found.certificates:
+        raise ProfileError(f"{label} cannot be read as a certificate: "
+                           f"{'; '.join(found.unreadable) or 'it holds no certificate'}. Fix: give a PEM or DER "
+                           "certificate file.")
+    if len(found.certificates) > 1:
+        raise ProfileError(f"{label} holds {len(found.certificates)} certificates; a registration takes one. Fix: "
+                           "give one file per [[aws.certificates]] entry (openssl x509 -in bundle.pem -out one.pem "
+                           "writes the first).")
+    one = found.certificates[0]
+    return one.data if one.encoding == "pem" else one.pem
+
+
+def certificate_pem(profile, source: str) -> bytes:
+    """The PEM of a ``[[aws.certificates]]`` source: ``pki:<name>`` (a certificate of the
+    profile's PKI) or a file (relative to the profile's folder). Raises
+    :class:`ProfileError` naming the source when there is no such certificate or file."""
+    from pathlib import Path
+
+    from ..pki import get_pki
+
+    if source.startswith("pki:"):
+        try:
+            return get_pki(profile).get(source[4:]).pem
+        except KeyError as exc:
+            raise ProfileError(f"source {source!r}: {exc.args[0]}. Fix: name a certificate file instead "
+                               "(source = \"path/to/ca.pem\") or one of the names listed.",
+                               key="[aws].certificates") from None
+    p = Path(source)
+    if not p.is_absolute() and getattr(profile, "path", None) is not None:
+        p = Path(profile.path).parent / p
     try:
-        return x509.load_der_x509_certificate(data).public_bytes(Encoding.PEM)
-    except ValueError:
-        raise ProfileError(f"{label} is neither a PEM nor a DER certificate") from None
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ProfileError(f"cannot read certificate file {p}: {exc.strerror}", key="[aws].certificates") from None
+    return to_pem(data, str(p))
 
 
 @dataclass
@@ -121,11 +153,14 @@ def seed(env: AwsEnvironment, aws: AwsSection, certificate_pem: Callable[[str], 
     for spec in aws.certificates:
         pem = certificate_pem(spec.source)
         if spec.registered_days_ago > 0 or spec.state != "Registered":
-            cert_id = backend.restore_certificate(
-                world.directory_id, pem.decode(), cert_type=spec.type, ocsp_url=spec.ocsp_url or None,
-                registered_at=now - timedelta(days=spec.registered_days_ago),
-                state=spec.state, state_reason=spec.state_reason,
-            )
+            try:
+                cert_id = backend.restore_certificate(
+                    world.directory_id, pem.decode(), cert_type=spec.type, ocsp_url=spec.ocsp_url or None,
+                    registered_at=now - timedelta(days=spec.registered_days_ago),
+                    state=spec.state, state_reason=spec.state_reason,
+                )
+            except ValueError as exc:  # the seed hook's parser refuses the certificate
+                raise registration_refused(spec.source, pem, "seed hook", str(exc)) from None
             world.certificate_ids[spec.source] = cert_id
             world.notes.append(f"restored {spec.source} ({spec.state}, registered {spec.registered_days_ago} days ago)")
             continue
@@ -140,8 +175,7 @@ def seed(env: AwsEnvironment, aws: AwsSection, certificate_pem: Callable[[str], 
             code = error_code(exc)
             if code is None:
                 raise
-            world.notes.append(f"the service refused to register {spec.source}: {code}")
-            continue
+            raise registration_refused(spec.source, pem, code, str(exc)) from None
         world.certificate_ids[spec.source] = cert_id
     if aws.client_authentication != "disabled":
         try:
@@ -152,6 +186,33 @@ def seed(env: AwsEnvironment, aws: AwsSection, certificate_pem: Callable[[str], 
                 raise
             world.notes.append(f"the service refused to enable {aws.client_authentication}: {code}")
     return world
+
+
+def registration_refused(source: str, pem: bytes, code: str, message: str) -> EnvironmentProblem:
+    """The set-up cannot make a registration the profile asks for: the simulated world is
+    not what the profile describes, so the set-up stops, naming the certificate, the
+    service's answer and what to do (issue: nothing the profile asks for disappears).
+
+    Where the simulation's own parser (``cryptography``, as the moto extension models the
+    service) is what refuses a certificate openssl reads, the message says so: whether
+    AWS accepts it is not known to the harness."""
+    found = C.read_certificates(pem, source)
+    tolerant = next((c for c in found.certificates if c.cert is None), None)
+    if tolerant is not None:
+        return EnvironmentProblem(
+            f"the simulated service cannot register {source} ({code}): the parser it is modelled with "
+            f"(cryptography) refuses the certificate: {tolerant.parse_problem}. openssl and asn1crypto read it, so "
+            "the certificate-side checks (CA-3, CA-4, CA-5, CA-7) judge it; whether AWS registers it is not known to "
+            "the harness. Fix: leave it out of [[aws.certificates]] for the simulated world, or check the "
+            "registration on live AWS (--aws live, read-only).")
+    from ..pki.checks import aws_refusal_reasons
+
+    reasons = aws_refusal_reasons(pem)
+    why = f" By AWS's documented rules {'; '.join(reasons)}." if reasons else ""
+    return EnvironmentProblem(
+        f"the simulated set-up cannot register {source} as the profile asks: the service refused it: {code}: "
+        f"{message}.{why} Fix: register a certificate the service accepts, or describe a registration made in the "
+        "past with registered_days_ago / state in [[aws.certificates]].")
 
 
 def seed_or_explain(env: AwsEnvironment, aws: AwsSection, certificate_pem: Callable[[str], bytes]) -> World:

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..errors import EnvironmentProblem
+from ..pki.certs import load_certificate
 from . import nss, opensc
 from .windows import DUMP_FORMAT, FIREFOX_DEVICES, HKLM, LOCK_POLICY, SMARTCARD_POLICY, WSP_KEY
 
@@ -334,7 +335,7 @@ def build_linux(dest: Path, variant: str = "compliant", root_ca_pem: bytes | Non
     nss.create_db(image_db)
     if root_ca_pem:
         if variant == "ca-missing":
-            cert = x509.load_pem_x509_certificate(root_ca_pem)
+            cert = load_certificate(root_ca_pem, "the root CA")
             nss.add_cert(image_db, IMAGE_CA_NICK, impostor_of(cert), "CT,C,C")
         else:
             nss.add_cert(image_db, IMAGE_CA_NICK, root_ca_pem, "CT,C,C")

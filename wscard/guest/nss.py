@@ -27,6 +27,7 @@ from pathlib import Path
 from cryptography import x509
 
 from ..errors import EnvironmentProblem
+from ..pki.certs import read_certificates
 
 TIMEOUT = 30
 INSTALL_HINT = (
@@ -296,7 +297,8 @@ def export_certs(directory: Path, nickname: str) -> list[x509.Certificate]:
     proc = _run([tool("certutil"), "-d", _prefix(directory, state), "-L", "-n", nickname, "-a"])
     if proc.returncode != 0:
         _raise_for(directory, proc, "certutil -L -n")
-    return x509.load_pem_x509_certificates(proc.stdout.encode()) if "BEGIN CERTIFICATE" in proc.stdout else []
+    found = read_certificates(proc.stdout.encode(), f"certutil -L -n {nickname}")
+    return [c.cert for c in found.certificates if c.cert is not None]
 
 
 # --- writing (test worlds and the documented procedure only) --------------------------

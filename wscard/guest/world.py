@@ -27,17 +27,16 @@ def expected_root_ca(profile) -> x509.Certificate | None:
     profile's PKI (the CA the simulated world registers). None when neither is there."""
     g = profile.guest
     if g.root_ca:
+        from ..pki.certs import CertificateFormatError, load_certificate
+
         try:
             data = Path(g.root_ca).read_bytes()
         except OSError as exc:
             raise EnvironmentProblem(f"cannot read [guest].root_ca {g.root_ca}: {exc.strerror}") from None
         try:
-            return x509.load_pem_x509_certificate(data)
-        except ValueError:
-            try:
-                return x509.load_der_x509_certificate(data)
-            except ValueError:
-                raise EnvironmentProblem(f"[guest].root_ca {g.root_ca} is not a PEM or DER certificate") from None
+            return load_certificate(data, f"[guest].root_ca {g.root_ca}")
+        except CertificateFormatError as exc:
+            raise EnvironmentProblem(f"{exc}. Fix: give the root CA certificate as PEM or DER.") from None
     try:
         from ..pki import get_pki  # type: ignore[attr-defined]
     except ImportError:

@@ -29,14 +29,12 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 from ..aws.ad_connector import DirectorySnapshot, common_name, find_registration
 from ..errors import EnvironmentProblem
 from ..pki import certs as C
 from ..pki import checks as K
+from ..pki.certs import verify_signature  # noqa: F401  (the one implementation; re-exported)
 
 #: Bytes of the directory's random challenge.
 CHALLENGE_BYTES = 32
@@ -82,26 +80,6 @@ class DirectoryDecision:
                 "registered_ca_certificates": self.registered_cas,
                 **({"revocation_process": self.revocation} if self.revocation else {}),
                 "seconds": round(self.seconds, 4)}
-
-
-def verify_signature(cert: x509.Certificate, message: bytes, signature: bytes) -> bool:
-    """Does ``signature`` over SHA-256(message) verify with the certificate's public key?
-    RSA PKCS#1 v1.5; ECDSA as DER or as raw r||s (what PKCS#11 CKM_ECDSA returns)."""
-    pub = cert.public_key()
-    try:
-        if isinstance(pub, rsa.RSAPublicKey):
-            pub.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(pub, ec.EllipticCurvePublicKey):
-            size = (pub.curve.key_size + 7) // 8
-            if len(signature) == 2 * size and signature[0] != 0x30:
-                signature = utils.encode_dss_signature(int.from_bytes(signature[:size], "big"),
-                                                       int.from_bytes(signature[size:], "big"))
-            pub.verify(signature, message, ec.ECDSA(hashes.SHA256()))
-        else:
-            return False
-    except (InvalidSignature, ValueError):
-        return False
-    return True
 
 
 def proof_of_possession(cert: x509.Certificate, sign: Callable[[bytes], bytes],

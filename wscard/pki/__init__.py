@@ -35,7 +35,7 @@ from ..errors import EnvironmentProblem
 from . import build as _build
 from . import certs as C
 
-__all__ = ["CertEntry", "Pki", "get_pki", "cache_root", "DEFAULT_OCSP_URL"]
+__all__ = ["CertEntry", "Pki", "get_pki", "cache_root", "throwaway_cas", "DEFAULT_OCSP_URL"]
 
 DEFAULT_OCSP_URL = _build.DEFAULT_OCSP_URL
 #: Revocation time of revoked certificates: this many days before the PKI's day.
@@ -56,6 +56,8 @@ class CertEntry:
     key_path: Path | None = None
     kind: str = ""
     _key: Any = field(default=None, repr=False)
+    #: How the certificate was read from its file (files mode), else None.
+    loaded: C.LoadedCertificate | None = field(default=None, repr=False)
 
     @property
     def pem(self) -> bytes:
@@ -67,7 +69,15 @@ class CertEntry:
 
     @property
     def encoding(self) -> str:
+        """How the file holds it: ``pem``, ``der``, ``pkcs7-pem`` or ``pkcs7-der``."""
+        if self.loaded is not None:
+            return self.loaded.encoding
         return "pem" if C.is_pem(self.data) else "der"
+
+    @property
+    def label(self) -> str:
+        """The file (and position) it was read from, else its name."""
+        return self.loaded.label if self.loaded is not None else str(self.path or self.name)
 
     @property
     def key(self):
@@ -92,8 +102,11 @@ class Pki:
 
     def __init__(self, mode: str, directory: Path, entries: dict[str, CertEntry], chain: list[str],
                  users: list[str], settings: dict[str, Any], day: datetime | None = None,
-                 issued: dict[str, str] | None = None, key_pool: Path | None = None):
+                 issued: dict[str, str] | None = None, key_pool: Path | None = None,
+                 files: list[tuple[str, C.CertificateFile]] | None = None):
         self.mode = mode
+        #: Files mode: each file as read, with its kind (``ca`` or ``user``).
+        self.files = files or []
         self.directory = directory
         self._entries = entries
         self._chain = chain
@@ -110,6 +123,35 @@ class Pki:
     def ca_chain(self) -> list[CertEntry]:
         """The CA certificates the users' certificates chain to: issuing CA first, root last."""
         return [self._entries[n] for n in self._chain]
+
+    @property
+    def ca_certificates(self) -> list[Any]:
+        """Every certificate of the CA files, for the file-side checks (CA-3, CA-4, CA-7):
+        ``ca_chain``, then the CA files' other certificates (a user certificate in the
+        bundle, say), then those only a tolerant parser reads (as
+        :class:`~wscard.pki.certs.LoadedCertificate`). Generated mode: ``ca_chain``."""
+        out: list[Any] = list(self.ca_chain)
+        seen = {id(e.loaded) for e in out if e.loaded is not None}
+        for kind, f in self.files:
+            if kind != "ca":
+                continue
+            for c in f.certificates:
+                if id(c) in seen:
+                    continue
+                entry = next((e for e in self._entries.values() if e.loaded is c), None)
+                out.append(entry if entry is not None else c)
+                seen.add(id(c))
+        return out
+
+    def unparsed(self, kind: str) -> list[C.LoadedCertificate]:
+        """Certificates of the ``kind`` files (``ca``, ``user``) that only a tolerant
+        parser reads (``cert`` None)."""
+        return [c for k, f in self.files if k == kind for c in f.certificates if c.cert is None]
+
+    def file_problems(self, kind: str) -> list[str]:
+        """What could not be read in the ``kind`` files, each naming its file and line:
+        unreadable blocks, other PEM blocks, junk outside the blocks."""
+        return [p for k, f in self.files if k == kind for p in f.problems()]
 
     def get(self, name: str) -> CertEntry:
         try:
@@ -191,7 +233,7 @@ def _make_extra(pki: Pki, start: int, stop: int) -> list[CertEntry]:
         name = f"extra-ca-{i:03d}"
         path = folder / f"{name}.pem"
         if path.exists():
-            cert = x509.load_pem_x509_certificate(path.read_bytes())
+            cert = C.load_certificate(path.read_bytes(), str(path))
         else:
             subj = x509.Name([
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, _build.ORG),
@@ -260,6 +302,19 @@ def get_pki(profile, *, now: datetime | None = None, cache_dir: Path | None = No
         return pki
 
 
+def throwaway_cas(profile, n: int) -> list[CertEntry]:
+    """``n`` distinct throwaway CA certificates for the limit procedure (CA-6): the
+    profile's generated PKI makes them (:meth:`Pki.extra_cas`); in files mode, which has
+    no CA keys, the default generated test PKI does. They fill a scratch directory and
+    have nothing to do with the environment's own certificates."""
+    pki = get_pki(profile)
+    if pki.mode != "generated":
+        from ..sections.pki import PkiSection
+
+        pki = get_pki(PkiSection())
+    return pki.extra_cas(n)
+
+
 def _load_or_generate(root: Path, ck: str, settings: dict, now: datetime) -> Pki:
     folder = root / ck
     if (folder / "manifest.json").exists():
@@ -316,8 +371,7 @@ def _load_generated(folder: Path) -> Pki:
     for name, e in manifest["entries"].items():
         path = folder / e["file"]
         data = path.read_bytes()
-        cert = x509.load_der_x509_certificate(data) if path.suffix == ".der" else x509.load_pem_x509_certificate(
-            data)
+        cert = C.load_certificate(data, str(path))
         key_path = pool / f"{e['key_role']}.key.pem"
         entries[name] = CertEntry(name, cert, data, path, key_path if key_path.exists() else None, e["kind"])
     day = datetime.fromisoformat(manifest["day"]).replace(tzinfo=timezone.utc)
@@ -326,61 +380,73 @@ def _load_generated(folder: Path) -> Pki:
 
 
 def _load_files(sec) -> Pki:
-    """Files mode: read the CA bundle and the user certificates as given (PEM or DER)."""
+    """Files mode: read the CA bundle and the user certificates as given (PEM with or
+    without text around the blocks, DER, PKCS#7), through :func:`wscard.pki.certs.read_certificates`.
+
+    A file that cannot be opened raises :class:`EnvironmentProblem` naming it. What is
+    inside and cannot be read (a damaged block, junk, a certificate only a tolerant
+    parser reads) does not stop the load: it is kept in ``Pki.files`` and the checks
+    that take those certificates report it (CA-3 for the CA files, UC-1..UC-4 for the
+    user certificates)."""
     entries: dict[str, CertEntry] = {}
     cas: list[CertEntry] = []
     users: list[str] = []
+    files: list[tuple[str, C.CertificateFile]] = []
     folder = None
     for kind, paths in (("ca", sec.ca_bundle), ("user", sec.user_certificates)):
         for p in paths:
             path = Path(p)
             folder = folder or path.parent
             try:
-                found = C.load_certificate_file(path)
+                f = C.read_certificate_file(path)
             except C.CertificateFormatError as exc:
                 raise EnvironmentProblem(
                     f"[pki] {'ca_bundle' if kind == 'ca' else 'user_certificates'}: {exc}. "
-                    "Fix: give PEM or DER X.509 certificate files."
+                    "Fix: give the path of a readable PEM, DER or PKCS#7 certificate file."
                 ) from None
-            for i, (cert, data, _enc) in enumerate(found):
-                base = path.stem if len(found) == 1 else f"{path.stem}-{i + 1}"
+            files.append((kind, f))
+            readable = [c for c in f.certificates if c.cert is not None]
+            for i, loaded in enumerate(readable):
+                base = path.stem if len(readable) == 1 else f"{path.stem}-{i + 1}"
                 name = base
                 k = 2
                 while name in entries:
                     name = f"{base}-{k}"
                     k += 1
-                entry = CertEntry(name, cert, data, path, None, kind)
+                entry = CertEntry(name, loaded.cert, loaded.data, path, None, kind, loaded=loaded)
                 entries[name] = entry
                 if kind == "ca":
                     cas.append(entry)
                 else:
                     users.append(name)
-    # Order the CAs as a chain from the first user's issuer up to the root, then the rest.
-    chain: list[str] = []
+    # The chain: from the first user's issuer up to the root, as far as the bundle goes.
+    walked: list[str] = []
     if users:
         cur = entries[users[0]].cert
-        seen = set()
         while True:
-            nxt = next((e for e in cas if e.name not in seen and e.cert.subject == cur.issuer
+            nxt = next((e for e in cas if e.name not in walked and e.cert.subject == cur.issuer
                         and _issued_by(cur, e.cert)), None)
             if nxt is None:
                 break
-            chain.append(nxt.name)
-            seen.add(nxt.name)
+            walked.append(nxt.name)
             if C.is_self_signed(nxt.cert):
                 break
             cur = nxt.cert
-    chain += [e.name for e in cas if e.name not in chain]
+    # Then the bundle's other CA certificates; a certificate that is not a CA (a user
+    # certificate concatenated after the root, say) stays out of the chain: CA-3 reports it.
+    chain = walked + [e.name for e in cas if e.name not in walked and C.is_ca(e.cert)]
     # Familiar aliases where they can be told: the issuing CA and the root.
     if chain:
         entries.setdefault("intermediate", entries[chain[0]])
-        top = entries[chain[-1]] if C.is_self_signed(entries[chain[-1]].cert) else None
-        if top is not None:
-            entries.setdefault("root", top)
+    roots = [n for n in chain if C.is_self_signed(entries[n].cert)]
+    if walked and C.is_self_signed(entries[walked[-1]].cert):
+        entries.setdefault("root", entries[walked[-1]])
+    elif len(roots) == 1:
+        entries.setdefault("root", entries[roots[0]])
     if users:
         entries.setdefault("user", entries[users[0]])
     return Pki("files", folder or Path("."), entries, chain, users,
-               {"mode": "files", "upn": sec.upn, "user_ocsp_status": ""}, None, {}, None)
+               {"mode": "files", "upn": sec.upn, "user_ocsp_status": ""}, None, {}, None, files)
 
 
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:

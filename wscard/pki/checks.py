@@ -8,6 +8,11 @@
   (Smart Card Logon EKU), UC-4 (chains to the CA set, within its validity period).
 * KCD-4: a domain controller certificate carries the KDC Authentication EKU.
 
+CA-3 and CA-7 are judged here once, for the PKI feature and the AD Connector feature
+alike; the certificates may be ones only a tolerant parser reads (asn1crypto, see
+:mod:`wscard.pki.certs`). No check lets a parse error escape: what it cannot read is its
+finding (CA-3) or an :class:`~wscard.errors.EnvironmentProblem` naming the source.
+
 Path building and validation use pyhanko-certvalidator (no hand-written chain walker);
 every function takes ``now`` so tests fix the validation time. Each failure names the
 certificate (subject, serial), the rule, and the fix.
@@ -19,11 +24,13 @@ import asyncio
 import concurrent.futures
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from cryptography import x509
 
 from ..checks import CheckResult
+from ..errors import EnvironmentProblem
 from . import certs as C
 from .certs import is_pem, signed_with_pss  # re-exported: part of the documented API
 
@@ -32,6 +39,7 @@ __all__ = [
     "check_ca_format", "check_ca_expiry", "check_ca_chain", "check_ca_signatures",
     "check_upn", "check_client_auth_eku", "check_smart_card_logon_eku", "check_chain_and_validity",
     "check_user_certificate", "check_kdc_eku", "has_kdc_eku", "min_days_to_expiry",
+    "aws_refusal_reasons", "CA_TITLES", "CERTIFICATE_DATA_MAX_LENGTH",
 ]
 
 is_ca = C.is_ca
@@ -41,16 +49,44 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(timezone.utc)
 
 
-def _cert(obj: Any) -> x509.Certificate:
-    """Accept a cryptography certificate, a CertEntry-like object (``.cert``) or bytes."""
+def _cert(obj: Any) -> Any:
+    """The certificate of a check's input, as the certificate helpers take it: a
+    ``cryptography`` certificate, or an asn1crypto one when only a tolerant parser reads it.
+
+    Accepts a certificate, a CertEntry-like object (``.cert``), a
+    :class:`~wscard.pki.certs.LoadedCertificate` or bytes (PEM, DER, PKCS#7: the first
+    certificate). Data that cannot be read raises :class:`EnvironmentProblem` naming its
+    source: a check judges certificates, it never lets a parse error escape."""
     if isinstance(obj, x509.Certificate):
         return obj
+    if isinstance(obj, C.LoadedCertificate):
+        return obj.view
     c = getattr(obj, "cert", None)
     if isinstance(c, x509.Certificate):
         return c
+    if C._is_asn1(obj):
+        return obj
     if isinstance(obj, (bytes, bytearray)):
-        return C.load_certificates(bytes(obj))[0][0]
+        try:
+            return C.load_certificates(bytes(obj))[0].view
+        except C.CertificateFormatError as exc:
+            raise EnvironmentProblem(f"the certificate data cannot be read: {exc.reason}. Fix: give PEM, DER or "
+                                     "PKCS#7 certificate data (see CA-3 for the CA files).") from None
     raise TypeError(f"not a certificate: {obj!r}")
+
+
+def _user_cert(obj: Any) -> x509.Certificate:
+    """A user (or domain controller) certificate: the checks of its extensions read it
+    with ``cryptography``. One only a tolerant parser reads raises
+    :class:`EnvironmentProblem` naming its file and the reason."""
+    cert = _cert(obj)
+    if isinstance(cert, x509.Certificate):
+        return cert
+    loaded = obj if isinstance(obj, C.LoadedCertificate) else None
+    where = loaded.label if loaded is not None else C.describe(cert)
+    why = loaded.parse_problem if loaded is not None else "the cryptography library refuses its encoding"
+    raise EnvironmentProblem(f"{where}: the harness cannot judge this certificate's extensions: {why}. Fix: give the "
+                             "certificate re-encoded by its issuer, or judge it with another tool.")
 
 
 def min_days_to_expiry() -> int:
@@ -111,6 +147,8 @@ def build_chain(user_cert: Any, cas: Iterable[Any], *, now: datetime | None = No
         conv[C.to_der(c)] = c
     roots = [ax.Certificate.load(C.to_der(c)) for c in ca_certs if C.is_self_signed(c)]
     others = [ax.Certificate.load(C.to_der(c)) for c in ca_certs if not C.is_self_signed(c)]
+    if not C._is_asn1(leaf) and not isinstance(leaf, x509.Certificate):
+        raise TypeError(f"not a certificate: {leaf!r}")
     ctx = ValidationContext(trust_roots=roots, other_certs=others, moment=_now(now), allow_fetching=False,
                             revocation_mode="soft-fail")
     validator = CertificateValidator(ax.Certificate.load(C.to_der(leaf)), validation_context=ctx)
@@ -123,47 +161,164 @@ def build_chain(user_cert: Any, cas: Iterable[Any], *, now: datetime | None = No
         if marker in msg:
             missing = msg.split(marker, 1)[1].split('"', 1)[0]
         return ChainResult(False, [], msg, type(exc).__name__, missing)
-    certs = [conv.get(c.dump()) or x509.load_der_x509_certificate(c.dump()) for c in path]
+    certs = [conv.get(c.dump(), c) for c in path]
     # pyhanko lists root first, leaf last: turn it into issuing CA first, root last.
-    chain = [c for c in reversed(certs) if c != leaf]
+    leaf_der = C.to_der(leaf)
+    chain = [c for c in reversed(certs) if C.to_der(c) != leaf_der]
     return ChainResult(True, chain)
 
 
 # --- CA set (certificate side) -----------------------------------------------------------
 
-def _label(obj: Any, cert: x509.Certificate | None) -> str:
-    path = getattr(obj, "path", None)
+def _label(obj: Any, cert: Any) -> str:
+    loaded = obj if isinstance(obj, C.LoadedCertificate) else getattr(obj, "loaded", None)
     base = C.describe(cert) if cert is not None else "CA certificate data"
+    if loaded is not None:
+        return f"{base} from {loaded.label}"
+    path = getattr(obj, "path", None)
     return f"{base} from {path}" if path else base
 
 
-def check_ca_format(cas: Sequence[Any]) -> CheckResult:
-    """CA-3: each CA certificate is PEM and is a CA certificate (basicConstraints cA).
-    Items: objects with ``.data`` (bytes as shipped, e.g. CertEntry) or raw bytes."""
-    r = CheckResult("CA-3", "CA certificates are PEM-encoded CA certificates")
-    formats = []
+#: RegisterCertificate's CertificateData: 1..8192 characters (AWS Directory Service API
+#: reference; the botocore model says the same).
+CERTIFICATE_DATA_MAX_LENGTH = 8192
+
+#: The titles of the CA requirements judged on the certificate files, kept once here
+#: (the AD Connector feature and the PKI feature both call these checks).
+CA_TITLES = {
+    "CA-3": "CA certificates are PEM-encoded CA certificates",
+    "CA-4": "CA certificates are more than {min_days} days from expiry",
+    "CA-5": "the CA chain from the issuing CA to the root is complete",
+    "CA-7": "CA certificates are not signed with RSASSA-PSS",
+}
+
+
+def _items(cas: Sequence[Any]) -> list[tuple[Any, Any, str]]:
+    """(object, certificate view or None, encoding or problem) for CA-3: bytes are read
+    here, each of their certificates judged; what cannot be read is kept with the reason."""
+    out: list[tuple[Any, Any, str]] = []
     for obj in cas:
-        data = obj if isinstance(obj, (bytes, bytearray)) else getattr(obj, "data", None)
-        if data is None:
-            data = C.to_pem(_cert(obj))
-        data = bytes(data)
-        try:
-            cert = C.load_certificates(data)[0][0]
-        except C.CertificateFormatError as exc:
-            r.fail(_label(obj, None), f"is not a certificate: {exc} (AD Connector refuses it: "
-                                      "InvalidCertificateException).",
-                   "Export the CA certificate as Base64-encoded X.509 (.CER), i.e. PEM.")
-            formats.append("garbage")
+        if isinstance(obj, (bytes, bytearray)):
+            found = C.read_certificates(bytes(obj))
+            out += [(c, c.view, c.encoding) for c in found.certificates]
+            out += [(None, None, u) for u in found.unreadable]
+            if not found.certificates and not found.unreadable:
+                out.append((None, None, "holds no certificate"))
             continue
-        pem = is_pem(data)
-        formats.append("pem" if pem else "der")
-        if not pem:
-            r.fail(_label(obj, cert), "is DER-encoded; AD Connector accepts CA certificates in PEM format only.",
-                   "Convert it: openssl x509 -inform der -in CA.cer -out CA.pem (or export as "
-                   "Base64-encoded X.509 (.CER) from Active Directory).")
+        loaded = obj if isinstance(obj, C.LoadedCertificate) else getattr(obj, "loaded", None)
+        if loaded is not None:
+            out.append((obj, loaded.view, loaded.encoding))
+            continue
+        data = getattr(obj, "data", None)
+        cert = _cert(obj)
+        if data is None:
+            out.append((obj, cert, "pem"))
+        else:
+            out.append((obj, cert, "pem" if C.is_pem(bytes(data)) else "der"))
+    return out
+
+
+def aws_refusal_reasons(certificate_data: str | bytes, *, now: datetime | None = None) -> list[str]:
+    """The documented rules of RegisterCertificate that ``certificate_data`` breaks, as
+    AWS would refuse it (empty: none). Rules: at most 8192 characters (API reference),
+    exactly one PEM certificate (CA-3), a CA certificate (CA-3), more than 90 days from
+    expiry (CA-4), not signed with RSASSA-PSS (CA-7). Data that cannot be read is one
+    reason too. Never raises for the data."""
+    text = certificate_data.decode("utf-8", "replace") if isinstance(certificate_data, bytes) else certificate_data
+    reasons = []
+    if len(text) > CERTIFICATE_DATA_MAX_LENGTH:
+        reasons.append(f"it is {len(text)} characters, over the {CERTIFICATE_DATA_MAX_LENGTH} characters "
+                       "RegisterCertificate's CertificateData takes (ValidationException)")
+    found = C.read_certificates(text.encode("utf-8", "replace"), "the certificate data")
+    if found.unreadable or not found.certificates:
+        reasons.append("it cannot be read as a certificate: " + ("; ".join(found.unreadable) or "no certificate"))
+        return reasons
+    if len(found.certificates) > 1:
+        reasons.append(f"it holds {len(found.certificates)} certificates; a registration takes one")
+    cert = found.certificates[0]
+    if cert.encoding != "pem":
+        reasons.append(f"it is not a PEM certificate ({cert.encoding}); AD Connector accepts PEM only")
+    if not C.is_ca(cert.view):
+        reasons.append("it is not a CA certificate (basicConstraints cA is not TRUE)")
+    if signed_with_pss(cert.view):
+        reasons.append("it is signed with RSASSA-PSS, which AD Connector does not support for CA certificates")
+    days = days_to_expiry(cert.view, now)
+    if days <= min_days_to_expiry():
+        reasons.append(f"it is {days:.0f} days from expiry; AD Connector registers a CA certificate only more than "
+                       f"{min_days_to_expiry()} days from expiry")
+    return reasons
+
+
+def check_ca_format(cas: Sequence[Any], files: Sequence[C.CertificateFile] = ()) -> CheckResult:
+    """CA-3: each CA certificate file is what AD Connector registers: PEM text of one CA
+    certificate (basicConstraints cA) within RegisterCertificate's 8192 characters.
+
+    ``cas``: CertEntry-like objects (``.cert``, ``.data`` as shipped, ``.loaded``),
+    :class:`~wscard.pki.certs.LoadedCertificate`, certificates or raw bytes.
+    ``files``: the CA files as read (:class:`~wscard.pki.certs.CertificateFile`), for
+    what is in them besides certificates. Two kinds of finding, told apart in the
+    message: data the harness *cannot read* (fails: AD Connector refuses data that is
+    not a certificate, InvalidCertificateException), and a certificate AWS *would refuse*
+    by its documented rules (DER or PKCS#7 instead of PEM, over 8192 characters, not a
+    CA). Junk outside the PEM blocks and non-certificate blocks are warnings; a
+    certificate only a tolerant parser reads is judged, with a warning. Never raises for
+    the data. Sources: AD Connector smart card prerequisites; RegisterCertificate API."""
+    r = CheckResult("CA-3", CA_TITLES["CA-3"])
+    formats = []
+    for obj, cert, enc in _items(cas):
+        if cert is None:
+            r.fail("CA certificate data", f"cannot be read: {enc}. AD Connector refuses data that is not a "
+                                          "certificate (InvalidCertificateException).",
+                   "Export the CA certificate as Base64-encoded X.509 (.CER), i.e. PEM.")
+            formats.append("unreadable")
+            continue
+        label = _label(obj, cert)
+        loaded = obj if isinstance(obj, C.LoadedCertificate) else getattr(obj, "loaded", None)
+        path = (loaded.source if loaded is not None else None) or getattr(obj, "path", None) or "CA.cer"
+        stem = Path(str(path)).stem or "CA"
+        formats.append(enc)
+        if enc == "der":
+            r.fail(label, "is not in PEM format (it is DER): AWS would refuse it, AD Connector accepts CA certificates "
+                          "in PEM format only.",
+                   f"Convert it: openssl x509 -inform DER -in {path} -out {stem}.pem (or export it from Windows as "
+                   "'Base-64 encoded X.509 (.CER)').")
+        elif enc.startswith("pkcs7"):
+            inform = "DER" if enc == "pkcs7-der" else "PEM"
+            r.fail(label, "is inside a PKCS#7 bundle (.p7b), not PEM: AWS would refuse the file, AD Connector takes "
+                          "one PEM certificate per registration.",
+                   f"Extract the certificates: openssl pkcs7 -inform {inform} -print_certs -in {path} -out "
+                   f"{stem}.pem, and register each CA certificate's PEM block.")
+        pem_len = len(C.to_pem(cert))
+        if pem_len > CERTIFICATE_DATA_MAX_LENGTH:
+            r.fail(label, f"is {pem_len} characters as PEM: AWS would refuse it, RegisterCertificate's "
+                          f"CertificateData takes at most {CERTIFICATE_DATA_MAX_LENGTH} characters (ValidationException).",
+                   "This CA certificate cannot be registered as it is: have the CA re-issued with fewer or shorter "
+                   "extensions (policies, name constraints, URLs), or use a CA whose certificate fits.")
         if not C.is_ca(cert):
-            r.fail(_label(obj, cert), "is not a CA certificate (basicConstraints cA is not TRUE).",
-                   "Register the issuing and root CA certificates, not a user or server certificate.")
+            r.fail(label, "is not a CA certificate (basicConstraints cA is not TRUE): AWS would refuse it "
+                          "(InvalidCertificateException).",
+                   "Register the issuing and root CA certificates, not a user or server certificate (take it out "
+                   "of the CA bundle).")
+        if loaded is not None and loaded.cert is None:
+            r.warn(label, f"is read only by a tolerant parser: {loaded.parse_problem}. openssl and asn1crypto read "
+                          "it and the harness judged it so; strict parsers refuse it, and whether AWS registers it "
+                          "is not known to the harness.",
+                   "Register it and check that it shows Registered (CA-2); if AWS refuses it, ask the CA's operator "
+                   "for a certificate encoded as the RFC requires.")
+    for f in files:
+        for u in f.unreadable:
+            r.fail(f"CA file {f.source}", f"cannot be read: {u}. AD Connector refuses data that is not a certificate "
+                                          "(InvalidCertificateException).",
+                   "Re-export the CA certificate as Base64-encoded X.509 (.CER), i.e. PEM.")
+        if not f.certificates and not f.unreadable:
+            r.fail(f"CA file {f.source}", "holds no certificate.", "Give the CA certificate files in [pki] ca_bundle.")
+        for o in f.other_blocks:
+            r.warn(f"CA file {f.source}", f"holds {o}.",
+                   "Keep only CA certificates in the files to register (a private key never belongs there).")
+        for j in f.junk:
+            r.warn(f"CA file {f.source}", f"{j} (a certificate may be missing or damaged).",
+                   "Remove the text, or check that no certificate was cut; text that tools write (subject=, "
+                   "issuer=, Bag Attributes, # comments) is allowed.")
     r.evidence["formats"] = formats
     return r
 
@@ -171,7 +326,7 @@ def check_ca_format(cas: Sequence[Any]) -> CheckResult:
 def check_ca_expiry(cas: Sequence[Any], *, now: datetime | None = None, min_days: int | None = None) -> CheckResult:
     """CA-4: every CA certificate is more than ``min_days`` (90) days from expiry."""
     min_days = min_days_to_expiry() if min_days is None else min_days
-    r = CheckResult("CA-4", f"CA certificates are more than {min_days} days from expiry")
+    r = CheckResult("CA-4", CA_TITLES["CA-4"].format(min_days=min_days))
     left = {}
     for obj in cas:
         cert = _cert(obj)
@@ -180,7 +335,7 @@ def check_ca_expiry(cas: Sequence[Any], *, now: datetime | None = None, min_days
         if days <= min_days:
             when = C.not_after(cert).date().isoformat()
             state = "has expired" if days < 0 else f"expires in {days:.0f} days"
-            r.fail(C.describe(cert), f"{state} ({when}); AD Connector only registers a CA certificate more than "
+            r.fail(_label(obj, cert), f"{state} ({when}); AD Connector only registers a CA certificate more than "
                                      f"{min_days} days away from expiration.",
                    "Renew the CA certificate (re-issue it with a later expiry) and register the renewed one.")
     r.evidence["days_to_expiry"] = left
@@ -190,10 +345,10 @@ def check_ca_expiry(cas: Sequence[Any], *, now: datetime | None = None, min_days
 def check_ca_chain(user_certs: Sequence[Any], cas: Sequence[Any], *, now: datetime | None = None) -> CheckResult:
     """CA-5: every CA certificate from each user certificate's issuing CA up to the root
     is in ``cas`` (a missing link fails, naming the missing CA)."""
-    r = CheckResult("CA-5", "the CA chain from the issuing CA to the root is complete")
+    r = CheckResult("CA-5", CA_TITLES["CA-5"])
     paths = {}
     for obj in user_certs:
-        user = _cert(obj)
+        user = _user_cert(obj)
         # Judge the chain at a moment inside the user certificate's validity period:
         # an expired user certificate is UC-4's business, not a missing CA.
         res = build_chain(user, cas, now=_inside(user, now))
@@ -221,17 +376,19 @@ def _inside(cert: x509.Certificate, now: datetime | None) -> datetime:
 
 
 def check_ca_signatures(cas: Sequence[Any]) -> CheckResult:
-    """CA-7: no CA certificate is signed with RSASSA-PSS."""
-    r = CheckResult("CA-7", "CA certificates are not signed with RSASSA-PSS")
+    """CA-7: no CA certificate is signed with RSASSA-PSS (AD Connector does not support
+    it for CA certificates). Items as :func:`check_ca_format`; data that cannot be read
+    raises :class:`EnvironmentProblem` naming it (CA-3 reports it)."""
+    r = CheckResult("CA-7", CA_TITLES["CA-7"])
     algs = {}
     for obj in cas:
         cert = _cert(obj)
-        algs[C.subject(cert)] = getattr(cert.signature_algorithm_oid, "_name", cert.signature_algorithm_oid.dotted_string)
+        algs[C.subject(cert)] = C.signature_algorithm(cert)[1]
         if signed_with_pss(cert):
-            r.fail(C.describe(cert), "is signed with RSASSA-PSS, which AD Connector does not support for CA "
-                                     "certificates.",
-                   "Re-issue the CA certificate signed with RSASSA-PKCS1-v1_5 (e.g. sha256WithRSAEncryption) "
-                   "or ECDSA.")
+            r.fail(_label(obj, cert), "is signed with RSASSA-PSS: AWS would refuse it, AD Connector does not support "
+                                      "RSASSA-PSS for CA certificates.",
+                   "Have its issuer re-sign it with RSASSA-PKCS1-v1_5 (e.g. sha256WithRSAEncryption) or ECDSA, and "
+                   "register the new certificate.")
     r.evidence["signature_algorithms"] = algs
     return r
 
@@ -240,7 +397,7 @@ def check_ca_signatures(cas: Sequence[Any]) -> CheckResult:
 
 def check_upn(cert: Any, expected_upn: str = "") -> CheckResult:
     """UC-1: the SAN carries the AD user's userPrincipalName (otherName 1.3.6.1.4.1.311.20.2.3)."""
-    cert = _cert(cert)
+    cert = _user_cert(cert)
     r = CheckResult("UC-1", "the user certificate carries the user's UPN in its subjectAltName")
     found = C.upns(cert)
     r.evidence["upn_in_san"] = found
@@ -257,7 +414,7 @@ def check_upn(cert: Any, expected_upn: str = "") -> CheckResult:
 
 
 def _check_eku(cert: Any, rid: str, oid: x509.ObjectIdentifier, name: str) -> CheckResult:
-    cert = _cert(cert)
+    cert = _user_cert(cert)
     r = CheckResult(rid, f"the user certificate carries the {name} EKU ({oid.dotted_string})")
     have = C.ekus(cert)
     r.evidence["extended_key_usage"] = [C.EKU_NAMES.get(o, o) for o in have or []]
@@ -285,7 +442,7 @@ def check_smart_card_logon_eku(cert: Any) -> CheckResult:
 def check_chain_and_validity(cert: Any, cas: Sequence[Any], *, now: datetime | None = None) -> CheckResult:
     """UC-4: the user certificate is within its validity period and chains (pyhanko
     path validation) to the CA certificates ``cas``."""
-    cert = _cert(cert)
+    cert = _user_cert(cert)
     now = _now(now)
     r = CheckResult("UC-4", "the user certificate chains to the registered CAs and is within its validity period")
     nb, na = C.not_before(cert), C.not_after(cert)
@@ -316,7 +473,7 @@ def check_user_certificate(cert: Any, *, expected_upn: str, cas: Sequence[Any],
 # --- domain controllers -----------------------------------------------------------------
 
 def has_kdc_eku(cert: Any) -> bool:
-    return C.OID_KDC_AUTH.dotted_string in (C.ekus(_cert(cert)) or [])
+    return C.OID_KDC_AUTH.dotted_string in (C.ekus(_user_cert(cert)) or [])
 
 
 def check_kdc_eku(dc_certs: Sequence[tuple[str, Any]]) -> CheckResult:
@@ -324,7 +481,7 @@ def check_kdc_eku(dc_certs: Sequence[tuple[str, Any]]) -> CheckResult:
     ``dc_certs``: (domain controller name, certificate) pairs."""
     r = CheckResult("KCD-4", "domain controller certificates carry the KDC Authentication EKU")
     for dc, obj in dc_certs:
-        cert = _cert(obj)
+        cert = _user_cert(obj)
         r.evidence[dc] = [C.EKU_NAMES.get(o, o) for o in C.ekus(cert) or []]
         if not has_kdc_eku(cert):
             r.fail(f"domain controller {dc}: {C.describe(cert)}",
@@ -335,20 +492,23 @@ def check_kdc_eku(dc_certs: Sequence[tuple[str, Any]]) -> CheckResult:
 
 
 def ca_entries_summary(cas: Sequence[Any], now: datetime | None = None) -> list[dict[str, Any]]:
-    """Evidence: one line per CA certificate."""
+    """Evidence: one line per CA certificate (data that cannot be read: its reason)."""
     out = []
-    for obj in cas:
-        cert = _cert(obj)
-        data = getattr(obj, "data", None)
+    for obj, cert, enc in _items(cas):
+        if cert is None:
+            out.append({"unreadable": enc})
+            continue
+        loaded = obj if isinstance(obj, C.LoadedCertificate) else getattr(obj, "loaded", None)
         out.append({
             "subject": C.subject(cert),
-            "serial": format(cert.serial_number, "X"),
+            "serial": format(C.serial_number(cert), "X"),
             "not_after": C.not_after(cert).isoformat(),
             "days_to_expiry": round(days_to_expiry(cert, now), 1),
-            "encoding": ("pem" if is_pem(data) else "der") if data is not None else "",
+            "encoding": enc,
             "self_signed": C.is_self_signed(cert),
-            "signature": getattr(cert.signature_algorithm_oid, "_name", cert.signature_algorithm_oid.dotted_string),
-            "file": str(getattr(obj, "path", "") or ""),
+            "signature": C.signature_algorithm(cert)[1],
+            "file": loaded.label if loaded is not None else str(getattr(obj, "path", "") or ""),
+            **({"read_by": "asn1crypto", "why": loaded.parse_problem} if loaded is not None and loaded.cert is None
+               else {}),
         })
     return out
-

@@ -183,8 +183,8 @@ class PkiEnvironment:
         if not p.is_absolute() and getattr(self.profile, "path", None):
             p = Path(self.profile.path).parent / p
         try:
-            return C.load_certificate_file(p)[0][0]
-        except C.CertificateFormatError:
+            return C.load_certificate(p.read_bytes(), str(p))
+        except (OSError, C.CertificateFormatError):
             return None
 
     def registration_url_for(self, user_cert: x509.Certificate) -> tuple[str, str]:
@@ -237,32 +237,60 @@ class PkiEnvironment:
         return OC.check_urls(self.ocsp_urls(), self.resolver, check_reachability=self.section.resolver == "system")
 
     # --- certificate checks -------------------------------------------------------------
+    def _readable_users(self) -> list[CertEntry]:
+        """The user certificates; raises :class:`EnvironmentProblem` naming each user
+        certificate file the harness cannot judge (unreadable, or read only by a tolerant
+        parser), so that UC-1..UC-4 never pass over a certificate they did not see."""
+        if self.card_users is None:
+            problems = [f"{f.source}: {u}" for kind, f in self.pki.files if kind == "user" for u in f.unreadable]
+            problems += [f"{f.source}: holds no certificate" for kind, f in self.pki.files
+                         if kind == "user" and not f.certificates and not f.unreadable]
+            problems += [f"{c.label}: {c.parse_problem}" for c in self.pki.unparsed("user")]
+            if problems:
+                raise EnvironmentProblem(
+                    "the harness cannot judge these user certificates: " + "; ".join(problems)
+                    + ". Fix: give each user certificate as PEM or DER in [pki] user_certificates.")
+        return self.users
+
     def user_results(self, rid: str) -> CheckResult:
         from ..checks import merge
 
-        cas = [e.cert for e in self.cas]
+        cas = [e.cert for e in self.cas] + list(self.pki.unparsed("ca"))
         fn = {
             "UC-1": lambda c: K.check_upn(c, self.section.upn),
             "UC-2": K.check_client_auth_eku,
             "UC-3": K.check_smart_card_logon_eku,
             "UC-4": lambda c: K.check_chain_and_validity(c, cas, now=self.now),
         }[rid]
-        results = [fn(u.cert) for u in self.users]
+        users = self._readable_users()
+        if not users:
+            return CheckResult(rid, "user certificates").skip("there is no user certificate to judge")
+        results = [fn(u.cert) for u in users]
         if len(results) == 1:
             return results[0]
         return merge(rid, results[0].title, results)
 
     def ca_result(self, rid: str) -> CheckResult:
-        cas = self.cas
-        if rid == "CA-3":
-            return K.check_ca_format(cas)
-        if rid == "CA-4":
-            return K.check_ca_expiry(cas, now=self.now)
-        if rid == "CA-5":
-            return K.check_ca_chain([u.cert for u in self.users], cas, now=self.now)
-        if rid == "CA-7":
-            return K.check_ca_signatures(cas)
-        raise KeyError(rid)
+        """CA-3, CA-4, CA-5 or CA-7 judged on the CA files (one implementation each, in
+        :mod:`wscard.pki.checks`; the AD Connector feature calls this too)."""
+        return ca_file_result(self.pki, rid, users=[u.cert for u in self._readable_users()] if rid == "CA-5" else (),
+                              now=self.now)
 
     def ca_summary(self) -> list[dict[str, Any]]:
-        return K.ca_entries_summary(self.cas, self.now)
+        return K.ca_entries_summary(self.pki.ca_certificates, self.now)
+
+
+def ca_file_result(pki: Pki, rid: str, *, users=(), now: datetime | None = None) -> CheckResult:
+    """One CA requirement judged on the PKI's CA files: CA-3 (every certificate of the CA
+    files and what else is in them), CA-4 and CA-7 (the CA certificates, those only a
+    tolerant parser reads included), CA-5 (``users``' chains among them)."""
+    cas = list(pki.ca_chain) + list(pki.unparsed("ca"))
+    if rid == "CA-3":
+        return K.check_ca_format(pki.ca_certificates, [f for kind, f in pki.files if kind == "ca"])
+    if rid == "CA-4":
+        return K.check_ca_expiry(cas, now=now)
+    if rid == "CA-5":
+        return K.check_ca_chain(list(users), cas, now=now)
+    if rid == "CA-7":
+        return K.check_ca_signatures(cas)
+    raise KeyError(rid)

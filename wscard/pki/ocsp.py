@@ -118,7 +118,10 @@ def decode_response(der: bytes) -> dict[str, Any]:
         responder = resp.responder_name.rfc4514_string()
     else:
         responder = "key hash " + (resp.responder_key_hash or b"").hex()
-    signer = next((c for c in resp.certificates), None)
+    try:
+        signer = next((c for c in resp.certificates), None)
+    except ValueError:  # a certificate in the response that the parser refuses
+        signer = None
     out.update({
         "cert_status": resp.certificate_status.name.lower(),
         "serial": format(resp.serial_number, "X"),
@@ -161,7 +164,12 @@ def verify_response(resp: ocsp.OCSPResponse, cert: x509.Certificate, issuer: x50
         problems.append("the response's certificate ID names another issuer")
     # Who signed: the CA itself, or a delegated responder certificate issued by it with
     # the OCSP Signing EKU.
-    candidates = [issuer] + list(resp.certificates)
+    try:
+        embedded = list(resp.certificates)
+    except ValueError as exc:  # a certificate in the response that the parser refuses
+        embedded = []
+        problems.append(f"the certificates in the response cannot be read: {exc}")
+    candidates = [issuer] + embedded
     signer = None
     for cand in candidates:
         matches = (resp.responder_name == cand.subject) if resp.responder_name is not None else (

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from ..errors import EnvironmentProblem
+from .certs import load_certificate
 
 HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 REASONS = {r.name: r for r in x509.ReasonFlags}
@@ -42,8 +43,8 @@ REASONS = {r.name: r for r in x509.ReasonFlags}
 
 class _Issuer:
     def __init__(self, conf: dict[str, Any]):
-        self.cert = x509.load_pem_x509_certificate(Path(conf["issuer"]).read_bytes())
-        self.signer = x509.load_pem_x509_certificate(Path(conf["signer_cert"]).read_bytes())
+        self.cert = load_certificate(Path(conf["issuer"]).read_bytes(), conf["issuer"])
+        self.signer = load_certificate(Path(conf["signer_cert"]).read_bytes(), conf["signer_cert"])
         self.key = serialization.load_pem_private_key(Path(conf["signer_key"]).read_bytes(), None)
         self.index: dict[int, dict[str, Any]] = {int(k, 16): v for k, v in conf.get("index", {}).items()}
         self.delegated = self.signer != self.cert

@@ -54,10 +54,12 @@ class PkiSection:
 
     # --- files mode -----------------------------------------------------------------
     #: Files mode: the CA certificates the users' certificates chain to (the files an
-    #: administrator registers with AD Connector), PEM or DER, one or more certificates
-    #: per file. Read as given: a DER file still loads, and CA-3 reports it.
+    #: administrator registers with AD Connector): PEM (text around the blocks, as
+    #: openssl writes it, is allowed), DER or PKCS#7 (``.p7b``), one or more certificates
+    #: per file. Read as given: a DER file still loads, and CA-3 reports it; what cannot
+    #: be read is reported by CA-3, naming the file and line.
     ca_bundle: list[PathValue] = field(default_factory=list)
-    #: Files mode: user (smart card logon) certificates to check, PEM or DER.
+    #: Files mode: user (smart card logon) certificates to check, in the same forms.
     user_certificates: list[PathValue] = field(default_factory=list)
 
     # --- generated mode: the normal PKI ----------------------------------------------
