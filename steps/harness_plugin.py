@@ -29,7 +29,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("wscard", "smart-card WorkSpaces compliance harness")
     g.addoption("--profile", default=None, metavar="PATH",
                 help="environment profile (TOML); default: the embedded simulated compliant world")
-    g.addoption("--baseline", default=None, choices=["seed", "admin-guide"],
+    g.addoption("--baseline", default=None, choices=["seed", "admin-guide", "current"],
                 help="documented baseline to check against (default: the profile's, else seed)")
     g.addoption("--summary-file", default=str(ROOT / "reports" / "compliance-summary.json"), metavar="PATH",
                 help="where to write the per-requirement summary (JSON)")

@@ -146,7 +146,7 @@ def check_linux_workspaces_client(client: ClientUnderTest, snapshot, baseline: s
 
 
 def _linux_client(client: ClientUnderTest, snapshot, baseline: str) -> CheckResult:
-    from ..aws.workspaces import os_family, protocols
+    from ..aws.workspaces import is_wsp, os_family, protocols
 
     clients = linux_wsp_clients(baseline)
     r = _new("CLIENT-4", "Linux WorkSpaces on WSP are reached with the Windows client", client)
@@ -160,7 +160,7 @@ def _linux_client(client: ClientUnderTest, snapshot, baseline: str) -> CheckResu
                                       "Protocols": protocols(w)} for w in mine]
     if not mine:
         return r.skip(f"user {client.user} has no WorkSpace in directory {snapshot.directory_id}")
-    linux = [w for w in mine if os_family(w) == "linux" and "WSP" in protocols(w)]
+    linux = [w for w in mine if os_family(w) == "linux" and is_wsp(w)]
     if linux and client.platform not in clients:
         ids = ", ".join(w.get("WorkspaceId", "?") for w in linux)
         r.fail(f"user {client.user} with the WorkSpaces {client.name}",
