@@ -246,6 +246,7 @@ class PkiEnvironment:
             "UC-2": K.check_client_auth_eku,
             "UC-3": K.check_smart_card_logon_eku,
             "UC-4": lambda c: K.check_chain_and_validity(c, cas, now=self.now),
+            "UC-8": K.check_key_algorithm,
         }[rid]
         results = [fn(u.cert) for u in self.users]
         if len(results) == 1:
