@@ -29,7 +29,7 @@ Feature: Each documented sign-in failure, on a scratch model world of its own
       | the user certificate is revoked                   | validates the certificate | close and reopen the WorkSpaces client application, and then try again | unchanged     |
       | the user enters a wrong PIN                       | Smart Card dialog         | close and reopen the WorkSpaces client application, and then try again | one try lower |
 
-    @LOGIN-2 @WSP-3 @SESSION-9 @SESSION-10
+    @LOGIN-2
     Examples: the Windows client registers, but the WorkSpace refuses the device type or its Windows logon cannot use the card
       | case                                                                        | step               | message                                                                | counter   |
       | the directory denies Windows devices                                        | Starting WorkSpace | close and reopen the WorkSpaces client application, and then try again | unchanged |

@@ -23,6 +23,7 @@ WINDOWS_VARIANTS = {
     "windows-certprop-manual": ["SESSION-10"],
     "windows-certprop-stopped": ["SESSION-10"],
     "windows-no-ecc-policy": [],  # a trap with RSA certificates (the ECC case: test_ecc_*)
+    "windows-no-certificate-propagation-policy": ["SESSION-1"],
 }
 
 
@@ -275,3 +276,12 @@ def test_ecc_policy_set_to_zero_fails():
                                 {"EnumerateECCCerts": RegValue("REG_DWORD", 0)}})
     r = windows.check_ecc_logon_policy(WindowsGuestConfig(reg), [EC_CERT])
     assert r.status is Status.FAILED and "set to 0" in r.message()
+
+
+def test_chrome_fails_when_the_certificate_propagation_policy_is_disabled(tmp_path):
+    cfg = WindowsGuestConfig(windows.load_file(build.build_windows(tmp_path, "windows-no-certificate-propagation-policy")))
+    r = windows.check_chrome_windows(cfg)
+    assert r.status is Status.FAILED
+    assert "Turn on certificate propagation from smart card" in r.message() and "CertPropEnabled = 0" in r.message()
+    # the service itself still runs: SESSION-10 passes
+    assert windows.check_certificate_propagation(cfg).status is Status.PASSED

@@ -283,6 +283,9 @@ def windows_dump(variant: str = "compliant") -> dict:
     start = 3 if variant == "windows-certprop-manual" else cert_prop["start_automatic"]
     keys[cert_prop["key"]] = {"Start": {"type": "REG_DWORD", "value": start},
                               "DisplayName": {"type": "REG_SZ", "value": cert_prop["display_name"]}}
+    if variant == "windows-no-certificate-propagation-policy":
+        keys[cert_prop["policy_key"]] = {cert_prop["policy_value"]: {"type": "REG_DWORD",
+                                                                     "value": cert_prop["policy_disabled"]}}
     running = "Stopped" if variant in ("windows-certprop-stopped", "windows-certprop-manual") else "Running"
     # UC-8: ECC logon certificates allowed at the Windows logon.
     if variant != "windows-no-ecc-policy":

@@ -8,7 +8,9 @@ Windows, or from a ``.reg`` export or a JSON dump anywhere, behind one interface
   default, Windows WorkSpaces are not enabled to support the use of smart cards for
   pre-session or in-session authentication"); pre-session sign-in needs it too.
 * SESSION-1 (Chrome needs no configuration): Chrome uses the card as soon as it reaches
-  the WorkSpace; judged once SESSION-9 holds, skipped (naming SESSION-9) otherwise.
+  the WorkSpace and its certificates are propagated into the user's store (the policy
+  "Turn on certificate propagation from smart card" must not be Disabled); judged once
+  SESSION-9 holds, skipped (naming SESSION-9) otherwise.
 * SESSION-10 (Certificate Propagation): the service ``CertPropSvc`` starts automatically
   (``HKLM\\SYSTEM\\CurrentControlSet\\Services\\CertPropSvc`` ``Start`` = 2) and runs, where
   the source can tell (the JSON dump's ``services``, ``sc.exe query`` inside the WorkSpace;
@@ -529,6 +531,23 @@ def check_chrome_windows(cfg: WindowsGuestConfig) -> CheckResult:
     if st.state != "enabled":
         return res.skip(f'the card does not reach the WorkSpace (Group Policy "{st.display}" is {st.state}: see '
                         "SESSION-9), so Chrome has no card to use; Chrome itself needs no configuration")
+    # Chrome reads the user's certificate store, which certificate propagation fills from the
+    # card: the policy that turns propagation off leaves Chrome without the card's certificates.
+    from ..limits import certificate_propagation
+
+    spec = certificate_propagation()
+    vals = {k.lower(): v for k, v in (cfg.registry.values(spec["policy_key"]) or {}).items()}
+    v = vals.get(spec["policy_value"].lower())
+    res.evidence["certificate_propagation_policy"] = {
+        "group_policy": spec["policy_group_policy"], "key": spec["policy_key"], "value": spec["policy_value"],
+        "data": None if v is None else v.value, "source": spec["policy_url"]}
+    if v is not None and v.value in (spec["policy_disabled"], str(spec["policy_disabled"])):
+        res.fail(f'Group Policy "Turn on certificate propagation from smart card" ({spec["policy_key"]}\\'
+                 f'{spec["policy_value"]} = {v.value})',
+                 "is disabled: the card's certificates are not copied into the user's certificate store, which "
+                 "Chrome on Windows reads, so Chrome offers no certificate from the card.",
+                 f'{spec["policy_group_policy"]}: Enabled or Not configured; then gpupdate /force')
+        return res
     res.evidence["chrome"] = "needs no configuration: it uses the Windows certificate store the redirected card feeds"
     return res
 

@@ -30,6 +30,7 @@ WINDOWS_BUILDS = (
     "windows-certprop-manual",
     "windows-certprop-stopped",
     "windows-no-ecc-policy",
+    "windows-no-certificate-propagation-policy",
 )
 Build = Literal[
     "",
@@ -46,6 +47,7 @@ Build = Literal[
     "windows-certprop-manual",
     "windows-certprop-stopped",
     "windows-no-ecc-policy",
+    "windows-no-certificate-propagation-policy",
 ]
 
 
@@ -89,7 +91,8 @@ class GuestSection:
     #: ``windows-no-disconnect-on-lock``, ``windows-certprop-manual`` (the Certificate
     #: Propagation service set to Manual and stopped), ``windows-certprop-stopped``
     #: (Automatic but stopped), ``windows-no-ecc-policy`` (ECC logon certificates not
-    #: allowed). Empty: read the guest at ``root``.
+    #: allowed), ``windows-no-certificate-propagation-policy`` (the policy "Turn on
+    #: certificate propagation from smart card" Disabled). Empty: read the guest at ``root``.
     build: Build = ""
     #: Root of the Linux guest's file system: ``/`` inside the WorkSpace, or the mount
     #: point of an image. Paths read from the guest (library paths in NSS databases,
