@@ -8,6 +8,8 @@ from pytest_bdd import given, scenarios, then, when
 
 from hardware import scenarios as sc
 
+from .workspaces_plugin import check_per_baseline
+
 scenarios("card")
 
 
@@ -31,7 +33,7 @@ def _count_readers(card_ctx, profile):
 @then("exactly one card is present")
 def _one_card(card_ctx, evidence):
     card_ctx.attach(evidence)
-    evidence.check(card_ctx.result)
+    check_per_baseline(evidence, card_ctx.result)
 
 
 # --- CARD-1 -------------------------------------------------------------------------------

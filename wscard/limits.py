@@ -81,6 +81,22 @@ def fact(name: str, baseline: str) -> Fact:
                 confirmed=bool(table.get("confirmed", True)), **{k: table.get(k, "") for k in _META})
 
 
+def unconfirmed(baseline: str) -> list[dict[str, str]]:
+    """The values of a baseline that could not be confirmed in the page they name
+    (``confirmed = false`` in limits.toml, and the Protocols page's client minimums), with why."""
+    out = []
+    for name, table in limits().items():
+        if not isinstance(table, dict) or baseline not in table or not isinstance(table[baseline], dict):
+            continue
+        t = table[baseline]
+        if t.get("confirmed") is False:
+            out.append({"fact": name, "url": t.get("url", ""), "not_confirmed": t.get("not_confirmed", "")})
+        if t.get("dcv_confirmed") is False:
+            out.append({"fact": f"{name} (DCV protocol page)", "url": t.get("dcv_url", ""),
+                        "not_confirmed": t.get("dcv_not_confirmed", "")})
+    return out
+
+
 def wsp_regions() -> list[str]:
     """Regions where WorkSpaces offers WSP (REGION-2's "all Regions where WSP is supported")."""
     return list(limits()["wsp_regions"]["regions"])

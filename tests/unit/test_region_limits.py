@@ -106,3 +106,10 @@ def test_judged_under_each_baseline_follows_the_selected_one_and_shows_both():
 def test_judged_under_each_baseline_agreeing():
     r = L.judged_under_each_baseline(_check({"seed": "pass", "admin-guide": "pass", "current": "pass"}), "seed")
     assert r.evidence["baselines_disagree"] is False
+
+
+def test_unconfirmed_values_are_listed_for_the_report():
+    flagged = {f["fact"] for f in L.unconfirmed("current")}
+    assert {"clients", "clients (DCV protocol page)", "windows_architectures", "linux_wsp"} <= flagged
+    assert "pre_session_regions" not in flagged
+    assert L.unconfirmed("seed") == []
