@@ -272,11 +272,15 @@ def verify_signature(cert: x509.Certificate, message: bytes, signature: bytes) -
         if isinstance(pub, rsa.RSAPublicKey):
             pub.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
         elif isinstance(pub, ec.EllipticCurvePublicKey):
-            if len(signature) in (64, 96) and signature[0] != 0x30:  # raw r||s (PKCS#11 CKM_ECDSA)
-                n = len(signature) // 2
-                signature = utils.encode_dss_signature(
-                    int.from_bytes(signature[:n], "big"), int.from_bytes(signature[n:], "big")
-                )
+            n = (pub.curve.key_size + 7) // 8  # raw r||s (PKCS#11 CKM_ECDSA): two halves of the curve's size
+            if len(signature) == 2 * n:  # raw (a raw r may start with 0x30 too: DER is tried after)
+                raw = utils.encode_dss_signature(int.from_bytes(signature[:n], "big"),
+                                                 int.from_bytes(signature[n:], "big"))
+                try:
+                    pub.verify(raw, message, ec.ECDSA(hashes.SHA256()))
+                    return True
+                except InvalidSignature:
+                    pass
             pub.verify(signature, message, ec.ECDSA(hashes.SHA256()))
         else:
             return False

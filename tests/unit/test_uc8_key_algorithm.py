@@ -41,3 +41,22 @@ def test_key_algorithms_and_sizes(key, status, words):
 def test_short_rsa_names_the_rule():
     r = check_key_algorithm(_cert(rsa.generate_private_key(65537, 1024)))
     assert "RSA key of 1024 bits; at least 2048 bits are required" in r.message()
+
+
+@pytest.mark.parametrize("curve", [ec.SECP256R1, ec.SECP384R1, ec.SECP521R1])
+def test_card_signature_verifier_reads_raw_ecdsa_of_every_curve(curve):
+    """UC-6 must not call a P-521 card's key a mismatch (its raw r||s is 132 bytes): the
+    card layer's verifier sizes the halves from the curve."""
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    from hardware.piv import verify_signature
+
+    key = ec.generate_private_key(curve())
+    cert = _cert(key)
+    der = key.sign(b"challenge", ec.ECDSA(hashes.SHA256()))
+    r, s = decode_dss_signature(der)
+    n = (key.curve.key_size + 7) // 8
+    raw = r.to_bytes(n, "big") + s.to_bytes(n, "big")
+    assert verify_signature(cert, b"challenge", der)
+    assert verify_signature(cert, b"challenge", raw)
+    assert not verify_signature(cert, b"other", raw)
