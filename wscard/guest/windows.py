@@ -263,7 +263,7 @@ def _service_state_name(status: Any) -> str:
 def parse_sc_query(text: str) -> str | None:
     """The state from ``sc.exe query <service>`` output (``STATE : 4  RUNNING``): ``Running``,
     ``Stopped``...; ``not installed`` for error 1060; None when the output says neither."""
-    if "1060" in text:
+    if re.search(r"FAILED\s+1060\b", text):  # ERROR_SERVICE_DOES_NOT_EXIST
         return "not installed"
     m = re.search(r"STATE\s*:\s*(\d+)", text)
     if not m:
@@ -577,9 +577,10 @@ def check_certificate_propagation(cfg: WindowsGuestConfig) -> CheckResult:
     res.evidence["start"] = {"key": key, "value": "Start", "data": start_value,
                              "means": names.get(start_value, "not set") if isinstance(start_value, int) else "not set"}
     if start_value != spec["start_automatic"]:
-        what = names.get(start_value, f"{start_value!r}") if start_value is not None else "not set"
+        what = (f"starts {names.get(start_value, repr(start_value))} (Start = {start_value})"
+                if start_value is not None else "has no Start value")
         res.fail(f"{spec['display_name']} service ({key}\\Start)",
-                 f"starts {what} (Start = {start_value}), not Automatic (2): the smart card's certificates are not "
+                 f"{what}, not Automatic (2): the smart card's certificates are not "
                  "propagated to the user's store, so the Windows logon and in-session use fail.", fix)
     state = cfg.registry.service_status(name)
     res.evidence["state"] = state if state is not None else f"not readable from {cfg.registry.label}"
