@@ -250,6 +250,8 @@ def test_client1_current_message_shows_both_sources():
     ("linux", "2024.8", "Ubuntu 24.04", "passed"),
     ("linux", "2024.8", "Ubuntu 20.04", "failed"),
     ("linux", "2024.8", "", "warning"),
+    ("linux", "2024.8", "Ubuntu", "warning"),
+    ("linux", "2024.8", "Fedora 40", "failed"),
 ])
 def test_client3_current_windows_macos_and_ubuntu_clients(platform, version, release, status):
     c = cl.ClientUnderTest(platform, version, "x86_64", "testuser", os_release=release)

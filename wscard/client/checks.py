@@ -157,8 +157,8 @@ def supported_clients_text(baseline: str) -> str:
 
 
 def _release_at_least(release: str, wanted: str) -> bool | None:
-    """``Ubuntu 24.04`` against ``Ubuntu 22.04 or later``: True/False, None when the
-    distribution differs or a version cannot be read."""
+    """``Ubuntu 24.04`` against ``Ubuntu 22.04 or later``: True/False (False for another
+    distribution), None when either cannot be read as "<distribution> <version>"."""
     import re
 
     m_want = re.match(r"\s*([A-Za-z]+)\s+([\d.]+)", wanted)
@@ -196,9 +196,10 @@ def _platform(client: ClientUnderTest, baseline: str) -> CheckResult:
     wanted = needs.get(client.platform)
     if wanted:
         ok = _release_at_least(client.os_release, wanted)
-        if ok is None and not client.os_release:
-            r.warn(f"WorkSpaces {client.name}",
-                   f"supports smart cards only on {wanted}; the client machine's release is not known.",
+        if ok is None:
+            known = (f"the client machine's release {client.os_release!r} cannot be read"
+                     if client.os_release else "the client machine's release is not known")
+            r.warn(f"WorkSpaces {client.name}", f"supports smart cards only on {wanted}; {known}.",
                    "Give [client].os_release (for example \"Ubuntu 22.04\") to have it judged.")
         elif not ok:
             r.fail(f"WorkSpaces {client.name} on {client.os_release}",
