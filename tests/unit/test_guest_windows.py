@@ -285,3 +285,15 @@ def test_chrome_fails_when_the_certificate_propagation_policy_is_disabled(tmp_pa
     assert "Turn on certificate propagation from smart card" in r.message() and "CertPropEnabled = 0" in r.message()
     # the service itself still runs: SESSION-10 passes
     assert windows.check_certificate_propagation(cfg).status is Status.PASSED
+
+
+def test_traps_delayed_start_and_propagation_policy_enabled_pass(tmp_path):
+    """Automatic (Delayed Start) is Start = 2 with DelayedAutostart = 1: still automatic; the
+    propagation policy set to Enabled (1) is what Chrome needs."""
+    dump = build.windows_dump("compliant")
+    dump["keys"][CERTPROP]["DelayedAutostart"] = {"type": "REG_DWORD", "value": 1}
+    dump["keys"][r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\CertProp"] = {
+        "CertPropEnabled": {"type": "REG_DWORD", "value": 1}}
+    cfg = WindowsGuestConfig(windows.parse_dump(dump))
+    assert windows.check_certificate_propagation(cfg).status is Status.PASSED
+    assert windows.check_chrome_windows(cfg).status is Status.PASSED
