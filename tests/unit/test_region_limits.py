@@ -113,3 +113,12 @@ def test_unconfirmed_values_are_listed_for_the_report():
     assert {"clients", "clients (DCV protocol page)", "windows_architectures", "linux_wsp"} <= flagged
     assert "pre_session_regions" not in flagged
     assert L.unconfirmed("seed") == []
+
+
+def test_the_new_tables_name_their_source_quote_and_date():
+    for table in (L.web_client(), L.key_algorithms(), L.ecc_logon_policy(), L.certificate_propagation(),
+                  L.limits()["protocol_names"]):
+        assert table["url"].startswith("https://") and table["read_on"] == "2026-11-30"
+        assert table.get("quote") or table.get("not_confirmed")
+    assert L.ecc_logon_policy()["value"] == "EnumerateECCCerts"
+    assert L.certificate_propagation()["start_automatic"] == 2
