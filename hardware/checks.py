@@ -32,8 +32,23 @@ def card_type(identity: CardIdentity, expected: str = "") -> CheckResult:
     return r
 
 
-def one_card(present: Sequence[Any], where: str) -> CheckResult:
-    """``present``: the cards (or tokens) found; ``where``: "in the readers" / "as PKCS#11 tokens"."""
+def one_card(present: Sequence[Any], where: str, baseline: str = "seed") -> CheckResult:
+    """CARD-2, judged under every documented baseline (the verdict follows ``baseline``).
+
+    ``present``: the cards (or tokens) found; ``where``: "in the readers" / "as PKCS#11
+    tokens". No card is a failure under every baseline; more than one is a failure under
+    ``seed`` and ``admin-guide`` and a warning under ``current`` ("Simultaneous use of
+    multiple cards may work, but is not supported"; wscard/data/limits.toml ``[several_cards]``)."""
+    from wscard.limits import judged_under_each_baseline
+
+    present = list(present)
+    return judged_under_each_baseline(lambda b: _one_card(present, where, b), baseline)
+
+
+def _one_card(present: Sequence[Any], where: str, baseline: str) -> CheckResult:
+    from wscard.limits import fact
+
+    several = fact("several_cards", baseline)
     r = CheckResult("CARD-2", "Only one smart card at a time")
     r.evidence["present"] = [p.summary() if hasattr(p, "summary") else str(p) for p in present]
     if len(present) == 1:
@@ -43,10 +58,12 @@ def one_card(present: Sequence[Any], where: str) -> CheckResult:
                "Insert the user's card (one card) before signing in.")
         return r
     names = ", ".join(getattr(p, "where", str(p)) for p in present)
-    r.fail(
+    report = r.warn if several["verdict"] == "warning" else r.fail
+    report(
         f"{len(present)} cards ({names})",
         f"more than one smart card is present {where}: WorkSpaces supports only one smart card at a time, "
-        "for pre-session and in-session authentication alike",
+        "for pre-session and in-session authentication alike"
+        + (f" (the {baseline} baseline: \"{several.quote}\")" if several["verdict"] == "warning" else ""),
         "Remove every card but the user's.",
     )
     return r

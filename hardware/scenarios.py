@@ -31,19 +31,18 @@ def _guard(requirement: str, title: str, fn: Callable[[], CheckResult]) -> Check
         return CheckResult(requirement, title).skip(str(exc))
 
 
-def tokens_present(session: CardSession) -> CheckResult:
+def tokens_present(session: CardSession, baseline: str = "seed") -> CheckResult:
     """CARD-2 at the PKCS#11 level (SoftHSM: every token is a card)."""
     if session.backend.uses_pcsc:
         return CheckResult("CARD-2", "Only one smart card at a time").not_applicable(
             "with a PC/SC backend, the cards are counted in the readers (the @hw scenario)"
         )
-    return checks.one_card(session.presence(), "as PKCS#11 tokens")
+    return checks.one_card(session.presence(), "as PKCS#11 tokens", baseline)
 
 
-def cards_in_readers(session: CardSession) -> CheckResult:
+def cards_in_readers(session: CardSession, baseline: str = "seed") -> CheckResult:
     """CARD-2 at the PC/SC level."""
-    r = checks.one_card(session.presence(), "in the PC/SC readers")
-    return r
+    return checks.one_card(session.presence(), "in the PC/SC readers", baseline)
 
 
 def card_type(session: CardSession, expected: str = "") -> CheckResult:

@@ -13,11 +13,18 @@ from wscard.profile import Profile
 
 @pytest.fixture(scope="session")
 def environment_login(profile: Profile, aws_env, world, workspaces_world, client, card_session, pki,
-                      ocsp_responder) -> EnvironmentSignIn:
+                      ocsp_responder, guest_profile: Profile,
+                      tmp_path_factory: pytest.TempPathFactory) -> EnvironmentSignIn:
     """The model client on the environment under test (the directory's WorkSpaces are
-    seeded first in the simulated world)."""
+    seeded first in the simulated world), with the profile's Windows WorkSpace image, if
+    any, as the Windows logon of the second PIN prompt."""
+    from wscard.guest import world as guest_world
+
     directory_id = world.directory_id if world is not None else profile.aws.directory.id
-    return environment_sign_in(profile, aws_env, directory_id, client, card_session, pki, ocsp_responder)
+    windows_guest = (guest_world.windows_guest(guest_profile, tmp_path_factory.mktemp("guests"))
+                     if "windows" in guest_profile.guest.os else None)
+    return environment_sign_in(profile, aws_env, directory_id, client, card_session, pki, ocsp_responder,
+                               windows_guest)
 
 
 @pytest.fixture(scope="session")

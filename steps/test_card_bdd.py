@@ -8,6 +8,8 @@ from pytest_bdd import given, scenarios, then, when
 
 from hardware import scenarios as sc
 
+from .workspaces_plugin import check_per_baseline
+
 scenarios("card")
 
 
@@ -19,19 +21,19 @@ def _card_env(card):
 # --- CARD-2 -------------------------------------------------------------------------------
 
 @when("the harness counts the tokens of the PKCS#11 module")
-def _count_tokens(card_ctx):
-    card_ctx.result = sc.tokens_present(card_ctx.session)
+def _count_tokens(card_ctx, profile):
+    card_ctx.result = sc.tokens_present(card_ctx.session, profile.profile.baseline)
 
 
 @when("the harness counts the cards in the PC/SC readers")
-def _count_readers(card_ctx):
-    card_ctx.result = sc.cards_in_readers(card_ctx.session)
+def _count_readers(card_ctx, profile):
+    card_ctx.result = sc.cards_in_readers(card_ctx.session, profile.profile.baseline)
 
 
 @then("exactly one card is present")
 def _one_card(card_ctx, evidence):
     card_ctx.attach(evidence)
-    evidence.check(card_ctx.result)
+    check_per_baseline(evidence, card_ctx.result)
 
 
 # --- CARD-1 -------------------------------------------------------------------------------

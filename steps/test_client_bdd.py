@@ -36,3 +36,9 @@ def _platform(client_app, profile, evidence):
 def _linux(client_app, workspaces, profile, evidence):
     check_per_baseline(evidence, cl.check_linux_workspaces_client(client_app, workspaces.snapshot,
                                                                   profile.profile.baseline))
+
+
+@then("a smart card directory that allows Web Access is reported with the clients that support smart cards")
+def _web(workspaces, directory_under_test, profile, evidence):
+    evidence.check(cl.check_web_access(workspaces.snapshot, directory_under_test.snapshot.enabled_smart_card(),
+                                       profile.profile.baseline))

@@ -100,9 +100,32 @@ def _card_certs(procedure, evidence):
 
 # --- Windows ----------------------------------------------------------------------------
 
+@given("the users' logon certificates", target_fixture="users")
+def _users(pki_env, evidence):
+    for u in pki_env.users:
+        evidence.attach_pem(f"user certificate {u.name}", u.pem)
+    return pki_env.users
+
+
 @then("the WSP smart card redirection policy is enabled")
+def _session9(windows_guest, evidence):
+    evidence.check(windows.check_smartcard_redirection(windows_guest))
+
+
+@then("Chrome needs no configuration of its own once the card reaches the WorkSpace")
 def _session1(windows_guest, evidence):
     evidence.check(windows.check_chrome_windows(windows_guest))
+
+
+@then("the Certificate Propagation service is set to Automatic and is running where that can be read")
+def _session10(windows_guest, evidence):
+    evidence.check(windows.check_certificate_propagation(windows_guest))
+
+
+@then('an ECC logon certificate is allowed by the policy "Allow ECC certificates to be used for logon and '
+      'authentication"')
+def _uc8_windows(windows_guest, users, evidence):
+    evidence.check(windows.check_ecc_logon_policy(windows_guest, [u.cert for u in users]))
 
 
 @then("the Firefox SecurityDevices policy names a PKCS#11 library that exists")

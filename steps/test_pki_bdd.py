@@ -55,6 +55,11 @@ def _uc4(pki_env, evidence):
     evidence.check(pki_env.user_results("UC-4"))
 
 
+@then("every user certificate has an RSA key of 2048 bits or more, or an ECC key on P-256 or P-384")
+def _uc8(pki_env, evidence):
+    evidence.check(pki_env.user_results("UC-8"))
+
+
 @then("every CA certificate file is a CA certificate in PEM format")
 def _ca3(pki_env, evidence):
     evidence.check(pki_env.ca_result("CA-3"))

@@ -55,6 +55,13 @@ def baselines_table(result: CheckResult) -> str | None:
         lines.append(f"{name + mark:<24} {v['status']:<9} {found}")
     if result.evidence.get("baselines_disagree"):
         lines.append("The baselines disagree here: the verdict follows the selected baseline.")
+    from wscard.limits import unconfirmed
+
+    flagged = unconfirmed("current")
+    if flagged:
+        lines.append("Values of the current baseline not confirmed in their page on the date read "
+                     "(wscard/data/limits.toml):")
+        lines += [f"  {f['fact']}: {f['not_confirmed']}" for f in flagged]
     return "\n".join(lines)
 
 

@@ -26,7 +26,7 @@ def ca_limits() -> dict[str, Any]:
 
 # --- documented facts per baseline (WSP, CLIENT, REGION) -------------------------------
 
-BASELINES = ("seed", "admin-guide")
+BASELINES = ("seed", "admin-guide", "current")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ class Fact:
     read_on: str = ""
     quote: str = ""
     note: str = ""
+    #: False when the value could not be confirmed in the page it names (``not_confirmed`` says why).
+    confirmed: bool = True
+    not_confirmed: str = ""
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -51,10 +54,13 @@ class Fact:
                "document": self.document, "read_on": self.read_on, "quote": self.quote}
         if self.note:
             out["note"] = self.note
+        if not self.confirmed:
+            out["confirmed"] = "no"
+            out["not_confirmed"] = self.not_confirmed
         return out
 
 
-_META = ("source", "url", "document", "read_on", "quote", "note")
+_META = ("source", "url", "document", "read_on", "quote", "note", "not_confirmed")
 
 
 def baselines() -> dict[str, dict[str, Any]]:
@@ -71,8 +77,24 @@ def check_baseline(baseline: str) -> str:
 def fact(name: str, baseline: str) -> Fact:
     """The fact ``[name.baseline]`` of limits.toml."""
     table = limits()[name][check_baseline(baseline)]
-    return Fact(name, baseline, {k: v for k, v in table.items() if k not in _META},
-                **{k: table.get(k, "") for k in _META})
+    return Fact(name, baseline, {k: v for k, v in table.items() if k not in _META and k != "confirmed"},
+                confirmed=bool(table.get("confirmed", True)), **{k: table.get(k, "") for k in _META})
+
+
+def unconfirmed(baseline: str) -> list[dict[str, str]]:
+    """The values of a baseline that could not be confirmed in the page they name
+    (``confirmed = false`` in limits.toml, and the Protocols page's client minimums), with why."""
+    out = []
+    for name, table in limits().items():
+        if not isinstance(table, dict) or baseline not in table or not isinstance(table[baseline], dict):
+            continue
+        t = table[baseline]
+        if t.get("confirmed") is False:
+            out.append({"fact": name, "url": t.get("url", ""), "not_confirmed": t.get("not_confirmed", "")})
+        if t.get("dcv_confirmed") is False:
+            out.append({"fact": f"{name} (DCV protocol page)", "url": t.get("dcv_url", ""),
+                        "not_confirmed": t.get("dcv_not_confirmed", "")})
+    return out
 
 
 def wsp_regions() -> list[str]:
@@ -97,8 +119,73 @@ def in_session_regions(baseline: str) -> list[str]:
 
 
 def client_minimum_versions(baseline: str) -> dict[str, str]:
-    """Client platform (windows, macos) -> lowest version supporting smart cards."""
-    return dict(fact("clients", baseline)["minimum_versions"])
+    """Client platform (windows, macos) -> lowest version that the baseline accepts for
+    smart cards. Where the baseline also gives the versions DCV WorkSpaces need (the
+    ``current`` baseline's Protocols page), the higher of the two for each platform."""
+    from .client.version import ClientVersion
+
+    f = fact("clients", baseline)
+    out = dict(f["minimum_versions"])
+    for platform, v in (f.values.get("dcv_minimum_versions") or {}).items():
+        if platform not in out or ClientVersion(out[platform]) < v:
+            out[platform] = v
+    return out
+
+
+def client_minimum_sources(baseline: str) -> list[dict[str, Any]]:
+    """Every page that gives client minimums under the baseline, with its versions (both
+    sources where there are two, for the report)."""
+    f = fact("clients", baseline)
+    out = [{"versions": dict(f["minimum_versions"]), **f.citation()}]
+    if f.values.get("dcv_minimum_versions"):
+        dcv = {"versions": dict(f["dcv_minimum_versions"]), "url": f.values.get("dcv_url", ""),
+               "document": f.values.get("dcv_document", ""), "read_on": f.read_on}
+        if not f.values.get("dcv_confirmed", True):
+            dcv.update(confirmed="no", not_confirmed=f.values.get("dcv_not_confirmed", ""))
+        out.append(dcv)
+    return out
+
+
+def client_platforms(baseline: str) -> list[str]:
+    """The client platforms that support smart cards under the baseline."""
+    f = fact("clients", baseline)
+    return list(f.values.get("platforms") or f["minimum_versions"])
+
+
+def client_os_requirements(baseline: str) -> dict[str, str]:
+    """Platform -> the client machine's operating system the baseline requires (``linux``:
+    "Ubuntu 22.04 or later" under ``current``)."""
+    return dict(fact("clients", baseline).values.get("os_requirements") or {})
+
+
+def protocol_aliases() -> dict[str, str]:
+    """API protocol value -> the name the smart card rules use (``DCV`` -> ``WSP``)."""
+    return dict(limits()["protocol_names"]["aliases"])
+
+
+def several_cards_verdict(baseline: str) -> str:
+    """CARD-2: ``failed`` or ``warning`` when more than one card is present."""
+    return str(fact("several_cards", baseline)["verdict"])
+
+
+def web_client() -> dict[str, Any]:
+    return dict(limits()["web_client"])
+
+
+def out_of_scope() -> dict[str, Any]:
+    return dict(limits()["out_of_scope"])
+
+
+def key_algorithms() -> dict[str, Any]:
+    return dict(limits()["key_algorithms"])
+
+
+def ecc_logon_policy() -> dict[str, Any]:
+    return dict(limits()["ecc_logon_policy"])
+
+
+def certificate_propagation() -> dict[str, Any]:
+    return dict(limits()["certificate_propagation"])
 
 
 def windows_architectures(baseline: str) -> list[str]:
@@ -150,7 +237,7 @@ def judged_under_each_baseline(check: Callable[[str], Any], selected: str) -> An
     chosen.evidence["baselines"] = side
     chosen.evidence["baselines_disagree"] = len(statuses) > 1
     if len(statuses) > 1:
-        others = ", ".join(f"under the {b} baseline it is {side[b]['status']}" for b in BASELINES if b != selected)
+        others = "; ".join(f"under the {b} baseline it is {side[b]['status']}" for b in BASELINES if b != selected)
         for f in chosen.findings:
             f.problem = f"{f.problem} (Baseline {selected}; {others}.)"
     return chosen

@@ -2,7 +2,9 @@
 Feature: One smart card at a time
   WorkSpaces supports only one smart card at a time, for pre-session and in-session
   authentication alike (WorkSpaces Client Smart Card Support). More than one card present
-  is a failure, and so is none.
+  is a failure, and so is none. Under the current baseline more than one card is a warning
+  ("Simultaneous use of multiple cards may work, but is not supported"); the verdict under
+  each baseline is in the evidence.
 
   Background:
     Given the card environment of the profile

@@ -29,6 +29,13 @@ Feature: Each documented sign-in failure, on a scratch model world of its own
       | the user certificate is revoked                   | validates the certificate | close and reopen the WorkSpaces client application, and then try again | unchanged     |
       | the user enters a wrong PIN                       | Smart Card dialog         | close and reopen the WorkSpaces client application, and then try again | one try lower |
 
+    @LOGIN-2
+    Examples: the Windows client registers, but the WorkSpace refuses the device type or its Windows logon cannot use the card
+      | case                                                                        | step               | message                                                                | counter   |
+      | the directory denies Windows devices                                        | Starting WorkSpace | close and reopen the WorkSpaces client application, and then try again | unchanged |
+      | smart card redirection is off in the Windows WorkSpace                      | Starting WorkSpace | close and reopen the WorkSpaces client application, and then try again | unchanged |
+      | the Certificate Propagation service is set to Manual in the Windows WorkSpace | Starting WorkSpace | close and reopen the WorkSpaces client application, and then try again | unchanged |
+
   @LOGIN-3
   Scenario: A sign-in that fails before the PIN costs no try, and the reopened client signs in
     Given a scratch model world in which the registration code is wrong

@@ -23,3 +23,7 @@ Feature: User certificates meet AD Connector's requirements
   @UC-4
   Scenario: The user certificate chains to the CA certificates and is within its validity period
     Then every user certificate chains to the CA certificates and is within its validity period
+
+  @UC-8
+  Scenario: The user certificate's key is RSA 2048 or more, or ECC P-256 or P-384
+    Then every user certificate has an RSA key of 2048 bits or more, or an ECC key on P-256 or P-384

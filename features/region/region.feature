@@ -1,8 +1,9 @@
 @compliance
 Feature: Smart card authentication is available in the directory's Region
   Pre-session authentication (sign-in with the card) is documented in one Region by the
-  seed documents and in six by the administration guide; in-session authentication in
-  every Region where WSP is supported. Pre-session rules apply only when the profile uses
+  seed documents, in six by the administration guide of 2021 and in seven by the current
+  user guide (with AWS GovCloud (US-East)); in-session authentication in every Region where
+  WSP (now called DCV) is supported. Pre-session rules apply only when the profile uses
   smart cards for pre-session authentication ([profile].authentication). AD Connector's
   own Region list (REGION-3) is checked with the directory (features/ad_connector); it
   is shown here for reference. The verdict under each baseline is attached side by side.

@@ -223,3 +223,82 @@ def test_client_under_test_from_profile_and_detection():
     assert (c.version, c.architecture) == ("3.1.10.1561", "x86")
     assert c.source.startswith("detected: registry export")
     assert cl.check_windows_64bit(c, "seed").status.value == "failed"
+
+
+# --- the current baseline ----------------------------------------------------------------
+@pytest.mark.parametrize("version, status", [("3.1.1", "failed"), ("5.1.0.328", "failed"), ("5.1.0.329", "passed"),
+                                             ("5.22.1", "passed")])
+def test_client1_current_judges_against_the_higher_dcv_minimum(version, status):
+    r = cl.check_windows_client_version(client(version=version), "current")
+    assert r.status.value == status
+    assert [s["versions"]["windows"] for s in r.evidence["minimum_version_sources"]] == ["3.1.1", "5.1.0.329"]
+
+
+def test_client1_current_message_shows_both_sources():
+    r = cl.check_windows_client_version(client(version="3.5.0"), "current")
+    msg = r.message()
+    assert "older than 5.1.0.329" in msg and "3.1.1 (https://docs.aws.amazon.com/workspaces/latest/userguide" in msg
+    assert "5.1.0.329 (https://docs.aws.amazon.com/workspaces/latest/adminguide/amazon-workspaces-protocols.html" in msg
+    # seed and admin-guide pass 3.5.0: the baselines disagree, side by side
+    assert r.evidence["baselines"]["seed"]["status"] == "passed"
+
+
+@pytest.mark.parametrize("platform, version, release, status", [
+    ("macos", "5.5.0", "", "passed"),
+    ("macos", "5.4.9", "", "failed"),
+    ("linux", "2024.8", "Ubuntu 22.04", "passed"),
+    ("linux", "2024.8", "Ubuntu 24.04", "passed"),
+    ("linux", "2024.8", "Ubuntu 20.04", "failed"),
+    ("linux", "2024.8", "", "warning"),
+    ("linux", "2024.8", "Ubuntu", "warning"),
+    ("linux", "2024.8", "Fedora 40", "failed"),
+])
+def test_client3_current_windows_macos_and_ubuntu_clients(platform, version, release, status):
+    c = cl.ClientUnderTest(platform, version, "x86_64", "testuser", os_release=release)
+    r = cl.check_client_platform(c, "current")
+    assert r.status.value == status, r.message()
+    if status == "failed" and platform == "linux":
+        assert "only on Ubuntu 22.04 or later" in r.message()
+
+
+def test_client3_linux_client_fails_under_the_older_baselines_side_by_side():
+    c = cl.ClientUnderTest("linux", "2024.8", "x86_64", "testuser", os_release="Ubuntu 22.04")
+    r = cl.check_client_platform(c, "current")
+    assert r.evidence["baselines"]["seed"]["status"] == "failed"
+    assert r.evidence["baselines"]["admin-guide"]["status"] == "failed"
+
+
+def test_client4_current_lets_macos_reach_linux_workspaces():
+    r = cl.check_linux_workspaces_client(client("macos"), _snapshot(), "current")
+    assert r.status.value == "passed"
+
+
+# --- CLIENT-5 ------------------------------------------------------------------------------
+def _web_snapshot(web="DENY", **extra):
+    d = {"DirectoryId": "d-1234567890", "State": "REGISTERED",
+         "WorkspaceAccessProperties": {"DeviceTypeWindows": "ALLOW", "DeviceTypeWeb": web}, **extra}
+    return WorkspacesSnapshot("d-1234567890", "us-gov-west-1", d, [])
+
+
+SMART_CARD = {"Type": "SmartCard", "Status": "Enabled"}
+
+
+def test_client5_web_access_allowed_on_a_smart_card_directory_warns_with_the_alternative():
+    r = cl.check_web_access(_web_snapshot("ALLOW"), SMART_CARD, "current")
+    assert r.status.value == "warning"
+    msg = " ".join(f.render() for f in r.warnings())
+    assert "DeviceTypeWeb = ALLOW" in msg and "not supported with the web browser client" in msg
+    assert "Windows client 5.1.0.329 or later, macOS client 5.5.0 or later, Linux client on Ubuntu 22.04" in msg
+    assert "DeviceTypeWeb=DENY" in msg
+
+
+def test_client5_web_access_denied_passes():
+    assert cl.check_web_access(_web_snapshot("DENY"), SMART_CARD, "seed").status.value == "passed"
+
+
+def test_client5_not_judged_without_smart_cards_or_out_of_scope():
+    assert cl.check_web_access(_web_snapshot("ALLOW"), None, "seed").status.value == "skipped"
+    r = cl.check_web_access(_web_snapshot("ALLOW", WorkspaceType="POOLS"), SMART_CARD, "seed")
+    assert r.status.value == "skipped" and "out of scope" in r.skipped_because
+    assert cl.check_web_access(WorkspacesSnapshot("d-1", "us-gov-west-1", None), SMART_CARD, "seed"
+                               ).status.value == "skipped"

@@ -42,6 +42,15 @@ EXPECTED = {
     "the issuing CA is not registered on the directory": ("failed", "directory", "LOGIN-2", ["CA-5"], MESSAGE_RETRY),
     "the user certificate is revoked": ("failed", "directory", "LOGIN-2", ["OCSP-6"], MESSAGE_RETRY),
     "the user enters a wrong PIN": ("failed", "pin", "LOGIN-2", ["CARD-3"], MESSAGE_RETRY),
+    # settled (issue 14): the Windows client registers, then the session is refused
+    "the directory denies Windows devices": ("failed", "starting", "LOGIN-2", ["WSP-3"], MESSAGE_RETRY),
+    # the second PIN prompt is the Windows logon inside the WorkSpace
+    "smart card redirection is off in the Windows WorkSpace": ("failed", "starting", "LOGIN-2", ["SESSION-9"],
+                                                               MESSAGE_RETRY),
+    "the Certificate Propagation service is set to Manual in the Windows WorkSpace": (
+        "failed", "starting", "LOGIN-2", ["SESSION-10"], MESSAGE_RETRY),
+    # settled (issue 14): SmartCardOrPassword still offers the card; AUTH-5 alone judges it
+    "the directory allows smart card or password": ("signed in", "", "", [], MESSAGE_SIGNED_IN),
 }
 
 
@@ -180,3 +189,15 @@ def test_the_flow_makes_read_only_calls_only(worlds):
     run = setup.client.run(setup.inputs)
     ops = {c["operation"] for c in run.api_calls}
     assert ops and all(op.startswith(("Describe", "List", "Get")) for op in ops), ops
+
+
+def test_the_windows_logon_is_judged_on_the_windows_image_and_named_in_the_flow(worlds):
+    setup = worlds.prepare("nothing is wrong")
+    run = setup.client.run(setup.inputs)
+    facts = run.steps["starting"].facts
+    assert facts["device_access"]["value"] == "ALLOW"
+    assert [r["requirement"] for r in facts["windows_logon"]] == ["SESSION-9", "SESSION-10", "UC-8"]
+    assert all(r["status"] == "passed" for r in facts["windows_logon"])
+    # without a Windows image the Windows logon is not modelled, and says so
+    bare = dataclasses.replace(setup.client, windows_guest=None).run(setup.inputs)
+    assert bare.signed_in and "not modelled" in bare.steps["starting"].facts["windows_logon"]

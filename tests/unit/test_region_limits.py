@@ -11,12 +11,12 @@ from wscard import limits as L
 from wscard.checks import CheckResult
 
 
-def test_every_fact_names_its_source_url_and_date_for_both_baselines():
+def test_every_fact_names_its_source_url_and_date_for_every_baseline():
     for name in ("pre_session_regions", "in_session_regions", "clients", "windows_architectures", "protocols",
                  "linux_wsp"):
         for baseline in L.BASELINES:
             f = L.fact(name, baseline)
-            assert f.source in ("S-CLIENT", "S-ADMIN"), (name, baseline)
+            assert f.source in ("S-CLIENT", "S-ADMIN", "S-CURRENT"), (name, baseline)
             assert f.url.startswith("https://docs.aws.amazon.com/"), (name, baseline)
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", f.read_on), (name, baseline)
             assert f.quote and f.document
@@ -32,6 +32,33 @@ def test_admin_guide_baseline():
         ["us-east-1", "us-west-2", "ap-southeast-2", "ap-northeast-1", "eu-west-1", "us-gov-west-1"])
     assert L.client_minimum_versions("admin-guide") == {"windows": "3.1.1", "macos": "3.1.5"}
     assert L.linux_wsp_regions("admin-guide") == ["us-gov-west-1"]
+
+
+def test_current_baseline_is_the_documents_read_2026_11_30():
+    assert sorted(L.pre_session_regions("current")) == sorted(L.pre_session_regions("admin-guide") + ["us-gov-east-1"])
+    # the higher of the smart card page's minimums and the Protocols page's for DCV WorkSpaces
+    assert L.client_minimum_versions("current") == {"windows": "5.1.0.329", "macos": "5.5.0"}
+    assert L.client_platforms("current") == ["windows", "macos", "linux"]
+    assert L.client_os_requirements("current") == {"linux": "Ubuntu 22.04 or later"}
+    sources = L.client_minimum_sources("current")
+    assert [s["versions"]["windows"] for s in sources] == ["3.1.1", "5.1.0.329"]
+    assert L.several_cards_verdict("current") == "warning"
+    assert L.several_cards_verdict("seed") == "failed"
+    for name in ("pre_session_regions", "clients", "protocols", "several_cards"):
+        f = L.fact(name, "current")
+        assert f.read_on == "2026-11-30" and f.quote and f.url
+
+
+def test_unconfirmed_current_values_say_so_in_their_citation():
+    c = L.fact("clients", "current").citation()
+    assert c["confirmed"] == "no" and c["not_confirmed"]
+    assert "confirmed" not in L.fact("pre_session_regions", "current").citation()
+    dcv = L.client_minimum_sources("current")[1]
+    assert dcv["confirmed"] == "no" and "Protocols page" in dcv["not_confirmed"]
+
+
+def test_dcv_is_the_renamed_wsp():
+    assert L.protocol_aliases() == {"DCV": "WSP"}
 
 
 def test_seed_sets_no_region_limit_for_linux_wsp():
@@ -65,17 +92,33 @@ def _check(verdicts):
 
 
 def test_judged_under_each_baseline_follows_the_selected_one_and_shows_both():
-    r = L.judged_under_each_baseline(_check({"seed": "fail", "admin-guide": "pass"}), "seed")
+    r = L.judged_under_each_baseline(_check({"seed": "fail", "admin-guide": "pass", "current": "pass"}), "seed")
     assert r.status.value == "failed"
     assert r.evidence["baselines"]["admin-guide"]["status"] == "passed"
     assert r.evidence["baselines_disagree"] is True
     assert "under the admin-guide baseline it is passed" in r.message()
 
-    r = L.judged_under_each_baseline(_check({"seed": "fail", "admin-guide": "pass"}), "admin-guide")
+    r = L.judged_under_each_baseline(_check({"seed": "fail", "admin-guide": "pass", "current": "pass"}), "admin-guide")
     assert r.status.value == "passed"
     assert r.evidence["baselines"]["seed"]["status"] == "failed"
 
 
 def test_judged_under_each_baseline_agreeing():
-    r = L.judged_under_each_baseline(_check({"seed": "pass", "admin-guide": "pass"}), "seed")
+    r = L.judged_under_each_baseline(_check({"seed": "pass", "admin-guide": "pass", "current": "pass"}), "seed")
     assert r.evidence["baselines_disagree"] is False
+
+
+def test_unconfirmed_values_are_listed_for_the_report():
+    flagged = {f["fact"] for f in L.unconfirmed("current")}
+    assert {"clients", "clients (DCV protocol page)", "windows_architectures", "linux_wsp"} <= flagged
+    assert "pre_session_regions" not in flagged
+    assert L.unconfirmed("seed") == []
+
+
+def test_the_new_tables_name_their_source_quote_and_date():
+    for table in (L.web_client(), L.key_algorithms(), L.ecc_logon_policy(), L.certificate_propagation(),
+                  L.limits()["protocol_names"]):
+        assert table["url"].startswith("https://") and table["read_on"] == "2026-11-30"
+        assert table.get("quote") or table.get("not_confirmed")
+    assert L.ecc_logon_policy()["value"] == "EnumerateECCCerts"
+    assert L.certificate_propagation()["start_automatic"] == 2

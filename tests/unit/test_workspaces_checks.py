@@ -166,3 +166,61 @@ def test_fleet_audit_makes_the_minimum_number_of_calls():
 def test_minimum_calls():
     assert wsp.minimum_calls(20, 10_000) == 1 + 400
     assert wsp.minimum_calls(26, 0) == 2 + 1
+
+
+# --- WSP-1 with the API's new protocol name (real input: tests/data/workspaces/) ------------
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+DCV_PAGE = Path(__file__).resolve().parents[1] / "data" / "workspaces" / "describe-workspaces-dcv.json"
+
+
+def _dcv_snapshot(extra=()):
+    page = json.loads(DCV_PAGE.read_text())
+    return wsp.WorkspacesSnapshot("d-906700dead", "us-gov-west-1",
+                                  {**REGISTERED, "DirectoryId": "d-906700dead"}, page["Workspaces"] + list(extra))
+
+
+@pytest.mark.parametrize("baseline", ["seed", "admin-guide", "current"])
+def test_dcv_protocol_is_the_renamed_wsp_under_every_baseline(baseline):
+    r = wsp.check_protocol(_dcv_snapshot(), baseline)
+    assert r.status.value == "passed", r.message()
+    assert r.evidence["protocols"] == {"DCV": 1}
+    assert "DCV, the current name of WSP" in r.evidence["protocol_names"]
+    assert wsp.is_wsp(_dcv_snapshot().workspaces[0])
+    assert wsp.protocol_shown(_dcv_snapshot().workspaces[0]) == "DCV (the renamed WSP)"
+
+
+def test_pcoip_next_to_dcv_fails_naming_the_value_the_api_returned():
+    r = wsp.check_protocol(_dcv_snapshot([ws(2, "PCOIP", user="pc.user")]), "current")
+    assert r.status.value == "failed"
+    msg = r.message()
+    assert "stream with PCOIP (WorkspaceProperties.Protocols as DescribeWorkspaces returned it)" in msg
+    assert "called DCV in the current guides" in msg and "ws-000000002 (user pc.user)" in msg
+    assert "ws-dcv000001" not in msg
+
+
+def test_linux_dcv_workspace_counts_as_linux_on_wsp():
+    r = wsp.check_operating_systems(snap([ws(1, "DCV", "AMAZON_LINUX_2")], region="us-east-1"), "admin-guide")
+    assert r.evidence["linux_wsp_workspaces"] == 1
+    assert r.status.value == "failed"  # the admin guide of 2021: Linux on WSP in us-gov-west-1 only
+
+
+# --- out of scope: WorkSpaces Pools, certificate-based authentication ---------------------
+@pytest.mark.parametrize("directory,words", [
+    ({**REGISTERED, "WorkspaceType": "POOLS"}, "WorkSpaces Pools directory"),
+    ({**REGISTERED, "CertificateBasedAuthProperties": {"Status": "ENABLED", "CertificateAuthorityArn": "arn:x"}},
+     "certificate-based authentication"),
+])
+def test_pools_and_certificate_based_auth_are_out_of_scope_never_a_pass(directory, words):
+    s = snap([ws(1)], directory=directory)
+    for r in (wsp.check_protocol(s, "current"), wsp.check_operating_systems(s, "current"),
+              wsp.check_device_access(s, ["windows"])):
+        assert r.status.value == "skipped", r.requirement
+        assert words in r.skipped_because and "out of scope, not evaluated" in r.skipped_because
+
+
+def test_personal_directory_with_cba_disabled_is_in_scope():
+    s = snap([ws(1)], directory={**REGISTERED, "WorkspaceType": "PERSONAL",
+                                 "CertificateBasedAuthProperties": {"Status": "DISABLED"}})
+    assert wsp.check_protocol(s, "current").status.value == "passed"

@@ -26,7 +26,9 @@ from ..limits import (
     in_session_regions,
     judged_under_each_baseline,
     linux_wsp_regions,
+    out_of_scope,
     pre_session_regions,
+    protocol_aliases,
     smart_card_protocols,
     workspace_os_families,
     wsp_regions_source,
@@ -146,7 +148,30 @@ def os_family(workspace: dict[str, Any]) -> str:
 
 
 def protocols(workspace: dict[str, Any]) -> list[str]:
+    """``WorkspaceProperties.Protocols`` as the API returned it (``WSP``, ``DCV``, ``PCOIP``)."""
     return list((workspace.get("WorkspaceProperties") or {}).get("Protocols") or [])
+
+
+def protocol_names(workspace: dict[str, Any]) -> list[str]:
+    """The WorkSpace's protocols under the names the smart card rules use: ``DCV`` (the
+    API's newer value, "DCV (formerly WSP)") is ``WSP`` (limits.toml ``[protocol_names]``)."""
+    aliases = protocol_aliases()
+    return [aliases.get(p.upper(), p.upper()) for p in protocols(workspace)]
+
+
+def is_wsp(workspace: dict[str, Any]) -> bool:
+    """The WorkSpace streams with WSP, whatever the API calls it (``WSP`` or ``DCV``)."""
+    return "WSP" in protocol_names(workspace)
+
+
+def protocol_shown(workspace: dict[str, Any]) -> str:
+    """The protocol as the API returned it, and what the rules call it when they differ
+    (``DCV (the renamed WSP)``)."""
+    raw, named = protocols(workspace), protocol_names(workspace)
+    text = "+".join(raw) or "not reported"
+    if [p.upper() for p in raw] != named:
+        text += f" (the renamed {'+'.join(named)})"
+    return text
 
 
 def _label(w: dict[str, Any]) -> str:
@@ -168,7 +193,27 @@ def _new(rid: str, title: str, snap: WorkspacesSnapshot | None = None) -> CheckR
     return r
 
 
+def out_of_scope_reason(snap: WorkspacesSnapshot) -> str | None:
+    """Why the directory is not evaluated at all: a WorkSpaces Pools directory, or one
+    that uses certificate-based authentication (SAML 2.0 with AWS Private CA), are other
+    features than this smart card sign-in (limits.toml ``[out_of_scope]``). None: in scope."""
+    d = snap.directory or {}
+    scope = out_of_scope()
+    if str(d.get("WorkspaceType", "")).upper() == "POOLS":
+        return (f"directory {snap.directory_id} is a WorkSpaces Pools directory (WorkspaceType POOLS): out of scope, "
+                f"not evaluated; {scope['pools']} ({scope['pools_url']})")
+    cba = d.get("CertificateBasedAuthProperties") or {}
+    if str(cba.get("Status", "")).upper() == "ENABLED":
+        return (f"directory {snap.directory_id} uses certificate-based authentication "
+                f"(CertificateBasedAuthProperties.Status ENABLED): out of scope, not evaluated; "
+                f"{scope['certificate_based_auth']} ({scope['certificate_based_auth_url']})")
+    return None
+
+
 def _blocked(snap: WorkspacesSnapshot) -> str | None:
+    why = out_of_scope_reason(snap)
+    if why:
+        return why
     if not snap.registered:
         return f"directory {snap.directory_id} is not registered with WorkSpaces (see WSP-3)"
     if not snap.workspaces:
@@ -191,24 +236,33 @@ def _protocol(snap: WorkspacesSnapshot, baseline: str) -> CheckResult:
         return r.skip(why)
     by_protocol: dict[str, int] = {}
     wrong, unknown = [], []
+    renamed = 0
     for w in snap.workspaces:
-        ps = protocols(w)
+        ps, names = protocols(w), protocol_names(w)
         key = "+".join(ps) or "not reported"
         by_protocol[key] = by_protocol.get(key, 0) + 1
         if not ps:
             unknown.append(w)
-        elif not set(ps) <= set(allowed):
+        elif not set(names) <= set(allowed):
             wrong.append(w)
+        elif [p.upper() for p in ps] != names:
+            renamed += 1
     r.evidence["protocols"] = by_protocol
+    if renamed:
+        r.evidence["protocol_names"] = (f"{renamed} WorkSpaces report DCV, the current name of WSP "
+                                        "(API reference: \"PCOIP or DCV (formerly WSP)\"): judged as WSP")
     if wrong:
         r.evidence["not_wsp"] = [{"WorkspaceId": w.get("WorkspaceId"), "UserName": w.get("UserName"),
                                   "Protocols": protocols(w)} for w in wrong]
+        shown = sorted({"+".join(protocols(w)) for w in wrong})
         r.fail(
             f"{len(wrong)} of {len(snap.workspaces)} WorkSpaces of directory {snap.directory_id}",
-            f"use PCoIP, which does not support smart cards (only {', '.join(allowed)} does): {_listing(wrong)}.",
-            "Switch each to WSP: aws workspaces modify-workspace-properties --workspace-id <id> "
-            "--workspace-properties Protocols=WSP (WorkSpaces created from a PCoIP bundle, not Windows 7, "
-            "not GPU-based), or migrate it to a WSP bundle.",
+            f"stream with {', '.join(shown)} (WorkspaceProperties.Protocols as DescribeWorkspaces returned it), "
+            f"which does not support smart cards; only WSP does (called DCV in the current guides; the API "
+            f"shows WSP or DCV): {_listing(wrong)}.",
+            "Switch each to WSP/DCV: aws workspaces modify-workspace-properties --workspace-id <id> "
+            "--workspace-properties Protocols=WSP (DCV where the API accepts the new name; WorkSpaces created "
+            "from a PCoIP bundle, not Windows 7, not GPU-based), or migrate it to a WSP/DCV bundle.",
         )
     if unknown:
         r.warn(
@@ -237,7 +291,7 @@ def _operating_systems(snap: WorkspacesSnapshot, baseline: str) -> CheckResult:
         counts[fam] = counts.get(fam, 0) + 1
         if fam not in families:
             other.append(w)
-        elif fam == "linux" and "WSP" in protocols(w):
+        elif fam == "linux" and is_wsp(w):
             linux_wsp.append(w)
     r.evidence["operating_systems"] = counts
     if other:
@@ -273,6 +327,9 @@ def check_device_access(snap: WorkspacesSnapshot, device_types: Iterable[str]) -
     wanted = list(device_types)
     r = _new("WSP-3", "The directory is registered with WorkSpaces and allows the users' device types", snap)
     r.evidence["required_device_types"] = wanted
+    why = out_of_scope_reason(snap)
+    if why:
+        return r.skip(why)
     if not snap.registered:
         state = (snap.directory or {}).get("State", "not registered")
         r.fail(

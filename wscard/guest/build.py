@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from ..errors import EnvironmentProblem
 from ..pki.certs import load_certificate
 from . import nss, opensc
+from ..limits import certificate_propagation, ecc_logon_policy
 from .windows import DUMP_FORMAT, FIREFOX_DEVICES, HKLM, LOCK_POLICY, SMARTCARD_POLICY, WSP_KEY
 
 USER = "wsuser"
@@ -415,11 +416,26 @@ def windows_dump(variant: str = "compliant") -> dict:
     }
     if variant != "windows-no-firefox-policy":
         keys[f"{HKLM}\\{FIREFOX_DEVICES}"] = {"OpenSC": {"type": "REG_SZ", "value": WINDOWS_OPENSC}}
+    # SESSION-10: the Certificate Propagation service (Automatic = 2, Manual = 3).
+    cert_prop = certificate_propagation()
+    start = 3 if variant == "windows-certprop-manual" else cert_prop["start_automatic"]
+    keys[cert_prop["key"]] = {"Start": {"type": "REG_DWORD", "value": start},
+                              "DisplayName": {"type": "REG_SZ", "value": cert_prop["display_name"]}}
+    if variant == "windows-no-certificate-propagation-policy":
+        keys[cert_prop["policy_key"]] = {cert_prop["policy_value"]: {"type": "REG_DWORD",
+                                                                     "value": cert_prop["policy_disabled"]}}
+    running = "Stopped" if variant in ("windows-certprop-stopped", "windows-certprop-manual") else "Running"
+    # UC-8: ECC logon certificates allowed at the Windows logon.
+    if variant != "windows-no-ecc-policy":
+        ecc = ecc_logon_policy()
+        keys[ecc["key"]] = {ecc["value"]: {"type": "REG_DWORD", "value": ecc["enabled"]}}
     return {
         "format": DUMP_FORMAT,
         "computer": "WSAMZN-FIXTURE",
         "keys": keys,
         "files": {WINDOWS_OPENSC: True},
+        "services": {cert_prop["service"]: {"Status": running,
+                                            "StartType": "Automatic" if start == 2 else "Manual"}},
         "templates": {"wsp.admx": FIXTURE_ADMX, "wsp.adml": FIXTURE_ADML},
     }
 

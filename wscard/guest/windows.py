@@ -1,12 +1,24 @@
-"""In-session checks for Windows WorkSpaces (SESSION-1, SESSION-2, SESSION-7), read from
-the registry: live through ``winreg`` on Windows, or from a ``.reg`` export or a JSON
-dump anywhere, behind one interface (:class:`Registry`).
+"""In-session checks for Windows WorkSpaces (SESSION-1, SESSION-2, SESSION-7, SESSION-9,
+SESSION-10, and UC-8's Windows half), read from the registry: live through ``winreg`` on
+Windows, or from a ``.reg`` export or a JSON dump anywhere, behind one interface
+(:class:`Registry`).
 
-* SESSION-1 (Chrome needs no configuration): Chrome uses the smart card as soon as the
-  card reaches the WorkSpace, which on WSP requires the Group Policy "Enable/disable smart
-  card redirection" to be enabled (S-ADMIN: "By default, Windows WorkSpaces are not
-  enabled to support the use of smart cards for pre-session or in-session
-  authentication").
+* SESSION-9 (smart card redirection): the card reaches the WorkSpace only when the WSP
+  (DCV) Group Policy "Enable/disable smart card redirection" is enabled (S-ADMIN: "By
+  default, Windows WorkSpaces are not enabled to support the use of smart cards for
+  pre-session or in-session authentication"); pre-session sign-in needs it too.
+* SESSION-1 (Chrome needs no configuration): Chrome uses the card as soon as it reaches
+  the WorkSpace and its certificates are propagated into the user's store (the policy
+  "Turn on certificate propagation from smart card" must not be Disabled); judged once
+  SESSION-9 holds, skipped (naming SESSION-9) otherwise.
+* SESSION-10 (Certificate Propagation): the service ``CertPropSvc`` starts automatically
+  (``HKLM\\SYSTEM\\CurrentControlSet\\Services\\CertPropSvc`` ``Start`` = 2) and runs, where
+  the source can tell (the JSON dump's ``services``, ``sc.exe query`` inside the WorkSpace;
+  a ``.reg`` export records the start type only).
+* UC-8 (Windows half): an ECC logon certificate is listed at Windows logon only with the
+  policy "Allow ECC certificates to be used for logon and authentication"
+  (``HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\SmartCardCredentialProvider``
+  ``EnumerateECCCerts`` = 1).
 * SESSION-2 (Firefox): ``Software\\Policies\\Mozilla\\Firefox\\SecurityDevices`` names a
   PKCS#11 library (``NAME = PATH``, the administration guide's form, or the ``Add``
   subkey of the current policy templates) that exists.
@@ -80,16 +92,28 @@ class Registry(Protocol):
     def templates(self) -> tuple[str, str] | None:
         """(wsp.admx, wsp.adml) texts when available."""
 
+    def service_status(self, name: str) -> str | None:
+        """A Windows service's state (``Running``, ``Stopped``...); None when this source
+        cannot tell."""
+
 
 class DictRegistry:
-    """A registry read from a file: ``{key: {name: RegValue}}``."""
+    """A registry read from a file: ``{key: {name: RegValue}}``, and the services' states
+    where the file records them (``{name: "Running"}``)."""
 
     def __init__(self, label: str, keys: dict[str, dict[str, RegValue]],
-                 files: dict[str, bool] | None = None, admx: tuple[str, str] | None = None):
+                 files: dict[str, bool] | None = None, admx: tuple[str, str] | None = None,
+                 services: dict[str, str] | None = None):
         self.label = label
         self._keys = {norm_key(k).lower(): v for k, v in keys.items()}
         self._files = {k.lower().replace("/", "\\"): bool(v) for k, v in (files or {}).items()}
         self._admx = admx
+        self._services = {k.lower(): str(v) for k, v in (services or {}).items()} if services is not None else None
+
+    def service_status(self, name: str) -> str | None:
+        if self._services is None:
+            return None
+        return self._services.get(name.lower(), "not installed")
 
     def values(self, key: str) -> dict[str, RegValue] | None:
         return self._keys.get(norm_key(key).lower())
@@ -197,7 +221,10 @@ def parse_dump(data: dict, label: str = "JSON dump") -> DictRegistry:
         {"format": "wscard-registry-dump/1",
          "keys": {"HKEY_LOCAL_MACHINE\\\\SOFTWARE\\\\...": {"Name": {"type": "REG_DWORD", "value": 1}}},
          "files": {"C:\\\\...\\\\onepin-opensc-pkcs11.dll": true},
+         "services": {"CertPropSvc": {"Status": "Running", "StartType": "Automatic"}},
          "templates": {"wsp.admx": "<?xml ...", "wsp.adml": "<?xml ..."}}
+
+    ``services`` is optional (older dumps): without it a service's state is unknown.
     """
     if not isinstance(data, dict) or data.get("format") != DUMP_FORMAT:
         raise EnvironmentProblem(f"{label} is not a {DUMP_FORMAT} registry dump (see docs/in_session.md)")
@@ -212,7 +239,36 @@ def parse_dump(data: dict, label: str = "JSON dump") -> DictRegistry:
         keys[key] = out
     t = data.get("templates") or {}
     admx = (t["wsp.admx"], t["wsp.adml"]) if t.get("wsp.admx") and t.get("wsp.adml") else None
-    return DictRegistry(label, keys, data.get("files") or {}, admx)
+    services = None
+    if isinstance(data.get("services"), dict):
+        services = {}
+        for name, v in data["services"].items():
+            status = v.get("Status", "") if isinstance(v, dict) else v
+            services[name] = _service_state_name(status)
+    return DictRegistry(label, keys, data.get("files") or {}, admx, services)
+
+
+#: ServiceControllerStatus numbers (ConvertTo-Json writes enums as numbers) and SERVICE_* states.
+_SERVICE_STATES = {1: "Stopped", 2: "StartPending", 3: "StopPending", 4: "Running", 5: "ContinuePending",
+                   6: "PausePending", 7: "Paused"}
+
+
+def _service_state_name(status: Any) -> str:
+    if isinstance(status, int):
+        return _SERVICE_STATES.get(status, f"state {status}")
+    text = str(status).strip()
+    return text[:1].upper() + text[1:] if text else "unknown"
+
+
+def parse_sc_query(text: str) -> str | None:
+    """The state from ``sc.exe query <service>`` output (``STATE : 4  RUNNING``): ``Running``,
+    ``Stopped``...; ``not installed`` for error 1060; None when the output says neither."""
+    if re.search(r"FAILED\s+1060\b", text):  # ERROR_SERVICE_DOES_NOT_EXIST
+        return "not installed"
+    m = re.search(r"STATE\s*:\s*(\d+)", text)
+    if not m:
+        return None
+    return _SERVICE_STATES.get(int(m.group(1)), f"state {m.group(1)}")
 
 
 def load_file(path: str | os.PathLike) -> DictRegistry:
@@ -237,7 +293,8 @@ class WinRegRegistry:
 
     TYPES = {1: "REG_SZ", 2: "REG_EXPAND_SZ", 3: "REG_BINARY", 4: "REG_DWORD", 7: "REG_MULTI_SZ", 11: "REG_QWORD"}
 
-    def __init__(self, module: Any = None, wsp_dir: str = WSP_DIR):
+    def __init__(self, module: Any = None, wsp_dir: str = WSP_DIR, run: Any = None):
+        self._run = run
         if module is None:
             if sys.platform != "win32":
                 raise EnvironmentProblem("winreg is only available on Windows: use a .reg export or a JSON dump")
@@ -276,6 +333,23 @@ class WinRegRegistry:
 
     def templates(self) -> tuple[str, str] | None:
         return read_templates(self.wsp_dir)
+
+    def service_status(self, name: str) -> str | None:
+        """``sc.exe query NAME`` (read-only; every Windows has it). ``run`` (tests) takes the
+        argument list and returns the output text."""
+        args = ["sc.exe", "query", name]
+        try:
+            if self._run is not None:
+                out = self._run(args)
+            else:
+                import subprocess
+
+                out = subprocess.run(args, capture_output=True, text=True, timeout=15).stdout
+        except (OSError, ValueError) as exc:
+            raise EnvironmentProblem(f"cannot query the service {name} with sc.exe: {exc}") from None
+        except Exception as exc:  # subprocess.TimeoutExpired
+            raise EnvironmentProblem(f"sc.exe query {name} did not answer: {exc}") from None
+        return parse_sc_query(out or "")
 
 
 def read_templates(directory: str | os.PathLike) -> tuple[str, str] | None:
@@ -432,13 +506,128 @@ def _policy_check(res: CheckResult, cfg: WindowsGuestConfig, display: str, field
     return res
 
 
-def check_chrome_windows(cfg: WindowsGuestConfig) -> CheckResult:
-    res = CheckResult("SESSION-1", "Chrome on Windows: no configuration beyond smart card redirection")
+def check_smartcard_redirection(cfg: WindowsGuestConfig) -> CheckResult:
+    """SESSION-9: the WSP (DCV) Group Policy "Enable/disable smart card redirection" is
+    enabled; without it the card reaches neither the Windows logon (pre-session) nor the
+    applications (in-session). Off by default (S-ADMIN)."""
+    res = CheckResult("SESSION-9", "Windows: smart card redirection is turned on by the WSP (DCV) policy")
     return _policy_check(
         res, cfg, SMARTCARD_POLICY, "smartcard_redirection_value",
-        "the card does not reach the WorkSpace, so Chrome (which needs no configuration of its own) cannot use it "
-        "(smart card redirection is off by default on Windows WorkSpaces).",
+        "the card does not reach the WorkSpace: neither pre-session sign-in (the Windows logon) nor in-session "
+        "use works (smart card redirection is off by default on Windows WorkSpaces).",
     )
+
+
+def check_chrome_windows(cfg: WindowsGuestConfig) -> CheckResult:
+    """SESSION-1: Chrome on Windows needs no configuration of its own (S-CLIENT): judged
+    once the card reaches the WorkSpace (SESSION-9); skipped, naming SESSION-9, when it
+    does not or when the redirection policy cannot be read."""
+    res = CheckResult("SESSION-1", "Chrome on Windows: no configuration beyond smart card redirection")
+    st = policy_state(cfg, SMARTCARD_POLICY, cfg.smartcard_redirection_value)
+    if st is None:
+        return res.skip("whether the card reaches the WorkSpace cannot be told: the smart card redirection policy's "
+                        "registry value is unknown (see SESSION-9)")
+    res.evidence["smart_card_redirection"] = {"policy": st.display, "state": st.state, "registry": cfg.registry.label}
+    if st.state != "enabled":
+        return res.skip(f'the card does not reach the WorkSpace (Group Policy "{st.display}" is {st.state}: see '
+                        "SESSION-9), so Chrome has no card to use; Chrome itself needs no configuration")
+    # Chrome reads the user's certificate store, which certificate propagation fills from the
+    # card: the policy that turns propagation off leaves Chrome without the card's certificates.
+    from ..limits import certificate_propagation
+
+    spec = certificate_propagation()
+    vals = {k.lower(): v for k, v in (cfg.registry.values(spec["policy_key"]) or {}).items()}
+    v = vals.get(spec["policy_value"].lower())
+    res.evidence["certificate_propagation_policy"] = {
+        "group_policy": spec["policy_group_policy"], "key": spec["policy_key"], "value": spec["policy_value"],
+        "data": None if v is None else v.value, "source": spec["policy_url"]}
+    if v is not None and v.value in (spec["policy_disabled"], str(spec["policy_disabled"])):
+        res.fail(f'Group Policy "Turn on certificate propagation from smart card" ({spec["policy_key"]}\\'
+                 f'{spec["policy_value"]} = {v.value})',
+                 "is disabled: the card's certificates are not copied into the user's certificate store, which "
+                 "Chrome on Windows reads, so Chrome offers no certificate from the card.",
+                 f'{spec["policy_group_policy"]}: Enabled or Not configured; then gpupdate /force')
+        return res
+    res.evidence["chrome"] = "needs no configuration: it uses the Windows certificate store the redirected card feeds"
+    return res
+
+
+def check_certificate_propagation(cfg: WindowsGuestConfig) -> CheckResult:
+    """SESSION-10: the Certificate Propagation service (``CertPropSvc``) starts
+    automatically (``Start`` = 2 under ``HKLM\\SYSTEM\\CurrentControlSet\\Services\\CertPropSvc``)
+    and is running where the source can tell (limits.toml ``[certificate_propagation]``)."""
+    from ..limits import certificate_propagation
+
+    spec = certificate_propagation()
+    name, key = spec["service"], spec["key"]
+    names = {int(k): v for k, v in spec["start_names"].items()}
+    res = CheckResult("SESSION-10", "Windows: the Certificate Propagation service is automatic and running")
+    vals = cfg.registry.values(key)
+    res.evidence["registry"] = cfg.registry.label
+    fix = (f"Set the service to Automatic and start it: sc.exe config {name} start= auto && sc.exe start {name} "
+           f"(or Group Policy: Computer Configuration > Windows Settings > Security Settings > System Services > "
+           f"{spec['display_name']}: Automatic)")
+    if vals is None:
+        res.fail(f"{spec['display_name']} service ({name})", f"is not installed: {key} does not exist; without it "
+                 "the card's certificates do not reach the Windows certificate store.", fix)
+        return res
+    lookup = {k.lower(): v for k, v in vals.items()}
+    start = lookup.get("start")
+    start_value = start.value if start is not None else None
+    res.evidence["start"] = {"key": key, "value": "Start", "data": start_value,
+                             "means": names.get(start_value, "not set") if isinstance(start_value, int) else "not set"}
+    if start_value != spec["start_automatic"]:
+        what = (f"starts {names.get(start_value, repr(start_value))} (Start = {start_value})"
+                if start_value is not None else "has no Start value")
+        res.fail(f"{spec['display_name']} service ({key}\\Start)",
+                 f"{what}, not Automatic (2): the smart card's certificates are not "
+                 "propagated to the user's store, so the Windows logon and in-session use fail.", fix)
+    state = cfg.registry.service_status(name)
+    res.evidence["state"] = state if state is not None else f"not readable from {cfg.registry.label}"
+    if state is None:
+        res.evidence["state_note"] = "the start type is judged; whether the service runs cannot be read here"
+    elif state != "Running":
+        res.fail(f"{spec['display_name']} service ({name})", f"is {state}, not running.", fix)
+    return res
+
+
+def ecc_certificates(certs: list[Any]) -> list[Any]:
+    """The certificates among ``certs`` (cryptography x509) whose key is ECC."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return [c for c in certs if isinstance(c.public_key(), ec.EllipticCurvePublicKey)]
+
+
+def check_ecc_logon_policy(cfg: WindowsGuestConfig, certs: list[Any]) -> CheckResult:
+    """UC-8 (Windows half): an ECC logon certificate needs the policy "Allow ECC
+    certificates to be used for logon and authentication" (``EnumerateECCCerts`` = 1 under
+    ``HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\SmartCardCredentialProvider``; Microsoft,
+    Smart Card Group Policy and Registry Settings). ``certs``: the users' logon
+    certificates (cryptography x509). RSA certificates need nothing: passes."""
+    from ..limits import ecc_logon_policy
+
+    spec = ecc_logon_policy()
+    res = CheckResult("UC-8", "Windows: ECC logon certificates are allowed by policy")
+    ecc = ecc_certificates(certs)
+    res.evidence["policy"] = {"group_policy": spec["group_policy"], "key": spec["key"], "value": spec["value"],
+                              "source": spec["url"], "registry": cfg.registry.label}
+    res.evidence["ecc_certificates"] = [c.subject.rfc4514_string() for c in ecc]
+    if not certs:
+        return res.skip("no user certificate to judge (see UC-1..UC-4)")
+    vals = {k.lower(): v for k, v in (cfg.registry.values(spec["key"]) or {}).items()}
+    v = vals.get(spec["value"].lower())
+    res.evidence["policy"]["data"] = None if v is None else v.value
+    if not ecc:
+        res.evidence["note"] = "the logon certificates use RSA keys: the ECC policy is not needed"
+        return res
+    if v is None or v.value not in (spec["enabled"], str(spec["enabled"])):
+        state = "not configured" if v is None else f"set to {v.value!r}"
+        res.fail(f"{len(ecc)} ECC logon certificate(s) ({', '.join(res.evidence['ecc_certificates'][:3])})",
+                 f"are not listed at the Windows logon inside the WorkSpace: the policy \"Allow ECC certificates to "
+                 f"be used for logon and authentication\" ({spec['key']}\\{spec['value']}) is {state}.",
+                 f"{spec['group_policy']}: Enabled (or {spec['value']} = 1, REG_DWORD); then gpupdate /force; "
+                 "or issue RSA 2048 logon certificates")
+    return res
 
 
 def check_lock_windows(cfg: WindowsGuestConfig) -> CheckResult:

@@ -34,8 +34,14 @@ TITLES = {
 }
 
 FIXES = {
-    "WSP-3": "Register the directory with WorkSpaces (aws workspaces register-workspace-directory) and hand out its "
-             "registration code.",
+    "WSP-3": "Register the directory with WorkSpaces (aws workspaces register-workspace-directory), hand out its "
+             "registration code, and allow the users' device type (aws workspaces modify-workspace-access-properties "
+             "--workspace-access-properties DeviceTypeWindows=ALLOW, or the type of their client).",
+    "SESSION-9": "Enable the WSP (DCV) Group Policy \"Enable/disable smart card redirection\" for the WorkSpaces.",
+    "SESSION-10": "Set the Certificate Propagation service (CertPropSvc) to Automatic and start it in the WorkSpace "
+                  "image.",
+    "UC-8": "Enable \"Allow ECC certificates to be used for logon and authentication\" (EnumerateECCCerts = 1) in "
+            "the WorkSpaces, or issue RSA 2048 logon certificates.",
     "AUTH-3": "Register the CA certificates, then: aws ds enable-client-authentication --directory-id <id> --type "
               "SmartCard.",
     "AUTH-4": "Sign in through an AD Connector directory with smart card authentication enabled.",

@@ -39,11 +39,15 @@ class EnvironmentSignIn:
                 "region": self.model.region, "registration_code": self.inputs.registration_code,
                 "registration_code_from": self.code_source, "user": self.inputs.user,
                 "client": self.model.client.as_evidence(), "baseline": self.model.baseline,
+                "windows_workspace_image": (self.model.windows_guest.registry.label if self.model.windows_guest
+                                            is not None else "none ([guest].os): the Windows logon is not modelled"),
                 "card_backend": getattr(getattr(self.model.card, "backend", None), "name", "")}
 
 
-def environment_sign_in(profile, aws_env, directory_id: str, client, card_session, pki, responder) -> EnvironmentSignIn:
-    """The model client on the environment of ``profile``."""
+def environment_sign_in(profile, aws_env, directory_id: str, client, card_session, pki, responder,
+                        windows_guest: Any = None) -> EnvironmentSignIn:
+    """The model client on the environment of ``profile``; ``windows_guest``: the Windows
+    WorkSpace image whose logon the second PIN prompt is (None: not modelled)."""
     from ..pki.environment import PkiEnvironment
 
     region = profile.aws.region
@@ -61,5 +65,5 @@ def environment_sign_in(profile, aws_env, directory_id: str, client, card_sessio
     model = ModelClient(aws=aws_env, region=region, client=client, card=card_session, ca_entries=list(pki.ca_chain),
                         pki_environment=pki_environment, baseline=profile.profile.baseline,
                         authentication=list(profile.profile.authentication), expected_upn=profile.pki.upn,
-                        label="the environment's sign-in")
+                        label="the environment's sign-in", windows_guest=windows_guest)
     return EnvironmentSignIn(model, FlowInputs(code, login.user_name(profile)), source)

@@ -20,7 +20,12 @@ and PKI:
    side: :mod:`wscard.login.directory`, a model of AD Connector's documented validation;
 7. the "Starting WorkSpace" page asks for the PIN again: modelled as a second use of the
    card that is already unlocked (see "The second PIN prompt" below), with a second
-   proof of possession for the WorkSpace's own logon.
+   proof of possession for the WorkSpace's own logon. Before it, the client's device type
+   must be allowed by the directory (WSP-3: the client registers, then is refused), and on
+   a Windows WorkSpace the second prompt is the Windows logon inside the WorkSpace: the card
+   must reach it (smart card redirection, SESSION-9), its certificates must be propagated
+   (Certificate Propagation service, SESSION-10) and an ECC certificate must be allowed by
+   policy (UC-8), judged on the Windows guest of the profile (``[guest]``) when it has one.
 
 The outcome is "signed in" or the documented message of the step that failed. Each
 step records what it did, how long it took and what it read, for the report.
@@ -143,6 +148,8 @@ class FlowRun:
     directory_id: str = ""
     region: str = ""
     workspace: dict[str, Any] | None = None
+    #: The directory's WorkspaceAccessProperties (DescribeWorkspaceDirectories).
+    access: dict[str, str] = field(default_factory=dict)
     eligibility: list[CheckResult] = field(default_factory=list)
     #: What keeps "Insert your smart card" away whatever the baseline (smart card
     #: authentication not enabled, no WorkSpace for the user).
@@ -229,6 +236,9 @@ class ModelClient:
     authentication: list[str]
     expected_upn: str = ""
     label: str = "the environment's sign-in"
+    #: The Windows WorkSpace image (:class:`~wscard.guest.windows.WindowsGuestConfig`) whose
+    #: logon the second PIN prompt is; None when the profile describes none.
+    windows_guest: Any = None
 
     def run(self, inputs: FlowInputs, attempt: int = 1) -> FlowRun:
         """Run the flow once (a freshly opened client)."""
@@ -327,6 +337,7 @@ class ModelClient:
             rec.facts["client_authentication"] = _client_auth_text(snap)
             mine = self._user_workspaces(ws_dir["DirectoryId"], user)
             run.workspace = _workspace_summary(mine[0]) if mine else None
+            run.access = dict(ws_dir.get("WorkspaceAccessProperties") or {})
             user_snap = WorkspacesSnapshot(ws_dir["DirectoryId"], self.region, ws_dir, workspaces=mine)
             run.eligibility = [
                 check_windows_client_version(self.client, self.baseline),
@@ -463,12 +474,57 @@ class ModelClient:
             rec.detail = (f"directory {snap.directory_id} accepts the certificate: "
                           + ", ".join(r.name for r in decision.rules))
 
+    def _device_allowed(self, run: FlowRun, rec: StepRecord) -> None:
+        """WSP-3 in the flow: the client registers whatever the directory allows, but the
+        session is refused when the client's device type is not allowed."""
+        from ..sections.workspaces import DEVICE_ACCESS_KEYS
+
+        member = DEVICE_ACCESS_KEYS.get(self.client.platform, "")
+        value = run.access.get(member, "not reported")
+        rec.facts["device_access"] = {"client_platform": self.client.platform, "member": member, "value": value}
+        if value != "ALLOW":
+            self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY,
+                       f"the directory {run.directory_id} does not allow the client's device type ({member} = "
+                       f"{value}): the client registered, but the WorkSpace refuses the session", ["WSP-3"])
+
+    def _windows_logon(self, run: FlowRun, rec: StepRecord, slot_cert: Any) -> None:
+        """On a Windows WorkSpace the second prompt is the Windows logon inside it: the card
+        must reach it (SESSION-9), its certificates be propagated (SESSION-10), an ECC
+        certificate be allowed (UC-8), judged on the profile's Windows guest."""
+        from ..aws.workspaces import os_family
+
+        os_name = (run.workspace or {}).get("OperatingSystemName") or ""
+        if os_family({"WorkspaceProperties": {"OperatingSystemName": os_name}}) != "windows":
+            rec.facts["windows_logon"] = f"not a Windows WorkSpace ({os_name or 'operating system not reported'})"
+            return
+        if self.windows_guest is None:
+            rec.facts["windows_logon"] = ("not modelled: the profile describes no Windows WorkSpace image "
+                                          "([guest].os); SESSION-9, SESSION-10 and UC-8's policy are not judged here")
+            return
+        from ..guest import windows as W
+
+        results = [W.check_smartcard_redirection(self.windows_guest),
+                   W.check_certificate_propagation(self.windows_guest),
+                   W.check_ecc_logon_policy(self.windows_guest, [slot_cert.cert])]
+        rec.facts["windows_logon"] = [{"requirement": r.requirement, "status": r.status.value,
+                                       "findings": [f.render() for f in r.findings],
+                                       **({"skipped_because": r.skipped_because} if r.skipped_because else {})}
+                                      for r in results]
+        failed = [r for r in results if r.status is Status.FAILED]
+        if failed:
+            self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY,
+                       "the Windows logon inside the WorkSpace cannot use the card: " + "; ".join(
+                           f"{r.requirement}: {f.subject}: {f.problem}" for r in failed for f in r.failures()),
+                       [r.requirement for r in failed])
+
     def _starting(self, run: FlowRun, chosen: tuple[Any, bytes]) -> None:
         slot_cert, key_id = chosen
         with self._step(run, "starting") as rec:
+            self._device_allowed(run, rec)
+            self._windows_logon(run, rec, slot_cert)
             prompt = self._prompt(SECOND_PROMPT)
             run.prompts.append(prompt)
-            rec.facts = {"prompt": prompt.as_evidence(), "workspace": run.workspace}
+            rec.facts.update({"prompt": prompt.as_evidence(), "workspace": run.workspace})
             if prompt.status != "ok":  # the first prompt unlocked the card; this cannot differ
                 self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY, f"the card is no longer unlocked: "
                            f"{prompt.status} {prompt.message}", ["CARD-3"])

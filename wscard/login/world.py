@@ -56,10 +56,15 @@ class ModelCase:
     #: The test PKI's compliant user certificate whose OCSP answer is fixed "good".
     card_certificate: str = "user-good"
     wrong_pin: bool = False
+    #: The directory's DeviceTypeWindows (WSP-3).
+    windows_access: str = "ALLOW"
+    #: The Windows WorkSpace image (a build of wscard.guest.build.windows_dump) whose logon
+    #: the second PIN prompt is.
+    windows_image: str = "compliant"
 
     @property
     def directory_key(self) -> tuple[Any, ...]:
-        return (self.client_authentication, self.protocol, self.registered)
+        return (self.client_authentication, self.protocol, self.registered, self.windows_access)
 
     def describe(self) -> dict[str, Any]:
         base = ModelCase("compliant")
@@ -78,6 +83,13 @@ MODEL_CASES: dict[str, ModelCase] = {c.name: c for c in [
     ModelCase("the issuing CA is not registered on the directory", registered=("root",)),
     ModelCase("the user certificate is revoked", card_certificate="user-revoked"),
     ModelCase("the user enters a wrong PIN", wrong_pin=True),
+    ModelCase("the directory denies Windows devices", windows_access="DENY"),
+    ModelCase("smart card redirection is off in the Windows WorkSpace", windows_image="windows-no-smartcard-redirection"),
+    ModelCase("the Certificate Propagation service is set to Manual in the Windows WorkSpace",
+              windows_image="windows-certprop-manual"),
+    # Not a failure: SmartCardOrPassword still offers the card; AUTH-5 alone judges the
+    # pre-session rule (the directory check, not the sign-in).
+    ModelCase("the directory allows smart card or password", client_authentication="SmartCardOrPassword"),
 ]}
 
 
@@ -273,6 +285,7 @@ class ModelWorlds:
         self._directories: dict[tuple[Any, ...], str] = {}
         self._cards: dict[str, Any] = {}
         self._all_cards: list[Any] = []
+        self._windows_images: dict[str, Any] = {}
         self.timings: dict[str, float] = {}
 
     def unavailable(self) -> str | None:
@@ -338,7 +351,7 @@ class ModelWorlds:
         if case.client_authentication != "disabled":
             ds.enable_client_authentication(DirectoryId=did, Type=case.client_authentication)
         section = dataclasses.replace(
-            self.profile.workspaces, registered=True, device_access=DeviceAccess(windows="ALLOW"),
+            self.profile.workspaces, registered=True, device_access=DeviceAccess(windows=case.windows_access),
             groups=[WorkspaceGroup(count=1, protocol=case.protocol, os="WINDOWS_SERVER_2022", users=[MODEL_USER])])
         seed_workspaces(self.env, did, self.region, section)
         return did
@@ -355,6 +368,16 @@ class ModelWorlds:
             self._cards[key] = card
         return self._cards[key]
 
+    def windows_image(self, variant: str):
+        """The Windows WorkSpace image of a case (built once per variant)."""
+        from ..guest import build as guest_build
+        from ..guest import windows as W
+
+        if variant not in self._windows_images:
+            path = guest_build.build_windows(self.workdir / f"windows-{variant}", variant)
+            self._windows_images[variant] = W.WindowsGuestConfig(W.load_file(path))
+        return self._windows_images[variant]
+
     # --- a case --------------------------------------------------------------------------
     def prepare(self, name: str) -> ModelSetup:
         case = model_case(name)
@@ -367,7 +390,7 @@ class ModelWorlds:
             aws=self.env, region=self.region, client=client, card=self.card(case), ca_entries=self.pki.ca_chain,
             pki_environment=self.pki_environment, baseline=self.baseline,
             authentication=["pre-session", "in-session"], expected_upn=self.profile.pki.upn,
-            label=f"model case: {case.name}")
+            label=f"model case: {case.name}", windows_guest=self.windows_image(case.windows_image))
         typed = FlowInputs(case.registration_code or code, MODEL_USER)
         return ModelSetup(case, model, typed, FlowInputs(code, MODEL_USER), did)
 

@@ -78,6 +78,19 @@ def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
+#: Key types the generator makes (``[pki].key_type``, ``[pki].user_key_type``).
+RSA_SIZES = {"rsa1024": 1024, "rsa2048": 2048, "rsa3072": 3072}
+EC_CURVES = {"ec-p256": ec.SECP256R1, "ec-p384": ec.SECP384R1, "ec-p521": ec.SECP521R1}
+
+
+def new_key(key_type: str):
+    if key_type in RSA_SIZES:
+        return rsa.generate_private_key(65537, RSA_SIZES[key_type])
+    if key_type in EC_CURVES:
+        return ec.generate_private_key(EC_CURVES[key_type]())
+    raise ValueError(f"unknown key type {key_type!r}")
+
+
 class KeyPool:
     """Private keys reused across settings and days: ``<root>/<key_type>/<role>.key.pem``."""
 
@@ -88,13 +101,12 @@ class KeyPool:
     def path(self, role: str) -> Path:
         return self.dir / f"{role}.key.pem"
 
-    def get(self, role: str):
+    def get(self, role: str, key_type: str = ""):
+        """The key of ``role``, made once with ``key_type`` (default: the pool's)."""
         p = self.path(role)
         if p.exists():
             return serialization.load_pem_private_key(p.read_bytes(), None, unsafe_skip_rsa_key_validation=True)
-        key = rsa.generate_private_key(65537, 2048) if self.key_type == "rsa2048" else ec.generate_private_key(
-            ec.SECP256R1()
-        )
+        key = new_key(key_type or self.key_type)
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -128,7 +140,9 @@ class _Builder:
 
     def key(self, role: str):
         if role not in self.keys:
-            self.keys[role] = self.pool.get(role)
+            # "user-<key type>": the test user's key of its own type ([pki].user_key_type)
+            own = role[len("user-"):] if role.startswith("user-") else ""
+            self.keys[role] = self.pool.get(role, own)
         return self.keys[role]
 
     def ca(self, name: str, cn: str, issuer: str | None, not_after: datetime, pss: bool = False,
@@ -249,7 +263,9 @@ class _Builder:
         eku_map = {"client-auth": ExtendedKeyUsageOID.CLIENT_AUTH, "smart-card-logon": C.OID_SMART_CARD_LOGON}
         all_ekus = [ExtendedKeyUsageOID.CLIENT_AUTH, C.OID_SMART_CARD_LOGON]
         upn = s["upn"]
-        self.leaf("user", "user", "intermediate", "Test User", [eku_map[e] for e in s["user_ekus"]],
+        user_role = f"user-{s['user_key_type']}" if s.get("user_key_type") and s["user_key_type"] != s["key_type"] \
+            else "user"
+        self.leaf("user", user_role, "intermediate", "Test User", [eku_map[e] for e in s["user_ekus"]],
                   upn=upn if s["user_upn_in_san"] else None, ocsp_url=s["user_ocsp_url"],
                   validity=s["user_validity"])
         for name in FIXED_USERS:

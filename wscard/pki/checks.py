@@ -463,6 +463,39 @@ def check_chain_and_validity(cert: Any, cas: Sequence[Any], *, now: datetime | N
     return r
 
 
+def check_key_algorithm(cert: Any) -> CheckResult:
+    """UC-8: the certificate's key is RSA of ``rsa_min_bits`` (2048) bits or more, or ECC on
+    P-256 or P-384 (NIST SP 800-78-5, PIV Authentication key; limits.toml ``[key_algorithms]``).
+    Other curves (P-521), shorter RSA keys and other algorithms (Ed25519, DSA) fail."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from ..limits import key_algorithms
+
+    rules = key_algorithms()
+    cert = _cert(cert)
+    r = CheckResult("UC-8", "the user certificate's key is RSA 2048 or more, or ECC P-256 / P-384")
+    r.evidence["rule"] = {"rsa_min_bits": rules["rsa_min_bits"], "ec_curves": rules["ec_curves"],
+                          "source": rules["url"], "quote": rules["quote"]}
+    key = cert.public_key()
+    fix = ("Issue the logon certificate with an RSA 2048 (or 3072) or ECC P-256 / P-384 key "
+           "(the PIV Authentication key sizes of NIST SP 800-78-5).")
+    if isinstance(key, rsa.RSAPublicKey):
+        r.evidence["key"] = f"RSA {key.key_size} bits"
+        if key.key_size < rules["rsa_min_bits"]:
+            r.fail(C.describe(cert), f"has an RSA key of {key.key_size} bits; at least {rules['rsa_min_bits']} "
+                                     "bits are required.", fix)
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        r.evidence["key"] = f"ECC {key.curve.name}"
+        if key.curve.name not in rules["ec_curves"]:
+            r.fail(C.describe(cert), f"has an ECC key on {key.curve.name}; only P-256 (secp256r1) and P-384 "
+                                     "(secp384r1) are allowed.", fix)
+    else:
+        r.evidence["key"] = type(key).__name__
+        r.fail(C.describe(cert), f"has a {type(key).__name__.replace('PublicKey', '')} key; only RSA and ECC "
+                                 "(P-256, P-384) are allowed.", fix)
+    return r
+
+
 def check_user_certificate(cert: Any, *, expected_upn: str, cas: Sequence[Any],
                            now: datetime | None = None) -> list[CheckResult]:
     """UC-1..UC-4 for one certificate."""

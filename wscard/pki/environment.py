@@ -261,6 +261,7 @@ class PkiEnvironment:
             "UC-2": K.check_client_auth_eku,
             "UC-3": K.check_smart_card_logon_eku,
             "UC-4": lambda c: K.check_chain_and_validity(c, cas, now=self.now),
+            "UC-8": K.check_key_algorithm,
         }[rid]
         users = self._readable_users()
         if not users:

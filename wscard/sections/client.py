@@ -33,6 +33,10 @@ class ClientSection:
     #: looks at this user's WorkSpaces (a Linux WorkSpace on WSP needs the Windows client).
     #: Empty: CLIENT-4 is not judged.
     user: str = ""
+    #: The client machine's operating system and release (``Ubuntu 22.04``). The current
+    #: baseline supports the Linux client on Ubuntu 22.04 or later only (CLIENT-3); empty:
+    #: not known (a warning for the Linux client under that baseline).
+    os_release: str = ""
     #: ``true``: read the installed client (version, platform) and the OS architecture
     #: from this machine: Windows registry uninstall entries, the macOS application bundle,
     #: or the Linux package database; or from ``registry_export`` when it is set.

@@ -27,6 +27,10 @@ WINDOWS_BUILDS = (
     "windows-no-smartcard-redirection",
     "windows-no-firefox-policy",
     "windows-no-disconnect-on-lock",
+    "windows-certprop-manual",
+    "windows-certprop-stopped",
+    "windows-no-ecc-policy",
+    "windows-no-certificate-propagation-policy",
 )
 Build = Literal[
     "",
@@ -40,6 +44,10 @@ Build = Literal[
     "windows-no-smartcard-redirection",
     "windows-no-firefox-policy",
     "windows-no-disconnect-on-lock",
+    "windows-certprop-manual",
+    "windows-certprop-stopped",
+    "windows-no-ecc-policy",
+    "windows-no-certificate-propagation-policy",
 ]
 
 
@@ -106,7 +114,11 @@ class GuestSection:
     #: values break one thing each: ``module-not-registered``, ``wrong-library-path``,
     #: ``no-firefox-policy``, ``sudo-excluded``, ``lock-screen-enabled``, ``ca-missing``,
     #: ``windows-no-smartcard-redirection``, ``windows-no-firefox-policy``,
-    #: ``windows-no-disconnect-on-lock``. Empty: read the guest at ``root``.
+    #: ``windows-no-disconnect-on-lock``, ``windows-certprop-manual`` (the Certificate
+    #: Propagation service set to Manual and stopped), ``windows-certprop-stopped``
+    #: (Automatic but stopped), ``windows-no-ecc-policy`` (ECC logon certificates not
+    #: allowed), ``windows-no-certificate-propagation-policy`` (the policy "Turn on
+    #: certificate propagation from smart card" Disabled). Empty: read the guest at ``root``.
     build: Build = ""
     #: Root of the Linux guest's file system: ``/`` inside the WorkSpace, or the mount
     #: point of an image. Paths read from the guest (library paths in NSS databases,

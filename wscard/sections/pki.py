@@ -18,6 +18,8 @@ from ..errors import ProfileError
 from ..profile import PathValue, section
 
 KeyType = Literal["rsa2048", "ec-p256"]
+#: Key types of the user certificate alone (UC-8): the allowed ones and two that are not.
+UserKeyType = Literal["", "rsa1024", "rsa2048", "rsa3072", "ec-p256", "ec-p384", "ec-p521"]
 Eku = Literal["client-auth", "smart-card-logon"]
 Validity = Literal["valid", "expired", "not-yet-valid"]
 OcspStatus = Literal["good", "revoked", "unknown"]
@@ -25,6 +27,7 @@ OcspStatus = Literal["good", "revoked", "unknown"]
 #: Fields that change the generated certificates (the on-disk cache is keyed on them).
 CERTIFICATE_FIELDS = (
     "key_type",
+    "user_key_type",
     "ca_days_left",
     "ca_signature",
     "ca_encoding",
@@ -94,6 +97,9 @@ class PkiSection:
     #: Extended key usages of the user certificate. Leave one out to break UC-2
     #: (``client-auth``) or UC-3 (``smart-card-logon``).
     user_ekus: list[Eku] = field(default_factory=lambda: ["client-auth", "smart-card-logon"])
+    #: Key type of the test user's certificate alone; empty: ``key_type``. ``rsa1024`` or
+    #: ``ec-p521`` break UC-8 (RSA 2048 or more, ECC P-256 or P-384).
+    user_key_type: UserKeyType = ""
     #: ``valid``, ``expired`` (ended 30 days ago) or ``not-yet-valid`` (starts in 30
     #: days): the user certificate's validity period (UC-4).
     user_validity: Validity = "valid"

@@ -18,9 +18,10 @@ class ProfileMeta:
     name: str = ""
     #: One or two sentences: what environment this is.
     description: str = ""
-    #: Which documented baseline to check against: the seed documents or the
-    #: WorkSpaces administration guide. ``--baseline`` overrides it.
-    baseline: Literal["seed", "admin-guide"] = "seed"
+    #: Which documented baseline to check against: ``seed`` (the seed documents),
+    #: ``admin-guide`` (the WorkSpaces administration guide of 2021) or ``current`` (the
+    #: documents as read on 2026-11-30, wscard/data/limits.toml). ``--baseline`` overrides it.
+    baseline: Literal["seed", "admin-guide", "current"] = "seed"
     #: How smart cards are used in this environment. Pre-session rules (AUTH-5,
     #: OCSP-7...) apply only when "pre-session" is listed.
     authentication: list[Use] = field(default_factory=lambda: ["pre-session", "in-session"])
