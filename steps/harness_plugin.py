@@ -29,6 +29,7 @@ PROFILE_KEY = pytest.StashKey[Profile]()
 RUN_KEY = pytest.StashKey[object]()
 PLAN_KEY = pytest.StashKey[dict]()
 INFO_KEY = pytest.StashKey[dict]()
+DESELECTED_KEY = pytest.StashKey[int]()
 HOST = socket.gethostname()
 
 
@@ -251,10 +252,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
     if items:
-        _DESELECTED.append(len(items))
-
-
-_DESELECTED: list[int] = []
+        config = items[0].config
+        config.stash[DESELECTED_KEY] = config.stash.get(DESELECTED_KEY, 0) + len(items)
 
 
 @pytest.hookimpl(trylast=True)
@@ -275,7 +274,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                      "feature_file": info["feature_file"], "requirements": info["requirements"],
                      "tags": sorted(m.name for m in item.iter_markers()),
                      "skip": (skip.kwargs.get("reason") or (skip.args[0] if skip.args else "")) if skip else ""})
-    data = {"scenarios": plan, "deselected": sum(_DESELECTED)}
+    data = {"scenarios": plan, "deselected": session.config.stash.get(DESELECTED_KEY, 0)}
     try:
         runs_mod.write_json_atomic(places.run_dir / runs_mod.PLAN_NAME, data)
     except OSError:
@@ -449,7 +448,6 @@ class _OutcomeCollector:
         if exitstatus == pytest.ExitCode.INTERNAL_ERROR and not scenarios:
             return
         p = get_profile(config)
-        cat = catalogue()
         reqs = {rid for sc in scenarios for rid in sc.requirements}
         from wscard.verdict import requirement_verdict
 
@@ -495,8 +493,6 @@ class _OutcomeCollector:
                 runs_mod.mark_latest(places.run_dir)
             except OSError as exc:
                 config.stash[SUMMARY_KEY] = (data, path, f"{note} (could not update reports/latest: {exc})".strip())
-        if not cat:
-            return
         session.exitstatus = int(code)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:

@@ -62,3 +62,10 @@ def test_every_tagged_requirement_has_a_fault_profile():
         broken |= set(e.failed) | set(e.warning)
     missing = sorted(tagged - broken)
     assert not missing, f"requirements with scenarios but no fault profile: {missing}"
+
+
+def test_every_catalogue_requirement_has_a_scenario():
+    """The spec: every ID has at least one scenario (else the main job could not evaluate it)."""
+    tagged = {t for scs in feature_tags().values() for tags in scs for t in tags}
+    missing = sorted(set(catalogue()) - tagged)
+    assert not missing, f"catalogue requirements no scenario checks: {missing}"
