@@ -22,6 +22,13 @@ Mode = Literal["none", "samba", "ldap"]
 SpnVariant = Literal["unique", "none", "duplicate"]
 Delegation = Literal["constrained-any-protocol", "constrained-kerberos-only", "unconstrained"]
 
+#: Kerberos encryption types by their MS-KILE names (msDS-SupportedEncryptionTypes bits).
+EncType = Literal["DES_CBC_CRC", "DES_CBC_MD5", "RC4_HMAC_MD5", "AES128_CTS_HMAC_SHA1_96", "AES256_CTS_HMAC_SHA1_96"]
+#: altSecurityIdentities mapping kinds (Microsoft KB5014754): the first three are strong.
+MappingKind = Literal["X509IssuerSerialNumber", "X509SKI", "X509SHA1PublicKey", "X509IssuerSubject",
+                      "X509SubjectOnly", "X509RFC822"]
+AES = ["AES128_CTS_HMAC_SHA1_96", "AES256_CTS_HMAC_SHA1_96"]
+
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,13}[A-Za-z0-9])?")
 
@@ -69,6 +76,40 @@ class SambaSpec:
     #: ticket lifetime, 10 hours. A pre-session WorkSpaces session is limited by it
     #: (SESSION-8).
     service_ticket_lifetime_hours: int = 10
+    #: The service account's user logon name, the local part of its userPrincipalName
+    #: (``<name>@<domain>``), when it differs from its sAMAccountName
+    #: (``[ad].service_account``), e.g. a long logon name whose pre-Windows 2000 name was
+    #: cut to 20 characters. Empty: the sAMAccountName (KCD-5).
+    service_account_logon_name: str = ""
+    #: The service account's displayName. Empty: none (KCD-5).
+    service_account_display_name: str = ""
+    #: msDS-SupportedEncryptionTypes of the service account, by MS-KILE name
+    #: (``DES_CBC_CRC``, ``DES_CBC_MD5``, ``RC4_HMAC_MD5``, ``AES128_CTS_HMAC_SHA1_96``,
+    #: ``AES256_CTS_HMAC_SHA1_96``): the "This account supports Kerberos AES ... encryption"
+    #: boxes. Empty: the attribute is not set and the domain's default applies (RC4
+    #: tickets: DefaultDomainSupportedEncTypes 0x27, Microsoft KB5021131) (KCD-6).
+    service_account_encryption_types: list[EncType] = field(default_factory=lambda: list(AES))
+    #: The Kerberos encryption types the domain controllers allow: the Group Policy
+    #: "Network security: Configure encryption types allowed for Kerberos", which a
+    #: Windows DC also writes to its computer object's msDS-SupportedEncryptionTypes.
+    #: Written to each DC account and to Samba's ``kdc supported enctypes``. The default
+    #: is what Samba provisions (RC4 and AES, 0x1C), with the KDC's own default (KCD-6).
+    dc_encryption_types: list[EncType] = field(
+        default_factory=lambda: ["RC4_HMAC_MD5", "AES128_CTS_HMAC_SHA1_96", "AES256_CTS_HMAC_SHA1_96"])
+    #: The certificates of the test PKI (``intermediate``, ``root``, ``other-root``...)
+    #: published to the forest's NTAuth store (``cACertificate`` of
+    #: ``CN=NTAuthCertificates,CN=Public Key Services,CN=Services,CN=Configuration,...``,
+    #: what ``certutil -dspublish -f ca.cer NTAuthCA`` writes). Empty: the object does not
+    #: exist (no CA was ever published). The issuing CA (``intermediate``) must be there
+    #: (KCD-7). Written when the domain controller starts, from the day's PKI.
+    ntauth: list[str] = field(default_factory=lambda: ["intermediate"])
+    #: altSecurityIdentities of the test user: the mappings of the test user's
+    #: certificate to write, by kind (``X509IssuerSerialNumber``, ``X509SKI``,
+    #: ``X509SHA1PublicKey`` are strong; ``X509IssuerSubject``, ``X509SubjectOnly``,
+    #: ``X509RFC822`` weak), in the string forms of Microsoft KB5014754. Written when the
+    #: domain controller starts, from the day's PKI. With ``[pki].user_sid_extension =
+    #: "none"``, a strong kind here keeps UC-7 passing; a weak one alone breaks it.
+    alt_security_identities: list[MappingKind] = field(default_factory=list)
 
 
 @section("ad")
@@ -193,6 +234,11 @@ class AdSection:
                                key="[ad.samba].delegate_to")
         if s.start_timeout_seconds <= 0:
             raise ProfileError("must be more than 0", key="[ad.samba].start_timeout_seconds")
+        if s.service_account_logon_name and not re.fullmatch(r"[^@\\/\s\"]+", s.service_account_logon_name):
+            raise ProfileError("must be the local part of a userPrincipalName (no '@', spaces or slashes)",
+                               key="[ad.samba].service_account_logon_name")
+        if not s.dc_encryption_types:
+            raise ProfileError("a domain controller allows at least one encryption type", key="[ad.samba].dc_encryption_types")
         if not 1 <= s.service_ticket_lifetime_hours <= 10:
             raise ProfileError("must be between 1 and 10 (the user ticket lifetime, which caps it)",
                                key="[ad.samba].service_ticket_lifetime_hours")
