@@ -11,13 +11,39 @@ from wscard.login.world import ModelWorlds
 from wscard.profile import Profile
 
 
+class DirectoryForLogon:
+    """The domain for the model's Windows logon (second PIN prompt): the AD area's
+    ``ad_session`` of the scenario that runs the flow (module-scoped, so the login
+    module's scenarios share one simulated DC with SESSION-8), or why there is none."""
+
+    def __init__(self, profile: Profile):
+        self.profile = profile
+        self.request: pytest.FixtureRequest | None = None
+
+    def __call__(self):
+        from .ad_plugin import skip_reason
+
+        why = skip_reason(self.profile)
+        if why:
+            return why
+        if self.request is None:
+            return "no scenario handed the directory to the model"
+        return self.request.getfixturevalue("ad_session")
+
+
+@pytest.fixture(scope="session")
+def login_directory(profile: Profile) -> DirectoryForLogon:
+    return DirectoryForLogon(profile)
+
+
 @pytest.fixture(scope="session")
 def environment_login(profile: Profile, aws_env, world, workspaces_world, client, card_session, pki,
-                      ocsp_responder) -> EnvironmentSignIn:
+                      ocsp_responder, login_directory) -> EnvironmentSignIn:
     """The model client on the environment under test (the directory's WorkSpaces are
     seeded first in the simulated world)."""
     directory_id = world.directory_id if world is not None else profile.aws.directory.id
-    return environment_sign_in(profile, aws_env, directory_id, client, card_session, pki, ocsp_responder)
+    return environment_sign_in(profile, aws_env, directory_id, client, card_session, pki, ocsp_responder,
+                               directory=login_directory)
 
 
 @pytest.fixture(scope="session")

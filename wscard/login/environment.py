@@ -42,8 +42,13 @@ class EnvironmentSignIn:
                 "card_backend": getattr(getattr(self.model.card, "backend", None), "name", "")}
 
 
-def environment_sign_in(profile, aws_env, directory_id: str, client, card_session, pki, responder) -> EnvironmentSignIn:
-    """The model client on the environment of ``profile``."""
+def environment_sign_in(profile, aws_env, directory_id: str, client, card_session, pki, responder,
+                        directory=None) -> EnvironmentSignIn:
+    """The model client on the environment of ``profile``. ``directory``: a provider of
+    the domain for the Windows logon at the second PIN prompt (see
+    :class:`~wscard.login.windows_logon.WindowsLogon`); None: that part is not modelled."""
+    from .windows_logon import WindowsLogon
+
     from ..pki.environment import PkiEnvironment
 
     region = profile.aws.region
@@ -61,5 +66,6 @@ def environment_sign_in(profile, aws_env, directory_id: str, client, card_sessio
     model = ModelClient(aws=aws_env, region=region, client=client, card=card_session, ca_entries=list(pki.ca_chain),
                         pki_environment=pki_environment, baseline=profile.profile.baseline,
                         authentication=list(profile.profile.authentication), expected_upn=profile.pki.upn,
-                        label="the environment's sign-in")
+                        label="the environment's sign-in",
+                        windows_logon=WindowsLogon(directory, profile.pki.upn))
     return EnvironmentSignIn(model, FlowInputs(code, login.user_name(profile)), source)
