@@ -26,7 +26,7 @@ from ..sid import SERVICE_ACCOUNT_RID, TEST_USER_RID, sid_extension, simulated_s
 from . import certs as C
 
 #: Bump when the generated certificates change shape: old caches are then ignored.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 
 #: The OCSP URL of the embedded world (registered in the [aws] table of the embedded
 #: profile; the simulated resolver maps its name to the local responder).
@@ -262,11 +262,13 @@ class _Builder:
         self.leaf("user", "user", "intermediate", "Test User", [eku_map[e] for e in s["user_ekus"]],
                   upn=upn if s["user_upn_in_san"] else None, ocsp_url=s["user_ocsp_url"],
                   validity=s["user_validity"], sid=user_sid(s.get("user_sid_extension", "none")))
+        # the fixed users are compliant but for their OCSP status or AIA: strongly mapped (UC-7)
         for name in FIXED_USERS:
             self.leaf(name, "user", "intermediate", f"Test User ({name})", all_ekus, upn=upn,
-                      ocsp_url=DEFAULT_OCSP_URL)
+                      ocsp_url=DEFAULT_OCSP_URL, sid=user_sid("account"))
         for name, url in VARIANT_URLS.items():
-            self.leaf(name, "user", "intermediate", f"Test User ({name})", all_ekus, upn=upn, ocsp_url=url)
+            self.leaf(name, "user", "intermediate", f"Test User ({name})", all_ekus, upn=upn, ocsp_url=url,
+                      sid=user_sid("account"))
         self.leaf("ocsp", "ocsp", "intermediate", "WSCard Test OCSP Responder", [ExtendedKeyUsageOID.OCSP_SIGNING],
                   ocsp_nocheck=True, kind="ocsp")
         dc_ekus = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH, C.OID_KDC_AUTH]
