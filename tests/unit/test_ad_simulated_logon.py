@@ -107,3 +107,12 @@ def test_bad_settings_are_refused_naming_the_key(tmp_path, body, key):
 
     with pytest.raises(ProfileError, match=key):
         _profile(tmp_path, body)
+
+
+def test_customer_user_name_is_refused_on_live_aws(tmp_path):
+    from wscard.errors import ProfileError
+
+    p = tmp_path / "live.toml"
+    p.write_text('[aws]\nmode = "live"\n[aws.directory]\nid = "d-1234567890"\ncustomer_user_name = "x"\n')
+    with pytest.raises(ProfileError, match=r"\[aws.directory\].customer_user_name"):
+        load_profile(p)

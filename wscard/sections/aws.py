@@ -115,6 +115,11 @@ class AwsSection:
                     "mode 'endpoint' needs endpoint_url = 'http(s)://host:port'", key="[aws].endpoint_url"
                 )
         if self.mode in ("live", "endpoint"):
+            if self.directory.customer_user_name:
+                raise ProfileError(
+                    f"describes the simulated AD Connector and cannot be used in mode '{self.mode}' (the user name "
+                    "AD Connector uses is read from AWS: DescribeDirectories ConnectSettings.CustomerUserName)",
+                    key="[aws.directory].customer_user_name")
             if not self.directory.id:
                 raise ProfileError(
                     f"mode '{self.mode}' needs the ID of the directory to check (d-xxxxxxxxxx)",
