@@ -416,3 +416,23 @@ def test_unknown_or_broken_mappings_never_raise(value):
     assert mapping.matches(m, user_cert()) in ("other", "match")
     r = mapping.check_strong_mapping(user_cert(), "user", user([value]))
     assert r.status is Status.FAILED
+
+
+def _cert_with_broken_ski():
+    key = ec.generate_private_key(ec.SECP256R1())
+    return (x509.CertificateBuilder().subject_name(_name("Broken")).issuer_name(ISSUING.subject)
+            .public_key(key.public_key()).serial_number(7).not_valid_before(NOW)
+            .not_valid_after(NOW + dt.timedelta(days=1))
+            .add_extension(x509.UnrecognizedExtension(x509.oid.ExtensionOID.SUBJECT_KEY_IDENTIFIER, b"\x05\x00"),
+                           critical=False)
+            .sign(ISSUING_KEY, hashes.SHA256()))
+
+
+def test_certificates_cryptography_cannot_parse_become_findings_not_exceptions():
+    c = _cert_with_broken_ski()
+    with pytest.raises(ValueError):
+        c.extensions  # noqa: B018 - cryptography refuses the extension
+    r = mapping.check_strong_mapping(c, "broken", user())
+    assert r.status is Status.FAILED and "cannot be read" in text(r)
+    store = NtAuthStore(DN, True, [der(c), der(ISSUING)])
+    assert checks.check_ntauth(store, [("user", user_cert())]).status is Status.PASSED

@@ -598,14 +598,15 @@ def check_ntauth(store, user_certs: list[tuple[str, x509.Certificate]]) -> Check
         return r.skip(f"the NTAuth store could not be read: {store.error}")
     if not user_certs:
         return r.skip("there is no user certificate whose issuing CA could be looked for")
-    held, unreadable = [], 0
+    held, unreadable, facts = [], 0, []
     for der in store.certificates:
         try:
-            held.append(x509.load_der_x509_certificate(der))
-        except ValueError:
+            c = x509.load_der_x509_certificate(der)
+            facts.append(certificate_facts(c))
+            held.append(c)
+        except ValueError:  # not a certificate, or one whose extensions cryptography refuses
             unreadable += 1
-    r.evidence["NTAuthCertificates"] = {"dn": store.dn, "exists": store.exists,
-                                        "cACertificate": [certificate_facts(c) for c in held],
+    r.evidence["NTAuthCertificates"] = {"dn": store.dn, "exists": store.exists, "cACertificate": facts,
                                         **({"unreadable_values": unreadable} if unreadable else {})}
     for label, cert in user_certs:
         issuer = cert.issuer.rfc4514_string()

@@ -88,9 +88,10 @@ def _serial_reading(text: str, serial: int) -> str:
 
 
 def ski_hex(cert: x509.Certificate) -> str:
+    """The Subject Key Identifier in hexadecimal; "" when absent or unreadable."""
     try:
         return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest.hex().upper()
-    except x509.ExtensionNotFound:
+    except (x509.ExtensionNotFound, ValueError):
         return ""
 
 
@@ -116,7 +117,7 @@ def mapping_values(cert: x509.Certificate) -> dict[str, str]:
     try:
         emails = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
             x509.RFC822Name)
-    except x509.ExtensionNotFound:
+    except (x509.ExtensionNotFound, ValueError):
         emails = []
     if emails:
         out["X509RFC822"] = f"X509:<RFC822>{emails[0]}"
