@@ -116,3 +116,14 @@ def test_customer_user_name_is_refused_on_live_aws(tmp_path):
     p.write_text('[aws]\nmode = "live"\n[aws.directory]\nid = "d-1234567890"\ncustomer_user_name = "x"\n')
     with pytest.raises(ProfileError, match=r"\[aws.directory\].customer_user_name"):
         load_profile(p)
+
+
+def test_raw_delegation_values_are_written_as_given_and_are_a_variant(tmp_path):
+    p = _profile(tmp_path, '[ad.samba]\ndelegate_to_values = ["LDAP/DC1.CORP.EXAMPLE.COM", "ldap/DC1"]\n'
+                           'spn = "duplicate"\nduplicate_holder_type = "computer"\n')
+    spec = samba.spec_from_profile(p)
+    assert spec.delegation_targets() == ["LDAP/DC1.CORP.EXAMPLE.COM", "ldap/DC1"]
+    assert spec.compliant().delegation_targets() == ["ldap/dc1.corp.example.com", "ldap/DC1"]
+    assert spec.compliant().duplicate_holder_type == "user" and spec.key("v") != spec.compliant().key("v")
+    with pytest.raises(Exception, match="delegate_to_values"):
+        _profile(tmp_path, '[ad.samba]\ndelegate_to_values = ["dc1.corp.example.com"]\n')

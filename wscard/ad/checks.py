@@ -100,11 +100,14 @@ def check_delegation_settings(snap: DirectorySnapshot) -> CheckResult:
             _svc(snap),
             f"userAccountControl {uac} (0x{uac:x}) has TRUSTED_FOR_DELEGATION (0x80000): unconstrained "
             "delegation ('Trust this user for delegation to any service'), which AD Connector does not use "
-            "and which lets the account impersonate users to any service.",
+            "and which lets the account impersonate users to any service"
+            + (f"; msDS-AllowedToDelegateTo still lists {len(acct.allowed_to_delegate_to)} service(s), which "
+               "constrain nothing while the flag is set (it was set outside the Delegation tab, which clears the "
+               "list)." if acct.allowed_to_delegate_to else "."),
             f"{tab} (PowerShell: Set-ADAccountControl {acct.sam_account_name} -TrustedForDelegation $false "
             f"-TrustedToAuthForDelegation $true).",
         )
-    if not uac & TRUSTED_TO_AUTH_FOR_DELEGATION:
+    if not uac & TRUSTED_TO_AUTH_FOR_DELEGATION and not (uac & TRUSTED_FOR_DELEGATION):
         kind = ("constrained delegation without protocol transition ('Use Kerberos only')"
                 if acct.allowed_to_delegate_to else "no protocol transition")
         r.fail(
@@ -154,8 +157,13 @@ def check_delegation_granted(snap: DirectorySnapshot, proof) -> CheckResult:
         return r
     acct = snap.service_account
     listed = proof.listed
+    targets = {t.lower() for t in acct.allowed_to_delegate_to}
     if listed is None:
         r.skip("no ldap service of a domain controller to ask a ticket for")
+    elif not listed.granted and acct.allowed_to_delegate_to and listed.service.lower() not in targets \
+            and not proof.self_failed:
+        r.skip(f"{listed.service} is not in msDS-AllowedToDelegateTo in the form a ticket is asked for, so the KDC "
+               "refusal says nothing about the delegation settings: see KCD-3")
     elif not listed.granted:
         step = "S4U2Self (protocol transition)" if proof.self_failed else "S4U2Proxy (constrained delegation)"
         r.fail(
@@ -270,11 +278,13 @@ def check_every_domain_controller(snap: DirectorySnapshot) -> CheckResult:
         if want in listed:
             continue
         missing.append(dc.dns_host_name)
-        short = f"ldap/{dc.short_name}".lower() in listed
+        forms = other_forms(acct.allowed_to_delegate_to, dc)
+        found = (" (found only " + "; ".join(f"{v} ({how})" for v, how in forms)
+                 + f", which the KDC does not match against a request for ldap/{dc.dns_host_name})") if forms else ""
         r.fail(
             f"domain controller {dc.dns_host_name} ({dc.dn})",
             f"its ldap service (ldap/{dc.dns_host_name}) is not in msDS-AllowedToDelegateTo of {acct.name}"
-            + (" (only the NetBIOS form ldap/" + dc.short_name + " is)" if short else "")
+            + found
             + ": AD Connector cannot act for smart card users when it reaches this domain controller.",
             f"repeat the delegation for it: Delegation tab > Add > Users or Computers > {dc.short_name} > 'ldap' "
             f"(PowerShell: Set-ADUser {acct.sam_account_name} -Add @{{'msDS-AllowedToDelegateTo'="
@@ -283,6 +293,31 @@ def check_every_domain_controller(snap: DirectorySnapshot) -> CheckResult:
     if missing:
         r.evidence["missing"] = missing
     return r
+
+
+def other_forms(targets: list[str], dc) -> list[tuple[str, str]]:
+    """Entries of ``targets`` that name ``dc``'s ldap service in a form other than the
+    one a ticket is asked for (``ldap/<dNSHostName>``, compared without case): the
+    NetBIOS name, a port, a service name (three-part SPN). Each with what it is."""
+    out = []
+    fqdn, short = dc.dns_host_name.lower(), dc.short_name.lower()
+    for t in targets:
+        cls, _, rest = t.partition("/")
+        if cls.lower() != "ldap" or not rest:
+            continue
+        hostport, _, service = rest.partition("/")
+        host, _, port = hostport.partition(":")
+        if host.lower() not in (fqdn, short) or t.lower() == f"ldap/{fqdn}":
+            continue
+        kinds = []
+        if host.lower() == short and short != fqdn:
+            kinds.append("the NetBIOS form")
+        if port:
+            kinds.append(f"port {port}")
+        if service:
+            kinds.append(f"three-part SPN with service name {service}")
+        out.append((t, ", ".join(kinds) or "another form"))
+    return out
 
 
 def check_delegation_every_dc(snap: DirectorySnapshot, proof) -> CheckResult:

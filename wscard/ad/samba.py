@@ -138,6 +138,10 @@ class DomainSpec:
     test_upn: str = ""
     #: The account that holds the duplicate SPN in the "duplicate" variant.
     duplicate_holder: str = "svc-legacy"
+    #: ``user`` or ``computer`` (then ``LEGACY-APP$``, a computer account).
+    duplicate_holder_type: str = "user"
+    #: Raw msDS-AllowedToDelegateTo values (empty: from ``delegate_to``).
+    delegate_to_values: tuple[str, ...] = ()
     #: The domain SID and the fixed objectSids of the service account and the test user
     #: (the test PKI writes the test user's into its certificate: wscard.sid).
     domain_sid: str = SIMULATED_DOMAIN_SID
@@ -168,6 +172,8 @@ class DomainSpec:
         return [self.dc_hostname] + [f"{n.lower()}.{self.domain}" for n in self.extra_dcs]
 
     def delegation_targets(self) -> list[str]:
+        if self.delegate_to_values:
+            return list(self.delegate_to_values)
         dcs = self.dc_fqdns() if self.delegate_to == "all" else self.dc_fqdns()[:1]
         out = []
         for fqdn in dcs:
@@ -179,7 +185,8 @@ class DomainSpec:
         import dataclasses
 
         return dataclasses.replace(self, spn="unique", delegation="constrained-any-protocol", extra_dcs=(),
-                                   delegate_to="all", service_enctypes=SERVICE_DEFAULT_ENCTYPES,
+                                   delegate_to="all", delegate_to_values=(), duplicate_holder_type="user",
+                                   service_enctypes=SERVICE_DEFAULT_ENCTYPES,
                                    dc_enctypes=DC_DEFAULT_ENCTYPES)
 
     @property
@@ -242,6 +249,8 @@ def spec_from_profile(profile) -> DomainSpec:
         delegation=s.delegation,
         extra_dcs=tuple(n.lower() for n in s.extra_dcs),
         delegate_to=s.delegate_to,
+        delegate_to_values=tuple(s.delegate_to_values),
+        duplicate_holder_type=s.duplicate_holder_type,
         test_user=test_user,
         test_upn=test_upn or f"{test_user}@{domain}",
         service_logon_name=s.service_account_logon_name,
@@ -501,13 +510,17 @@ def break_domain(spec: DomainSpec, root: Path) -> None:
     if spec.delegation == "constrained-kerberos-only":
         records.append(f"dn: {svc_dn}\nchangetype: modify\nreplace: userAccountControl\n"
                        f"userAccountControl: {normal}\n")
+    elif spec.delegation == "unconstrained-with-list":
+        # TRUSTED_FOR_DELEGATION written by PowerShell/ADSI Edit; the list stays
+        records.append(f"dn: {svc_dn}\nchangetype: modify\nreplace: userAccountControl\n"
+                       f"userAccountControl: {normal | 0x80000}\n")
     elif spec.delegation == "unconstrained":
         # "Trust this user for delegation to any service (Kerberos only)": the tab sets
         # TRUSTED_FOR_DELEGATION and clears the list of services.
         records.append(f"dn: {svc_dn}\nchangetype: modify\nreplace: userAccountControl\n"
                        f"userAccountControl: {normal | 0x80000}\n-\ndelete: msDS-AllowedToDelegateTo\n")
     have, want = good.delegation_targets(), spec.delegation_targets()
-    if spec.delegation != "unconstrained" and set(have) != set(want):
+    if spec.delegation != "unconstrained" and list(have) != list(want):
         mods = [f"dn: {svc_dn}", "changetype: modify", "replace: msDS-AllowedToDelegateTo"]
         mods += [f"msDS-AllowedToDelegateTo: {t}" for t in want]
         records.append("\n".join(mods) + "\n")
@@ -518,13 +531,22 @@ def break_domain(spec: DomainSpec, root: Path) -> None:
             records.append(_enctypes_ldif(f"CN={fqdn.split('.')[0].upper()},OU=Domain Controllers,{spec.base_dn}",
                                           spec.dc_enctypes))
     if spec.spn == "duplicate":
-        holder = f"CN={spec.duplicate_holder},CN=Users,{spec.base_dn}"
-        records.append(f"dn: {holder}\nchangetype: add\nobjectClass: user\nsAMAccountName: {spec.duplicate_holder}\n"
-                       "description: legacy account that kept the same SPN\n")
+        records.append(f"dn: {_holder_dn(spec)}\nchangetype: add\n" + (
+            "objectClass: computer\nsAMAccountName: LEGACY-APP$\nuserAccountControl: 4096\n"
+            if spec.duplicate_holder_type == "computer" else
+            f"objectClass: user\nsAMAccountName: {spec.duplicate_holder}\n")
+            + "description: legacy account that kept the same SPN\n")
     if records:
         _tool(root, ["ldbmodify", "-H", h], stdin="\n".join(records), what="changing the test domain")
     if spec.spn == "duplicate":
-        _write_duplicate_spn(root, spec, f"CN={spec.duplicate_holder},CN=Users,{spec.base_dn}", spec.spn_value)
+        _write_duplicate_spn(root, spec, _holder_dn(spec), spec.spn_value)
+
+
+def _holder_dn(spec: DomainSpec) -> str:
+    """The account holding the duplicate SPN: a user, or a computer (CN=Computers)."""
+    if spec.duplicate_holder_type == "computer":
+        return f"CN=LEGACY-APP,CN=Computers,{spec.base_dn}"
+    return f"CN={spec.duplicate_holder},CN=Users,{spec.base_dn}"
 
 
 @dataclass

@@ -20,7 +20,8 @@ from ..profile import PathValue, section
 
 Mode = Literal["none", "samba", "ldap"]
 SpnVariant = Literal["unique", "none", "duplicate"]
-Delegation = Literal["constrained-any-protocol", "constrained-kerberos-only", "unconstrained"]
+Delegation = Literal["constrained-any-protocol", "constrained-kerberos-only", "unconstrained",
+                     "unconstrained-with-list"]
 
 #: Kerberos encryption types by their MS-KILE names (msDS-SupportedEncryptionTypes bits).
 EncType = Literal["DES_CBC_CRC", "DES_CBC_MD5", "RC4_HMAC_MD5", "AES128_CTS_HMAC_SHA1_96", "AES256_CTS_HMAC_SHA1_96"]
@@ -56,7 +57,9 @@ class SambaSpec:
     #: The Delegation tab's choice: ``constrained-any-protocol`` ("Trust this user for
     #: delegation to specified services only" + "Use any authentication protocol");
     #: ``constrained-kerberos-only`` ("Use Kerberos only", breaks KCD-2);
-    #: ``unconstrained`` ("Trust this user for delegation to any service", breaks KCD-2).
+    #: ``unconstrained`` ("Trust this user for delegation to any service", breaks KCD-2);
+    #: ``unconstrained-with-list`` (TRUSTED_FOR_DELEGATION set, by PowerShell or ADSI Edit,
+    #: while msDS-AllowedToDelegateTo keeps its list: breaks KCD-2).
     delegation: Delegation = "constrained-any-protocol"
     #: Further domain controller accounts (short host names such as ``dc2``) created in
     #: ``OU=Domain Controllers``. They exist in the directory only: nothing answers for
@@ -65,6 +68,17 @@ class SambaSpec:
     #: Whose ``ldap`` service the service account may delegate to: ``all`` domain
     #: controllers, or only the ``first`` (breaks KCD-3 when ``extra_dcs`` is set).
     delegate_to: Literal["all", "first"] = "all"
+    #: msDS-AllowedToDelegateTo of the service account exactly as written here (any case
+    #: and SPN form: ``LDAP/DC1.CORP.EXAMPLE.COM``, the three-part
+    #: ``ldap/dc1.corp.example.com/corp.example.com``, the NetBIOS ``ldap/DC1`` that Active
+    #: Directory Users and Computers adds, ``ldap/dc1.corp.example.com:389``), instead of
+    #: what ``delegate_to`` gives (``ldap/<fqdn>`` and ``ldap/<NETBIOS>`` of each domain
+    #: controller). The KDC honours an entry only in the form a ticket is asked for,
+    #: ``ldap/<the DC's DNS name>``, without regard to case (KCD-3).
+    delegate_to_values: list[str] = field(default_factory=list)
+    #: The kind of account that holds the duplicate SPN in the ``spn = "duplicate"``
+    #: variant: a ``user`` (``svc-legacy``) or a ``computer`` (``LEGACY-APP$``).
+    duplicate_holder_type: Literal["user", "computer"] = "user"
     #: The test PKI certificate the domain controller presents: ``dc`` (with the KDC
     #: Authentication EKU) or ``dc-no-kdc`` (without it, breaks KCD-4).
     dc_certificate: Literal["dc", "dc-no-kdc"] = "dc"
@@ -229,6 +243,10 @@ class AdSection:
                     f"{name!r}: must be a short host name (letters, digits, '-', at most 15)",
                     key="[ad.samba].extra_dcs",
                 )
+        for v in s.delegate_to_values:
+            if "/" not in v or not v.split("/", 1)[0] or not v.split("/", 1)[1]:
+                raise ProfileError(f"{v!r}: must be an SPN, service/host[:port][/service name]",
+                                   key="[ad.samba].delegate_to_values")
         if s.delegate_to == "first" and not s.extra_dcs:
             raise ProfileError("'first' needs a second domain controller: set extra_dcs = ['dc2']",
                                key="[ad.samba].delegate_to")
