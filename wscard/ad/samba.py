@@ -133,7 +133,7 @@ class DomainSpec:
     spn: str = "unique"  # unique / none / duplicate
     delegation: str = "constrained-any-protocol"
     extra_dcs: tuple[str, ...] = ()
-    delegate_to: str = "all"  # all / first
+    delegate_to: str = "all"  # all / first / none
     test_user: str = "testuser"
     test_upn: str = ""
     #: The account that holds the duplicate SPN in the "duplicate" variant.
@@ -174,6 +174,8 @@ class DomainSpec:
     def delegation_targets(self) -> list[str]:
         if self.delegate_to_values:
             return list(self.delegate_to_values)
+        if self.delegate_to == "none":
+            return []
         dcs = self.dc_fqdns() if self.delegate_to == "all" else self.dc_fqdns()[:1]
         out = []
         for fqdn in dcs:
@@ -521,9 +523,12 @@ def break_domain(spec: DomainSpec, root: Path) -> None:
                        f"userAccountControl: {normal | 0x80000}\n-\ndelete: msDS-AllowedToDelegateTo\n")
     have, want = good.delegation_targets(), spec.delegation_targets()
     if spec.delegation != "unconstrained" and list(have) != list(want):
-        mods = [f"dn: {svc_dn}", "changetype: modify", "replace: msDS-AllowedToDelegateTo"]
-        mods += [f"msDS-AllowedToDelegateTo: {t}" for t in want]
-        records.append("\n".join(mods) + "\n")
+        if want:
+            mods = [f"dn: {svc_dn}", "changetype: modify", "replace: msDS-AllowedToDelegateTo"]
+            mods += [f"msDS-AllowedToDelegateTo: {t}" for t in want]
+            records.append("\n".join(mods) + "\n")
+        else:
+            records.append(f"dn: {svc_dn}\nchangetype: modify\ndelete: msDS-AllowedToDelegateTo\n")
     if tuple(spec.service_enctypes) != tuple(good.service_enctypes):
         records.append(_enctypes_ldif(svc_dn, spec.service_enctypes))
     if tuple(spec.dc_enctypes) != tuple(good.dc_enctypes):

@@ -66,8 +66,9 @@ class SambaSpec:
     #: them, so KCD-4 cannot read their certificates (a warning).
     extra_dcs: list[str] = field(default_factory=list)
     #: Whose ``ldap`` service the service account may delegate to: ``all`` domain
-    #: controllers, or only the ``first`` (breaks KCD-3 when ``extra_dcs`` is set).
-    delegate_to: Literal["all", "first"] = "all"
+    #: controllers, only the ``first`` (breaks KCD-3 when ``extra_dcs`` is set), or
+    #: ``none``: an empty msDS-AllowedToDelegateTo whatever the flags (breaks KCD-2).
+    delegate_to: Literal["all", "first", "none"] = "all"
     #: msDS-AllowedToDelegateTo of the service account exactly as written here (any case
     #: and SPN form: ``LDAP/DC1.CORP.EXAMPLE.COM``, the three-part
     #: ``ldap/dc1.corp.example.com/corp.example.com``, the NetBIOS ``ldap/DC1`` that Active
