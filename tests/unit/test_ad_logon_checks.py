@@ -436,3 +436,9 @@ def test_certificates_cryptography_cannot_parse_become_findings_not_exceptions()
     assert r.status is Status.FAILED and "cannot be read" in text(r)
     store = NtAuthStore(DN, True, [der(c), der(ISSUING)])
     assert checks.check_ntauth(store, [("user", user_cert())]).status is Status.PASSED
+
+
+def test_kcd5_fails_a_down_level_name_and_names_the_account_it_points_to():
+    a = acct("svc-adconnector")
+    r = checks.check_service_account_name("CORP\\svc-adconnector", [(a, "sAMAccountName")], acct("other"))
+    assert r.status is Status.FAILED and "down-level logon name" in text(r) and "'svc-adconnector'" in text(r)

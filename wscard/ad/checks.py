@@ -489,7 +489,7 @@ def check_service_account_name(given: str | None, matches: list[tuple], judged=N
                    f"set [ad].service_account = {sam!r} so that the harness checks the account AD Connector uses.")
         return r
     sam_hint = ""
-    cand = [a for a, _ in others] or ([judged] if judged is not None else [])
+    cand = by_sam + [a for a, _ in others] + ([judged] if judged is not None else [])
     if cand and cand[0].sam_account_name:
         sam_hint = cand[0].sam_account_name
     if form:
