@@ -442,3 +442,16 @@ def test_kcd5_fails_a_down_level_name_and_names_the_account_it_points_to():
     a = acct("svc-adconnector")
     r = checks.check_service_account_name("CORP\\svc-adconnector", [(a, "sAMAccountName")], acct("other"))
     assert r.status is Status.FAILED and "down-level logon name" in text(r) and "'svc-adconnector'" in text(r)
+
+
+def test_issuer_names_with_escaped_commas_keep_their_rdns():
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Acme, Inc."),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "Acme CA")])
+    ca = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(ca_key.public_key())
+          .serial_number(1).not_valid_before(NOW).not_valid_after(NOW + dt.timedelta(days=9))
+          .sign(ca_key, hashes.SHA256()))
+    c = user_cert(issuer=(ca, ca_key))
+    value = mapping.mapping_values(c)["X509IssuerSerialNumber"]
+    assert value.startswith("X509:<I>O=Acme\\, Inc.,CN=Acme CA<SR>")
+    assert mapping.check_strong_mapping(c, "user", user([value])).status is Status.PASSED

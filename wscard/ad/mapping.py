@@ -52,7 +52,7 @@ TITLE = "The certificate is strongly mapped to the user's AD account (SID extens
 def x500_order(name: x509.Name) -> str:
     """A name as ``altSecurityIdentities`` writes it: RDNs most significant first
     (``DC=com,DC=contoso,CN=CONTOSO-DC-CA``), the reverse of RFC 4514."""
-    return ",".join(reversed(name.rfc4514_string().split(","))) if name.rdns else ""
+    return ",".join(rdn.rfc4514_string() for rdn in name.rdns)
 
 
 def _rdns(name: x509.Name) -> list[str]:
