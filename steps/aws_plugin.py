@@ -82,7 +82,7 @@ def world(aws_env: AwsEnvironment, profile: Profile, certificate_source):
         return None
     from wscard.aws.world import seed_or_explain
 
-    return seed_or_explain(aws_env, profile.aws, certificate_source)
+    return seed_or_explain(aws_env, profile.aws, certificate_source, profile.aws.directory.user_name(profile))
 
 
 class DirectoryUnderTest:

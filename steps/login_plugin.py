@@ -11,9 +11,34 @@ from wscard.login.world import ModelWorlds
 from wscard.profile import Profile
 
 
+class DirectoryForLogon:
+    """The domain for the model's Windows logon (second PIN prompt): the AD area's
+    ``ad_session`` of the scenario that runs the flow (module-scoped, so the login
+    module's scenarios share one simulated DC with SESSION-8), or why there is none."""
+
+    def __init__(self, profile: Profile):
+        self.profile = profile
+        self.request: pytest.FixtureRequest | None = None
+
+    def __call__(self):
+        from .ad_plugin import skip_reason
+
+        why = skip_reason(self.profile)
+        if why:
+            return why
+        if self.request is None:
+            return "no scenario handed the directory to the model"
+        return self.request.getfixturevalue("ad_session")
+
+
+@pytest.fixture(scope="session")
+def login_directory(profile: Profile) -> DirectoryForLogon:
+    return DirectoryForLogon(profile)
+
+
 @pytest.fixture(scope="session")
 def environment_login(profile: Profile, aws_env, world, workspaces_world, client, card_session, pki,
-                      ocsp_responder, guest_profile: Profile,
+                      ocsp_responder, guest_profile: Profile, login_directory,
                       tmp_path_factory: pytest.TempPathFactory) -> EnvironmentSignIn:
     """The model client on the environment under test (the directory's WorkSpaces are
     seeded first in the simulated world), with the profile's Windows WorkSpace image, if
@@ -24,7 +49,7 @@ def environment_login(profile: Profile, aws_env, world, workspaces_world, client
     windows_guest = (guest_world.windows_guest(guest_profile, tmp_path_factory.mktemp("guests"))
                      if "windows" in guest_profile.guest.os else None)
     return environment_sign_in(profile, aws_env, directory_id, client, card_session, pki, ocsp_responder,
-                               windows_guest)
+                               windows_guest, directory=login_directory)
 
 
 @pytest.fixture(scope="session")

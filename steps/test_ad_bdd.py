@@ -78,3 +78,69 @@ def _read_certificates(ad, evidence):
 @then("every domain controller's certificate has the KDC Authentication EKU")
 def _kdc_eku(ad, evidence):
     evidence.check(ad.check_dc_certificates())
+
+
+# --- KCD-5 ---------------------------------------------------------------------------------
+
+@given("the user name AD Connector signs in with (DescribeDirectories ConnectSettings.CustomerUserName)",
+       target_fixture="customer_user_name")
+def _customer_user_name(request, evidence):
+    from wscard.errors import EnvironmentProblem
+
+    try:
+        snap = request.getfixturevalue("directory_under_test").snapshot
+    except EnvironmentProblem as exc:
+        return None, f"the AD Connector could not be read: {exc}"
+    name = snap.customer_user_name()
+    if name is None:
+        return None, f"directory {snap.directory_id} is of type {snap.type or '?'} and has no ConnectSettings (AUTH-4)"
+    evidence.attach_json("AD Connector (DescribeDirectories)", {"DirectoryId": snap.directory_id,
+                                                              "ConnectSettings.CustomerUserName": name})
+    return name, ""
+
+
+@then("it is the sAMAccountName of an account of the domain, at most 20 characters long")
+def _kcd5(ad, customer_user_name, evidence):
+    name, unreadable = customer_user_name
+    evidence.check(ad.check_service_account_name(name, unreadable))
+
+
+# --- KCD-6 ---------------------------------------------------------------------------------
+
+@then("the service account and every domain controller share a Kerberos encryption type")
+def _kcd6(ad, evidence):
+    evidence.check(ad.check_encryption_types())
+
+
+@then("the KDC issues the delegation tickets with an encryption type both sides support")
+def _kcd6_kdc(ad, evidence):
+    evidence.check(ad.check_encryption_at_kdc())
+
+
+# --- KCD-7, UC-7 ---------------------------------------------------------------------------
+
+@given("the users' logon certificates", target_fixture="logon_certs")
+def _logon_certs(pki_env, evidence):
+    for u in pki_env.users:
+        evidence.attach_pem(f"Logon certificate {u.name}", u.pem)
+    return [(f"certificate '{u.subject}' ({u.name})", u.cert) for u in pki_env.users]
+
+
+@when("the harness reads the forest's NTAuth store")
+def _read_ntauth(ad, evidence):
+    store = ad.snapshot().ntauth
+    if store is not None:
+        evidence.attach_json("NTAuth store", {"dn": store.dn, "exists": store.exists,
+                                              "cACertificate_values": len(store.certificates),
+                                              **({"error": store.error} if store.error else {})})
+
+
+@then("the CA that issues each logon certificate is in the NTAuth store")
+def _kcd7(ad, logon_certs, evidence):
+    evidence.check(ad.check_ntauth(logon_certs))
+
+
+@then("each logon certificate carries its account's objectSid in the SID extension, or the account's "
+      "altSecurityIdentities maps it strongly")
+def _uc7(ad, logon_certs, profile, evidence):
+    evidence.check(ad.check_strong_mapping(logon_certs, profile.pki.upn))

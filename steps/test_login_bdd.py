@@ -25,7 +25,8 @@ def _attach(evidence, run) -> None:
 # --- the environment's sign-in -------------------------------------------------------------
 
 @given("the model of the WorkSpaces client on this environment", target_fixture="sign_in")
-def _model(environment_login, evidence):
+def _model(environment_login, login_directory, request, evidence):
+    login_directory.request = request  # the Windows logon reads the domain in this scenario
     evidence.attach_json("The model client and what it talks to", environment_login.describe())
     return environment_login
 

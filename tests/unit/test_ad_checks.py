@@ -253,3 +253,52 @@ def test_kcd3_is_skipped_when_there_are_no_targets_at_all():
 def test_kcd3_proof_is_skipped_when_kcd2_settings_fail():
     r = checks.check_delegation_every_dc(snap(uac=NORMAL), proof(listed="refused"))
     assert r.status is Status.SKIPPED and "KCD-2" in r.skipped_because
+
+
+# --- delegation entries in any case and SPN form (issue 12, point 6) -------------------
+
+@pytest.mark.parametrize("targets", [
+    ("LDAP/DC1.CORP.EXAMPLE.COM",),
+    ("ldap/dc1.corp.example.com", "ldap/dc1.corp.example.com/corp.example.com", "ldap/DC1"),
+    ("Ldap/Dc1.Corp.Example.Com", "ldap/dc1.corp.example.com:389"),
+])
+def test_kcd3_the_dns_entry_in_any_case_counts_and_other_forms_beside_it_are_harmless(targets):
+    s = snap(targets=targets)
+    assert checks.check_every_domain_controller(s).status is Status.PASSED
+    assert checks.check_ldap_service_chosen(s).status is Status.PASSED
+
+
+@pytest.mark.parametrize("target,form", [
+    ("ldap/dc1.corp.example.com/corp.example.com", "three-part SPN with service name corp.example.com"),
+    ("LDAP/DC1", "the NetBIOS form"),
+    ("ldap/dc1.corp.example.com:389", "port 389"),
+])
+def test_kcd3_another_form_alone_fails_and_is_named(target, form):
+    r = checks.check_every_domain_controller(snap(targets=(target,)))
+    assert r.status is Status.FAILED and f"{target} ({form})" in messages(r)
+    assert "ldap/dc1.corp.example.com" in messages(r)
+
+
+def test_kcd3_names_the_dc_whose_entries_are_in_other_forms_only():
+    s = snap(targets=("LDAP/DC1.CORP.EXAMPLE.COM", "ldap/DC2", "ldap/dc2.corp.example.com/corp.example.com"),
+             dcs=[dc("dc1"), dc("dc2")])
+    r = checks.check_every_domain_controller(s)
+    assert r.status is Status.FAILED and r.evidence["missing"] == ["dc2.corp.example.com"]
+    assert "ldap/DC2 (the NetBIOS form)" in messages(r) and "dc1.corp" not in messages(r).split(":")[0]
+
+
+def test_kcd2_proof_defers_to_kcd3_when_the_list_lacks_the_ticket_form():
+    s = snap(targets=("ldap/DC1",))
+    p = DelegationProof("svc-adconnector", "testuser", "CORP.EXAMPLE.COM", listed_service="ldap/dc1.corp.example.com")
+    p.self_request = TicketRequest("svc-adconnector@CORP.EXAMPLE.COM", "S4U2Self", "granted")
+    p.requests = [TicketRequest("ldap/dc1.corp.example.com", "S4U2Proxy", "refused", "KDC can't fulfill")]
+    r = checks.check_delegation_granted(s, p)
+    assert r.status is Status.SKIPPED and "KCD-3" in r.skipped_because
+    # listed in capitals: the KDC's refusal is KCD-2's
+    s = snap(targets=("LDAP/DC1.CORP.EXAMPLE.COM",))
+    assert checks.check_delegation_granted(s, p).status is Status.FAILED
+
+
+def test_kcd2_unconstrained_with_a_list_fails_once_and_says_the_list_constrains_nothing():
+    r = checks.check_delegation_settings(snap(uac=NORMAL | TRUSTED_FOR_DELEGATION))
+    assert len(r.failures()) == 1 and "still lists 2 service(s)" in messages(r)

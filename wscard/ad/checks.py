@@ -101,11 +101,14 @@ def check_delegation_settings(snap: DirectorySnapshot) -> CheckResult:
             _svc(snap),
             f"userAccountControl {uac} (0x{uac:x}) has TRUSTED_FOR_DELEGATION (0x80000): unconstrained "
             "delegation ('Trust this user for delegation to any service'), which AD Connector does not use "
-            "and which lets the account impersonate users to any service.",
+            "and which lets the account impersonate users to any service"
+            + (f"; msDS-AllowedToDelegateTo still lists {len(acct.allowed_to_delegate_to)} service(s), which "
+               "constrain nothing while the flag is set (it was set outside the Delegation tab, which clears the "
+               "list)." if acct.allowed_to_delegate_to else "."),
             f"{tab} (PowerShell: Set-ADAccountControl {acct.sam_account_name} -TrustedForDelegation $false "
             f"-TrustedToAuthForDelegation $true).",
         )
-    if not uac & TRUSTED_TO_AUTH_FOR_DELEGATION:
+    if not uac & TRUSTED_TO_AUTH_FOR_DELEGATION and not (uac & TRUSTED_FOR_DELEGATION):
         kind = ("constrained delegation without protocol transition ('Use Kerberos only')"
                 if acct.allowed_to_delegate_to else "no protocol transition")
         r.fail(
@@ -138,6 +141,12 @@ def _proof_precondition(r: CheckResult, snap: DirectorySnapshot, proof) -> bool:
         r.skip(f"the KDC gave the service account no ticket for {proof.user} (S4U2Self: "
                f"{proof.self_request.error}) because the account has no SPN: see KCD-1")
         return False
+    etype = [q for q in ([proof.self_request] if proof.self_request else []) + list(proof.requests)
+             if q.outcome == "etype"]
+    if etype:
+        r.skip(f"the KDC refused {etype[0].kind} to {etype[0].service} for lack of a shared encryption type "
+               f"({etype[0].error}), whatever the delegation settings: see KCD-6")
+        return False
     return True
 
 
@@ -149,8 +158,13 @@ def check_delegation_granted(snap: DirectorySnapshot, proof) -> CheckResult:
         return r
     acct = snap.service_account
     listed = proof.listed
+    targets = {t.lower() for t in acct.allowed_to_delegate_to}
     if listed is None:
         r.skip("no ldap service of a domain controller to ask a ticket for")
+    elif not listed.granted and acct.allowed_to_delegate_to and listed.service.lower() not in targets \
+            and not proof.self_failed:
+        r.skip(f"{listed.service} is not in msDS-AllowedToDelegateTo in the form a ticket is asked for, so the KDC "
+               "refusal says nothing about the delegation settings: see KCD-3")
     elif not listed.granted:
         step = "S4U2Self (protocol transition)" if proof.self_failed else "S4U2Proxy (constrained delegation)"
         r.fail(
@@ -265,11 +279,13 @@ def check_every_domain_controller(snap: DirectorySnapshot) -> CheckResult:
         if want in listed:
             continue
         missing.append(dc.dns_host_name)
-        short = f"ldap/{dc.short_name}".lower() in listed
+        forms = other_forms(acct.allowed_to_delegate_to, dc)
+        found = (" (found only " + "; ".join(f"{v} ({how})" for v, how in forms)
+                 + f", which the KDC does not match against a request for ldap/{dc.dns_host_name})") if forms else ""
         r.fail(
             f"domain controller {dc.dns_host_name} ({dc.dn})",
             f"its ldap service (ldap/{dc.dns_host_name}) is not in msDS-AllowedToDelegateTo of {acct.name}"
-            + (" (only the NetBIOS form ldap/" + dc.short_name + " is)" if short else "")
+            + found
             + ": AD Connector cannot act for smart card users when it reaches this domain controller.",
             f"repeat the delegation for it: Delegation tab > Add > Users or Computers > {dc.short_name} > 'ldap' "
             f"(PowerShell: Set-ADUser {acct.sam_account_name} -Add @{{'msDS-AllowedToDelegateTo'="
@@ -278,6 +294,31 @@ def check_every_domain_controller(snap: DirectorySnapshot) -> CheckResult:
     if missing:
         r.evidence["missing"] = missing
     return r
+
+
+def other_forms(targets: list[str], dc) -> list[tuple[str, str]]:
+    """Entries of ``targets`` that name ``dc``'s ldap service in a form other than the
+    one a ticket is asked for (``ldap/<dNSHostName>``, compared without case): the
+    NetBIOS name, a port, a service name (three-part SPN). Each with what it is."""
+    out = []
+    fqdn, short = dc.dns_host_name.lower(), dc.short_name.lower()
+    for t in targets:
+        cls, _, rest = t.partition("/")
+        if cls.lower() != "ldap" or not rest:
+            continue
+        hostport, _, service = rest.partition("/")
+        host, _, port = hostport.partition(":")
+        if host.lower() not in (fqdn, short) or t.lower() == f"ldap/{fqdn}":
+            continue
+        kinds = []
+        if host.lower() == short and short != fqdn:
+            kinds.append("the NetBIOS form")
+        if port:
+            kinds.append(f"port {port}")
+        if service:
+            kinds.append(f"three-part SPN with service name {service}")
+        out.append((t, ", ".join(kinds) or "another form"))
+    return out
 
 
 def check_delegation_every_dc(snap: DirectorySnapshot, proof) -> CheckResult:
@@ -393,3 +434,252 @@ def check_dc_certificates(snap: DirectorySnapshot, probes: list[CertificateProbe
                 "add the CA that issued the domain controllers' certificates to [ad].ca_bundle.",
             )
     return r
+
+
+# --- KCD-5 --------------------------------------------------------------------------
+
+#: sAMAccountName holds at most 20 characters for users and computers (the "User logon
+#: name (pre-Windows 2000)"; Active Directory Users and Computers cuts longer names to 20).
+SAM_ACCOUNT_NAME_MAX = 20
+_KCD5_WHERE = ("Directory Service console > the AD Connector > Networking & security > Service account credentials "
+               "(or recreate the connector)")
+
+
+def check_service_account_name(given: str | None, matches: list[tuple], judged=None,
+                               unreadable: str = "") -> CheckResult:
+    """KCD-5: the user name AD Connector uses (DescribeDirectories
+    ``ConnectSettings.CustomerUserName``) is the service account's sAMAccountName, at
+    most 20 characters (S-CURRENT, S-PREREQ).
+
+    :param given: CustomerUserName as AWS reports it; None when it could not be read.
+    :param matches: ``(Account, attribute)`` pairs: the accounts of the domain whose
+        sAMAccountName, userPrincipalName, userPrincipalName prefix, displayName or cn is
+        ``given`` (:func:`wscard.ad.ldap.find_accounts_named`).
+    :param judged: the account the other KCD checks judged (``[ad].service_account``), to
+        say when AD Connector uses another one.
+    :param unreadable: why ``given`` could not be read (the result is then skipped).
+    """
+    r = CheckResult("KCD-5", "AD Connector uses the service account's sAMAccountName (at most 20 characters)")
+    if given is None:
+        return r.skip(unreadable or "AD Connector's ConnectSettings.CustomerUserName could not be read")
+    r.evidence["ConnectSettings.CustomerUserName"] = given
+    r.evidence["accounts_found"] = [{"dn": a.dn, "sAMAccountName": a.sam_account_name, "matched": how}
+                                    for a, how in matches]
+    if not given:
+        r.fail("AD Connector", "DescribeDirectories reports no ConnectSettings.CustomerUserName.",
+               f"set the service account's sAMAccountName in {_KCD5_WHERE}.")
+        return r
+    by_sam = [a for a, how in matches if how == "sAMAccountName"]
+    others = [(a, how) for a, how in matches if how != "sAMAccountName"]
+    form = ""
+    if "@" in given:
+        form = "a userPrincipalName (name@suffix)"
+    elif "\\" in given:
+        form = "a down-level logon name (DOMAIN\\name)"
+    if by_sam and not form:
+        acct = by_sam[0]
+        sam = acct.sam_account_name
+        r.evidence["service_account"] = {"dn": acct.dn, "sAMAccountName": sam, "length": len(sam)}
+        if len(sam) > SAM_ACCOUNT_NAME_MAX:
+            r.fail(f"service account {sam} ({acct.dn})",
+                   f"its sAMAccountName has {len(sam)} characters; a sAMAccountName holds at most "
+                   f"{SAM_ACCOUNT_NAME_MAX}, and AD Connector signs in with it.",
+                   f"use a service account whose 'User logon name (pre-Windows 2000)' has at most {SAM_ACCOUNT_NAME_MAX} "
+                   f"characters (Set-ADUser {sam} -SamAccountName <short name>), then give that name in {_KCD5_WHERE}.")
+        elif judged is not None and judged.dn and acct.dn.lower() != judged.dn.lower():
+            r.warn(f"AD Connector user name {given!r}",
+                   f"is the account {acct.dn}, not the account the delegation checks judged ({judged.dn}, "
+                   "[ad].service_account): KCD-1..KCD-3 and KCD-6 were judged on another account.",
+                   f"set [ad].service_account = {sam!r} so that the harness checks the account AD Connector uses.")
+        return r
+    sam_hint = ""
+    cand = by_sam + [a for a, _ in others] + ([judged] if judged is not None else [])
+    if cand and cand[0].sam_account_name:
+        sam_hint = cand[0].sam_account_name
+    if form:
+        problem = f"is {form}, not a sAMAccountName: AD Connector needs the account's sAMAccountName."
+    elif others:
+        acct, how = others[0]
+        problem = (f"is the {how} of {acct.dn}, not its sAMAccountName "
+                   f"({acct.sam_account_name!r}): AD Connector signs in with the sAMAccountName.")
+    else:
+        problem = "is the sAMAccountName of no account of the domain."
+    if len(given) > SAM_ACCOUNT_NAME_MAX and not form:
+        problem += (f" It has {len(given)} characters, and a sAMAccountName holds at most {SAM_ACCOUNT_NAME_MAX} "
+                    "(Active Directory Users and Computers cuts a longer logon name to 20 for the pre-Windows 2000 "
+                    "name).")
+    fix = (f"give AD Connector the sAMAccountName {sam_hint!r} ('User logon name (pre-Windows 2000)'): {_KCD5_WHERE}."
+           if sam_hint else
+           f"give AD Connector the service account's sAMAccountName ('User logon name (pre-Windows 2000)', at most "
+           f"{SAM_ACCOUNT_NAME_MAX} characters): {_KCD5_WHERE}.")
+    r.fail(f"AD Connector user name {given!r} (ConnectSettings.CustomerUserName)", problem, fix)
+    return r
+
+
+# --- KCD-6 --------------------------------------------------------------------------
+
+_ENC_FIX_ACCOUNT = ("on the service account choose 'This account supports Kerberos AES 128 bit encryption' and "
+                    "'... AES 256 bit encryption' (Active Directory Users and Computers > Account), or "
+                    "Set-ADUser {sam} -KerberosEncryptionType AES128,AES256; then reset its password so that it has "
+                    "AES keys, and give AD Connector the new password")
+_ENC_FIX_DC = ("or allow that type on the domain controllers (Group Policy 'Network security: Configure encryption "
+               "types allowed for Kerberos')")
+
+
+def _enc_set(value: int | None) -> set[str]:
+    from .model import enctype_names
+
+    return set(enctype_names(value))
+
+
+def check_encryption_types(snap: DirectorySnapshot) -> CheckResult:
+    """KCD-6 from the directory: the service account and every domain controller share a
+    Kerberos encryption type (msDS-SupportedEncryptionTypes of the account and of each
+    DC's computer object; the domain's default, 0x27 per Microsoft KB5021131, where the
+    attribute is not set). AES is recommended: sharing only RC4 (or DES) is a warning."""
+    from .model import DEFAULT_ENCTYPES_SOURCE, describe_enctypes
+
+    r = CheckResult("KCD-6", "The service account and every domain controller share a Kerberos encryption type")
+    acct = snap.service_account
+    mine = _enc_set(acct.supported_encryption_types)
+    r.evidence["service_account"] = {"dn": acct.dn, "msDS-SupportedEncryptionTypes":
+                                     describe_enctypes(acct.supported_encryption_types)}
+    r.evidence["default_when_unset"] = DEFAULT_ENCTYPES_SOURCE
+    if not snap.domain_controllers:
+        return r.skip("no domain controller account was found (see KCD-3), so there is nothing to compare with")
+    sam = acct.sam_account_name or acct.name
+    weak_only = []
+    for dc in snap.domain_controllers:
+        theirs = _enc_set(dc.supported_encryption_types)
+        shared = sorted(mine & theirs)
+        r.evidence[dc.dns_host_name or dc.dn] = {"msDS-SupportedEncryptionTypes":
+                                                 describe_enctypes(dc.supported_encryption_types), "shared": shared}
+        if not shared:
+            r.fail(f"{_svc(snap)} and domain controller {dc.dns_host_name or dc.dn}",
+                   f"share no Kerberos encryption type: the account supports "
+                   f"{describe_enctypes(acct.supported_encryption_types)}, the domain controller "
+                   f"{describe_enctypes(dc.supported_encryption_types)}; the KDC cannot issue the delegation tickets "
+                   "(KDC_ERR_ETYPE_NOSUPP) and smart card sign-in through AD Connector fails.",
+                   _ENC_FIX_ACCOUNT.format(sam=sam) + ", " + _ENC_FIX_DC + ".")
+        elif not any(t.startswith("AES") for t in shared):
+            weak_only.append(f"{dc.dns_host_name or dc.dn} ({', '.join(shared)})")
+    if weak_only:
+        r.warn(_svc(snap),
+               f"shares only RC4/DES with {', '.join(weak_only)}: AES is recommended, and Microsoft is removing RC4 "
+               "from the KDC's defaults.",
+               _ENC_FIX_ACCOUNT.format(sam=sam) + ".")
+    return r
+
+
+def check_encryption_at_kdc(snap: DirectorySnapshot, proof) -> CheckResult:
+    """KCD-6 at the KDC: the S4U2Self and S4U2Proxy tickets were issued, and with which
+    encryption type (``klist -e``); a KDC_ERR_ETYPE_NOSUPP refusal is a failure."""
+    r = CheckResult("KCD-6", "The KDC issues the delegation tickets with an encryption type both sides support")
+    if proof is None:
+        return r.skip("no delegation proof was run")
+    if proof.skipped_because:
+        return r.skip(proof.skipped_because)
+    r.evidence["delegation_proof"] = proof.summary()
+    reqs = ([proof.self_request] if proof.self_request else []) + list(proof.requests)
+    etype = [q for q in reqs if q.outcome == "etype"]
+    for q in etype:
+        r.fail(f"{snap.service_account.name} acting for {proof.user} to {q.service} ({q.kind})",
+               f"the KDC refused: {q.error}: the account and the domain controller share no encryption type the KDC "
+               "allows.",
+               _ENC_FIX_ACCOUNT.format(sam=snap.service_account.sam_account_name or snap.service_account.name)
+               + ", " + _ENC_FIX_DC + ".")
+    if etype:
+        return r
+    granted = [q for q in reqs if q.granted and q.ticket_enctype]
+    if not granted:
+        if proof.self_failed:
+            return r.skip(f"the KDC gave no S4U2Self ticket ({proof.self_request.error}): see KCD-1 and KCD-2")
+        return r.skip("no ticket's encryption type could be read (klist -e)")
+    dcs = {dc.dns_host_name.lower(): dc for dc in snap.domain_controllers}
+    for q in granted:
+        if q.kind == "S4U2Self":
+            allowed, whose = _enc_set(snap.service_account.supported_encryption_types), "the service account"
+        else:
+            host = split_spn(q.service)[1]
+            dc = dcs.get(host)
+            if dc is None:
+                continue
+            allowed, whose = _enc_set(dc.supported_encryption_types), f"domain controller {dc.dns_host_name}"
+        if q.ticket_enctype not in allowed:
+            r.warn(f"{q.kind} ticket to {q.service}",
+                   f"is encrypted with {q.ticket_enctype}, which msDS-SupportedEncryptionTypes of {whose} does not "
+                   f"list ({', '.join(sorted(allowed))}): the directory and the KDC disagree.",
+                   "check the domain controllers' Kerberos policy and the account's msDS-SupportedEncryptionTypes.")
+    return r
+
+
+# --- KCD-7 --------------------------------------------------------------------------
+
+_NTAUTH_FIX = ("publish the issuing CA's certificate to the forest's NTAuth store as an Enterprise Admin: "
+               "certutil -dspublish -f <issuing-ca>.cer NTAuthCA (check with certutil -viewstore "
+               "\"ldap:///CN=NTAuthCertificates,CN=Public Key Services,CN=Services,CN=Configuration,<forest root>"
+               "?cACertificate\"), then let it replicate and refresh the WorkSpaces (gpupdate / certutil -pulse)")
+
+
+def check_ntauth(store, user_certs: list[tuple[str, x509.Certificate]]) -> CheckResult:
+    """KCD-7: the CA that issues the users' logon certificates is in the forest's NTAuth
+    store (S-TUTORIAL): for each user certificate, a ``cACertificate`` of
+    ``CN=NTAuthCertificates`` is its issuer (same name, and its key verifies the user
+    certificate's signature). A root or another CA of the chain does not count.
+
+    :param store: :class:`~wscard.ad.model.NtAuthStore`, None when not read.
+    :param user_certs: (label, certificate) of each logon certificate under test.
+    """
+    r = CheckResult("KCD-7", "The CA that issues the logon certificates is in the forest's NTAuth store")
+    if store is None:
+        return r.skip("the NTAuth store was not read")
+    if store.error:
+        return r.skip(f"the NTAuth store could not be read: {store.error}")
+    if not user_certs:
+        return r.skip("there is no user certificate whose issuing CA could be looked for")
+    held, unreadable, facts = [], 0, []
+    for der in store.certificates:
+        try:
+            c = x509.load_der_x509_certificate(der)
+            facts.append(certificate_facts(c))
+            held.append(c)
+        except ValueError:  # not a certificate, or one whose extensions cryptography refuses
+            unreadable += 1
+    r.evidence["NTAuthCertificates"] = {"dn": store.dn, "exists": store.exists, "cACertificate": facts,
+                                        **({"unreadable_values": unreadable} if unreadable else {})}
+    for label, cert in user_certs:
+        issuer = cert.issuer.rfc4514_string()
+        if not store.exists:
+            r.fail(f"NTAuth store ({store.dn})",
+                   f"does not exist: no CA has been published to NTAuth, so Windows refuses smart card logon with "
+                   f"{label} (issued by '{issuer}') inside the WorkSpace.", _NTAUTH_FIX + ".")
+            continue
+        if any(_issued(cert, ca) for ca in held):
+            continue
+        names = [c.subject.rfc4514_string() for c in held]
+        same_name = [c for c in held if c.subject == cert.issuer]
+        if same_name:
+            detail = (f"it holds a certificate named '{issuer}' whose key did not sign {label}: a renewed or "
+                      "re-keyed CA certificate that was not published")
+        elif names:
+            detail = f"it holds only {'; '.join(repr(n) for n in names)}"
+            chain_names = [n for n in names if n != issuer]
+            if chain_names:
+                detail += (": NTAuth must hold the CA that issues the logon certificates itself; its root or another "
+                           "CA does not count")
+        else:
+            detail = "it holds no certificate"
+        r.fail(f"issuing CA '{issuer}' of {label}",
+               f"is not in the forest's NTAuth store ({detail}); Windows smart card logon inside the WorkSpace "
+               "requires it.", _NTAUTH_FIX + ".")
+    return r
+
+
+def _issued(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    if ca.subject != cert.issuer:
+        return False
+    try:
+        cert.verify_directly_issued_by(ca)
+        return True
+    except Exception:  # another key, an algorithm cryptography cannot verify
+        return False

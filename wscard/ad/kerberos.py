@@ -29,7 +29,7 @@ from ..errors import EnvironmentProblem
 from ..report.redact import redact_text
 from .target import DirectoryTarget, Secret
 
-TOOLS = ("kinit", "kvno", "kdestroy")
+TOOLS = ("kinit", "kvno", "kdestroy", "klist")
 INSTALL_HINT = "apt-get install --no-install-recommends krb5-user"
 
 _KEY_FINGERPRINT = re.compile(r"\b((?:aes|rc4|des|camellia)[A-Za-z0-9-]*)/[0-9A-Fa-f]{4}\b")
@@ -50,9 +50,14 @@ class TicketRequest:
 
     service: str
     kind: str  # "S4U2Self" or "S4U2Proxy"
-    #: granted, refused (KDC policy: KDC_ERR_BADOPTION / KDC_ERR_POLICY), unknown-principal, error
+    #: granted, refused (KDC policy: KDC_ERR_BADOPTION / KDC_ERR_POLICY), etype (no shared
+    #: encryption type: KDC_ERR_ETYPE_NOSUPP), unknown-principal, error
     outcome: str
     error: str = ""
+    #: Encryption types of the ticket granted (``klist -e``), as MS-KILE names
+    #: (``AES256_CTS_HMAC_SHA1_96``); empty when not granted or not read.
+    ticket_enctype: str = ""
+    session_enctype: str = ""
 
     @property
     def granted(self) -> bool:
@@ -100,7 +105,9 @@ class DelegationProof:
             "service_account": f"{self.account}@{self.realm}",
             "on_behalf_of": f"{self.user}@{self.realm}",
             "requests": [
-                {"kind": r.kind, "service": r.service, "outcome": r.outcome, **({"error": r.error} if r.error else {})}
+                {"kind": r.kind, "service": r.service, "outcome": r.outcome, **({"error": r.error} if r.error else {}),
+                 **({"ticket_enctype": r.ticket_enctype, "session_key_enctype": r.session_enctype}
+                    if r.ticket_enctype else {})}
                 for r in reqs
             ],
         }
@@ -108,12 +115,41 @@ class DelegationProof:
 
 def classify(stderr: str) -> str:
     s = stderr.lower()
+    if "no support for encryption type" in s or "etype_nosupp" in s or "etype nosupp" in s:
+        return "etype"
     if "can't fulfill requested option" in s or "kdc policy rejects" in s or "not allowed to delegate" in s \
             or "badoption" in s:
         return "refused"
     if "server not found in kerberos database" in s or "client not found" in s:
         return "unknown-principal"
     return "error"
+
+
+def parse_klist(text: str) -> dict[tuple[str, str], tuple[str, str]]:
+    """Parse ``klist -e`` (MIT): (service principal, client, lower-case) -> (session key
+    enctype, ticket enctype). The client is the default principal unless a ``for client``
+    line names the user an S4U ticket was issued for. Lines it does not know are skipped."""
+    from .model import mit_enctype
+
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    default = ""
+    service = client = ""
+    for line in text.splitlines():
+        if line.startswith("Default principal:"):
+            default = line.split(":", 1)[1].strip().lower()
+            continue
+        if line and not line[0].isspace() and re.match(r"\d", line):
+            parts = line.split()
+            service, client = (parts[-1].lower() if parts else ""), default
+            continue
+        stripped = line.strip()
+        m = re.match(r"for client (\S+?),?(\s|$)", stripped)
+        if m and service:
+            client = m.group(1).rstrip(",").lower()
+        m = re.search(r"Etype \(skey, tkt\):\s*([^,]+),\s*(\S+)", stripped)
+        if m and service:
+            out[(service, client)] = (mit_enctype(m.group(1)), mit_enctype(m.group(2)))
+    return out
 
 
 def krb5_conf(realm: str, kdcs: list[str], timeout: float) -> str:
@@ -195,6 +231,13 @@ class KerberosClient:
         err = mask_trace(p.stderr.strip().removeprefix("kvno: "), self._secrets)
         return TicketRequest(service, kind, classify(err), err)
 
+    def tickets(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """The ticket cache as ``klist -e`` shows it: (service principal, client it was
+        issued for, both lower-case) -> (session key enctype, ticket enctype) as MS-KILE
+        names. Empty when klist fails."""
+        p = self._run(["klist", "-e"])
+        return parse_klist(p.stdout) if p.returncode == 0 else {}
+
     def trace(self) -> str:
         try:
             text = self.trace_path.read_text(errors="replace")
@@ -208,6 +251,22 @@ class KerberosClient:
         except (OSError, subprocess.TimeoutExpired):
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _read_enctypes(client: KerberosClient, proof: DelegationProof, realm: str) -> None:
+    """Fill each granted request's ticket and session key enctypes from ``klist -e``."""
+    granted = [q for q in ([proof.self_request] if proof.self_request else []) + proof.requests if q.granted]
+    if not granted:
+        return
+    cache = client.tickets()
+    user = f"{proof.user}@{realm}".lower()
+    for q in granted:
+        svc = q.service.lower()
+        if "@" not in svc:
+            svc = f"{svc}@{realm.lower()}"
+        found = cache.get((svc, user))
+        if found:
+            q.session_enctype, q.ticket_enctype = found
 
 
 def prove_delegation(target: DirectoryTarget, account_sam: str, ldap_services: list[str],
@@ -240,6 +299,7 @@ def prove_delegation(target: DirectoryTarget, account_sam: str, ldap_services: l
                 if svc and svc.lower() not in seen:
                     seen.add(svc.lower())
                     proof.requests.append(client.kvno(svc, target.test_user, proxy=True))
+        _read_enctypes(client, proof, target.realm)
         proof.trace = client.trace()
     finally:
         client.close()

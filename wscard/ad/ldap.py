@@ -17,6 +17,7 @@ from ldap3.utils.conv import escape_filter_chars
 
 from ..errors import EnvironmentProblem
 from ..pki.certs import load_certificate
+from ..sid import SidError, sid_from_bytes
 from .model import (
     BIT_AND,
     SERVER_TRUST_ACCOUNT,
@@ -24,13 +25,18 @@ from .model import (
     CertificateProbe,
     DirectorySnapshot,
     DomainController,
+    NtAuthStore,
     SpnHolder,
 )
 from .target import DirectoryTarget, Endpoint
 
 ACCOUNT_ATTRS = ["sAMAccountName", "userPrincipalName", "userAccountControl", "servicePrincipalName",
-                 "msDS-AllowedToDelegateTo", "distinguishedName"]
-DC_ATTRS = ["dNSHostName", "sAMAccountName", "userAccountControl", "servicePrincipalName", "userCertificate"]
+                 "msDS-AllowedToDelegateTo", "distinguishedName", "objectSid", "altSecurityIdentities",
+                 "msDS-SupportedEncryptionTypes", "displayName", "cn"]
+DC_ATTRS = ["dNSHostName", "sAMAccountName", "userAccountControl", "servicePrincipalName", "userCertificate",
+            "msDS-SupportedEncryptionTypes"]
+#: Where the forest's NTAuth store lives, below the configuration naming context.
+NTAUTH_RDN = "CN=NTAuthCertificates,CN=Public Key Services,CN=Services"
 
 
 def _tls(target: DirectoryTarget, host: str, verify: bool = True) -> ldap3.Tls:
@@ -124,6 +130,25 @@ def _int(raw: dict, name: str) -> int:
         return 0
 
 
+def _int_or_none(raw: dict, name: str) -> int | None:
+    """An integer attribute, None when it is absent (or not a number)."""
+    s = _str(raw, name)
+    try:
+        return int(s) if s else None
+    except ValueError:
+        return None
+
+
+def _sid(raw: dict) -> str:
+    vals = raw.get("objectsid") or []
+    if not vals:
+        return ""
+    try:
+        return sid_from_bytes(vals[0])
+    except SidError:
+        return ""
+
+
 def root_dse(conn: ldap3.Connection) -> dict[str, str]:
     res = _search(conn, "", "(objectClass=*)",
                   ["defaultNamingContext", "configurationNamingContext", "rootDomainNamingContext", "dnsHostName"],
@@ -155,6 +180,11 @@ def _account(entry: dict) -> Account:
         user_account_control=_int(raw, "userAccountControl"),
         spns=_strs(raw, "servicePrincipalName"),
         allowed_to_delegate_to=_strs(raw, "msDS-AllowedToDelegateTo"),
+        object_sid=_sid(raw),
+        alt_security_identities=_strs(raw, "altSecurityIdentities"),
+        supported_encryption_types=_int_or_none(raw, "msDS-SupportedEncryptionTypes"),
+        display_name=_str(raw, "displayName"),
+        cn=_str(raw, "cn"),
     )
 
 
@@ -182,8 +212,69 @@ def domain_controllers(conn: ldap3.Connection, base: str) -> list[DomainControll
             user_account_control=_int(raw, "userAccountControl"),
             spns=_strs(raw, "servicePrincipalName"),
             published_certificates=list(raw.get("usercertificate") or []),
+            supported_encryption_types=_int_or_none(raw, "msDS-SupportedEncryptionTypes"),
         ))
     return sorted(out, key=lambda d: d.dns_host_name)
+
+
+def read_ntauth(conn: ldap3.Connection, config_nc: str) -> NtAuthStore:
+    """The forest's NTAuth store (KCD-7). Never raises: a failed search is recorded in
+    ``error``; a missing object is ``exists = False``."""
+    dn = f"{NTAUTH_RDN},{config_nc}"
+    try:
+        ok = conn.search(dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=["cACertificate"])
+    except (lx.LDAPException, OSError, ssl.SSLError) as exc:
+        return NtAuthStore(dn, error=f"reading {dn} failed: {exc}")
+    desc = (conn.result or {}).get("description")
+    if not ok:
+        if desc == "noSuchObject":
+            return NtAuthStore(dn, exists=False)
+        return NtAuthStore(dn, error=f"reading {dn} failed: {desc} {(conn.result or {}).get('message', '')}".strip())
+    entries = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
+    if not entries:
+        return NtAuthStore(dn, exists=False)
+    raw = {k.lower(): v for k, v in (entries[0].get("raw_attributes") or {}).items()}
+    return NtAuthStore(dn, True, list(raw.get("cacertificate") or []))
+
+
+def find_user_by_upn(conn: ldap3.Connection, base: str, upn: str) -> Account | None:
+    """The account whose userPrincipalName is ``upn``; else (the implicit UPN the KDC also
+    accepts) the account whose sAMAccountName is its local part, when the suffix is the
+    domain's. None when there is none."""
+    found = _search(conn, base, f"(&(objectClass=user)(userPrincipalName={escape_filter_chars(upn)}))",
+                    ACCOUNT_ATTRS)
+    if not found and "@" in upn:
+        local = upn.split("@", 1)[0]
+        found = _search(conn, base, f"(&(objectClass=user)(sAMAccountName={escape_filter_chars(local)}))",
+                        ACCOUNT_ATTRS)
+    return _account(found[0]) if found else None
+
+
+def find_accounts_named(conn: ldap3.Connection, base: str, name: str) -> list[tuple[Account, str]]:
+    """Accounts an administrator may have meant by ``name`` (the user name given to AD
+    Connector), with the attribute that holds it: ``sAMAccountName``,
+    ``userPrincipalName``, ``userPrincipalName prefix``, ``displayName`` or ``cn``
+    (matched without regard to case, as Active Directory compares them)."""
+    esc = escape_filter_chars(name)
+    local = name.split("\\", 1)[-1]
+    flt = (f"(&(|(objectClass=user)(objectClass=computer))(|(sAMAccountName={escape_filter_chars(local)})"
+           f"(userPrincipalName={esc})(userPrincipalName={esc}@*)(displayName={esc})(cn={esc})))")
+    out = []
+    for e in _search(conn, base, flt, ACCOUNT_ATTRS):
+        a = _account(e)
+        low = name.lower()
+        if a.sam_account_name.lower() == local.lower():
+            how = "sAMAccountName"
+        elif a.user_principal_name.lower() == low:
+            how = "userPrincipalName"
+        elif a.user_principal_name.lower().split("@", 1)[0] == low:
+            how = "userPrincipalName prefix"
+        elif a.display_name.lower() == low:
+            how = "displayName"
+        else:
+            how = "cn"
+        out.append((a, how))
+    return out
 
 
 def host_aliases(conn: ldap3.Connection, config_nc: str) -> set[str]:
@@ -244,6 +335,9 @@ def read_snapshot(target: DirectoryTarget) -> DirectorySnapshot:
             scope, note = "domain", "no global catalog configured"
         if holders is None:
             holders = spn_holders(conn, base, account, aliases)
+        config_nc = dse["configurationNamingContext"]
+        ntauth = read_ntauth(conn, config_nc) if config_nc else NtAuthStore(
+            f"{NTAUTH_RDN},<configuration NC>", error="the directory did not give its configurationNamingContext")
         return DirectorySnapshot(
             domain=target.domain,
             service_account=account,
@@ -252,6 +346,7 @@ def read_snapshot(target: DirectoryTarget) -> DirectorySnapshot:
             spn_search_scope=scope,
             spn_search_note=note,
             read_from=dse.get("dnsHostName") or target.ldap.host,
+            ntauth=ntauth,
         )
 
 

@@ -47,17 +47,24 @@ from pathlib import Path
 
 from .. import host, locks
 from ..errors import EnvironmentProblem
+from ..sid import SERVICE_ACCOUNT_RID, SIMULATED_DOMAIN_SID, TEST_USER_RID, simulated_sid
+from .model import enctype_value
 from .target import Secret
+
+#: The encryption types Samba provisions on its DC account (RC4 + AES, 0x1C).
+DC_DEFAULT_ENCTYPES = ("RC4_HMAC_MD5", "AES128_CTS_HMAC_SHA1_96", "AES256_CTS_HMAC_SHA1_96")
+#: The service account's types in the compliant domain (AES, as recommended).
+SERVICE_DEFAULT_ENCTYPES = ("AES128_CTS_HMAC_SHA1_96", "AES256_CTS_HMAC_SHA1_96")
 
 #: Debian packages of the simulated domain controller (install without recommends, or
 #: PAM and nsswitch are rewritten).
 PACKAGES = ("samba-ad-dc", "samba-ad-provision", "ldb-tools", "krb5-user")
 INSTALL_HINT = "apt-get install --no-install-recommends " + " ".join(PACKAGES)
-TOOLS = ("samba", "samba-tool", "samba_spnupdate", "ldbadd", "ldbmodify", "kinit", "kvno")
+TOOLS = ("samba", "samba-tool", "samba_spnupdate", "ldbadd", "ldbmodify", "ldbsearch", "kinit", "kvno")
 #: Ports Samba opens with ``server services = ldap cldap kdc`` (TCP; cldap is UDP 389).
 PORTS = (88, 389, 464, 636, 3268, 3269)
 #: Bump when the way templates are built changes (invalidates the cache).
-TEMPLATE_FORMAT = 4
+TEMPLATE_FORMAT = 5
 #: Templates unused for longer than this are removed when another one is built.
 TEMPLATE_MAX_AGE_DAYS = 14
 SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
@@ -124,11 +131,24 @@ class DomainSpec:
     spn: str = "unique"  # unique / none / duplicate
     delegation: str = "constrained-any-protocol"
     extra_dcs: tuple[str, ...] = ()
-    delegate_to: str = "all"  # all / first
+    delegate_to: str = "all"  # all / first / none
     test_user: str = "testuser"
     test_upn: str = ""
     #: The account that holds the duplicate SPN in the "duplicate" variant.
     duplicate_holder: str = "svc-legacy"
+    #: ``user`` or ``computer`` (then ``LEGACY-APP$``, a computer account).
+    duplicate_holder_type: str = "user"
+    #: Raw msDS-AllowedToDelegateTo values (empty: from ``delegate_to``).
+    delegate_to_values: tuple[str, ...] = ()
+    #: The domain SID and the fixed objectSids of the service account and the test user
+    #: (the test PKI writes the test user's into its certificate: wscard.sid).
+    domain_sid: str = SIMULATED_DOMAIN_SID
+    service_logon_name: str = ""
+    service_display_name: str = ""
+    #: MS-KILE names; empty: msDS-SupportedEncryptionTypes not set on the account.
+    service_enctypes: tuple[str, ...] = SERVICE_DEFAULT_ENCTYPES
+    #: What the domain controllers allow (their accounts and Samba's kdc supported enctypes).
+    dc_enctypes: tuple[str, ...] = DC_DEFAULT_ENCTYPES
 
     @property
     def realm(self) -> str:
@@ -150,6 +170,10 @@ class DomainSpec:
         return [self.dc_hostname] + [f"{n.lower()}.{self.domain}" for n in self.extra_dcs]
 
     def delegation_targets(self) -> list[str]:
+        if self.delegate_to_values:
+            return list(self.delegate_to_values)
+        if self.delegate_to == "none":
+            return []
         dcs = self.dc_fqdns() if self.delegate_to == "all" else self.dc_fqdns()[:1]
         out = []
         for fqdn in dcs:
@@ -161,11 +185,26 @@ class DomainSpec:
         import dataclasses
 
         return dataclasses.replace(self, spn="unique", delegation="constrained-any-protocol", extra_dcs=(),
-                                   delegate_to="all")
+                                   delegate_to="all", delegate_to_values=(), duplicate_holder_type="user",
+                                   service_enctypes=SERVICE_DEFAULT_ENCTYPES,
+                                   dc_enctypes=DC_DEFAULT_ENCTYPES)
+
+    @property
+    def service_sid(self) -> str:
+        return f"{self.domain_sid}-{SERVICE_ACCOUNT_RID}"
+
+    @property
+    def test_user_sid(self) -> str:
+        return f"{self.domain_sid}-{TEST_USER_RID}"
+
+    @property
+    def kdc_supported_enctypes(self) -> int:
+        """Samba's ``kdc supported enctypes`` (0: Samba's default) for ``dc_enctypes``."""
+        return 0 if tuple(self.dc_enctypes) == DC_DEFAULT_ENCTYPES else enctype_value(self.dc_enctypes)
 
     def base_key(self, version: str) -> str:
         data = {"format": TEMPLATE_FORMAT, "samba": version, "domain": self.domain,
-                "netbios": self.netbios_domain, "dc": self.dc_hostname}
+                "netbios": self.netbios_domain, "dc": self.dc_hostname, "sid": self.domain_sid}
         return "base-" + hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
     def key(self, version: str) -> str:
@@ -210,8 +249,14 @@ def spec_from_profile(profile) -> DomainSpec:
         delegation=s.delegation,
         extra_dcs=tuple(n.lower() for n in s.extra_dcs),
         delegate_to=s.delegate_to,
+        delegate_to_values=tuple(s.delegate_to_values),
+        duplicate_holder_type=s.duplicate_holder_type,
         test_user=test_user,
         test_upn=test_upn or f"{test_user}@{domain}",
+        service_logon_name=s.service_account_logon_name,
+        service_display_name=s.service_account_display_name,
+        service_enctypes=tuple(s.service_account_encryption_types),
+        dc_enctypes=tuple(s.dc_encryption_types),
     )
 
 
@@ -255,6 +300,9 @@ def render_conf(spec: DomainSpec, root: Path, address: str = "127.0.0.1", tls: T
         "\tdisable netbios = yes",
     ]
     lines += [f"\tkdc:{name} = {value}" for name, value in (kdc or {}).items()]
+    if spec.kdc_supported_enctypes:
+        # the domain controllers' policy "Configure encryption types allowed for Kerberos"
+        lines.append(f"\tkdc supported enctypes = {spec.kdc_supported_enctypes}")
     if tls is None:
         lines.append("\ttls enabled = no")
     else:
@@ -335,6 +383,7 @@ def provision(spec: DomainSpec, root: Path) -> None:
         "--dns-backend=NONE", f"--host-name={spec.dc_short.lower()}",
         "--option=interfaces=127.0.0.1", "--option=bind interfaces only=yes",
         "--option=server services=ldap, cldap, kdc", "--option=dns forwarder=",
+        f"--domain-sid={spec.domain_sid}",
     ], what="samba-tool domain provision", timeout=300)
     # provision writes etc/smb.conf pointing at its own paths; ours replaces it.
     (root / "etc" / "smb.conf").write_text(render_conf(spec, root))
@@ -351,19 +400,37 @@ def _set_password(root: Path, dn: str, password: str) -> None:
 
 
 def _create_user(root: Path, spec: DomainSpec, sam: str, password: str, upn: str = "",
-                 description: str = "") -> str:
-    conf = str(root / "etc" / "smb.conf")
+                 description: str = "", sid: str = "", display_name: str = "") -> str:
+    """A user account, enabled, with ``password``; ``sid``: its objectSid (Samba takes an
+    objectSid given at creation by a local, system-level ldbadd, as provisioning does)."""
     h = str(root / "private" / "sam.ldb")
-    args = ["samba-tool", "user", "create", sam, "--random-password", "-s", conf, "-H", h]
-    if description:
-        args.append(f"--description={description}")
-    _tool(root, args, what=f"samba-tool user create {sam}")
     dn = f"CN={sam},CN=Users,{spec.base_dn}"
+    lines = [f"dn: {dn}", "objectClass: user", f"sAMAccountName: {sam}"]
+    lines += [f"userPrincipalName: {upn}"] if upn else []
+    lines += [f"description: {description}"] if description else []
+    lines += [f"displayName: {display_name}"] if display_name else []
+    lines += [f"objectSid: {sid}"] if sid else []
+    _tool(root, ["ldbadd", "-H", h], stdin="\n".join(lines) + "\n", what=f"adding the user {sam}")
     _set_password(root, dn, password)
-    if upn:
-        ldif = f"dn: {dn}\nchangetype: modify\nreplace: userPrincipalName\nuserPrincipalName: {upn}\n"
-        _tool(root, ["ldbmodify", "-H", h], stdin=ldif, what=f"setting the UPN of {sam}")
+    ldif = f"dn: {dn}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 512\n"
+    _tool(root, ["ldbmodify", "-H", h], stdin=ldif, what=f"enabling {sam}")
     return dn
+
+
+def _object_sid(root: Path, spec: DomainSpec, sam: str) -> str:
+    out = _tool(root, ["ldbsearch", "-H", str(root / "private" / "sam.ldb"), "-b", spec.base_dn,
+                       f"(sAMAccountName={sam})", "objectSid"], what=f"reading the objectSid of {sam}")
+    for line in out.splitlines():
+        if line.startswith("objectSid:"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+def _enctypes_ldif(dn: str, names) -> str:
+    if not names:
+        return f"dn: {dn}\nchangetype: modify\ndelete: msDS-SupportedEncryptionTypes\n"
+    return (f"dn: {dn}\nchangetype: modify\nreplace: msDS-SupportedEncryptionTypes\n"
+            f"msDS-SupportedEncryptionTypes: {enctype_value(names)}\n")
 
 
 def _add_dc_account(root: Path, spec: DomainSpec, short: str) -> None:
@@ -376,7 +443,8 @@ def _add_dc_account(root: Path, spec: DomainSpec, short: str) -> None:
         f"dn: {dn}", "objectClass: computer", f"sAMAccountName: {up}$", "userAccountControl: 532480",
         f"dNSHostName: {fqdn}", f"servicePrincipalName: ldap/{fqdn}", f"servicePrincipalName: ldap/{up}",
         f"servicePrincipalName: HOST/{fqdn}", f"servicePrincipalName: HOST/{up}",
-        f"servicePrincipalName: ldap/{fqdn}/{spec.domain}", "",
+        f"servicePrincipalName: ldap/{fqdn}/{spec.domain}",
+        f"msDS-SupportedEncryptionTypes: {enctype_value(DC_DEFAULT_ENCTYPES)}", "",
     ])
     _tool(root, ["ldbadd", "-H", str(root / "private" / "sam.ldb")], stdin=ldif, what=f"adding DC account {up}")
     _set_password(root, dn, new_password())
@@ -403,8 +471,18 @@ def configure(spec: DomainSpec, root: Path) -> dict[str, str]:
     h = str(root / "private" / "sam.ldb")
     pw = {"service": new_password(), "user": new_password()}
     svc = spec.service_account
-    _create_user(root, spec, svc, pw["service"], description="AD Connector service account (wscard test domain)")
-    _create_user(root, spec, spec.test_user, pw["user"], upn=spec.test_upn, description="wscard smart card test user")
+    _create_user(root, spec, svc, pw["service"], description="AD Connector service account (wscard test domain)",
+                 upn=f"{spec.service_logon_name or svc}@{spec.domain}", sid=spec.service_sid,
+                 display_name=spec.service_display_name)
+    _create_user(root, spec, spec.test_user, pw["user"], upn=spec.test_upn, description="wscard smart card test user",
+                 sid=spec.test_user_sid)
+    for sam, want in ((svc, spec.service_sid), (spec.test_user, spec.test_user_sid)):
+        got = _object_sid(root, spec, sam)
+        if got != want:
+            raise EnvironmentProblem(f"the simulated domain gave {sam} the objectSid {got or '(none)'} instead of "
+                                     f"{want}: the test PKI's SID extension would not match it")
+    _tool(root, ["ldbmodify", "-H", h], stdin=_enctypes_ldif(f"CN={svc},CN=Users,{spec.base_dn}", spec.service_enctypes),
+          what="setting msDS-SupportedEncryptionTypes of the service account")
     for short in spec.extra_dcs:
         _add_dc_account(root, spec, short)
     _tool(root, ["samba-tool", "spn", "add", spec.spn_value, svc, "-s", conf, "-H", h], what="samba-tool spn add")
@@ -432,24 +510,46 @@ def break_domain(spec: DomainSpec, root: Path) -> None:
     if spec.delegation == "constrained-kerberos-only":
         records.append(f"dn: {svc_dn}\nchangetype: modify\nreplace: userAccountControl\n"
                        f"userAccountControl: {normal}\n")
+    elif spec.delegation == "unconstrained-with-list":
+        # TRUSTED_FOR_DELEGATION written by PowerShell/ADSI Edit; the list stays
+        records.append(f"dn: {svc_dn}\nchangetype: modify\nreplace: userAccountControl\n"
+                       f"userAccountControl: {normal | 0x80000}\n")
     elif spec.delegation == "unconstrained":
         # "Trust this user for delegation to any service (Kerberos only)": the tab sets
         # TRUSTED_FOR_DELEGATION and clears the list of services.
         records.append(f"dn: {svc_dn}\nchangetype: modify\nreplace: userAccountControl\n"
                        f"userAccountControl: {normal | 0x80000}\n-\ndelete: msDS-AllowedToDelegateTo\n")
     have, want = good.delegation_targets(), spec.delegation_targets()
-    if spec.delegation != "unconstrained" and set(have) != set(want):
-        mods = [f"dn: {svc_dn}", "changetype: modify", "replace: msDS-AllowedToDelegateTo"]
-        mods += [f"msDS-AllowedToDelegateTo: {t}" for t in want]
-        records.append("\n".join(mods) + "\n")
+    if spec.delegation != "unconstrained" and list(have) != list(want):
+        if want:
+            mods = [f"dn: {svc_dn}", "changetype: modify", "replace: msDS-AllowedToDelegateTo"]
+            mods += [f"msDS-AllowedToDelegateTo: {t}" for t in want]
+            records.append("\n".join(mods) + "\n")
+        else:
+            records.append(f"dn: {svc_dn}\nchangetype: modify\ndelete: msDS-AllowedToDelegateTo\n")
+    if tuple(spec.service_enctypes) != tuple(good.service_enctypes):
+        records.append(_enctypes_ldif(svc_dn, spec.service_enctypes))
+    if tuple(spec.dc_enctypes) != tuple(good.dc_enctypes):
+        for fqdn in spec.dc_fqdns():
+            records.append(_enctypes_ldif(f"CN={fqdn.split('.')[0].upper()},OU=Domain Controllers,{spec.base_dn}",
+                                          spec.dc_enctypes))
     if spec.spn == "duplicate":
-        holder = f"CN={spec.duplicate_holder},CN=Users,{spec.base_dn}"
-        records.append(f"dn: {holder}\nchangetype: add\nobjectClass: user\nsAMAccountName: {spec.duplicate_holder}\n"
-                       "description: legacy account that kept the same SPN\n")
+        records.append(f"dn: {_holder_dn(spec)}\nchangetype: add\n" + (
+            "objectClass: computer\nsAMAccountName: LEGACY-APP$\nuserAccountControl: 4096\n"
+            if spec.duplicate_holder_type == "computer" else
+            f"objectClass: user\nsAMAccountName: {spec.duplicate_holder}\n")
+            + "description: legacy account that kept the same SPN\n")
     if records:
         _tool(root, ["ldbmodify", "-H", h], stdin="\n".join(records), what="changing the test domain")
     if spec.spn == "duplicate":
-        _write_duplicate_spn(root, spec, f"CN={spec.duplicate_holder},CN=Users,{spec.base_dn}", spec.spn_value)
+        _write_duplicate_spn(root, spec, _holder_dn(spec), spec.spn_value)
+
+
+def _holder_dn(spec: DomainSpec) -> str:
+    """The account holding the duplicate SPN: a user, or a computer (CN=Computers)."""
+    if spec.duplicate_holder_type == "computer":
+        return f"CN=LEGACY-APP,CN=Computers,{spec.base_dn}"
+    return f"CN={spec.duplicate_holder},CN=Users,{spec.base_dn}"
 
 
 @dataclass
@@ -637,8 +737,12 @@ class SambaDC:
     :meth:`start` / :meth:`stop`)."""
 
     def __init__(self, template: Template, tls: TlsMaterial, address: str = "127.0.0.1",
-                 start_timeout: float = 20.0, keep: bool = False, kdc: dict[str, str] | None = None):
+                 start_timeout: float = 20.0, keep: bool = False, kdc: dict[str, str] | None = None,
+                 setup_ldif: str = ""):
         self.template = template
+        #: Changes written to the fresh copy before Samba starts (what depends on the day's
+        #: test PKI, which the cached template cannot hold: NTAuth, altSecurityIdentities).
+        self.setup_ldif = setup_ldif
         #: Samba ``kdc:`` parameters written into the DC's smb.conf (its Kerberos policy).
         self.kdc_options = dict(kdc or {})
         self.spec = template.spec
@@ -749,6 +853,11 @@ class SambaDC:
         conf = root / "etc" / "smb.conf"
         conf.write_text(render_conf(self.spec, root, self.address, files, self.kdc_options))
         self.timings["copy"] = round(time.monotonic() - t0, 3)
+        if self.setup_ldif:
+            t2 = time.monotonic()
+            _tool(root, ["ldbmodify", "-H", str(root / "private" / "sam.ldb")], stdin=self.setup_ldif,
+                  what="writing the PKI-dependent attributes (NTAuth store, altSecurityIdentities)")
+            self.timings["pki_attributes"] = round(time.monotonic() - t2, 3)
         t1 = time.monotonic()
         log = open(root / "log" / "stdout.log", "wb")
         try:
@@ -852,6 +961,41 @@ def _can_connect(address: str, port: int) -> bool:
         return False
 
 
+def pki_ldif(spec: DomainSpec, pki, ntauth: list[str], mappings: list[str]) -> str:
+    """LDIF for what depends on the day's test PKI: the forest's NTAuth store holding the
+    PKI certificates named in ``ntauth`` (none: no NTAuthCertificates object, as in a
+    forest where no CA was ever published), and the test user's altSecurityIdentities of
+    the kinds in ``mappings`` for the PKI's ``user`` certificate (the forms of
+    :func:`wscard.ad.mapping.mapping_values`). Raises EnvironmentProblem for a name the
+    PKI does not have, or a mapping kind the certificate cannot give."""
+    from .mapping import mapping_values
+
+    records = []
+    if ntauth:
+        lines = [f"dn: CN=NTAuthCertificates,CN=Public Key Services,CN=Services,CN=Configuration,{spec.base_dn}",
+                 "changetype: add", "objectClass: certificationAuthority",
+                 # the two CRL attributes are mandatory for this class; Windows writes one zero byte
+                 "authorityRevocationList:: AA==", "certificateRevocationList:: AA=="]
+        for name in ntauth:
+            try:
+                der = pki.get(name).der
+            except KeyError as exc:
+                raise EnvironmentProblem(f"[ad.samba].ntauth: {exc.args[0]}") from None
+            lines.append(f"cACertificate:: {base64.b64encode(der).decode()}")
+        records.append("\n".join(lines) + "\n")
+    if mappings:
+        values = mapping_values(pki.get("user").cert)
+        lines = [f"dn: CN={spec.test_user},CN=Users,{spec.base_dn}", "changetype: modify",
+                 "replace: altSecurityIdentities"]
+        for kind in mappings:
+            if kind not in values:
+                raise EnvironmentProblem(f"[ad.samba].alt_security_identities: the test user's certificate has nothing "
+                                         f"to map as {kind} (no e-mail address in its subjectAltName)")
+            lines.append(f"altSecurityIdentities: {values[kind]}")
+        records.append("\n".join(lines) + "\n")
+    return "\n".join(records)
+
+
 def start_for_profile(profile, cache: TemplateCache | None = None, *, keep: bool = False) -> SambaDC:
     """Build (or reuse) the profile's test domain and start it."""
     from ..pki import get_pki
@@ -863,8 +1007,10 @@ def start_for_profile(profile, cache: TemplateCache | None = None, *, keep: bool
     t0 = time.monotonic()
     template = (cache or TemplateCache()).get(spec)
     t_template = round(time.monotonic() - t0, 3)
-    tls = tls_from_pki(get_pki(profile), profile.ad.samba.dc_certificate)
+    pki = get_pki(profile)
+    tls = tls_from_pki(pki, profile.ad.samba.dc_certificate)
     dc = SambaDC(template, tls, profile.ad.samba.address, profile.ad.samba.start_timeout_seconds, keep=keep,
-                 kdc={"service ticket lifetime": str(profile.ad.samba.service_ticket_lifetime_hours)})
+                 kdc={"service ticket lifetime": str(profile.ad.samba.service_ticket_lifetime_hours)},
+                 setup_ldif=pki_ldif(spec, pki, profile.ad.samba.ntauth, profile.ad.samba.alt_security_identities))
     dc.timings["template"] = t_template
     return dc.start()

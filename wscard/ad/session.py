@@ -29,6 +29,8 @@ class AdSession:
     _snapshot: DirectorySnapshot | None = None
     _probes: list[CertificateProbe] | None = None
     _proof: kerberos.DelegationProof | None = None
+    _users: dict[str, object] = field(default_factory=dict)
+    _named: dict[str, list] = field(default_factory=dict)
 
     # --- reading, once -------------------------------------------------------------
     def snapshot(self) -> DirectorySnapshot:
@@ -109,6 +111,73 @@ class AdSession:
 
     def check_dc_certificates(self) -> CheckResult:
         return checks.check_dc_certificates(self.snapshot(), self.probes())
+
+    # --- KCD-5..KCD-7, UC-7 ----------------------------------------------------------
+    def accounts_named(self, name: str) -> list:
+        """(Account, attribute) for the accounts whose sAMAccountName, UPN, UPN prefix,
+        displayName or cn is ``name`` (read once per name)."""
+        if name not in self._named:
+            with ldap_.connect(self.target) as conn:
+                base = ldap_.root_dse(conn)["defaultNamingContext"]
+                self._named[name] = ldap_.find_accounts_named(conn, base, name)
+        return self._named[name]
+
+    def user_account(self, upn: str):
+        """The account a certificate's UPN maps to (by userPrincipalName, else the
+        implicit UPN sAMAccountName@domain), None when there is none; read once per UPN."""
+        key = upn.lower()
+        if key not in self._users:
+            with ldap_.connect(self.target) as conn:
+                base = ldap_.root_dse(conn)["defaultNamingContext"]
+                self._users[key] = ldap_.find_user_by_upn(conn, base, upn)
+        return self._users[key]
+
+    def check_service_account_name(self, given: str | None, unreadable: str = "") -> CheckResult:
+        """KCD-5 for the user name AD Connector reports (None: not readable, skipped)."""
+        if given is None:
+            return checks.check_service_account_name(None, [], unreadable=unreadable)
+        matches = self.accounts_named(given) if given else []
+        return checks.check_service_account_name(given, matches, self.snapshot().service_account)
+
+    def check_encryption_types(self) -> CheckResult:
+        return checks.check_encryption_types(self.snapshot())
+
+    def check_encryption_at_kdc(self) -> CheckResult:
+        return checks.check_encryption_at_kdc(self.snapshot(), self.proof())
+
+    def check_ntauth(self, user_certs) -> CheckResult:
+        """KCD-7 for ``user_certs``: (label, certificate) pairs."""
+        return checks.check_ntauth(self.snapshot().ntauth, list(user_certs))
+
+    def check_strong_mapping(self, user_certs, expected_upn: str = "") -> CheckResult:
+        """UC-7 for each (label, certificate): the account its UPN maps to (the
+        certificate's SAN UPN, else ``expected_upn``) must map it strongly."""
+        from ..checks import merge
+        from ..pki.certs import upns
+        from .mapping import TITLE, check_strong_mapping
+
+        results = []
+        for label, cert in user_certs:
+            try:
+                found = upns(cert)
+            except Exception as exc:  # a certificate whose extensions cryptography refuses
+                results.append(CheckResult("UC-7", TITLE).skip(f"the UPN of {label} cannot be read: {exc}"))
+                continue
+            upn = found[0] if found else expected_upn
+            if not upn:
+                results.append(CheckResult("UC-7", TITLE).skip(
+                    f"{label} has no UPN and the profile names none ([pki].upn): the account cannot be found (UC-1)"))
+                continue
+            acct = self.user_account(upn)
+            results.append(check_strong_mapping(cert, label, acct, f"no account of the domain has the "
+                                                                   f"userPrincipalName {upn} (UC-1)"))
+        if not results:
+            return CheckResult("UC-7", TITLE).skip("there is no user certificate to judge")
+        if len(results) == 1:
+            return results[0]
+        judged = [r for r in results if not r.skipped_because]
+        # a skipped certificate must not hide another's failure
+        return merge("UC-7", TITLE, judged or results)
 
     def delegation_trace(self) -> str:
         p = self._proof

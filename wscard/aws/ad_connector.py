@@ -53,6 +53,13 @@ class DirectorySnapshot:
     def type(self) -> str:
         return self.directory.get("Type", "")
 
+    def customer_user_name(self) -> str | None:
+        """The service account user name AD Connector uses (DescribeDirectories
+        ``ConnectSettings.CustomerUserName``); None for a directory without ConnectSettings
+        (not an AD Connector)."""
+        cs = self.directory.get("ConnectSettings")
+        return None if not isinstance(cs, dict) else str(cs.get("CustomerUserName") or "")
+
     def client_cert_auth(self) -> list[dict[str, Any]]:
         return [c for c in self.certificates if c.get("Type", CLIENT_CERT_AUTH) == CLIENT_CERT_AUTH]
 

@@ -99,8 +99,11 @@ def network(env: AwsEnvironment, region: str) -> Network:
     return _networks[key]
 
 
-def create_directory(env: AwsEnvironment, region: str, dir_type: str, name: str, short_name: str) -> str:
-    """Create a directory of the given type in the simulated world; returns its ID."""
+def create_directory(env: AwsEnvironment, region: str, dir_type: str, name: str, short_name: str,
+                     customer_user_name: str = "svc-adconnector") -> str:
+    """Create a directory of the given type in the simulated world; returns its ID.
+    ``customer_user_name``: the service account user name an AD Connector is given
+    (ConnectSettings.CustomerUserName; moto applies the API's pattern to it)."""
     ds = env.client("ds", region)
     net = network(env, region)
     password = secrets.token_urlsafe(18) + "aA1!"
@@ -109,7 +112,7 @@ def create_directory(env: AwsEnvironment, region: str, dir_type: str, name: str,
             Name=name, ShortName=short_name, Password=password, Size="Small",
             ConnectSettings={
                 "VpcId": net.vpc_id, "SubnetIds": net.subnet_ids,
-                "CustomerDnsIps": ["10.42.0.10"], "CustomerUserName": "svc-adconnector",
+                "CustomerDnsIps": ["10.42.0.10"], "CustomerUserName": customer_user_name,
             },
         )["DirectoryId"]
     if dir_type == "MicrosoftAD":
@@ -135,10 +138,13 @@ def wait_registered(ds, directory_id: str, certificate_id: str, timeout: float) 
         delay = min(delay * 2, 5.0)
 
 
-def seed(env: AwsEnvironment, aws: AwsSection, certificate_pem: Callable[[str], bytes]) -> World:
+def seed(env: AwsEnvironment, aws: AwsSection, certificate_pem: Callable[[str], bytes],
+         customer_user_name: str = "") -> World:
     """Build the profile's directory in the simulated world.
 
-    ``certificate_pem(source)`` returns the PEM of a ``[[aws.certificates]]`` source.
+    ``certificate_pem(source)`` returns the PEM of a ``[[aws.certificates]]`` source;
+    ``customer_user_name`` the AD Connector's service account user name (default:
+    ``[aws.directory].user_name()``).
     """
     if not env.simulated:
         raise RuntimeError("seed() builds simulated worlds only")
@@ -148,7 +154,8 @@ def seed(env: AwsEnvironment, aws: AwsSection, certificate_pem: Callable[[str], 
     backend = env.ds_backend(region)
     backend.certificate_registration_delay_seconds = aws.registration_delay_seconds
     backend.certificate_deregistration_delay_seconds = aws.deregistration_delay_seconds
-    world = World(create_directory(env, region, d.type, d.name, d.short_name), region, d.type)
+    world = World(create_directory(env, region, d.type, d.name, d.short_name,
+                                   customer_user_name or d.user_name()), region, d.type)
     now = datetime.now(timezone.utc)
     for spec in aws.certificates:
         pem = certificate_pem(spec.source)
@@ -215,9 +222,10 @@ def registration_refused(source: str, pem: bytes, code: str, message: str) -> En
         "past with registered_days_ago / state in [[aws.certificates]].")
 
 
-def seed_or_explain(env: AwsEnvironment, aws: AwsSection, certificate_pem: Callable[[str], bytes]) -> World:
+def seed_or_explain(env: AwsEnvironment, aws: AwsSection, certificate_pem: Callable[[str], bytes],
+                    customer_user_name: str = "") -> World:
     try:
-        return seed(env, aws, certificate_pem)
+        return seed(env, aws, certificate_pem, customer_user_name)
     except ProfileError:
         raise
     except Exception as exc:

@@ -45,9 +45,13 @@ class EnvironmentSignIn:
 
 
 def environment_sign_in(profile, aws_env, directory_id: str, client, card_session, pki, responder,
-                        windows_guest: Any = None) -> EnvironmentSignIn:
+                        windows_guest: Any = None, directory=None) -> EnvironmentSignIn:
     """The model client on the environment of ``profile``; ``windows_guest``: the Windows
-    WorkSpace image whose logon the second PIN prompt is (None: not modelled)."""
+    WorkSpace image whose logon the second PIN prompt is (None: not modelled);
+    ``directory``: a provider of the domain for that Windows logon (see
+    :class:`~wscard.login.windows_logon.WindowsLogon`; None: the domain's side is not modelled)."""
+    from .windows_logon import WindowsLogon
+
     from ..pki.environment import PkiEnvironment
 
     region = profile.aws.region
@@ -65,5 +69,6 @@ def environment_sign_in(profile, aws_env, directory_id: str, client, card_sessio
     model = ModelClient(aws=aws_env, region=region, client=client, card=card_session, ca_entries=list(pki.ca_chain),
                         pki_environment=pki_environment, baseline=profile.profile.baseline,
                         authentication=list(profile.profile.authentication), expected_upn=profile.pki.upn,
-                        label="the environment's sign-in", windows_guest=windows_guest)
+                        label="the environment's sign-in", windows_guest=windows_guest,
+                        windows_logon=WindowsLogon(directory, profile.pki.upn))
     return EnvironmentSignIn(model, FlowInputs(code, login.user_name(profile)), source)

@@ -239,6 +239,9 @@ class ModelClient:
     #: The Windows WorkSpace image (:class:`~wscard.guest.windows.WindowsGuestConfig`) whose
     #: logon the second PIN prompt is; None when the profile describes none.
     windows_guest: Any = None
+    #: The domain's side of the Windows logon at the second PIN prompt (KCD-7, UC-7):
+    #: a :class:`~wscard.login.windows_logon.WindowsLogon`; None: not modelled.
+    windows_logon: Any = None
 
     def run(self, inputs: FlowInputs, attempt: int = 1) -> FlowRun:
         """Run the flow once (a freshly opened client)."""
@@ -487,7 +490,7 @@ class ModelClient:
                        f"the directory {run.directory_id} does not allow the client's device type ({member} = "
                        f"{value}): the client registered, but the WorkSpace refuses the session", ["WSP-3"])
 
-    def _windows_logon(self, run: FlowRun, rec: StepRecord, slot_cert: Any) -> None:
+    def _windows_logon_guest(self, run: FlowRun, rec: StepRecord, slot_cert: Any) -> None:
         """On a Windows WorkSpace the second prompt is the Windows logon inside it: the card
         must reach it (SESSION-9), its certificates be propagated (SESSION-10), an ECC
         certificate be allowed (UC-8), judged on the profile's Windows guest."""
@@ -517,11 +520,19 @@ class ModelClient:
                            f"{r.requirement}: {f.subject}: {f.problem}" for r in failed for f in r.failures()),
                        [r.requirement for r in failed])
 
+    def _windows_logon_domain(self, slot_cert):
+        from .windows_logon import WindowsLogonVerdict
+
+        if self.windows_logon is None:
+            return WindowsLogonVerdict(not_modelled="no directory was given to the model")
+        return self.windows_logon.judge(slot_cert.cert, f"the certificate in slot {slot_cert.slot} "
+                                                        f"('{slot_cert.cert.subject.rfc4514_string()}')")
+
     def _starting(self, run: FlowRun, chosen: tuple[Any, bytes]) -> None:
         slot_cert, key_id = chosen
         with self._step(run, "starting") as rec:
             self._device_allowed(run, rec)
-            self._windows_logon(run, rec, slot_cert)
+            self._windows_logon_guest(run, rec, slot_cert)
             prompt = self._prompt(SECOND_PROMPT)
             run.prompts.append(prompt)
             rec.facts.update({"prompt": prompt.as_evidence(), "workspace": run.workspace})
@@ -540,10 +551,21 @@ class ModelClient:
             if not rule.passed:
                 self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY,
                            f"the WorkSpace's logon: {rule.detail}", [rule.requirement])
+            domain = self._windows_logon_domain(slot_cert)
+            rec.facts["windows_logon_domain"] = domain.as_evidence()
+            if domain.refusals:
+                why = "; ".join(f"{r.requirement}: {f.subject}: {f.problem}" for r in domain.refusals
+                                for f in r.failures())
+                self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY,
+                           f"the Windows logon inside the WorkSpace is refused by the domain controller: {why}",
+                           [r.requirement for r in domain.refusals])
             how = ("the PIN went to the card again" if prompt.pin_sent_to_card else
                    "no second VERIFY: the card unlocked at the Smart Card dialog is used again")
+            judged = (f"the domain accepts the certificate for the Windows logon (NTAuth store, KCD-7; strong "
+                      f"mapping, UC-7)" if not domain.not_modelled else
+                      f"the domain's side of the Windows logon (KCD-7, UC-7) is not modelled: {domain.not_modelled}")
             rec.detail = (f"WorkSpace {(run.workspace or {}).get('WorkspaceId')} ({state}) starts; {how}; the card "
-                          "signs a second fresh challenge and the signature verifies")
+                          f"signs a second fresh challenge and the signature verifies; {judged}")
 
 
 # --- the registration code ------------------------------------------------------------

@@ -22,10 +22,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ..sid import SERVICE_ACCOUNT_RID, TEST_USER_RID, sid_extension, simulated_sid
 from . import certs as C
 
 #: Bump when the generated certificates change shape: old caches are then ignored.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 5
 
 #: The OCSP URL of the embedded world (registered in the [aws] table of the embedded
 #: profile; the simulated resolver maps its name to the local responder).
@@ -42,6 +43,13 @@ VARIANT_URLS = {
 FIXED_USERS = {"user-good": "good", "user-revoked": "revoked", "user-unknown": "unknown"}
 
 ORG = "WSCard Test PKI"
+
+
+def user_sid(variant: str) -> str:
+    """The SID the user certificate's SID extension holds for ``[pki].user_sid_extension``
+    (empty: no extension)."""
+    return {"account": simulated_sid(TEST_USER_RID), "other-account": simulated_sid(SERVICE_ACCOUNT_RID)}.get(
+        variant, "")
 
 
 def _name(cn: str, ou: str | None = None) -> x509.Name:
@@ -183,7 +191,7 @@ class _Builder:
 
     def leaf(self, name: str, key_role: str, issuer: str, cn: str, ekus: list, *, upn: str | None = None,
              dns: list[str] | None = None, ip: bool = False, ocsp_url: str = "", validity: str = "valid",
-             ocsp_nocheck: bool = False, kind: str = "user") -> x509.Certificate:
+             ocsp_nocheck: bool = False, kind: str = "user", sid: str = "") -> x509.Certificate:
         key = self.key(key_role)
         ic = self.certs[issuer]
         if validity == "expired":
@@ -239,6 +247,8 @@ class _Builder:
             )
         if ocsp_nocheck:
             b = b.add_extension(x509.OCSPNoCheck(), critical=False)
+        if sid:
+            b = b.add_extension(sid_extension(sid), critical=False)
         cert = _sign(b, self.keys[issuer])
         self.certs[name] = cert
         self.key_roles[name] = key_role
@@ -267,12 +277,14 @@ class _Builder:
             else "user"
         self.leaf("user", user_role, "intermediate", "Test User", [eku_map[e] for e in s["user_ekus"]],
                   upn=upn if s["user_upn_in_san"] else None, ocsp_url=s["user_ocsp_url"],
-                  validity=s["user_validity"])
+                  validity=s["user_validity"], sid=user_sid(s.get("user_sid_extension", "none")))
+        # the fixed users are compliant but for their OCSP status or AIA: strongly mapped (UC-7)
         for name in FIXED_USERS:
             self.leaf(name, "user", "intermediate", f"Test User ({name})", all_ekus, upn=upn,
-                      ocsp_url=DEFAULT_OCSP_URL)
+                      ocsp_url=DEFAULT_OCSP_URL, sid=user_sid("account"))
         for name, url in VARIANT_URLS.items():
-            self.leaf(name, "user", "intermediate", f"Test User ({name})", all_ekus, upn=upn, ocsp_url=url)
+            self.leaf(name, "user", "intermediate", f"Test User ({name})", all_ekus, upn=upn, ocsp_url=url,
+                      sid=user_sid("account"))
         self.leaf("ocsp", "ocsp", "intermediate", "WSCard Test OCSP Responder", [ExtendedKeyUsageOID.OCSP_SIGNING],
                   ocsp_nocheck=True, kind="ocsp")
         dc_ekus = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH, C.OID_KDC_AUTH]

@@ -20,7 +20,15 @@ from ..profile import PathValue, section
 
 Mode = Literal["none", "samba", "ldap"]
 SpnVariant = Literal["unique", "none", "duplicate"]
-Delegation = Literal["constrained-any-protocol", "constrained-kerberos-only", "unconstrained"]
+Delegation = Literal["constrained-any-protocol", "constrained-kerberos-only", "unconstrained",
+                     "unconstrained-with-list"]
+
+#: Kerberos encryption types by their MS-KILE names (msDS-SupportedEncryptionTypes bits).
+EncType = Literal["DES_CBC_CRC", "DES_CBC_MD5", "RC4_HMAC_MD5", "AES128_CTS_HMAC_SHA1_96", "AES256_CTS_HMAC_SHA1_96"]
+#: altSecurityIdentities mapping kinds (Microsoft KB5014754): the first three are strong.
+MappingKind = Literal["X509IssuerSerialNumber", "X509SKI", "X509SHA1PublicKey", "X509IssuerSubject",
+                      "X509SubjectOnly", "X509RFC822"]
+AES = ["AES128_CTS_HMAC_SHA1_96", "AES256_CTS_HMAC_SHA1_96"]
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,13}[A-Za-z0-9])?")
@@ -49,15 +57,29 @@ class SambaSpec:
     #: The Delegation tab's choice: ``constrained-any-protocol`` ("Trust this user for
     #: delegation to specified services only" + "Use any authentication protocol");
     #: ``constrained-kerberos-only`` ("Use Kerberos only", breaks KCD-2);
-    #: ``unconstrained`` ("Trust this user for delegation to any service", breaks KCD-2).
+    #: ``unconstrained`` ("Trust this user for delegation to any service", breaks KCD-2);
+    #: ``unconstrained-with-list`` (TRUSTED_FOR_DELEGATION set, by PowerShell or ADSI Edit,
+    #: while msDS-AllowedToDelegateTo keeps its list: breaks KCD-2).
     delegation: Delegation = "constrained-any-protocol"
     #: Further domain controller accounts (short host names such as ``dc2``) created in
     #: ``OU=Domain Controllers``. They exist in the directory only: nothing answers for
     #: them, so KCD-4 cannot read their certificates (a warning).
     extra_dcs: list[str] = field(default_factory=list)
     #: Whose ``ldap`` service the service account may delegate to: ``all`` domain
-    #: controllers, or only the ``first`` (breaks KCD-3 when ``extra_dcs`` is set).
-    delegate_to: Literal["all", "first"] = "all"
+    #: controllers, only the ``first`` (breaks KCD-3 when ``extra_dcs`` is set), or
+    #: ``none``: an empty msDS-AllowedToDelegateTo whatever the flags (breaks KCD-2).
+    delegate_to: Literal["all", "first", "none"] = "all"
+    #: msDS-AllowedToDelegateTo of the service account exactly as written here (any case
+    #: and SPN form: ``LDAP/DC1.CORP.EXAMPLE.COM``, the three-part
+    #: ``ldap/dc1.corp.example.com/corp.example.com``, the NetBIOS ``ldap/DC1`` that Active
+    #: Directory Users and Computers adds, ``ldap/dc1.corp.example.com:389``), instead of
+    #: what ``delegate_to`` gives (``ldap/<fqdn>`` and ``ldap/<NETBIOS>`` of each domain
+    #: controller). The KDC honours an entry only in the form a ticket is asked for,
+    #: ``ldap/<the DC's DNS name>``, without regard to case (KCD-3).
+    delegate_to_values: list[str] = field(default_factory=list)
+    #: The kind of account that holds the duplicate SPN in the ``spn = "duplicate"``
+    #: variant: a ``user`` (``svc-legacy``) or a ``computer`` (``LEGACY-APP$``).
+    duplicate_holder_type: Literal["user", "computer"] = "user"
     #: The test PKI certificate the domain controller presents: ``dc`` (with the KDC
     #: Authentication EKU) or ``dc-no-kdc`` (without it, breaks KCD-4).
     dc_certificate: Literal["dc", "dc-no-kdc"] = "dc"
@@ -69,6 +91,40 @@ class SambaSpec:
     #: ticket lifetime, 10 hours. A pre-session WorkSpaces session is limited by it
     #: (SESSION-8).
     service_ticket_lifetime_hours: int = 10
+    #: The service account's user logon name, the local part of its userPrincipalName
+    #: (``<name>@<domain>``), when it differs from its sAMAccountName
+    #: (``[ad].service_account``), e.g. a long logon name whose pre-Windows 2000 name was
+    #: cut to 20 characters. Empty: the sAMAccountName (KCD-5).
+    service_account_logon_name: str = ""
+    #: The service account's displayName. Empty: none (KCD-5).
+    service_account_display_name: str = ""
+    #: msDS-SupportedEncryptionTypes of the service account, by MS-KILE name
+    #: (``DES_CBC_CRC``, ``DES_CBC_MD5``, ``RC4_HMAC_MD5``, ``AES128_CTS_HMAC_SHA1_96``,
+    #: ``AES256_CTS_HMAC_SHA1_96``): the "This account supports Kerberos AES ... encryption"
+    #: boxes. Empty: the attribute is not set and the domain's default applies (RC4
+    #: tickets: DefaultDomainSupportedEncTypes 0x27, Microsoft KB5021131) (KCD-6).
+    service_account_encryption_types: list[EncType] = field(default_factory=lambda: list(AES))
+    #: The Kerberos encryption types the domain controllers allow: the Group Policy
+    #: "Network security: Configure encryption types allowed for Kerberos", which a
+    #: Windows DC also writes to its computer object's msDS-SupportedEncryptionTypes.
+    #: Written to each DC account and to Samba's ``kdc supported enctypes``. The default
+    #: is what Samba provisions (RC4 and AES, 0x1C), with the KDC's own default (KCD-6).
+    dc_encryption_types: list[EncType] = field(
+        default_factory=lambda: ["RC4_HMAC_MD5", "AES128_CTS_HMAC_SHA1_96", "AES256_CTS_HMAC_SHA1_96"])
+    #: The certificates of the test PKI (``intermediate``, ``root``, ``other-root``...)
+    #: published to the forest's NTAuth store (``cACertificate`` of
+    #: ``CN=NTAuthCertificates,CN=Public Key Services,CN=Services,CN=Configuration,...``,
+    #: what ``certutil -dspublish -f ca.cer NTAuthCA`` writes). Empty: the object does not
+    #: exist (no CA was ever published). The issuing CA (``intermediate``) must be there
+    #: (KCD-7). Written when the domain controller starts, from the day's PKI.
+    ntauth: list[str] = field(default_factory=lambda: ["intermediate"])
+    #: altSecurityIdentities of the test user: the mappings of the test user's
+    #: certificate to write, by kind (``X509IssuerSerialNumber``, ``X509SKI``,
+    #: ``X509SHA1PublicKey`` are strong; ``X509IssuerSubject``, ``X509SubjectOnly``,
+    #: ``X509RFC822`` weak), in the string forms of Microsoft KB5014754. Written when the
+    #: domain controller starts, from the day's PKI. With ``[pki].user_sid_extension =
+    #: "none"``, a strong kind here keeps UC-7 passing; a weak one alone breaks it.
+    alt_security_identities: list[MappingKind] = field(default_factory=list)
 
 
 @section("ad")
@@ -188,11 +244,20 @@ class AdSection:
                     f"{name!r}: must be a short host name (letters, digits, '-', at most 15)",
                     key="[ad.samba].extra_dcs",
                 )
+        for v in s.delegate_to_values:
+            if "/" not in v or not v.split("/", 1)[0] or not v.split("/", 1)[1]:
+                raise ProfileError(f"{v!r}: must be an SPN, service/host[:port][/service name]",
+                                   key="[ad.samba].delegate_to_values")
         if s.delegate_to == "first" and not s.extra_dcs:
             raise ProfileError("'first' needs a second domain controller: set extra_dcs = ['dc2']",
                                key="[ad.samba].delegate_to")
         if s.start_timeout_seconds <= 0:
             raise ProfileError("must be more than 0", key="[ad.samba].start_timeout_seconds")
+        if s.service_account_logon_name and not re.fullmatch(r"[^@\\/\s\"]+", s.service_account_logon_name):
+            raise ProfileError("must be the local part of a userPrincipalName (no '@', spaces or slashes)",
+                               key="[ad.samba].service_account_logon_name")
+        if not s.dc_encryption_types:
+            raise ProfileError("a domain controller allows at least one encryption type", key="[ad.samba].dc_encryption_types")
         if not 1 <= s.service_ticket_lifetime_hours <= 10:
             raise ProfileError("must be between 1 and 10 (the user ticket lifetime, which caps it)",
                                key="[ad.samba].service_ticket_lifetime_hours")

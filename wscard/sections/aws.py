@@ -27,6 +27,20 @@ class DirectorySpec:
     name: str = "corp.example.com"
     #: NetBIOS name.
     short_name: str = "CORP"
+    #: Simulated world: the service account user name given to AD Connector
+    #: (ConnectDirectory ``ConnectSettings.CustomerUserName``, which KCD-5 compares with
+    #: the domain). Empty: the sAMAccountName of ``[ad].service_account``. Live: read from
+    #: AWS (DescribeDirectories).
+    customer_user_name: str = ""
+
+    def user_name(self, profile=None) -> str:
+        """The CustomerUserName the simulated world gives AD Connector."""
+        if self.customer_user_name:
+            return self.customer_user_name
+        values = getattr(profile, "values", None) if profile is not None else None
+        ad = values.get("ad") if isinstance(values, dict) else None
+        name = getattr(ad, "service_account", "") or "svc-adconnector"
+        return name.split("\\", 1)[-1].split("@", 1)[0]
 
 
 @dataclass
@@ -103,6 +117,11 @@ class AwsSection:
                     "mode 'endpoint' needs endpoint_url = 'http(s)://host:port'", key="[aws].endpoint_url"
                 )
         if self.mode in ("live", "endpoint"):
+            if self.directory.customer_user_name:
+                raise ProfileError(
+                    f"describes the simulated AD Connector and cannot be used in mode '{self.mode}' (the user name "
+                    "AD Connector uses is read from AWS: DescribeDirectories ConnectSettings.CustomerUserName)",
+                    key="[aws.directory].customer_user_name")
             if not self.directory.id:
                 raise ProfileError(
                     f"mode '{self.mode}' needs the ID of the directory to check (d-xxxxxxxxxx)",

@@ -38,6 +38,7 @@ CERTIFICATE_FIELDS = (
     "user_validity",
     "user_ocsp_url",
     "dc_dns_names",
+    "user_sid_extension",
 )
 
 
@@ -103,6 +104,15 @@ class PkiSection:
     #: ``valid``, ``expired`` (ended 30 days ago) or ``not-yet-valid`` (starts in 30
     #: days): the user certificate's validity period (UC-4).
     user_validity: Validity = "valid"
+    #: The SID extension (szOID_NTDS_CA_SECURITY_EXT, 1.3.6.1.4.1.311.25.2) of the user
+    #: certificate, the strong mapping of Microsoft KB5014754 (UC-7): ``account``: the test
+    #: user's objectSid (the simulated domain gives the test user the fixed SID
+    #: ``wscard.sid.simulated_sid(TEST_USER_RID)``, so the PKI need not wait for the
+    #: domain); ``none``: no SID extension (UC-7 then rests on the account's
+    #: altSecurityIdentities, ``[ad.samba].alt_security_identities``); ``other-account``:
+    #: the objectSid of another account of the domain (the AD Connector service
+    #: account), which breaks UC-7.
+    user_sid_extension: Literal["account", "none", "other-account"] = "account"
     #: OCSP responder URL in the user certificate's Authority Information Access; empty
     #: for none (OCSP-1, OCSP-2). Use an ``https://`` URL or a name whose top-level domain
     #: is not in the IANA root zone to break OCSP-5, a name missing from ``ocsp_hosts``
