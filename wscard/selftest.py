@@ -132,7 +132,7 @@ def fault_profiles(folder: Path | None = None) -> list[Path]:
 #: A fault profile that changes none of those sections cannot change their verdicts, so
 #: its self-test leaves them out (the embedded default and the profiles that do change
 #: them still run them). The Samba DC costs about 0.8 s a run.
-COSTLY_AREAS = {"ad": {"ad", "pki"}, "hw": {"card", "pki"}}
+COSTLY_AREAS = {"ad": {"ad", "pki", "aws", "card"}, "hw": {"card", "pki"}}
 
 
 def changed_sections(path: Path) -> set[str] | None:

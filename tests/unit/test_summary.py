@@ -150,10 +150,12 @@ def test_selftest_leaves_out_costly_areas_only_when_their_inputs_are_unchanged(t
     from wscard.selftest import COSTLY_AREAS, changed_sections
 
     p = tmp_path / "f.toml"
-    p.write_text('extends = "embedded"\n[aws]\nregion = "eu-central-1"\n[expect]\nfailed = ["REGION-3"]\n')
-    assert changed_sections(p) == {"aws"}
+    p.write_text('extends = "embedded"\n[client]\nversion = "3.1.0"\n[expect]\nfailed = ["CLIENT-1"]\n')
+    assert changed_sections(p) == {"client"}
     assert not changed_sections(p) & COSTLY_AREAS["ad"]
     assert not changed_sections(p) & COSTLY_AREAS["hw"]
+    p.write_text('extends = "embedded"\n[aws]\nregion = "eu-central-1"\n')
+    assert changed_sections(p) & COSTLY_AREAS["ad"]  # KCD-5 reads AD Connector's account name
     p.write_text('extends = "embedded"\n[pki]\nca_days_left = 60\n')
     assert changed_sections(p) & COSTLY_AREAS["ad"]
     p.write_text('[aws]\nregion = "us-east-1"\n')
