@@ -41,13 +41,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    aws = get_profile(config).aws
+    profile = get_profile(config)
+    aws = profile.aws
     where = aws.endpoint_url if aws.mode == "endpoint" else aws.region
     line = f"wscard AWS: {aws.mode} ({where})"
     allowed = config.getoption("--allow-aws-changes")
     if aws.mode in ("live", "endpoint"):
         line += f"; changes allowed only for {allowed}" if allowed else "; read-only"
-    return [line]
+    return [line] + [f"wscard profile WARNING: {w}" for w in profile.warnings]
 
 
 @pytest.fixture(scope="session")

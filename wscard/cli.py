@@ -87,6 +87,8 @@ def cmd_profile(argv: list[str]) -> int:
     except ProfileError as exc:
         _err(str(exc))
         return 2
+    for warning in prof.warnings:
+        _err(f"warning: {warning}")
     print(json.dumps({k: asdict(v) for k, v in prof.values.items()}, indent=2, default=str))
     return 0
 

@@ -60,8 +60,16 @@ class AwsSection:
     #: ``endpoint_url``; ``live``: real AWS through the normal boto3 credential chain.
     #: ``--aws`` overrides it.
     mode: Mode = "embedded"
-    #: Region of the directory.
+    #: Region of the directory. Checked against the Regions the installed botocore knows
+    #: (its endpoint data): the simulated world needs a Directory Service Region; in live
+    #: and endpoint modes a Region botocore does not know is a warning when it fits a known
+    #: partition (a Region newer than botocore), an error otherwise (see
+    #: ``allow_unknown_region``).
     region: str = "us-gov-west-1"
+    #: Live and endpoint modes: accept a ``region`` that fits no partition the installed
+    #: botocore knows (a Region of a partition newer than botocore), with a warning.
+    #: Updating boto3 and botocore is the better fix.
+    allow_unknown_region: bool = False
     #: For ``endpoint`` mode: the endpoint URL.
     endpoint_url: str = ""
     #: The directory under test.
@@ -94,6 +102,16 @@ class AwsSection:
         return self.mode in ("embedded", "server")
 
     def validate(self, profile) -> None:
+        from ..aws.regions import region_problem
+
+        checks = [("region", self.simulated)] + ([("procedure_region", True)] if self.simulated else [])
+        for key, simulated in checks:
+            error, warning = region_problem(getattr(self, key), simulated=simulated,
+                                            allow_unknown=self.allow_unknown_region)
+            if error:
+                raise ProfileError(error, key=f"[aws].{key}")
+            if warning:
+                profile.warn(warning, key=f"[aws].{key}")
         if self.mode == "endpoint":
             u = urlparse(self.endpoint_url)
             if u.scheme not in ("http", "https") or not u.hostname:
