@@ -47,6 +47,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import EnvironmentProblem
+from ..ports import PortInUse, port_in_use
 from .target import Secret
 
 #: Debian packages of the simulated domain controller (install without recommends, or
@@ -63,8 +64,12 @@ TEMPLATE_MAX_AGE_DAYS = 14
 SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 #: Where the machine-wide "one simulated DC per address" lock lives.
 LOCK_DIR = Path("/tmp")
-#: How long to wait for the DC's ports to be free once it is this run's turn.
-PORT_WAIT_SECONDS = 30.0
+#: How long to wait for the DC's ports to be free once it is this run's turn. The turn is
+#: taken only after the previous DC of any wscard run has stopped (``stop`` waits for its
+#: processes), so a port still busy after this grace is held by another program.
+PORT_WAIT_SECONDS = 2.0
+PORT_FIX = ("stop the program using it (another directory server or KDC, or a test domain controller not "
+            "started by wscard), or choose another loopback address of this machine with [ad.samba].address")
 
 
 def which(tool: str) -> str | None:
@@ -612,18 +617,6 @@ def tls_from_pki(pki, name: str) -> TlsMaterial:
     return TlsMaterial(entry.pem + b"".join(intermediates), Path(entry.key_path).read_bytes(), b"".join(cas), name)
 
 
-def port_in_use(address: str, port: int) -> bool:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((address, port))
-        return False
-    except OSError:
-        return True
-    finally:
-        s.close()
-
-
 _RUNNING: set["SambaDC"] = set()
 _RUNNING_LOCK = threading.Lock()
 
@@ -745,10 +738,7 @@ class SambaDC:
                 break
             time.sleep(0.2)
         if busy:
-            raise EnvironmentProblem(
-                f"port(s) {', '.join(map(str, busy))} on {self.address} are already in use (another directory "
-                "server, KDC or test domain controller not started by wscard?): stop it, or choose another "
-                "loopback address of this machine with [ad.samba].address")
+            raise PortInUse(self.address, busy, PORT_FIX)
         t0 = time.monotonic()
         self.workdir = Path(tempfile.mkdtemp(prefix="wscard-samba-"))
         os.chmod(self.workdir, 0o700)
