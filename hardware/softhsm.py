@@ -15,8 +15,6 @@ from __future__ import annotations
 import ctypes
 import os
 import secrets
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from wscard import lifetime
 from wscard.errors import EnvironmentProblem
 
 MODULE_CANDIDATES = (
@@ -84,8 +83,8 @@ class SoftHsm:
             raise EnvironmentProblem(
                 "SoftHSM2 is not installed (libsofthsm2.so not found): install the Debian package 'softhsm2'"
             )
-        self.dir = Path(tempfile.mkdtemp(prefix="wscard-softhsm-"))
-        os.chmod(self.dir, 0o700)
+        # holds the tokens' private keys: removed by the run's watchdog if the run dies
+        self.dir = lifetime.private_dir("wscard-softhsm-")
         (self.dir / "tokens").mkdir(mode=0o700)
         self.conf = self.dir / "softhsm2.conf"
         self.conf.write_text(
@@ -212,4 +211,4 @@ class SoftHsm:
             except Exception:
                 pass
             self._lib = None
-        shutil.rmtree(self.dir, ignore_errors=True)
+        lifetime.remove(self.dir)

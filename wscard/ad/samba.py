@@ -46,6 +46,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .. import lifetime
 from ..errors import EnvironmentProblem
 from ..ports import PortInUse, port_in_use
 from .target import Secret
@@ -740,8 +741,8 @@ class SambaDC:
         if busy:
             raise PortInUse(self.address, busy, PORT_FIX)
         t0 = time.monotonic()
-        self.workdir = Path(tempfile.mkdtemp(prefix="wscard-samba-"))
-        os.chmod(self.workdir, 0o700)
+        # holds the DC's database and TLS key: removed by the run's watchdog if the run dies
+        self.workdir = lifetime.private_dir("wscard-samba-")
         root = self.root = self.workdir / "dc"
         _copy_tree(self.template.path, root)
         (root / "template.json").unlink(missing_ok=True)
@@ -760,7 +761,7 @@ class SambaDC:
         t1 = time.monotonic()
         log = open(root / "log" / "stdout.log", "wb")
         try:
-            self.proc = subprocess.Popen(
+            self.proc = lifetime.spawn(
                 [which("samba") or "samba", "-i", "-M", "single", "-s", str(conf)],
                 stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=_env(root), cwd=root,
                 start_new_session=True,
@@ -832,10 +833,14 @@ class SambaDC:
                     break
                 self._signal(signal.SIGKILL)
                 time.sleep(0.02)
+            lifetime.forget(proc)
         with _RUNNING_LOCK:
             _RUNNING.discard(self)
-        if self.workdir is not None and not self.keep:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.workdir is not None:
+            if self.keep:
+                lifetime.keep(self.workdir)
+            else:
+                lifetime.remove(self.workdir)
         self._release_turn()
         self.timings["stop"] = round(time.monotonic() - t0, 3)
 

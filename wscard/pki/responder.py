@@ -34,6 +34,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
+from .. import lifetime
 from ..errors import EnvironmentProblem
 from ..ports import listen
 
@@ -253,7 +254,7 @@ class ResponderProcess:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         errlog = open(self.workdir / "responder.stderr", "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "wscard.pki.responder", str(cfg)],
+        self.proc = lifetime.spawn([sys.executable, "-m", "wscard.pki.responder", str(cfg)],
                                      stdout=subprocess.PIPE, stderr=errlog, stdin=subprocess.DEVNULL, env=env)
         errlog.close()
         line = _readline(self.proc, timeout)
@@ -279,6 +280,7 @@ class ResponderProcess:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(timeout=5)
+        lifetime.forget(p)
         if p.stdout:
             p.stdout.close()
 
