@@ -72,6 +72,12 @@ class AwsSection:
     allow_unknown_region: bool = False
     #: For ``endpoint`` mode: the endpoint URL.
     endpoint_url: str = ""
+    #: For ``endpoint`` mode: the endpoint is a simulation you started (``wscard
+    #: moto-server``), so mutating calls are not guarded. Otherwise an endpoint is guarded
+    #: like live AWS whatever its address (a port-forward on 127.0.0.1 may reach real
+    #: AWS). ``--simulated-endpoint`` sets it. Never set it for an endpoint that forwards
+    #: to AWS.
+    endpoint_simulated: bool = False
     #: The directory under test.
     directory: DirectorySpec = field(default_factory=DirectorySpec)
     #: The OCSP responder URL that should be registered with the issuing CA
@@ -118,6 +124,9 @@ class AwsSection:
                 raise ProfileError(
                     "mode 'endpoint' needs endpoint_url = 'http(s)://host:port'", key="[aws].endpoint_url"
                 )
+        if self.endpoint_simulated and self.mode != "endpoint":
+            raise ProfileError(f"applies to mode 'endpoint' only (the mode is '{self.mode}')",
+                               key="[aws].endpoint_simulated")
         if self.mode in ("live", "endpoint"):
             if not self.directory.id:
                 raise ProfileError(
