@@ -20,6 +20,27 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "reports" / "allure-results"
 REPORT = ROOT / "reports" / "compliance-report.html"
 SUMMARY = ROOT / "reports" / "compliance-summary.json"
+def pytest_command() -> list[str]:
+    """pytest as the harness runs it: the checkout's configuration named (``-c``,
+    ``--rootdir``) and the harness's plugins loaded before the command line is read
+    (``-p``, the list of the root ``conftest.py``).
+
+    Without them pytest picks its root folder, configuration and first conftest files
+    from the arguments that are existing paths, *before* any plugin says which options
+    take a value: in ``--profile "/tmp/my profiles/p.toml"`` the profile is taken for a
+    test path, pytest roots at /tmp/my profiles, loads none of the harness and refuses
+    ``--profile`` (issue 11, point 10). ``--profile=PATH`` never had the problem.
+    """
+    import ast
+
+    plugins: list[str] = []
+    for node in ast.parse((ROOT / "conftest.py").read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "pytest_plugins" for t in node.targets):
+            plugins = list(ast.literal_eval(node.value))
+    cmd = [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT)]
+    for plugin in plugins:
+        cmd += ["-p", plugin]
+    return cmd
 
 
 def _err(msg: str) -> None:
@@ -42,7 +63,7 @@ def build_report(results: list[Path], out: Path) -> Path:
 
 def cmd_check(args: list[str]) -> int:
     """pytest on the features, then the report; the summary is written by the run itself."""
-    cmd = [sys.executable, "-m", "pytest", f"--alluredir={RESULTS}", "--clean-alluredir",
+    cmd = [*pytest_command(), f"--alluredir={RESULTS}", "--clean-alluredir",
            f"--summary-file={SUMMARY}", *args]
     rc = subprocess.call(cmd, cwd=ROOT)
     if rc in (2, 3, 4):  # interrupted, internal error, usage error: pytest said why

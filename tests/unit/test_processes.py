@@ -314,3 +314,35 @@ def test_a_run_that_ends_normally_leaves_nothing_for_the_watchdog():
         assert kept.exists()
     finally:
         shutil.rmtree(kept, ignore_errors=True)
+
+
+# --- 10: --profile PATH with a space, outside the checkout ----------------------------------------
+
+def test_profile_path_with_a_space_outside_the_checkout(tmp_path):
+    """``wscard check --profile "/tmp/.../my profiles/p.toml"`` (the form ``./harness check``
+    runs): the profile is read and the whole suite collected. Plain pytest, with the
+    same arguments, roots at the profile's folder and refuses --profile: pytest decides
+    that before loading any plugin, which is why the harness names its configuration
+    and plugins itself (wscard.cli.pytest_command)."""
+    from wscard.cli import pytest_command
+
+    folder = tmp_path / "my profiles"
+    folder.mkdir()
+    profile = folder / "p.toml"
+    profile.write_text('extends = "embedded"\n[aws]\nregion = "eu-west-1"\n')
+    assert str(profile).startswith(tempfile_dir()) and " " in str(profile)
+    outputs = ["--co", f"--alluredir={tmp_path / 'allure'}", f"--summary-file={tmp_path / 's.json'}"]
+    p = subprocess.run([*pytest_command(), "--profile", str(profile), *outputs], cwd=ROOT, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    assert "wscard AWS: embedded (eu-west-1)" in p.stdout
+    assert "<Module test_ad_connector_bdd.py>" in p.stdout
+    plain = subprocess.run([PY, "-m", "pytest", "--profile", str(profile), *outputs], cwd=ROOT, capture_output=True,
+                           text=True, timeout=300)
+    assert plain.returncode != 0 and "unrecognized arguments: --profile" in plain.stderr
+
+
+def tempfile_dir() -> str:
+    import tempfile
+
+    return tempfile.gettempdir()
