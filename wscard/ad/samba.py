@@ -70,7 +70,8 @@ LOCK_DIR = Path("/tmp")
 #: processes), so a port still busy after this grace is held by another program.
 PORT_WAIT_SECONDS = 2.0
 PORT_FIX = ("stop the program using it (another directory server or KDC, or a test domain controller not "
-            "started by wscard), or choose another loopback address of this machine with [ad.samba].address")
+            "started by wscard), or choose another loopback address with [ad.samba].address (one an interface has: "
+            "Samba binds only to those, e.g. after ip addr add 127.0.0.2/8 dev lo)")
 
 
 def which(tool: str) -> str | None:
