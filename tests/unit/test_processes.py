@@ -204,7 +204,7 @@ def _left(info: dict, address: str = "127.0.0.1") -> list[str]:
 
 
 def _kill_run_and_check(args: list[str], env: dict[str, str], start_timeout: float = 60,
-                        prefix: tuple[str, ...] = ()) -> dict:
+                        prefix: tuple[str, ...] = (), sig: int = signal.SIGKILL) -> dict:
     proc = subprocess.Popen([*prefix, PY, "-c", CHILD, str(ROOT), *args], stdout=subprocess.PIPE, text=True,
                             env=env)
     try:
@@ -213,7 +213,7 @@ def _kill_run_and_check(args: list[str], env: dict[str, str], start_timeout: flo
         info = json.loads(line)
         assert all(Path(d).exists() for d in info["dirs"])
         assert all(lifetime.start_time(p) for p in info["pids"])
-        os.kill(proc.pid, signal.SIGKILL)
+        os.kill(proc.pid, sig)
         proc.wait()
         deadline = time.monotonic() + lifetime.KILL_GRACE_SECONDS + 10
         while _left(info) and time.monotonic() < deadline:
@@ -227,8 +227,10 @@ def _kill_run_and_check(args: list[str], env: dict[str, str], start_timeout: flo
 
 
 @linux_only
-def test_sigkill_of_the_run_leaves_no_process_port_or_folder():
-    _kill_run_and_check([], _env())
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_killed_run_leaves_no_process_port_or_folder(sig):
+    """SIGTERM too: pytest does not handle it, so the run dies without its clean-up."""
+    _kill_run_and_check([], _env(), sig=sig)
 
 
 @linux_only
@@ -265,6 +267,84 @@ def test_sigkill_of_an_ad_run_removes_the_dc_folder(tmp_path):
     assert not any(Path(d).name.startswith("wscard-samba-") and Path(d).exists() for d in info["dirs"])
 
 
+def _descendants(root: int) -> dict[int, str]:
+    """PID -> start time of every live process below ``root``."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(d.name))
+    out, todo = {}, [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            started = lifetime.start_time(child)
+            if started is not None:
+                out[child] = started
+                todo.append(child)
+    return out
+
+
+@linux_only
+def test_sigkill_of_a_real_ad_run_leaves_nothing(tmp_path):
+    """The whole harness: pytest on the @ad scenarios, killed with SIGKILL once its Samba
+    DC is up. Every process it started (Samba, the watchdog) ends and no folder it marked
+    as its own is left. In a private network (loopback only), as above."""
+    from wscard.ad import samba
+
+    reason = samba.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    if not shutil.which("unshare") or not shutil.which("ip"):
+        pytest.skip("needs unshare(1) and ip(8)")
+    import tempfile
+
+    cmd = ["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
+           PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "steps/test_ad_bdd.py",
+           f"--alluredir={tmp_path / 'allure'}", f"--summary-file={tmp_path / 'summary.json'}"]
+    run = subprocess.Popen(cmd, cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = Path(tempfile.gettempdir())
+
+    def own_folders() -> list[Path]:
+        found = []
+        for d in base.glob("wscard-*"):
+            try:
+                if (d / lifetime.OWNER_FILE).read_text().split()[0] == str(run.pid):
+                    found.append(d)
+            except (OSError, IndexError):
+                continue
+        return found
+
+    try:
+        deadline = time.monotonic() + 900  # it may wait for another run's turn at the DC
+        while time.monotonic() < deadline and run.poll() is None:
+            below = _descendants(run.pid)
+            if any(Path(f"/proc/{p}/comm").read_text().strip() == "samba" for p in below
+                   if Path(f"/proc/{p}/comm").exists()) and any(d.name.startswith("wscard-samba-")
+                                                                 for d in own_folders()):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the run ended or its DC did not start")
+        below, folders = _descendants(run.pid), own_folders()
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        deadline = time.monotonic() + lifetime.KILL_GRACE_SECONDS + 10
+        while time.monotonic() < deadline:
+            left = [f"process {p}" for p, st in below.items() if lifetime.start_time(p) == st]
+            left += [f"folder {d}" for d in folders if d.exists()]
+            if not left:
+                break
+            time.sleep(0.1)
+        assert left == [], "left behind by the killed run"
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+
+
 @linux_only
 def test_stale_folder_of_a_dead_run_is_removed_and_a_live_one_kept(tmp_path):
     """The watchdog's start-up sweep: a folder whose owner is gone goes; one whose owner
@@ -294,7 +374,7 @@ def test_stale_folder_of_a_dead_run_is_removed_and_a_live_one_kept(tmp_path):
 
 
 @linux_only
-def test_a_run_that_ends_normally_leaves_nothing_for_the_watchdog():
+def test_kept_folder_stays_and_a_forgotten_one_goes_when_the_run_ends():
     """Trap: the watchdog must not remove a folder the run kept (``--ad-keep``)."""
     code = textwrap.dedent("""
         from wscard import lifetime
