@@ -61,6 +61,11 @@ class _Server(ThreadedMotoServer):
             self._thread.join()
             raise EnvironmentProblem(f"the moto server did not start: {self._error!r}")
 
+    def stop(self) -> None:
+        super().stop()
+        if self._server is not None:
+            self._server.server_close()  # moto's stop leaves the listening socket open
+
 
 def start_server(port: int = 0) -> tuple[ThreadedMotoServer, str]:
     """Install the extension, start a threaded moto server on 127.0.0.1; return it and its URL.
