@@ -22,7 +22,8 @@ Two mechanisms, because each covers what the other cannot:
 On start-up the watchdog also removes private folders (``wscard-*`` in the temporary
 folder, marked with an owner file) whose owner process is gone: a run whose watchdog was
 killed along with it (``kill -9`` of both, a crash of the machine with a persistent /tmp).
-Folders of live runs, and folders without the owner mark, are never touched.
+Folders of live runs, of other users, and folders without the owner mark are never
+touched.
 
 Windows: :func:`tied` returns the command unchanged and no watchdog is started (the lab
 path starts no servers there); nothing POSIX-only is imported at start-up.
@@ -76,6 +77,11 @@ except OSError:
 for name in names:
     path = os.path.join(tmp, name)
     if not name.startswith(prefix) or os.path.islink(path):
+        continue
+    try:
+        if os.stat(path).st_uid != os.getuid():  # only this user's own folders
+            continue
+    except OSError:
         continue
     try:
         with open(os.path.join(path, owner_file)) as fh:
