@@ -96,6 +96,20 @@ def test_region_without_directory_service_cannot_be_simulated(tmp_path):
         load_profile(p)
 
 
+def test_region_without_workspaces_cannot_be_simulated(tmp_path):
+    # Directory Service but no WorkSpaces (eu-north-1 in botocore 1.44): moto's WorkSpaces
+    # backend has no such Region, and the world's WorkSpaces scenarios crashed with KeyError
+    from wscard.aws.regions import known_regions
+
+    ds_only = sorted(set(known_regions("ds")) - set(known_regions("workspaces")))
+    if not ds_only:
+        pytest.skip("this botocore lists WorkSpaces wherever it lists Directory Service")
+    with pytest.raises(ProfileError, match="WorkSpaces is not offered"):
+        load_profile(write(tmp_path, f'[aws]\nregion = "{ds_only[0]}"\n'))
+    # trap: on live AWS the Region is fine (the REGION checks judge WorkSpaces there)
+    assert load_profile(write(tmp_path, LIVE.format(region=ds_only[0], extra=""))).warnings == []
+
+
 def test_live_region_fitting_no_partition_refused_unless_allowed(tmp_path):
     p = write(tmp_path, LIVE.format(region="mars-north-7", extra=""))
     with pytest.raises(ProfileError, match="allow_unknown_region = true"):
@@ -116,6 +130,6 @@ def test_live_region_newer_than_botocore_is_a_warning_not_an_error(tmp_path):
 
 def test_known_regions_give_no_warning(tmp_path):
     # trap: GovCloud, China and the commercial partition are all known
-    for region in ("us-gov-west-1", "us-gov-east-1", "cn-north-1", "eu-west-1"):
+    for region in ("us-gov-west-1", "us-gov-east-1", "cn-northwest-1", "eu-west-1"):
         assert load_profile(write(tmp_path, f'[aws]\nregion = "{region}"\n')).warnings == []
         assert load_profile(write(tmp_path, LIVE.format(region=region, extra=""))).warnings == []

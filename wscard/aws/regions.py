@@ -2,9 +2,9 @@
 
 Used to check ``[aws].region`` and ``[aws].procedure_region`` when a profile is loaded:
 
-* the simulated world (moto) can only simulate a Region that botocore lists for
-  Directory Service (moto builds its backends from the same data), so there an unknown
-  Region is a :class:`~wscard.errors.ProfileError`;
+* the simulated world (moto) can only simulate a Region that botocore lists for both
+  Directory Service and WorkSpaces (moto builds its backends from the same data), so
+  there any other Region is a :class:`~wscard.errors.ProfileError`;
 * on live AWS (and an endpoint) a Region botocore does not list may simply be newer
   than the installed botocore. A name that fits a known partition's Region pattern
   (``ap-east-9`` in ``aws``) is accepted with a warning; a name that fits no partition
@@ -70,25 +70,41 @@ def botocore_version() -> str:
     return botocore.__version__
 
 
-def region_problem(region: str, *, simulated: bool, allow_unknown: bool = False) -> tuple[str | None, str | None]:
-    """``(error, warning)`` for a Region name in a profile; both None when it is known.
+def simulated_regions() -> list[str]:
+    """Regions the simulated world can run in: botocore lists both Directory Service and
+    WorkSpaces there (moto builds its backends from the same lists)."""
+    return sorted(set(known_regions("ds")) & set(known_regions("workspaces")))
 
-    ``simulated``: the simulated world must simulate it (botocore's Directory Service
-    Regions). Otherwise an unknown name fitting a known partition is a warning, one
-    fitting none an error unless ``allow_unknown``.
+
+def region_problem(region: str, *, simulated: bool, allow_unknown: bool = False) -> tuple[str | None, str | None]:
+    """``(error, warning)`` for a Region name in a profile; both None when it is fine.
+
+    ``simulated``: the simulated world must simulate it (:func:`simulated_regions`).
+    Otherwise a Region botocore lists for Directory Service is fine; an unknown name
+    fitting a known partition is a warning, one fitting none an error unless
+    ``allow_unknown``.
     """
-    ds_regions = known_regions("ds")
-    if region in ds_regions:
+    version = botocore_version()
+    if simulated:
+        can = simulated_regions()
+        if region in can:
+            return None, None
+        near = None if region in all_regions() else closest(region, can)  # a real Region is no typo
+        hint = f" (did you mean {near!r}?)" if near and near != region else ""
+        if region in known_regions("ds"):
+            why = (f"is a Region where WorkSpaces is not offered (botocore {version}), so the simulated world "
+                   "cannot build its WorkSpaces there")
+        elif region in all_regions():
+            why = f"is a Region where Directory Service is not offered (botocore {version}), so it cannot be simulated"
+        else:
+            why = ("is not a Region where the simulated world can run: the simulation knows the Regions botocore "
+                   f"{version} lists for Directory Service and WorkSpaces")
+        return (f"{region!r} {why}{hint}. Use a Region with both Directory Service and WorkSpaces, "
+                "e.g. us-gov-west-1 (in live mode any Region can be checked)."), None
+    if region in known_regions("ds"):
         return None, None
     near = closest(region)
     hint = f" (did you mean {near!r}?)" if near and near != region else ""
-    version = botocore_version()
-    if simulated:
-        why = ("is not a Region where the simulated world can run: the simulation knows the Regions botocore "
-               f"{version} lists for Directory Service")
-        if region in all_regions():
-            why = f"is a Region where Directory Service is not offered (botocore {version}), so it cannot be simulated"
-        return f"{region!r} {why}{hint}. Use a Directory Service Region, e.g. us-gov-west-1.", None
     if region in all_regions():
         return None, (f"{region!r} is an AWS Region where botocore {version} lists no Directory Service endpoint: "
                       "AD Connector is probably not offered there")

@@ -61,7 +61,8 @@ class AwsSection:
     #: ``--aws`` overrides it.
     mode: Mode = "embedded"
     #: Region of the directory. Checked against the Regions the installed botocore knows
-    #: (its endpoint data): the simulated world needs a Directory Service Region; in live
+    #: (its endpoint data): the simulated world needs a Region with both Directory Service
+    #: and WorkSpaces; in live
     #: and endpoint modes a Region botocore does not know is a warning when it fits a known
     #: partition (a Region newer than botocore), an error otherwise (see
     #: ``allow_unknown_region``).
