@@ -259,7 +259,11 @@ class ResponderProcess:
         errlog.close()
         line = _readline(self.proc, timeout)
         if not line:
-            exited = self.proc.poll() is not None
+            try:  # end of output: it is exiting (a busy port...), or it hangs
+                self.proc.wait(timeout=2)
+                exited = True
+            except subprocess.TimeoutExpired:
+                exited = False
             self.stop()
             err = (self.workdir / "responder.stderr").read_text(errors="replace")[-2000:]
             if exited:
