@@ -29,7 +29,7 @@ from ..errors import ChangeRefused, EnvironmentProblem
 from ..report.redact import redact
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get")
-_READ_ONLY = re.compile(r"(Describe|List|Get)[A-Z]")
+_READ_ONLY = re.compile(f"({'|'.join(READ_ONLY_PREFIXES)})[A-Z]")
 SIMULATED_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 MOTO_ACCOUNT_ID = "123456789012"
 
