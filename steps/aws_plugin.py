@@ -43,8 +43,8 @@ def pytest_configure(config: pytest.Config) -> None:
         else:
             raise pytest.UsageError(f"--aws: unknown mode {mode!r}; use embedded, server, live or an endpoint URL")
     except ProfileError as exc:
-        raise pytest.UsageError(f"--aws {mode or ''} --simulated-endpoint: {exc}" if simulated_endpoint
-                                else f"--aws {mode}: {exc}") from None
+        given = " ".join(([f"--aws {mode}"] if mode else []) + (["--simulated-endpoint"] if simulated_endpoint else []))
+        raise pytest.UsageError(f"{given}: {exc}") from None
     config.stash[PROFILE_KEY] = profile
 
 

@@ -133,3 +133,13 @@ def test_known_regions_give_no_warning(tmp_path):
     for region in ("us-gov-west-1", "us-gov-east-1", "cn-northwest-1", "eu-west-1"):
         assert load_profile(write(tmp_path, f'[aws]\nregion = "{region}"\n')).warnings == []
         assert load_profile(write(tmp_path, LIVE.format(region=region, extra=""))).warnings == []
+
+
+# --- 12: the endpoint guard's escape ---------------------------------------------------------
+
+def test_simulated_endpoint_flag_needs_an_endpoint(tmp_path):
+    with pytest.raises(ProfileError, match=r"\[aws\]\.endpoint_simulated: applies to mode 'endpoint' only"):
+        load_profile(write(tmp_path, '[aws]\nendpoint_simulated = true\n'))
+    p = write(tmp_path, '[aws]\nmode = "endpoint"\nendpoint_url = "http://127.0.0.1:5000"\nendpoint_simulated = true\n'
+                        '[aws.directory]\nid = "d-1234567890"\n')
+    assert load_profile(p).aws.endpoint_simulated is True
