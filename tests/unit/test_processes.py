@@ -165,6 +165,16 @@ CHILD = textwrap.dedent(r"""
         "import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); os.fork(); time.sleep(600)"],
         start_new_session=True)
     out["pids"].append(stubborn.pid)
+    try:  # a SoftHSM token folder (its keys) and a Kerberos folder (its ticket cache)
+        from hardware.softhsm import SoftHsm
+        out["dirs"].append(str(SoftHsm().dir))
+    except Exception:
+        pass
+    try:
+        from wscard.ad.kerberos import KerberosClient
+        out["dirs"].append(str(KerberosClient("CORP.EXAMPLE.COM", ["127.0.0.1"]).dir))
+    except Exception:
+        pass
     if "pcscd" in sys.argv[2:]:
         from hardware.pcscd import PcscdHelper
         h = PcscdHelper(isolate_network=True)
