@@ -104,7 +104,22 @@ for line in sys.stdin:
     elif cmd == "p":
         procs.pop(int(arg), None)
 
-alive = {pid for pid, started in procs.items() if start_time(pid) == started}
+def group_left(pid):
+    # members of the process group the child leads (its forks), the leader gone or not
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[2] == str(pid) and fields[0] not in "ZX":
+                return True
+    return False
+
+# children still alive as registered (a reused PID is not ours), or whose forks are: a PID
+# stays reserved while a group of that ID has members, so those members are the child's
+alive = {pid for pid, started in procs.items() if start_time(pid) == started or group_left(pid)}
 for sig in (signal.SIGTERM, signal.SIGKILL):
     for pid in alive:
         try:
@@ -117,7 +132,7 @@ for sig in (signal.SIGTERM, signal.SIGKILL):
     deadline = time.monotonic() + grace
     while alive and time.monotonic() < deadline:
         time.sleep(0.05)
-        alive = {pid for pid in alive if start_time(pid) == procs[pid]}
+        alive = {pid for pid in alive if start_time(pid) == procs[pid] or group_left(pid)}
     if not alive:
         break
 for path in dirs:

@@ -160,9 +160,10 @@ CHILD = textwrap.dedent(r"""
     out["ports"] += [r.port, r.silent_port]
     server, url = start_server()
     out["ports"].append(int(url.rsplit(":", 1)[1]))
-    # a child that ignores SIGTERM and forks: the watchdog's SIGKILL to its group ends both
+    # a child whose fork ignores SIGTERM: the child itself dies of the SIGTERM, its fork
+    # only of the watchdog's SIGKILL to the group a few seconds later
     stubborn = lifetime.spawn([sys.executable, "-c",
-        "import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); os.fork(); time.sleep(600)"],
+        "import os, signal, time\nif os.fork() == 0: signal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(600)"],
         start_new_session=True)
     out["pids"].append(stubborn.pid)
     try:  # a SoftHSM token folder (its keys) and a Kerberos folder (its ticket cache)
