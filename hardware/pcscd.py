@@ -17,11 +17,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from wscard import lifetime
 from wscard.errors import EnvironmentProblem
 
 from . import netns
@@ -111,7 +111,7 @@ class PcscdHelper:
             raise EnvironmentProblem(
                 "the vpcd reader driver (libifdvpcd.so) is missing: install the Debian package 'vsmartcard-vpcd'"
             )
-        self.workdir = Path(tempfile.mkdtemp(prefix="wscard-pcscd-"))
+        self.workdir = lifetime.private_dir("wscard-pcscd-")
         conf = self.workdir / "reader.conf.d"
         conf.mkdir()
         if driver:
@@ -121,7 +121,8 @@ class PcscdHelper:
         preexec = netns.unshare_network if self.isolate_network else None
         with open(self.log_path, "wb") as log:
             try:
-                self.proc = subprocess.Popen(
+                # tied to this run: a run killed with SIGKILL does not leave its pcscd behind
+                self.proc = lifetime.spawn(
                     [binary, "-f", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, preexec_fn=preexec, start_new_session=True,
                 )
@@ -182,6 +183,7 @@ class PcscdHelper:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
+        lifetime.forget(proc)
         if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            lifetime.remove(self.workdir)
             self.workdir = None

@@ -16,8 +16,6 @@ from __future__ import annotations
 import ctypes
 import os
 import secrets
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from wscard import lifetime
 from wscard.errors import EnvironmentProblem
 
 MODULE_CANDIDATES = (
@@ -87,8 +86,8 @@ class SoftHsm:
                 "SoftHSM2 is not installed (libsofthsm2.so not found): install the Debian package 'softhsm2' "
                 "(Windows: SoftHSM2 for Windows in C:\\SoftHSM2, or test the real card with 'pytest -m hw')"
             )
-        self.dir = Path(tempfile.mkdtemp(prefix="wscard-softhsm-"))
-        os.chmod(self.dir, 0o700)
+        # holds the tokens' private keys: removed by the run's watchdog if the run dies
+        self.dir = lifetime.private_dir("wscard-softhsm-")
         (self.dir / "tokens").mkdir(mode=0o700)
         self.conf = self.dir / "softhsm2.conf"
         self.conf.write_text(
@@ -215,4 +214,4 @@ class SoftHsm:
             except Exception:
                 pass
             self._lib = None
-        shutil.rmtree(self.dir, ignore_errors=True)
+        lifetime.remove(self.dir)

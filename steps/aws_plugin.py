@@ -20,41 +20,53 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      "live (real AWS, read-only), or an endpoint URL. Overrides [aws].mode.")
     g.addoption("--allow-aws-changes", default=None, metavar="DIRECTORY_ID",
                 help="on live AWS, allow the procedure scenarios to change this one sandbox directory")
+    g.addoption("--simulated-endpoint", action="store_true", default=False,
+                help="the --aws endpoint is a simulation you started (wscard moto-server): do not guard "
+                     "mutating calls (an endpoint is otherwise guarded like live AWS). Sets [aws].endpoint_simulated.")
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     mode = config.getoption("--aws")
-    if not mode:
+    simulated_endpoint = config.getoption("--simulated-endpoint")
+    if not mode and not simulated_endpoint:
         return
     profile = config.stash[PROFILE_KEY]
+    extra = {"endpoint_simulated": True} if simulated_endpoint else {}
     try:
-        if "://" in mode:
-            profile = profile.replace("aws", mode="endpoint", endpoint_url=mode)
+        if not mode:
+            profile = profile.replace("aws", **extra)
+        elif "://" in mode:
+            profile = profile.replace("aws", mode="endpoint", endpoint_url=mode, **extra)
         elif mode in ("embedded", "server", "live", "endpoint"):
-            profile = profile.replace("aws", mode=mode)
+            profile = profile.replace("aws", mode=mode, **extra)
         else:
             raise pytest.UsageError(f"--aws: unknown mode {mode!r}; use embedded, server, live or an endpoint URL")
     except ProfileError as exc:
-        raise pytest.UsageError(f"--aws {mode}: {exc}") from None
+        given = " ".join(([f"--aws {mode}"] if mode else []) + (["--simulated-endpoint"] if simulated_endpoint else []))
+        raise pytest.UsageError(f"{given}: {exc}") from None
     config.stash[PROFILE_KEY] = profile
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    aws = get_profile(config).aws
+    profile = get_profile(config)
+    aws = profile.aws
     where = aws.endpoint_url if aws.mode == "endpoint" else aws.region
     line = f"wscard AWS: {aws.mode} ({where})"
     allowed = config.getoption("--allow-aws-changes")
-    if aws.mode in ("live", "endpoint"):
+    if aws.mode == "endpoint" and aws.endpoint_simulated:
+        line += "; a simulation (--simulated-endpoint): changes not guarded"
+    elif aws.mode in ("live", "endpoint"):
         line += f"; changes allowed only for {allowed}" if allowed else "; read-only"
-    return [line]
+    return [line] + [f"wscard profile WARNING: {w}" for w in profile.warnings]
 
 
 @pytest.fixture(scope="session")
 def aws_env(profile: Profile, pytestconfig: pytest.Config):
     aws = profile.aws
     env = AwsEnvironment(aws.mode, aws.region, endpoint_url=aws.endpoint_url,
-                         allow_changes_for=pytestconfig.getoption("--allow-aws-changes"))
+                         allow_changes_for=pytestconfig.getoption("--allow-aws-changes"),
+                         endpoint_simulated=aws.endpoint_simulated)
     with env, service_faults.applied(aws.service_faults if env.simulated else []):
         yield env
 

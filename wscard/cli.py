@@ -26,6 +26,27 @@ from pathlib import Path
 from .errors import HarnessError, ProfileError
 
 ROOT = Path(__file__).resolve().parent.parent
+def pytest_command() -> list[str]:
+    """pytest as the harness runs it: the checkout's configuration named (``-c``,
+    ``--rootdir``) and the harness's plugins loaded before the command line is read
+    (``-p``, the list of the root ``conftest.py``).
+
+    Without them pytest picks its root folder, configuration and first conftest files
+    from the arguments that are existing paths, *before* any plugin says which options
+    take a value: in ``--profile "/tmp/my profiles/p.toml"`` the profile is taken for a
+    test path, pytest roots at /tmp/my profiles, loads none of the harness and refuses
+    ``--profile`` (issue 11, point 10). ``--profile=PATH`` never had the problem.
+    """
+    import ast
+
+    plugins: list[str] = []
+    for node in ast.parse((ROOT / "conftest.py").read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "pytest_plugins" for t in node.targets):
+            plugins = list(ast.literal_eval(node.value))
+    cmd = [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT)]
+    for plugin in plugins:
+        cmd += ["-p", plugin]
+    return cmd
 
 
 def _err(msg: str) -> None:
@@ -64,7 +85,7 @@ def cmd_check(args: list[str]) -> int:
 
     run_dir = Path(_option_value(args, "--run-dir") or runs.RUNS / runs.new_run_id())
     extra = [] if _option_value(args, "--run-dir") else [f"--run-dir={run_dir}"]
-    cmd = [sys.executable, "-m", "pytest", *extra, *args]
+    cmd = [*pytest_command(), *extra, *args]
     rc = subprocess.call(cmd, cwd=ROOT)
     summary = Path(_option_value(args, "--summary-file") or run_dir / runs.SUMMARY_NAME)
     results = Path(_option_value(args, "--alluredir") or run_dir / runs.RESULTS_NAME)
@@ -170,6 +191,8 @@ def cmd_profile(argv: list[str]) -> int:
     except ProfileError as exc:
         _err(str(exc))
         return 2
+    for warning in prof.warnings:
+        _err(f"warning: {warning}")
     print(json.dumps({k: asdict(v) for k, v in prof.values.items()}, indent=2, default=str))
     return 0
 

@@ -76,6 +76,10 @@ class Profile:
     path: Path | None
     values: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    #: Warnings found by the sections' ``validate`` (``"[aws].region: ..."``): the profile
+    #: is usable, but something deserves a look. Shown in the run's header and by
+    #: ``wscard profile``.
+    warnings: list[str] = field(default_factory=list)
 
     def __getattr__(self, item: str) -> Any:
         values = self.__dict__.get("values", {})
@@ -95,7 +99,12 @@ class Profile:
         prof._validate()
         return prof
 
+    def warn(self, message: str, *, key: str | None = None) -> None:
+        """Record a warning about this profile (called by a section's ``validate``)."""
+        self.warnings.append(f"{key}: {message}" if key else message)
+
     def _validate(self) -> None:
+        self.warnings = []
         for name, value in self.values.items():
             check = getattr(value, "validate", None)
             if check is not None:
@@ -118,15 +127,44 @@ def resolve_profile_path(ref: str | Path, relative_to: Path | None = None) -> Pa
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """The TOML table of a profile file. TOML files are UTF-8 (a UTF-8 byte order mark,
+    as Windows Notepad writes, is accepted). Raises :class:`ProfileError` naming the file
+    and the fix for: a missing file, a folder, an unreadable file, UTF-16 or another
+    encoding, and TOML syntax errors (with line and column)."""
+    if path.is_dir():
+        raise ProfileError("is a folder, not a profile file: give the path of a .toml file", path=str(path))
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        raw = path.read_bytes()
     except FileNotFoundError:
-        raise ProfileError("no such profile file", path=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"not valid TOML: {exc}", path=str(path)) from None
+        hint = "" if path.suffix == ".toml" else (
+            f" (a built-in profile is named without a path: {', '.join(builtin_profiles())})")
+        raise ProfileError(f"no such profile file{hint}", path=str(path)) from None
     except OSError as exc:
         raise ProfileError(f"cannot read: {exc.strerror}", path=str(path)) from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ProfileError(
+            "is saved as UTF-16; profiles are TOML, which must be UTF-8: save it as UTF-8 "
+            "(Notepad: Save as, Encoding UTF-8; PowerShell: Get-Content F | Set-Content -Encoding utf8 F)",
+            path=str(path))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ProfileError(
+            f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}, column {column}); profiles are "
+            "TOML, which must be UTF-8: save it as UTF-8 (for a Latin-1/Windows-1252 file: "
+            f"iconv -f windows-1252 -t utf-8 '{path.name}' > fixed.toml)",
+            path=str(path)) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"not valid TOML: {exc}; see https://toml.io for the syntax", path=str(path)) from None
+
+
+def builtin_profiles() -> list[str]:
+    """Names of the profiles shipped in the package (``embedded``)."""
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml"))
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -80,9 +80,21 @@ def test_reads_pass_the_guard(live):
         assert ds.describe_directories(DirectoryIds=[SANDBOX])["DirectoryDescriptions"] == []
 
 
-def test_non_loopback_endpoint_is_guarded_loopback_is_not(live):
+def test_every_endpoint_is_guarded_unless_declared_a_simulation(live):
+    # a port-forward on 127.0.0.1 may reach real AWS: loopback is no proof of a simulation
     assert live(mode="endpoint", endpoint="https://ds-fips.us-gov-west-1.amazonaws.com").guard.enforced
-    assert not live(mode="endpoint", endpoint="http://127.0.0.1:5000").guard.enforced
+    local = live(mode="endpoint", endpoint="http://127.0.0.1:5000")
+    assert local.guard.enforced
+    ds = local.client("ds")
+    with Stubber(ds), pytest.raises(ChangeRefused, match="endpoint http://127.0.0.1:5000.*--simulated-endpoint"):
+        ds.delete_directory(DirectoryId=SANDBOX)
+    env = AwsEnvironment("endpoint", "us-gov-west-1", endpoint_url="http://127.0.0.1:5000", endpoint_simulated=True)
+    assert not env.guard.enforced
+
+
+def test_server_mode_started_by_the_harness_is_not_guarded():
+    env = AwsEnvironment("server", "us-gov-west-1")
+    assert not env.guard.enforced and env.simulated
 
 
 def test_simulated_world_is_not_guarded_and_records_calls_without_secrets():
@@ -194,3 +206,185 @@ def test_workspaces_targets_are_found_at_any_depth():
     d, w, o = workspaces_targets({"RebootWorkspaceRequests": [{"WorkspaceId": "ws-a"}, {"WorkspaceId": "ws-b"}],
                                   "ResourceId": "wsi-image1"})
     assert (d, w, o) == (set(), {"ws-a", "ws-b"}, {"wsi-image1"})
+
+
+# --- the allow-list: every mutating operation of ds and workspaces is refused unless allowed ---
+
+import botocore.session  # noqa: E402
+from botocore import xform_name  # noqa: E402
+
+from wscard.aws.env import SANDBOX_OPERATIONS  # noqa: E402
+
+SERVICES = ("ds", "workspaces")
+
+
+def _model(service):
+    return botocore.session.get_session().get_service_model(service)
+
+
+def _mutating(service):
+    return [op for op in _model(service).operation_names if not is_read_only(op)]
+
+
+def _sandbox_params(service, op):
+    """Every input member that can name a directory or WorkSpace names the sandbox's:
+    the strongest case for letting a call through."""
+    shape = _model(service).operation_model(op).input_shape
+    members = shape.members if shape is not None else {}
+    params = {}
+    for name in members:
+        if name in ("DirectoryId", "ResourceId"):
+            params[name] = SANDBOX
+        elif name == "WorkspaceId":
+            params[name] = SANDBOX_WS
+    return params
+
+
+def test_read_only_means_describe_list_get_and_nothing_else():
+    """What counts as read-only: the AWS verbs Describe, List, Get, as a whole word. Verbs
+    that change nothing visible but act (VerifyTrust, CancelSchemaExtension,
+    DeployWorkspaceApplications) count as mutating."""
+    for service in SERVICES:
+        ops = _model(service).operation_names
+        assert len(_mutating(service)) > 40
+        for op in ops:
+            assert is_read_only(op) == op.startswith(("Describe", "List", "Get")), op
+    assert not is_read_only("VerifyTrust") and not is_read_only("Getaway")
+
+
+def test_allow_list_names_real_operations_and_parameters():
+    for (service, op), rule in SANDBOX_OPERATIONS.items():
+        assert service in SERVICES
+        model = _model(service)
+        assert op in model.operation_names, f"{service} {op} is not in botocore's model"
+        members = set(model.operation_model(op).input_shape.members)
+        assert rule.parameters <= members, f"{op}: {rule.parameters - members} not in the model"
+        assert rule.target in rule.parameters and not is_read_only(op)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_mutating_operation_is_refused_without_allowance(live, service):
+    env = live()
+    client = env.client(service)
+    with Stubber(client):
+        for op in _mutating(service):
+            with pytest.raises(ChangeRefused, match="--allow-aws-changes"):
+                client._make_api_call(op, _sandbox_params(service, op))
+    assert env.recorder.calls == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_mutating_operation_outside_the_allow_list_is_refused_on_the_sandbox(live, service):
+    env = live(allow=SANDBOX)
+    client = env.client(service)
+    outside = [op for op in _mutating(service) if (service, op) not in SANDBOX_OPERATIONS]
+    with Stubber(client):  # nothing is answered: not even a lookup may be sent
+        for op in outside:
+            with pytest.raises(ChangeRefused, match="not one of the calls the procedure scenarios make"):
+                client._make_api_call(op, _sandbox_params(service, op))
+    assert env.recorder.calls == []
+    assert len(env.guard.refused) == len(outside)
+
+
+def test_the_issue_s_three_calls_are_refused_on_the_sandbox(live):
+    env = live(allow=SANDBOX)
+    ds = env.client("ds")
+    with Stubber(ds):
+        for call, kwargs in [
+            (ds.delete_directory, {"DirectoryId": SANDBOX}),
+            (ds.share_directory, {"DirectoryId": SANDBOX, "ShareMethod": "HANDSHAKE",
+                                  "ShareTarget": {"Id": "210987654321", "Type": "ACCOUNT"}}),
+            (ds.create_log_subscription, {"DirectoryId": SANDBOX, "LogGroupName": "/aws/directoryservice/x"}),
+        ]:
+            with pytest.raises(ChangeRefused, match=f"even on the sandbox directory {SANDBOX}"):
+                call(**kwargs)
+
+
+ALLOWED_CALLS = {
+    ("ds", "RegisterCertificate"): {"DirectoryId": SANDBOX, "CertificateData": PEM, "Type": "ClientCertAuth",
+                                    "ClientCertAuthSettings": {"OCSPUrl": "http://ocsp.example.com/"}},
+    ("ds", "DeregisterCertificate"): {"DirectoryId": SANDBOX, "CertificateId": "c-1234567890"},
+    ("ds", "EnableClientAuthentication"): {"DirectoryId": SANDBOX, "Type": "SmartCard"},
+    ("ds", "DisableClientAuthentication"): {"DirectoryId": SANDBOX, "Type": "SmartCard"},
+    ("workspaces", "ModifyWorkspaceAccessProperties"): {"ResourceId": SANDBOX,
+                                                        "WorkspaceAccessProperties": {"DeviceTypeWindows": "ALLOW"}},
+    ("workspaces", "ModifyWorkspaceProperties"): {"WorkspaceId": SANDBOX_WS,
+                                                  "WorkspaceProperties": {"Protocols": ["WSP"]}},
+}
+
+
+def test_every_allowed_operation_is_tested():
+    assert set(ALLOWED_CALLS) == set(SANDBOX_OPERATIONS)
+
+
+@pytest.mark.parametrize("key", sorted(ALLOWED_CALLS), ids=lambda k: k[1])
+def test_allowed_operation_passes_only_bound_to_the_sandbox(live, key):
+    service, op = key
+    params = ALLOWED_CALLS[key]
+    env = live(allow=SANDBOX)
+    env.guard.registered_certificates.add("c-1234567890")  # as if this run had registered it
+    client = env.client(service)
+    with Stubber(client) as stub:
+        if op == "ModifyWorkspaceProperties":
+            _owners(stub, {SANDBOX_WS: SANDBOX})
+        stub.add_response(xform_name(op), {}, params)
+        client._make_api_call(op, params)  # passes the guard and is answered
+        stub.assert_no_pending_responses()
+        # the same call on another directory (or a WorkSpace of one) is refused
+        other = dict(params)
+        target = SANDBOX_OPERATIONS[key].target
+        other[target] = OTHER_WS if target == "WorkspaceId" else OTHER
+        if op == "ModifyWorkspaceProperties":
+            _owners(stub, {OTHER_WS: OTHER})
+        with pytest.raises(ChangeRefused, match="only for the sandbox directory"):
+            client._make_api_call(op, other)
+        # and with a parameter the procedure does not use
+        with pytest.raises(ChangeRefused, match="parameters the procedure does not use"):
+            client._make_api_call(op, {**params, "ClientToken": "x"})
+
+
+def test_register_certificate_only_as_client_cert_auth(live):
+    env = live(allow=SANDBOX)
+    ds = env.client("ds")
+    with Stubber(ds), pytest.raises(ChangeRefused, match="Type 'ClientLDAPS'"):
+        ds.register_certificate(DirectoryId=SANDBOX, CertificateData=PEM, Type="ClientLDAPS")
+
+
+def test_deregister_only_what_this_run_registered(live):
+    env = live(allow=SANDBOX)
+    ds = env.client("ds")
+    with Stubber(ds) as stub:
+        with pytest.raises(ChangeRefused, match="which this run did not register"):
+            ds.deregister_certificate(DirectoryId=SANDBOX, CertificateId="c-0000000001")
+        stub.add_response("register_certificate", {"CertificateId": "c-1111111111"},
+                          {"DirectoryId": SANDBOX, "CertificateData": PEM, "Type": "ClientCertAuth"})
+        ds.register_certificate(DirectoryId=SANDBOX, CertificateData=PEM, Type="ClientCertAuth")
+        stub.add_response("deregister_certificate", {}, {"DirectoryId": SANDBOX, "CertificateId": "c-1111111111"})
+        ds.deregister_certificate(DirectoryId=SANDBOX, CertificateId="c-1111111111")
+        stub.assert_no_pending_responses()
+
+
+def test_the_live_procedure_runs_within_the_allow_list(live):
+    """The procedure's own calls on a live sandbox (open, register, enable, disable,
+    deregister, put back) all pass the guard: the allow-list is not narrower than the
+    procedure."""
+    from wscard.aws import procedure as proc
+
+    env = live(allow=SANDBOX)
+    ds = env.client("ds")
+    settings = {"DirectoryId": SANDBOX}
+    with Stubber(ds) as stub:
+        stub.add_response("describe_client_authentication_settings", {"ClientAuthenticationSettingsInfo": []}, settings)
+        sb = proc.open_sandbox(env, procedure_region="us-gov-west-1", allow_changes_for=SANDBOX)
+        stub.add_response("register_certificate", {"CertificateId": "c-2222222222"},
+                          {"DirectoryId": SANDBOX, "CertificateData": PEM, "Type": "ClientCertAuth"})
+        assert sb.register(PEM).ok
+        stub.add_response("enable_client_authentication", {}, {"DirectoryId": SANDBOX, "Type": "SmartCard"})
+        assert sb.enable().ok
+        stub.add_response("describe_client_authentication_settings",
+                          {"ClientAuthenticationSettingsInfo": [{"Type": "SmartCard", "Status": "Enabled"}]}, settings)
+        stub.add_response("disable_client_authentication", {}, {"DirectoryId": SANDBOX, "Type": "SmartCard"})
+        stub.add_response("deregister_certificate", {}, {"DirectoryId": SANDBOX, "CertificateId": "c-2222222222"})
+        sb.close()
+        stub.assert_no_pending_responses()
+    assert env.guard.refused == []

@@ -21,10 +21,10 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import lifetime
 from ..errors import EnvironmentProblem
 from ..report.redact import redact_text
 from .target import DirectoryTarget, Secret
@@ -182,8 +182,8 @@ class KerberosClient:
             raise EnvironmentProblem(f"MIT Kerberos tools not found ({', '.join(missing)}): {INSTALL_HINT}")
         self.realm = realm
         self.timeout = timeout
-        self.dir = Path(tempfile.mkdtemp(prefix="wscard-krb5-"))
-        os.chmod(self.dir, 0o700)
+        # holds the ticket cache: removed by the run's watchdog if the run dies
+        self.dir = lifetime.private_dir("wscard-krb5-")
         (self.dir / "krb5.conf").write_text(krb5_conf(realm, kdcs, timeout))
         self.trace_path = self.dir / "trace.log"
         self._secrets: tuple[str, ...] = ()
@@ -250,7 +250,7 @@ class KerberosClient:
             subprocess.run(["kdestroy", "-q"], env=self.env(), capture_output=True, timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             pass
-        shutil.rmtree(self.dir, ignore_errors=True)
+        lifetime.remove(self.dir)
 
 
 def _read_enctypes(client: KerberosClient, proof: DelegationProof, realm: str) -> None:

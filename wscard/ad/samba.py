@@ -45,8 +45,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .. import host, locks
+from .. import host, lifetime, locks
 from ..errors import EnvironmentProblem
+from ..ports import PortInUse, port_in_use
 from ..sid import SERVICE_ACCOUNT_RID, SIMULATED_DOMAIN_SID, TEST_USER_RID, simulated_sid
 from .model import enctype_value
 from .target import Secret
@@ -68,8 +69,13 @@ TEMPLATE_FORMAT = 5
 #: Templates unused for longer than this are removed when another one is built.
 TEMPLATE_MAX_AGE_DAYS = 14
 SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
-#: How long to wait for the DC's ports to be free once it is this run's turn.
-PORT_WAIT_SECONDS = 30.0
+#: How long to wait for the DC's ports to be free once it is this run's turn. The turn is
+#: taken only after the previous DC of any wscard run has stopped (``stop`` waits for its
+#: processes), so a port still busy after this grace is held by another program.
+PORT_WAIT_SECONDS = 2.0
+PORT_FIX = ("stop the program using it (another directory server or KDC, or a test domain controller not "
+            "started by wscard), or choose another loopback address with [ad.samba].address (one an interface has: "
+            "Samba binds only to those, e.g. after ip addr add 127.0.0.2/8 dev lo)")
 
 
 def which(tool: str) -> str | None:
@@ -708,18 +714,6 @@ def tls_from_pki(pki, name: str) -> TlsMaterial:
     return TlsMaterial(entry.pem + b"".join(intermediates), Path(entry.key_path).read_bytes(), b"".join(cas), name)
 
 
-def port_in_use(address: str, port: int) -> bool:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((address, port))
-        return False
-    except OSError:
-        return True
-    finally:
-        s.close()
-
-
 _RUNNING: set["SambaDC"] = set()
 _RUNNING_LOCK = threading.Lock()
 
@@ -831,13 +825,10 @@ class SambaDC:
                 break
             time.sleep(0.2)
         if busy:
-            raise EnvironmentProblem(
-                f"port(s) {', '.join(map(str, busy))} on {self.address} are already in use (another directory "
-                "server, KDC or test domain controller not started by wscard?): stop it, or choose another "
-                "loopback address of this machine with [ad.samba].address")
+            raise PortInUse(self.address, busy, PORT_FIX)
         t0 = time.monotonic()
-        self.workdir = Path(tempfile.mkdtemp(prefix="wscard-samba-"))
-        os.chmod(self.workdir, 0o700)
+        # holds the DC's database and TLS key: removed by the run's watchdog if the run dies
+        self.workdir = lifetime.private_dir("wscard-samba-")
         root = self.root = self.workdir / "dc"
         _copy_tree(self.template.path, root)
         (root / "template.json").unlink(missing_ok=True)
@@ -861,7 +852,7 @@ class SambaDC:
         t1 = time.monotonic()
         log = open(root / "log" / "stdout.log", "wb")
         try:
-            self.proc = subprocess.Popen(
+            self.proc = lifetime.spawn(
                 [which("samba") or "samba", "-i", "-M", "single", "-s", str(conf)],
                 stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=_env(root), cwd=root,
                 start_new_session=True,
@@ -933,10 +924,14 @@ class SambaDC:
                     break
                 self._signal(signal.SIGKILL)
                 time.sleep(0.02)
+            lifetime.forget(proc)
         with _RUNNING_LOCK:
             _RUNNING.discard(self)
-        if self.workdir is not None and not self.keep:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.workdir is not None:
+            if self.keep:
+                lifetime.keep(self.workdir)
+            else:
+                lifetime.remove(self.workdir)
         self._release_turn()
         self.timings["stop"] = round(time.monotonic() - t0, 3)
 

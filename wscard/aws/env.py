@@ -6,42 +6,39 @@
 * Every API call is recorded (operation, parameters, HTTP status, response or error,
   duration) with secrets removed, so scenarios can attach what they asked AWS.
 * Live AWS is read-only: a botocore ``before-parameter-build`` hook refuses every
-  operation that is not a Describe/List/Get, unless the user allowed changes for one
-  named sandbox directory and the call targets that directory. The hook runs before
-  anything is signed or sent.
+  operation that is not a Describe/List/Get, except the procedure scenarios' own calls
+  (:data:`SANDBOX_OPERATIONS`) on the one sandbox directory the user named with
+  ``--allow-aws-changes``. The hook runs before anything is built, signed or sent.
+* An endpoint (``--aws http://...``) is guarded like live AWS, whatever its address (a
+  port-forward on 127.0.0.1 may reach real AWS), unless the user says it is a simulation
+  (``--simulated-endpoint``, ``[aws].endpoint_simulated``). The moto server the harness
+  starts itself (mode ``server``) is not guarded.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
+import re
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
-from urllib.parse import urlparse
 
 from ..errors import ChangeRefused, EnvironmentProblem
 from ..report.redact import redact
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get")
+_READ_ONLY = re.compile(f"({'|'.join(READ_ONLY_PREFIXES)})[A-Z]")
 SIMULATED_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 MOTO_ACCOUNT_ID = "123456789012"
 
 
 def is_read_only(operation: str) -> bool:
-    return operation.startswith(READ_ONLY_PREFIXES)
-
-
-def _is_loopback(url: str) -> bool:
-    host = urlparse(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    """A Describe*, List* or Get* operation (the AWS naming convention for reads; checked
+    for Directory Service and WorkSpaces by tests/unit/test_aws_guard.py). Anything else
+    counts as mutating, including verbs that look harmless (VerifyTrust, Check*...)."""
+    return bool(_READ_ONLY.match(operation))
 
 
 @dataclass
@@ -88,17 +85,6 @@ class CallRecorder:
             self.calls.append(call)
 
 
-#: WorkSpaces operations whose effect stays on the directory and WorkSpaces they name; only
-#: these can be allowed for the sandbox by WorkSpace ID (operations that create resources
-#: elsewhere in the account, images, bundles, standby WorkSpaces, are never allowed).
-WORKSPACES_SANDBOX_OPERATIONS = frozenset({
-    "ModifyWorkspaceProperties", "ModifyWorkspaceAccessProperties", "ModifyWorkspaceState",
-    "ModifyWorkspaceCreationProperties", "ModifySelfservicePermissions", "ModifyClientProperties",
-    "RebootWorkspaces", "RebuildWorkspaces", "RestoreWorkspace", "StartWorkspaces", "StopWorkspaces",
-    "CreateTags", "DeleteTags",
-})
-
-
 def workspaces_targets(params: dict[str, Any]) -> tuple[set[str], set[str], set[str]]:
     """The resources a WorkSpaces call names: directory IDs (``DirectoryId``, a ``ResourceId``
     of a directory), WorkSpace IDs (``WorkspaceId``, a ``ResourceId`` of a WorkSpace) and
@@ -128,62 +114,125 @@ def workspaces_targets(params: dict[str, Any]) -> tuple[set[str], set[str], set[
     return directories, workspaces, others
 
 
+@dataclass(frozen=True)
+class SandboxOperation:
+    """A mutating operation the procedure scenarios call on the live sandbox, and what
+    binds it there. ``target``: the parameter that must name the sandbox directory
+    (``DirectoryId``, ``ResourceId``) or one of its WorkSpaces (``WorkspaceId``);
+    ``parameters``: every parameter the call may carry (any other is refused);
+    ``fixed``: parameters that must have exactly these values; ``own_certificate``: the
+    ``CertificateId`` must be one this run registered on the sandbox."""
+
+    service: str
+    operation: str
+    target: str
+    parameters: frozenset[str]
+    fixed: tuple[tuple[str, str], ...] = ()
+    own_certificate: bool = False
+    why: str = ""
+
+
+#: The allow-list: exactly the mutating calls of the procedure scenarios
+#: (``wscard.aws.procedure.Sandbox`` and ``wscard.aws.workspaces.WorkspacesSandbox``), each
+#: bound to the sandbox directory named with ``--allow-aws-changes``. Every other mutating
+#: operation of every service is refused, on the sandbox too (DeleteDirectory,
+#: ShareDirectory, CreateLogSubscription, ...).
+SANDBOX_OPERATIONS: dict[tuple[str, str], SandboxOperation] = {
+    (o.service, o.operation): o for o in (
+        SandboxOperation("ds", "RegisterCertificate", "DirectoryId",
+                         frozenset({"DirectoryId", "CertificateData", "Type", "ClientCertAuthSettings"}),
+                         fixed=(("Type", "ClientCertAuth"),), why="S-ENABLE step 2, CA-1..CA-3, CA-5..CA-7"),
+        SandboxOperation("ds", "DeregisterCertificate", "DirectoryId", frozenset({"DirectoryId", "CertificateId"}),
+                         own_certificate=True, why="CA-4, and putting the sandbox back"),
+        SandboxOperation("ds", "EnableClientAuthentication", "DirectoryId", frozenset({"DirectoryId", "Type"}),
+                         why="S-ENABLE step 3, AUTH-1..AUTH-3"),
+        SandboxOperation("ds", "DisableClientAuthentication", "DirectoryId", frozenset({"DirectoryId", "Type"}),
+                         why="S-MANAGE, and putting the sandbox back"),
+        SandboxOperation("workspaces", "ModifyWorkspaceAccessProperties", "ResourceId",
+                         frozenset({"ResourceId", "WorkspaceAccessProperties"}), why="CLIENT device access"),
+        SandboxOperation("workspaces", "ModifyWorkspaceProperties", "WorkspaceId",
+                         frozenset({"WorkspaceId", "WorkspaceProperties"}), why="WSP-1 protocol"),
+    )
+}
+
+
 @dataclass
 class WriteGuard:
-    """Refuses mutating calls on live AWS outside the allowed sandbox directory.
+    """Refuses mutating calls to real AWS (live, or an endpoint the harness did not start)
+    except the procedure scenarios' own calls on the allowed sandbox directory.
 
-    A call is allowed when its ``DirectoryId`` is the sandbox. A WorkSpaces call of
-    ``WORKSPACES_SANDBOX_OPERATIONS`` is also allowed when every resource it names is the
-    sandbox directory or a WorkSpace of it:
-    ``workspace_directories(region, ids)`` (set by the environment) looks the WorkSpaces'
-    directories up with a read-only DescribeWorkspaces; an ID it cannot place, or a
-    resource of another kind, is refused.
+    A read (:func:`is_read_only`) always passes. A mutating call passes only when
+    ``allowed_directory`` is set, the operation is in :data:`SANDBOX_OPERATIONS`, its target
+    parameter names the sandbox (a WorkSpace's directory is looked up with a read-only
+    DescribeWorkspaces through ``workspace_directories(region, ids)``, set by the
+    environment), it carries no other parameter than the listed ones, its fixed values
+    match, and a certificate it deregisters is one this run registered there
+    (:meth:`record` keeps them). Anything else raises :class:`ChangeRefused` before the
+    request is built, signed or sent.
     """
 
     enforced: bool
     allowed_directory: str | None = None
     refused: list[str] = field(default_factory=list)
     workspace_directories: Any = None  # Callable[[str | None, list[str]], dict[str, str]]
+    #: CertificateIds this run registered on the sandbox (DeregisterCertificate may remove only these).
+    registered_certificates: set[str] = field(default_factory=set)
+    #: The endpoint URL when guarding an endpoint rather than live AWS (named in refusals).
+    endpoint: str | None = None
 
-    def _sandbox_workspaces_call(self, params: dict[str, Any], region: str | None) -> tuple[bool, str]:
-        directories, workspaces, others = workspaces_targets(params)
-        if others:
-            return False, f"resources other than the sandbox's directory and WorkSpaces ({', '.join(sorted(others))})"
-        if not directories and not workspaces:
-            return False, "no directory or WorkSpace"
-        wrong = sorted(d for d in directories if d != self.allowed_directory)
-        if wrong:
-            return False, f"directory {', '.join(wrong)}"
-        if workspaces:
+    def _binding_problem(self, rule: SandboxOperation, params: dict[str, Any], region: str | None) -> str | None:
+        """Why this allow-listed call is not bound to the sandbox (None: it is)."""
+        extra = sorted(set(params) - rule.parameters)
+        if extra:
+            return f"parameters the procedure does not use ({', '.join(extra)})"
+        for key, value in rule.fixed:
+            if params.get(key) != value:
+                return f"{key} {params.get(key)!r} (the procedure uses {value!r})"
+        target = params.get(rule.target)
+        if not isinstance(target, str) or not target:
+            return f"no {rule.target}"
+        if rule.target == "WorkspaceId":
             if self.workspace_directories is None:
-                return False, f"WorkSpaces {', '.join(sorted(workspaces))} (their directory cannot be looked up)"
-            owners = self.workspace_directories(region, sorted(workspaces))
-            outside = sorted(w for w in workspaces if owners.get(w) != self.allowed_directory)
-            if outside:
-                where = ", ".join(f"{w} ({owners.get(w) or 'not found'})" for w in outside)
-                return False, f"WorkSpaces outside the sandbox directory: {where}"
-        return True, ""
+                return f"WorkSpace {target} (its directory cannot be looked up)"
+            owner = self.workspace_directories(region, [target]).get(target)
+            if owner != self.allowed_directory:
+                return f"WorkSpaces outside the sandbox directory: {target} ({owner or 'not found'})"
+        elif target != self.allowed_directory:
+            return f"directory {target}"
+        if rule.own_certificate and params.get("CertificateId") not in self.registered_certificates:
+            return (f"certificate {params.get('CertificateId')}, which this run did not register "
+                    "(only the procedure's own registrations may be removed)")
+        return None
 
     def check(self, service: str, operation: str, params: dict[str, Any], region: str | None = None) -> None:
+        """Raise :class:`ChangeRefused` unless this call may be sent (see the class)."""
         if not self.enforced or is_read_only(operation):
             return
-        target = params.get("DirectoryId")
-        if self.allowed_directory and target == self.allowed_directory:
-            return
-        targets = f"{target or 'no directory'}"
-        if self.allowed_directory and service == "workspaces" and operation in WORKSPACES_SANDBOX_OPERATIONS:
-            allowed, targets = self._sandbox_workspaces_call(params, region)
-            if allowed:
-                return
-        self.refused.append(f"{service}:{operation}")
-        if self.allowed_directory:
-            why = (
-                f"changes are allowed only for the sandbox directory {self.allowed_directory}, "
-                f"and this call targets {targets}"
-            )
-        else:
+        rule = SANDBOX_OPERATIONS.get((service, operation))
+        if not self.allowed_directory:
             why = "live AWS is read-only unless you pass --allow-aws-changes DIRECTORY_ID naming a sandbox directory"
+        elif rule is None:
+            allowed = ", ".join(f"{s} {o}" for s, o in SANDBOX_OPERATIONS)
+            why = (f"{operation} is not one of the calls the procedure scenarios make ({allowed}); it is refused "
+                   f"even on the sandbox directory {self.allowed_directory}")
+        else:
+            problem = self._binding_problem(rule, params, region)
+            if problem is None:
+                return
+            why = (f"changes are allowed only for the sandbox directory {self.allowed_directory}, "
+                   f"and this call targets {problem}")
+        self.refused.append(f"{service}:{operation}")
+        if self.endpoint:
+            raise ChangeRefused(
+                f"refused {service} {operation} on the endpoint {self.endpoint}, guarded like live AWS: {why}. "
+                "If the endpoint is a simulation you started (wscard moto-server), pass --simulated-endpoint.")
         raise ChangeRefused(f"refused {service} {operation} on live AWS: {why}.")
+
+    def record(self, service: str, operation: str, params: dict[str, Any], response: dict[str, Any]) -> None:
+        """Note what a successful call created on the sandbox (RegisterCertificate's ID)."""
+        if (self.enforced and service == "ds" and operation == "RegisterCertificate"
+                and params.get("DirectoryId") == self.allowed_directory and response.get("CertificateId")):
+            self.registered_certificates.add(response["CertificateId"])
 
 
 class AwsEnvironment:
@@ -197,7 +246,11 @@ class AwsEnvironment:
         endpoint_url: str = "",
         allow_changes_for: str | None = None,
         profile_name: str | None = None,
+        endpoint_simulated: bool = False,
     ):
+        """``endpoint_simulated``: the endpoint (mode ``endpoint``) is a simulation the user
+        started (``wscard moto-server``), so mutating calls are not guarded; otherwise an
+        endpoint is guarded like live AWS."""
         if mode not in ("embedded", "server", "endpoint", "live"):
             raise ValueError(f"unknown AWS mode {mode!r}")
         self.mode = mode
@@ -205,8 +258,9 @@ class AwsEnvironment:
         self.endpoint_url = endpoint_url or None
         self.profile_name = profile_name
         self.recorder = CallRecorder()
-        real_aws = mode == "live" or (mode == "endpoint" and not _is_loopback(endpoint_url))
-        self.guard = WriteGuard(enforced=real_aws, allowed_directory=allow_changes_for,
+        guarded = mode == "live" or (mode == "endpoint" and not endpoint_simulated)
+        self.guard = WriteGuard(enforced=guarded, allowed_directory=allow_changes_for,
+                                endpoint=self.endpoint_url if mode == "endpoint" else None,
                                 workspace_directories=self._workspace_directories)
         self._clients: dict[tuple[str, str], Any] = {}
         self._mock = None
@@ -313,6 +367,7 @@ class AwsEnvironment:
                 call.response = {"Error": err}
             else:
                 call.response = body
+                self.guard.record(service, model.name, call.params, body)
             self.recorder.add(call)
             local.call = None
 

@@ -34,8 +34,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
+from .. import lifetime
 from ..errors import EnvironmentProblem
 from .certs import load_certificate
+from ..ports import listen
 
 HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 REASONS = {r.name: r for r in x509.ReasonFlags}
@@ -172,12 +174,15 @@ def _silent(sock: socket.socket, stop: threading.Event) -> None:
 def serve(conf: dict[str, Any]) -> None:
     responder = Responder(conf)
     host = conf.get("host", "127.0.0.1")
-    server = ThreadingHTTPServer((host, int(conf.get("port", 0))), _handler(responder, conf.get("log")))
+    fix = "stop the program using it, or set another port (0: a free one) in the responder's configuration"
+    # the sockets are opened first: a busy port is a clear PortInUse, not a traceback
+    sock = listen(host, int(conf.get("port", 0)), fix)
+    silent = listen(host, int(conf.get("silent_port", 0)), fix, backlog=64)
+    server = ThreadingHTTPServer(sock.getsockname(), _handler(responder, conf.get("log")), bind_and_activate=False)
+    server.socket.close()
+    server.socket, server.server_address = sock, sock.getsockname()
+    server.server_name, server.server_port = host, server.server_address[1]
     server.daemon_threads = True
-    silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    silent.bind((host, int(conf.get("silent_port", 0))))
-    silent.listen(64)
     stop = threading.Event()
     threading.Thread(target=_silent, args=(silent, stop), daemon=True).start()
 
@@ -287,13 +292,20 @@ class ResponderProcess:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         errlog = open(self.workdir / "responder.stderr", "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "wscard.pki.responder", str(cfg)],
+        self.proc = lifetime.spawn([sys.executable, "-m", "wscard.pki.responder", str(cfg)],
                                      stdout=subprocess.PIPE, stderr=errlog, stdin=subprocess.DEVNULL, env=env)
         errlog.close()
         line = _readline(self.proc, timeout)
         if not line:
+            try:  # end of output: it is exiting (a busy port...), or it hangs
+                self.proc.wait(timeout=2)
+                exited = True
+            except subprocess.TimeoutExpired:
+                exited = False
             self.stop()
             err = (self.workdir / "responder.stderr").read_text(errors="replace")[-2000:]
+            if exited:
+                raise EnvironmentProblem(f"the local OCSP responder stopped at start: {err.strip()}")
             raise EnvironmentProblem(f"the local OCSP responder did not start within {timeout:g} s: {err.strip()}")
         info = json.loads(line)
         self.port, self.silent_port = info["port"], info["silent_port"]
@@ -310,6 +322,7 @@ class ResponderProcess:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(timeout=5)
+        lifetime.forget(p)
         if p.stdout:
             p.stdout.close()
 
@@ -347,7 +360,11 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m wscard.pki.responder CONFIG.json", file=sys.stderr)
         return 2
-    serve(json.loads(Path(argv[0]).read_text()))
+    try:
+        serve(json.loads(Path(argv[0]).read_text()))
+    except EnvironmentProblem as exc:
+        print(f"OCSP responder: {str(exc).removeprefix(EnvironmentProblem.PREFIX)}", file=sys.stderr, flush=True)
+        return 2
     return 0
 
 

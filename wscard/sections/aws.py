@@ -74,10 +74,25 @@ class AwsSection:
     #: ``endpoint_url``; ``live``: real AWS through the normal boto3 credential chain.
     #: ``--aws`` overrides it.
     mode: Mode = "embedded"
-    #: Region of the directory.
+    #: Region of the directory. Checked against the Regions the installed botocore knows
+    #: (its endpoint data): the simulated world needs a Region with both Directory Service
+    #: and WorkSpaces; in live
+    #: and endpoint modes a Region botocore does not know is a warning when it fits a known
+    #: partition (a Region newer than botocore), an error otherwise (see
+    #: ``allow_unknown_region``).
     region: str = "us-gov-west-1"
+    #: Live and endpoint modes: accept a ``region`` that fits no partition the installed
+    #: botocore knows (a Region of a partition newer than botocore), with a warning.
+    #: Updating boto3 and botocore is the better fix.
+    allow_unknown_region: bool = False
     #: For ``endpoint`` mode: the endpoint URL.
     endpoint_url: str = ""
+    #: For ``endpoint`` mode: the endpoint is a simulation you started (``wscard
+    #: moto-server``), so mutating calls are not guarded. Otherwise an endpoint is guarded
+    #: like live AWS whatever its address (a port-forward on 127.0.0.1 may reach real
+    #: AWS). ``--simulated-endpoint`` sets it. Never set it for an endpoint that forwards
+    #: to AWS.
+    endpoint_simulated: bool = False
     #: The directory under test.
     directory: DirectorySpec = field(default_factory=DirectorySpec)
     #: The OCSP responder URL that should be registered with the issuing CA
@@ -110,12 +125,25 @@ class AwsSection:
         return self.mode in ("embedded", "server")
 
     def validate(self, profile) -> None:
+        from ..aws.regions import region_problem
+
+        checks = [("region", self.simulated)] + ([("procedure_region", True)] if self.simulated else [])
+        for key, simulated in checks:
+            error, warning = region_problem(getattr(self, key), simulated=simulated,
+                                            allow_unknown=self.allow_unknown_region)
+            if error:
+                raise ProfileError(error, key=f"[aws].{key}")
+            if warning:
+                profile.warn(warning, key=f"[aws].{key}")
         if self.mode == "endpoint":
             u = urlparse(self.endpoint_url)
             if u.scheme not in ("http", "https") or not u.hostname:
                 raise ProfileError(
                     "mode 'endpoint' needs endpoint_url = 'http(s)://host:port'", key="[aws].endpoint_url"
                 )
+        if self.endpoint_simulated and self.mode != "endpoint":
+            raise ProfileError(f"applies to mode 'endpoint' only (the mode is '{self.mode}')",
+                               key="[aws].endpoint_simulated")
         if self.mode in ("live", "endpoint"):
             if self.directory.customer_user_name:
                 raise ProfileError(

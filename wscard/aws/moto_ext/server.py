@@ -4,6 +4,10 @@ In a process: ``server, url = start_server()`` ... ``server.stop()``.
 Standalone: ``python -m wscard.aws.moto_ext.server [--port N] [--registration-delay S]
 [--deregistration-delay S] [--constraint-violations framework|modeled]``,
 stopped by Ctrl-C or SIGTERM.  Point clients at the printed URL (``endpoint_url``).
+
+The listening socket is opened here, before the server thread starts, so a busy port is
+a :class:`wscard.ports.PortInUse` at once (moto's own server would print "Port in use"
+from its thread and leave the caller waiting for ever).
 """
 
 from __future__ import annotations
@@ -16,16 +20,61 @@ from types import FrameType
 
 from moto.server import ThreadedMotoServer
 
+from ...errors import EnvironmentProblem
+from ...ports import listen
 from . import config, install
 
 HOST = "127.0.0.1"
+PORT_FIX = "stop the program using it, or choose another port (--port N, or 0 for a free one)"
+
+
+class _Server(ThreadedMotoServer):
+    """moto's threaded server on a socket that is already listening (``werkzeug``'s
+    ``fd=``), so binding cannot fail inside the thread; any other start-up error is
+    handed back to :meth:`start` instead of leaving it waiting."""
+
+    def __init__(self, sock):
+        super().__init__(ip_address=HOST, port=sock.getsockname()[1], verbose=False)
+        self._sock = sock
+        self._error: BaseException | None = None
+
+    def _server_entry(self) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from moto.server import MotoRequestHandler
+        from werkzeug.serving import make_server
+
+        try:
+            app = DomainDispatcherApplication(create_backend_app)
+            self._server = make_server(HOST, self._port, app, True, request_handler=MotoRequestHandler,
+                                       fd=self._sock.fileno())
+        except BaseException as exc:  # SystemExit included: werkzeug exits on socket errors
+            self._error = exc
+            self._server_ready_event.set()
+            return
+        finally:
+            self._sock.close()  # werkzeug holds its own duplicate
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+    def start(self) -> None:
+        super().start()
+        if self._error is not None:
+            self._thread.join()
+            raise EnvironmentProblem(f"the moto server did not start: {self._error!r}")
+
+    def stop(self) -> None:
+        super().stop()
+        if self._server is not None:
+            self._server.server_close()  # moto's stop leaves the listening socket open
 
 
 def start_server(port: int = 0) -> tuple[ThreadedMotoServer, str]:
     """Install the extension, start a threaded moto server on 127.0.0.1; return it and its URL.
 
     ``port=0`` lets the system pick a free port; the URL carries the real one.
-    The caller stops the server with ``server.stop()``.
+    The caller stops the server with ``server.stop()``. Raises
+    :class:`wscard.ports.PortInUse` when ``port`` is taken (and
+    :class:`~wscard.errors.EnvironmentProblem` when it cannot be used), at once.
     """
     install()
     # werkzeug logs one line per request at INFO even with verbose=False: a fleet audit
@@ -33,7 +82,7 @@ def start_server(port: int = 0) -> tuple[ThreadedMotoServer, str]:
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server = _Server(listen(HOST, port, PORT_FIX))
     server.start()
     host, real_port = server.get_host_and_port()
     return server, f"http://{host}:{real_port}"
@@ -77,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.constraint_violations is not None:
         config.constraint_violations = args.constraint_violations
 
+    try:
+        server, url = start_server(args.port)
+    except EnvironmentProblem as exc:
+        print(f"wscard moto-server: {str(exc).removeprefix(EnvironmentProblem.PREFIX)}", file=sys.stderr, flush=True)
+        return 2
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -85,7 +139,6 @@ def main(argv: list[str] | None = None) -> int:
     previous = {
         signum: signal.signal(signum, _on_signal) for signum in (signal.SIGTERM, signal.SIGINT)
     }
-    server, url = start_server(args.port)
     print(f"moto server with the Directory Service extension at {url}", flush=True)
     try:
         while not stop.wait(0.5):
