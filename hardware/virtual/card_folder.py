@@ -123,15 +123,13 @@ def _read_certificate(path: Path) -> x509.Certificate:
         data = path.read_bytes()
     except OSError as exc:
         raise CardFolderError(f"{path}: cannot read: {exc.strerror}") from None
-    # The PEM block(s) wherever they are in the text: `openssl pkcs12` exports (GSA's
-    # files) put "Bag Attributes" lines before the armour (RFC 7468 allows text around it).
-    blocks = C.pem_blocks(data)
+    # The one loader: `openssl pkcs12` exports (GSA's files) put "Bag Attributes" lines
+    # before the armour (RFC 7468 allows text around it).
     try:
-        found = C.load_certificates(blocks[0] if blocks else data)
+        return C.load_certificate(data, str(path))
     except C.CertificateFormatError as exc:
         raise CardFolderError(f"{path}: not a certificate ({exc}); a card folder's .crt files are PEM or DER "
                               "X.509 certificates") from None
-    return found[0][0]
 
 
 def _read_key(path: Path) -> Any:

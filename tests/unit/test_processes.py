@@ -314,7 +314,7 @@ def test_sigkill_of_a_real_ad_run_leaves_nothing(tmp_path):
 
     cmd = ["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
            PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "steps/test_ad_bdd.py",
-           f"--alluredir={tmp_path / 'allure'}", f"--summary-file={tmp_path / 'summary.json'}"]
+           f"--run-dir={tmp_path / 'run'}"]
     run = subprocess.Popen(cmd, cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = Path(tempfile.gettempdir())
 

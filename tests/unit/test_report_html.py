@@ -199,7 +199,9 @@ CASES = [
     ("broken", "", "Harness error"),
     ("failed", "AssertionError: assert 1 == 2\n +  where NON-COMPLIANT appears later", "Harness error"),
     ("passed", "", None),
-    ("skipped", "Environment problem: skipped on purpose", None),
+    ("passed", "WARNING: [CA-8] the issuing CA expires in 150 days", "Warning"),
+    ("skipped", "Environment problem: skipped on purpose", "Not evaluated"),
+    ("skipped", "not run: the run was interrupted before this scenario", "Not evaluated"),
 ]
 
 
