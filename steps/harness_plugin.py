@@ -81,31 +81,66 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _prepare_run(config: pytest.Config) -> "RunPlaces | None":
     """Choose this run's folder and output places and prove they can be written, before
-    any scenario runs (an unwritable place stops the run at once: usage error)."""
+    any scenario runs (an unwritable place, or a folder that already holds a run, stops the
+    run at once: usage error). xdist workers take the controller's folder."""
     if not _is_compliance_run(config) or config.option.collectonly:
         return None
-    worker = hasattr(config, "workerinput")
+    workerinput = getattr(config, "workerinput", None)
     opt = config.option
     started = datetime.now(timezone.utc)
+    if workerinput is not None and workerinput.get("wscard_run"):
+        shared = workerinput["wscard_run"]  # the controller's places (pytest_configure_node)
+        opt.wscard_run_dir, opt.allure_report_dir, opt.summary_file = shared
     if not opt.wscard_run_dir:
         opt.wscard_run_dir = str(runs_mod.RUNS / runs_mod.new_run_id(started))
-    run_dir = Path(opt.wscard_run_dir)
+    run_dir = Path(opt.wscard_run_dir).absolute()
     if not getattr(opt, "allure_report_dir", None):
         opt.allure_report_dir = str(run_dir / runs_mod.RESULTS_NAME)
     opt.clean_alluredir = False  # a run never deletes results it did not write
     if not opt.summary_file:
         opt.summary_file = str(run_dir / runs_mod.SUMMARY_NAME)
-    places = RunPlaces(run_dir, Path(opt.allure_report_dir), Path(opt.summary_file), started)
-    if not worker:
+    places = RunPlaces(run_dir, Path(opt.allure_report_dir).absolute(), Path(opt.summary_file).absolute(), started)
+    if workerinput is None:
         try:
+            runs_mod.ensure_new_run_folder(places.run_dir)
             runs_mod.ensure_writable(places.run_dir, "the run folder (--run-dir)")
             runs_mod.ensure_writable(places.results, "the Allure results folder (--alluredir)")
             runs_mod.ensure_writable(places.summary.parent, "the summary's folder (--summary-file)")
             if places.summary.is_dir():
                 raise runs_mod.OutputNotWritable(f"--summary-file: {places.summary} is a folder: name a file")
         except runs_mod.OutputNotWritable as exc:
+            runs_mod.remove_if_empty(places.run_dir)
             raise pytest.UsageError(str(exc)) from None
+        places.lock = runs_mod.hold_run(places.run_dir)
+        _interrupt_on_sigterm()
     return places
+
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM (a CI job cancelled, ``kill``) ends the run as Ctrl-C does: an interrupted
+    run whose summary says so, rather than one that vanishes without a word."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum} (SIGTERM)")
+
+    try:
+        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+            signal.signal(signal.SIGTERM, interrupt)
+    except (ValueError, OSError):
+        pass
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """xdist: every worker writes into the controller's run folder."""
+    places = node.config.stash.get(RUN_KEY, None)
+    if places is not None:
+        node.workerinput["wscard_run"] = (str(places.run_dir), str(places.results), str(places.summary))
 
 
 @dataclass
@@ -114,6 +149,13 @@ class RunPlaces:
     results: Path
     summary: Path
     started: datetime
+    #: held by the controller while the run lives (``wscard prune`` leaves the folder alone)
+    lock: Any = None
+
+    @property
+    def all_inside(self) -> bool:
+        """Results and summary both in the run folder (only then can it be "the latest")."""
+        return self.run_dir in self.results.parents and self.summary.parent == self.run_dir
 
 
 def get_profile(config: pytest.Config) -> Profile:
@@ -242,12 +284,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 feature_file = str(Path(feature).resolve().relative_to(ROOT))
             except ValueError:
                 pass
+        params = _example_values(item)
+        for key, value in params.items():  # an outline's name with the example's values
+            scenario = scenario.replace(f"<{key}>", str(value))
         item.stash[INFO_KEY] = {"requirements": ids, "scenario": scenario, "feature_file": feature_file,
+                                "parameters": params,
+                                "tags": sorted(m.name for m in item.iter_markers()
+                                               if m.name not in ("skip", "usefixtures", "parametrize", "xdist_group")),
                                 "feature": _feature_title(ROOT / feature_file) if feature_file else "",
                                 "warnings": []}
         item.user_properties.append(("requirements", ",".join(ids)))
         item.user_properties.append(("feature", feature_file))
         item.user_properties.append(("scenario", scenario))
+
+
+def _example_values(item: pytest.Item) -> dict[str, str]:
+    """The values of a Scenario Outline example (pytest-bdd's ``_pytest_bdd_example``
+    parameter), or {}."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return {}
+    example = callspec.params.get("_pytest_bdd_example")
+    return {str(k): str(v) for k, v in example.items()} if isinstance(example, dict) else {}
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -272,6 +330,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         skip = item.get_closest_marker("skip")
         plan.append({"nodeid": item.nodeid, "name": info["scenario"], "feature": info["feature"],
                      "feature_file": info["feature_file"], "requirements": info["requirements"],
+                     "parameters": info["parameters"],
                      "tags": sorted(m.name for m in item.iter_markers()),
                      "skip": (skip.kwargs.get("reason") or (skip.args[0] if skip.args else "")) if skip else ""})
     data = {"scenarios": plan, "deselected": session.config.stash.get(DESELECTED_KEY, 0)}
@@ -361,7 +420,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if info is None:
         return
     data = {"requirements": info["requirements"], "scenario": info["scenario"], "feature": info["feature"],
-            "feature_file": info["feature_file"], "warnings": list(info["warnings"])}
+            "feature_file": info["feature_file"], "parameters": info["parameters"], "tags": info.get("tags", []),
+            "warnings": list(info["warnings"])}
     if report.failed and call.excinfo is not None:
         kind = _error_kind(call.excinfo)
         data["outcome"] = kind.value
@@ -402,12 +462,17 @@ class _OutcomeCollector:
         self.meta[report.nodeid] = data
         oc = self.by_nodeid.get(report.nodeid)
         if oc is None:
+            # "not run" until a report says otherwise: a scenario interrupted while it ran
+            # (no call report) must never count as passed
             oc = summary_mod.ScenarioOutcome(report.nodeid, data["scenario"], data["feature"] or data["feature_file"],
-                                             data["requirements"], Outcome.PASSED.value, host=HOST)
+                                             data["requirements"], Outcome.NOT_RUN.value,
+                                             "interrupted while it ran: no verdict", host=HOST)
             self.by_nodeid[report.nodeid] = oc
         if report.when == "setup" and not report.passed:
             self.setup_only.add(report.nodeid)
-        if report.skipped and oc.outcome == Outcome.PASSED.value:
+        if report.when == "call" and report.passed and oc.outcome == Outcome.NOT_RUN.value:
+            oc.outcome, oc.message = Outcome.PASSED.value, ""
+        if report.skipped and oc.outcome == Outcome.NOT_RUN.value:
             reason = _skip_reason(report)
             if reason.startswith(NOT_APPLICABLE_PREFIX):
                 oc.outcome, oc.message = Outcome.NOT_APPLICABLE.value, reason.removeprefix(NOT_APPLICABLE_PREFIX)
@@ -440,6 +505,8 @@ class _OutcomeCollector:
         if hasattr(config, "workerinput") or places is None or config.option.collectonly:
             return  # xdist worker (the controller writes the summary), or not a compliance run
         if exitstatus == pytest.ExitCode.USAGE_ERROR:
+            runs_mod.remove_if_empty(places.results)
+            runs_mod.remove_if_empty(places.run_dir)
             return  # the command line was refused: nothing ran, pytest said why
         self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         plan = config.stash.get(PLAN_KEY, None) or _read_plan(places)
@@ -454,10 +521,12 @@ class _OutcomeCollector:
         verdicts = [requirement_verdict(s.outcome for s in scenarios if rid in s.requirements).verdict
                     for rid in reqs]
         code = run_exit_code(verdicts, [s.outcome for s in scenarios], interrupted=self.interrupted)
-        if exitstatus == pytest.ExitCode.INTERNAL_ERROR:
-            code = ExitCode.HARNESS_ERROR
+        if exitstatus == pytest.ExitCode.INTERNAL_ERROR or (
+                not scenarios and exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED,
+                                                     pytest.ExitCode.INTERRUPTED)):
+            code = ExitCode.HARNESS_ERROR  # e.g. xdist workers that crashed: never "nothing selected"
         complete = (code is not ExitCode.INTERRUPTED and not not_run and not plan.get("deselected")
-                    and config.args_source == pytest.Config.ArgsSource.TESTPATHS
+                    and _whole_suite(config)
                     and not config.option.markexpr and not config.option.keyword)
         self.written_allure = _write_allure_extras(places.results, scenarios, self.meta, self.setup_only, p)
         from wscard.report.environment import component_versions, git_commit
@@ -476,7 +545,7 @@ class _OutcomeCollector:
             "command": [str(a) for a in config.invocation_params.args],
             "harness": {"version": __version__, "git_commit": git_commit(ROOT)},
             "components": component_versions(),
-            "profile_path": str(profile_path) if profile_path else f"builtin:{p.name}",
+            "profile_path": str(Path(profile_path).resolve()) if profile_path else f"builtin:{p.name}",
             "profile_sha256": summary_mod.sha256_file(profile_path) if profile_path else _builtin_sha(p.name),
         }
         aws = p.aws
@@ -488,12 +557,14 @@ class _OutcomeCollector:
         path, note = summary_mod.write_with_fallback(data, places.summary, [places.run_dir])
         config.stash[SUMMARY_KEY] = (data, path, note)
         _write_allure_metadata(places.results, data)
-        if complete and path == places.summary and places.run_dir.parent == runs_mod.RUNS:
+        if complete and path == places.summary and places.all_inside and places.run_dir.parent == runs_mod.RUNS:
             try:
                 runs_mod.mark_latest(places.run_dir)
             except OSError as exc:
                 config.stash[SUMMARY_KEY] = (data, path, f"{note} (could not update reports/latest: {exc})".strip())
         session.exitstatus = int(code)
+        if places.lock is not None:
+            places.lock.release()
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         got = self.config.stash.get(SUMMARY_KEY, None)
@@ -505,6 +576,14 @@ class _OutcomeCollector:
         if note:
             terminalreporter.write_line(f"NOTE: {note}")
         terminalreporter.write_line(f"summary: {path}")
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    """The run was given the suite's own paths (its testpaths, or ``steps`` itself)."""
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+        return True
+    base = Path(config.invocation_params.dir)
+    return [(base / a).resolve() for a in config.args] == [ROOT / "steps"]
 
 
 def _builtin_sha(name: str) -> str:
@@ -537,6 +616,7 @@ def _write_allure_extras(results: Path, scenarios, meta: dict, setup_only: set[s
     written = 0
     for sc in scenarios:
         if sc.nodeid in setup_only or sc.outcome == Outcome.NOT_RUN.value:
+            # (an outline's examples differ by their parameters: kept, so Allure keeps them apart)
             m = meta.get(sc.nodeid, {})
             area = Path(m.get("feature_file", "")).parent.name
             labels = [("epic", _epic(sc.requirements, area)), ("feature", sc.feature), ("story", sc.name),
@@ -551,7 +631,8 @@ def _write_allure_extras(results: Path, scenarios, meta: dict, setup_only: set[s
             try:
                 write_result(results, name=sc.name, full_name=f"{m.get('feature_file', '')}:{sc.name}",
                              outcome=Outcome(sc.outcome), message=sc.message, labels=labels, links=links,
-                             parameters=[("host", HOST), ("profile", profile.name)])
+                             parameters=[("host", HOST), ("profile", profile.name),
+                                         *sorted(m.get("parameters", {}).items())])
                 written += 1
             except OSError:
                 pass

@@ -53,14 +53,16 @@ def _err(msg: str) -> None:
     print(f"wscard: {msg}", file=sys.stderr)
 
 
-def build_report(results: list[Path], out: Path) -> Path:
+def build_report(results: list[Path], out: Path, verdict: str = "") -> Path:
+    """The single-file report of ``results`` at ``out``; ``verdict`` (the run's exit
+    meaning) goes into the title, so the page's first line says what the run concluded."""
     from .report import allure_html
     from .report.environment import base_environment
 
     for d in results:
         if not (d / "environment.properties").exists():  # a run writes it; older results may lack it
             allure_html.write_metadata(d, base_environment())
-    title = "Smart card sign-in to WorkSpaces: compliance report"
+    title = "Smart card sign-in to WorkSpaces: compliance report" + (f" ({verdict})" if verdict else "")
     # The tree: area (epic), then feature; with several machines, host first, so the
     # same scenario run on two lab PCs shows as two entries under their hosts.
     group_by = ["host", "epic", "feature"] if len(results) > 1 else ["epic", "feature"]
@@ -83,19 +85,29 @@ def cmd_check(args: list[str]) -> int:
     from .report import runs
     from .verdict import ExitCode
 
-    run_dir = Path(_option_value(args, "--run-dir") or runs.RUNS / runs.new_run_id())
-    extra = [] if _option_value(args, "--run-dir") else [f"--run-dir={run_dir}"]
-    cmd = [*pytest_command(), *extra, *args]
-    rc = subprocess.call(cmd, cwd=ROOT)
-    summary = Path(_option_value(args, "--summary-file") or run_dir / runs.SUMMARY_NAME)
-    results = Path(_option_value(args, "--alluredir") or run_dir / runs.RESULTS_NAME)
+    # Paths are made absolute here: pytest runs in the checkout, the user may not.
+    given = {k: _option_value(args, k) for k in ("--run-dir", "--summary-file", "--alluredir")}
+    args = [a for a in args if not any(a == k or a.startswith(k + "=") for k, v in given.items() if v)]
+    args = _without_values(args, [v for v in given.values() if v])
+    run_dir = Path(given["--run-dir"]).absolute() if given["--run-dir"] else runs.RUNS / runs.new_run_id()
+    summary = Path(given["--summary-file"]).absolute() if given["--summary-file"] else run_dir / runs.SUMMARY_NAME
+    results = Path(given["--alluredir"]).absolute() if given["--alluredir"] else run_dir / runs.RESULTS_NAME
+    placed = [f"--run-dir={run_dir}"] + [f"{k}={Path(v).absolute()}" for k, v in given.items()
+                                         if v and k != "--run-dir"]
+    rc = _run_pytest([*pytest_command(), *placed, *args])
     if not summary.exists():
         if rc not in (ExitCode.USAGE_ERROR, ExitCode.INTERRUPTED):
             _err(f"the run wrote no summary ({summary}): see the output above")
         return rc or ExitCode.HARNESS_ERROR
+    if rc == ExitCode.NOTHING_SELECTED:
+        return rc  # nothing ran: no report to make
     report = run_dir / runs.REPORT_NAME
     try:
-        build_report([results], report)
+        verdict = json.loads(summary.read_text(encoding="utf-8")).get("exit_meaning", "").split(":")[0]
+    except (OSError, ValueError):
+        verdict = ""
+    try:
+        build_report([results], report, verdict)
         print(f"\nreport:  {report}")
     except (HarnessError, OSError) as exc:
         reason = f"the HTML report could not be written: {exc}"
@@ -109,6 +121,49 @@ def cmd_check(args: list[str]) -> int:
     print(f"summary: {summary}")
     print(f"run:     {run_dir}")
     return rc
+
+
+def _without_values(args: list[str], values: list[str]) -> list[str]:
+    """``args`` without the separate values of options already taken out."""
+    out, skip = [], set(values)
+    for a in args:
+        if a in skip:
+            skip.discard(a)
+            continue
+        out.append(a)
+    return out
+
+
+def _run_pytest(cmd: list[str]) -> int:
+    """Run pytest and wait for it. Ctrl-C reaches pytest (it shares the terminal's process
+    group; a SIGINT sent to this process alone is passed on), which ends the run as
+    interrupted and writes its summary: this process only waits, then reports pytest's code."""
+    import signal
+
+    proc = subprocess.Popen(cmd, cwd=ROOT)
+
+    def pass_on(signum, frame):
+        try:
+            proc.send_signal(signum)
+        except OSError:
+            pass
+
+    old = {}
+    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+        if sig is not None:
+            try:
+                old[sig] = signal.signal(sig, pass_on)
+            except (ValueError, OSError):
+                pass
+    try:
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:
+                continue
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 def _results_of(path: Path) -> Path:
@@ -146,6 +201,9 @@ def cmd_report(argv: list[str]) -> int:
     except HarnessError as exc:
         _err(str(exc))
         return 3
+    except OSError as exc:
+        _err(f"--out: cannot write {out}: {exc.strerror or exc}: choose a writable path")
+        return 4
     return 0
 
 

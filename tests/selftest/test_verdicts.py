@@ -133,21 +133,25 @@ def test_usage_errors_exit_4_before_any_scenario_with_the_place_named(tmp_path, 
     assert "passed" not in out
 
 
-def test_an_interrupted_run_is_marked_and_never_the_latest(tmp_path):
-    """SIGINT in the middle: exit 2, `interrupted` in the summary and the report's
-    environment, what did not run is `not run`, and the run is not complete."""
+@pytest.mark.parametrize("entry", ["pytest", "wscard check"])
+def test_an_interrupted_run_is_marked_and_never_the_latest(tmp_path, entry):
+    """Ctrl-C in the middle (SIGINT to the whole process group, as a terminal sends it):
+    exit 2, `interrupted` in the summary and the report's environment, what did not run is
+    `not run` (a scenario interrupted while it ran included), the run is not complete, and
+    `wscard check` still writes the summary and the report of what ran."""
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--card=softhsm",
-           f"--run-dir={out}"]
+    head = ([sys.executable, "-m", "pytest", "-p", "no:xdist"] if entry == "pytest"
+            else [sys.executable, "-m", "wscard.cli", "check"])
+    cmd = [*head, "-q", "-p", "no:cacheprovider", "--card=softhsm", f"--run-dir={out}"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if (out / "plan.json").exists() and len(list((out / "allure-results").glob("*-result.json"))) >= 3:
             break
         time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    output, _ = proc.communicate(timeout=120)
+    os.killpg(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=180)
     s = json.loads((out / "compliance-summary.json").read_text())
     assert proc.returncode == 2 == s["exit_code"], output[-3000:]
     assert s["interrupted"] is True and s["complete"] is False
@@ -155,11 +159,24 @@ def test_an_interrupted_run_is_marked_and_never_the_latest(tmp_path):
     assert not schema_problems(s)
     plan = json.loads((out / "plan.json").read_text())
     assert sum(s["scenario_counts"].values()) == len(plan["scenarios"])
+    assert s["scenario_counts"]["passed"] == len([1 for r in _results(tmp_path / "run") if r["status"] == "passed"])
     assert "passed" not in {e["status"] for e in s["requirements"].values()
                             if e["counts"].get("not run")}
     env = (out / "allure-results" / "environment.properties").read_text()
     assert "interrupted=YES" in env.replace(" ", "").replace("\\", "")
     assert "INTERRUPTED" in output
+    if entry == "wscard check":
+        assert (out / "compliance-report.html").exists() and "Traceback" not in output
+
+
+def test_a_folder_that_holds_a_run_is_refused(tmp_path):
+    first = run_suite(EMBEDDED, "-m", "REGION-3 and compliance", "--card=softhsm", out_dir=tmp_path / "run")
+    assert first.returncode == 0
+    before = sorted(p.name for p in (tmp_path / "run" / "allure-results").iterdir())
+    again = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "CA-3",
+                            f"--run-dir={tmp_path / 'run'}"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 4 and "already holds a run" in again.stdout + again.stderr
+    assert sorted(p.name for p in (tmp_path / "run" / "allure-results").iterdir()) == before
 
 
 def test_later_runs_never_replace_the_latest_complete_run(tmp_path):

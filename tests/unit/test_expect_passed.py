@@ -16,8 +16,11 @@ def _run(outcomes: dict[str, str]) -> SuiteRun:
 
     scs = [sm.ScenarioOutcome(f"n{i}", rid, "F", [rid], out, "skipped on purpose" if out == "skipped" else "")
            for i, (rid, out) in enumerate(outcomes.items())]
+    from tests.unit.test_summary import _run as run_identity
+
     code = 0 if all(o == "passed" for o in outcomes.values()) else 6
-    return SuiteRun(None, code, sm.build(scs, profile="p", baseline="seed", run={"exit_code": code}), "", None)
+    run = {**run_identity(), "exit_code": code, "exit_meaning": sm.exit_meaning(code)}
+    return SuiteRun(None, code, sm.build(scs, profile="p", baseline="seed", run=run), "", None)
 
 
 def _trap(tmp_path, passed: list[str]):

@@ -71,6 +71,58 @@ def ensure_writable(folder: Path, what: str) -> Path:
     return folder
 
 
+RUN_LOCK_NAME = ".running.lock"
+
+
+def ensure_new_run_folder(folder: Path) -> None:
+    """Refuse a run folder that already holds a run (a summary, a plan, results) or runs:
+    a run never writes into another run's folder. Raises :class:`OutputNotWritable`."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    held = [n for n in (SUMMARY_NAME, PLAN_NAME) if (folder / n).exists()]
+    results = folder / RESULTS_NAME
+    if results.is_dir() and any(results.iterdir()):
+        held.append(RESULTS_NAME + "/")
+    if any((sub / PLAN_NAME).exists() or (sub / SUMMARY_NAME).exists() for sub in folder.iterdir() if sub.is_dir()):
+        held.append("other runs' folders")
+    if held:
+        raise OutputNotWritable(
+            f"the run folder (--run-dir): {folder} already holds a run ({', '.join(held)}): a run never writes into "
+            "another run's folder; give a new folder, or leave --run-dir out (reports/runs/<run id>)")
+
+
+def remove_if_empty(folder: Path) -> None:
+    """Remove ``folder`` if it exists and is empty (a run refused before it started)."""
+    try:
+        Path(folder).rmdir()
+    except OSError:
+        pass
+
+
+def hold_run(folder: Path):
+    """The lock a live run holds on its folder (released at its end, or when the process
+    dies); :func:`prune` leaves a folder whose lock is held alone."""
+    from .. import locks
+
+    return locks.acquire(Path(folder) / RUN_LOCK_NAME, timeout=5, busy=f"another process runs in {folder}")
+
+
+def is_running(folder: Path) -> bool:
+    """True while a process holds the folder's run lock."""
+    from .. import locks
+    from ..errors import EnvironmentProblem
+
+    lock_file = Path(folder) / RUN_LOCK_NAME
+    if not lock_file.exists():
+        return False
+    try:
+        locks.acquire(lock_file, timeout=0, busy="running").release()
+    except EnvironmentProblem:
+        return True
+    return False
+
+
 def write_json_atomic(path: Path, obj) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
@@ -78,6 +130,7 @@ def write_json_atomic(path: Path, obj) -> Path:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(obj, fh, indent=2)
             fh.write("\n")
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -90,6 +143,7 @@ def mark_latest(run_folder: Path, latest: Path = LATEST) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".latest-", dir=latest.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(f"{Path(run_folder).name}\n")
+    os.chmod(tmp, 0o644)
     os.replace(tmp, latest)
 
 
@@ -115,7 +169,8 @@ class RunInfo:
     def line(self) -> str:
         s = self.summary
         if not s:
-            return f"{self.folder.name}  (no summary: still running, or stopped before the end)"
+            state = "running" if is_running(self.folder) else "no summary: stopped before the end (killed?)"
+            return f"{self.folder.name}  ({state})"
         state = "complete" if self.complete else ("interrupted" if s.get("interrupted") else "partial selection")
         counts = ", ".join(f"{n} {v}" for v, n in s.get("counts", {}).items() if n)
         return f"{self.folder.name}  exit {s.get('exit_code', '?')}  {state:<17}  {counts}"
@@ -134,13 +189,13 @@ def list_runs(runs: Path = RUNS) -> list[RunInfo]:
 
 
 def prune(keep: int, runs: Path = RUNS, latest: Path = LATEST) -> list[Path]:
-    """Delete all but the ``keep`` newest run folders; the latest complete run is always
-    kept. Returns the folders deleted. Only ``wscard prune`` calls this."""
+    """Delete all but the ``keep`` newest run folders; the latest complete run and runs still
+    running are always kept. Returns the folders deleted. Only ``wscard prune`` calls this."""
     if keep < 0:
         raise ValueError("keep must be 0 or more")
     keep_latest = latest_run(latest, runs)
     folders = [r.folder for r in list_runs(runs)]
-    doomed = [f for f in folders[: max(0, len(folders) - keep)] if f != keep_latest]
+    doomed = [f for f in folders[: max(0, len(folders) - keep)] if f != keep_latest and not is_running(f)]
     for f in doomed:
         shutil.rmtree(f, ignore_errors=True)
     return doomed

@@ -216,6 +216,8 @@ def table(summary: dict) -> str:
     c = summary["counts"]
     parts = [f"{n} {v}" for v, n in c.items() if n or v in ("passed", "failed")]
     lines.append(", ".join(parts) + f" (profile {summary['profile']}, baseline {summary['baseline']})")
+    if summary.get("complete") and summary.get("not_covered_by_this_run"):
+        lines.append("NOT COVERED by any scenario of this run: " + ", ".join(summary["not_covered_by_this_run"]))
     if summary.get("interrupted"):
         lines.append("THE RUN WAS INTERRUPTED: what did not run is 'not run' and its requirements are not evaluated")
     if "exit_code" in summary:
