@@ -5,6 +5,8 @@
   wscard report [RUN_OR_RESULTS ...] [--out FILE]
                                   single-file HTML report (default: the latest complete run;
                                   several runs or machines merge into one report)
+  wscard verify RUN [--seal]      check a (copied) run folder against its SHA256SUMS (exit 0: intact;
+                                  1: the files that differ are listed); --seal writes the manifests
   wscard runs                     list the runs in reports/runs/ (the latest complete one marked)
   wscard prune --keep N           delete all but the N newest runs (the latest complete one stays)
   wscard profile PATH             validate a profile and print what it describes
@@ -32,18 +34,13 @@ def _err(msg: str) -> None:
     print(f"wscard: {msg}", file=sys.stderr)
 
 
-def build_report(results: list[Path], out: Path) -> Path:
-    from .report import allure_html
-    from .report.environment import base_environment
+def build_report(results: list[Path], out: Path, **kwargs) -> Path:
+    """Both report views: ``out`` (tree by area, then feature) and ``<out>-by-requirement``
+    (tree by requirement); with several machines, host first, so the same scenario run on
+    two lab PCs shows as two entries under their hosts (wscard.report.evidence)."""
+    from .report import evidence
 
-    for d in results:
-        if not (d / "environment.properties").exists():  # a run writes it; older results may lack it
-            allure_html.write_metadata(d, base_environment())
-    title = "Smart card sign-in to WorkSpaces: compliance report"
-    # The tree: area (epic), then feature; with several machines, host first, so the
-    # same scenario run on two lab PCs shows as two entries under their hosts.
-    group_by = ["host", "epic", "feature"] if len(results) > 1 else ["epic", "feature"]
-    return allure_html.generate(results, out, title=title, group_by=group_by)
+    return evidence.build_reports(results, out, **kwargs)
 
 
 def _option_value(args: list[str], name: str) -> str | None:
@@ -72,19 +69,32 @@ def cmd_check(args: list[str]) -> int:
         if rc not in (ExitCode.USAGE_ERROR, ExitCode.INTERRUPTED):
             _err(f"the run wrote no summary ({summary}): see the output above")
         return rc or ExitCode.HARNESS_ERROR
-    report = run_dir / runs.REPORT_NAME
+    from .report import evidence
+
     try:
-        build_report([results], report)
-        print(f"\nreport:  {report}")
-    except (HarnessError, OSError) as exc:
-        reason = f"the HTML report could not be written: {exc}"
-        _err(reason)
-        _err(f"the results are kept in {results} and the summary in {summary}")
-        try:
-            (run_dir / "report-error.txt").write_text(reason + "\n", encoding="utf-8")
-        except OSError:
-            pass
+        done = evidence.finish_run(run_dir, summary, results, build=build_report)
+    except (HarnessError, OSError, ValueError) as exc:  # an unreadable summary, a folder gone
+        done = evidence.Finished(problems=[f"the report step failed: {exc}"])
+    for what, path in done.written.items():
+        if what != "manifest":
+            print(f"{what + ':':<23}{path}")
+    for note in done.notes:
+        _err(note)
+    if done.problems:
+        for reason in done.problems:
+            _err(reason)
+        _err(f"the results are kept in {results} and the summary in {summary} (the reasons: report-error.txt)")
+        if not (run_dir / "report-error.txt").exists():
+            try:
+                (run_dir / "report-error.txt").write_text("\n".join(done.problems) + "\n", encoding="utf-8")
+            except OSError:
+                pass
         rc = rc or ExitCode.HARNESS_ERROR
+    if done.manifest:
+        print(f"{'manifest:':<23}{run_dir / evidence.MANIFEST} (sha256 {done.manifest['sha256sums']}; "
+              f"check a copy with `wscard verify` or `sha256sum -c {evidence.MANIFEST}`)")
+    if done.timings:
+        print("report step: " + ", ".join(f"{k} {v:.1f} s" for k, v in done.timings.items()))
     print(f"summary: {summary}")
     print(f"run:     {run_dir}")
     return rc
@@ -121,10 +131,43 @@ def cmd_report(argv: list[str]) -> int:
     out = a.out or (folders[0] / runs.REPORT_NAME if len(folders) == 1 and (folders[0] / runs.RESULTS_NAME).is_dir()
                     else runs.REPORTS / "merged-report.html")
     try:
-        print(build_report([_results_of(f) for f in folders], out))
+        from .report import evidence
+
+        # Allure's history (kept with the runs) gives each scenario's trend; a merged
+        # report reads it and never appends to it.
+        print(build_report([_results_of(f) for f in folders], out, history=runs.REPORTS / evidence.ALLURE_HISTORY))
     except HarnessError as exc:
         _err(str(exc))
         return 3
+    return 0
+
+
+def cmd_verify(argv: list[str]) -> int:
+    """Check a run folder (or a copy of it) against its manifests (docs/evidence.md)."""
+    from .report import evidence
+
+    p = argparse.ArgumentParser(prog="wscard verify", description="check a run folder against its SHA256SUMS")
+    p.add_argument("run", type=Path, help="the run folder (reports/runs/<run id>, or a copy)")
+    p.add_argument("--seal", action="store_true",
+                   help="write the manifests (evidence.sha256, SHA256SUMS) for a run folder that has none")
+    a = p.parse_args(argv)
+    if not a.run.is_dir():
+        _err(f"not a folder: {a.run}")
+        return 4
+    if a.seal:
+        if (a.run / evidence.MANIFEST).exists():
+            _err(f"{a.run / evidence.MANIFEST} exists already: a sealed run is never re-sealed")
+            return 4
+        m = evidence.write_manifests(a.run)
+        print(f"sealed {a.run}: {m['files']} files; SHA256SUMS sha256 {m['sha256sums']}")
+        return 0
+    problems = evidence.verify(a.run)
+    if problems:
+        print(f"{a.run}: {len(problems)} problem(s):")
+        for line in problems:
+            print(f"  {line}")
+        return 1
+    print(f"{a.run}: every file matches {evidence.MANIFEST} (sha256 {evidence.sha256_of(a.run / evidence.MANIFEST)})")
     return 0
 
 
@@ -180,7 +223,7 @@ def cmd_moto_server(argv: list[str]) -> int:
     return server.main(argv) or 0
 
 
-COMMANDS = {"check": cmd_check, "report": cmd_report, "runs": cmd_runs, "prune": cmd_prune, "profile": cmd_profile,
+COMMANDS = {"check": cmd_check, "report": cmd_report, "verify": cmd_verify, "runs": cmd_runs, "prune": cmd_prune, "profile": cmd_profile,
             "moto-server": cmd_moto_server}
 
 
