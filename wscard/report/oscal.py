@@ -181,7 +181,9 @@ def build(summary: dict, results: Path, *, results_href: str = "allure-results")
             uuid=_uid(run_id, "finding", rid), title=f"{rid}: {verdict}",
             description=f"{rid}: {statement}" if statement else rid,
             props=[prop("requirement", rid), prop("wscard-verdict", verdict)]
-            + [prop("control-id", c.oscal_id if c.framework == NIST else c.id, cls=FRAMEWORK_CLASS.get(c.framework)) for c in controls],
+            + [prop("control-id", c.oscal_id if c.framework == NIST else c.id, cls=FRAMEWORK_CLASS.get(c.framework))
+               for c in controls]
+            + [prop("cci", c.cci, cls=FRAMEWORK_CLASS[SRG]) for c in controls if c.cci],
             origins=origin,
             target=cm.FindingTarget(type="objective-id", target_id=rid, title=f"requirement {rid}",
                                     status=cm.ObjectiveStatus(state=state, reason=reason, remarks=remarks)),
