@@ -169,11 +169,13 @@ def append_verdict_history(summary: dict, path: Path) -> None:
 
 
 def trend(history: list[dict], summary: dict, rid: str) -> tuple[list[str], str]:
-    """The requirement's last verdicts (oldest first, this run last) and, when it failed in
-    this run, since when: the start of the earliest run of the unbroken run of failures
+    """The requirement's last verdicts over the complete runs of the same profile (oldest
+    first, this run last) and, when it failed in this run, since when: the start of the earliest run of the unbroken run of failures
     ending with this one ("" otherwise)."""
     current = summary.get("requirements", {}).get(rid, {}).get("status", "not covered")
-    past = [h for h in history if h.get("run_id") != summary.get("run_id")]
+    # the same profile only: a fault profile's run is not a step in the embedded world's trend
+    past = [h for h in history if h.get("run_id") != summary.get("run_id")
+            and h.get("profile", "") == summary.get("profile", "")]
     seq = [(h.get("started", ""), h["verdicts"].get(rid, "not covered")) for h in past]
     seq.append((summary.get("started", ""), current))
     since = ""
@@ -242,7 +244,7 @@ th{background:#eef1f5} .id{white-space:nowrap;font-weight:600}
 .v-warning{background:#fff1c9;color:#7a5600}.v-not-evaluated,.v-partially-evaluated,.v-not-covered{background:#e4e7ff;color:#2d2f8f}
 .v-not-applicable{background:#eee;color:#555}
 tr.failed td{background:#fff5f5} tr.warning td{background:#fffbea} tr.not-evaluated td{background:#f5f6ff}
-.counts td{text-align:center;font-size:15px} .small{font-size:11px;color:#444} .trend{font-family:monospace;white-space:nowrap}
+.counts td{text-align:center;font-size:15px} .small{font-size:11px;color:#444} .trend{font-family:monospace} .sym{white-space:nowrap}
 ul{margin:2px 0;padding-left:16px} .ident td:first-child{width:160px;font-weight:600;background:#f7f8fa}
 a{color:#174ea6} .fix{margin:2px 0}
 table.matrix{table-layout:fixed} table.matrix th:nth-child(1){width:7%} table.matrix th:nth-child(2){width:33%}
@@ -276,7 +278,7 @@ def matrix_html(rows: list[Row]) -> str:
             f"{html.escape(r.rid)}</a></td><td>{html.escape(r.statement)}{reasons}</td>"
             f"<td><span class='{_vclass(r.verdict)}'>{html.escape(r.verdict)}</span></td>"
             f"<td><ul>{scen or '<li>none selected</li>'}</ul></td><td>{r.evidence} file(s)</td>"
-            f"<td class='small'>{ctrl}</td><td class='trend' title='oldest first, this run last'>{trend_s}{since}</td></tr>")
+            f"<td class='small'>{ctrl}</td><td class='trend' title='oldest first, this run last'><span class='sym'>{trend_s}</span>{since}</td></tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -306,7 +308,9 @@ def executive_html(summary: dict, rows: list[Row], *, links: dict[str, str] | No
     counts = dict(summary.get("counts", {}))
     covered = set(summary.get("requirements", {}))
     counts["not covered by this run"] = len([r for r in rows if r.rid not in covered])
-    attention = [r for r in rows if r.verdict not in (Verdict.PASSED.value, Verdict.NOT_APPLICABLE.value)]
+    order = [Verdict.FAILED.value, Verdict.WARNING.value, Verdict.PARTIAL.value, Verdict.NOT_EVALUATED.value,
+             "not covered"]
+    attention = sorted((r for r in rows if r.verdict in order), key=lambda r: order.index(r.verdict))
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(TITLE)}: run {e(summary.get('run_id', ''))}"
              f"</title><style>{_CSS}</style></head><body>",
              f"<h1>{e(TITLE)}</h1><div class='small'>Executive summary and traceability matrix of run "
