@@ -128,11 +128,19 @@ def cmd_report(argv: list[str]) -> int:
     if missing:
         _err(f"not a folder: {', '.join(missing)}")
         return 4
+    from .report import evidence
+
     out = a.out or (folders[0] / runs.REPORT_NAME if len(folders) == 1 and (folders[0] / runs.RESULTS_NAME).is_dir()
                     else runs.REPORTS / "merged-report.html")
+    sealed = next((f for f in folders if (f / evidence.MANIFEST).is_file()
+                   and Path(out).resolve().parent == f.resolve()), None)
+    if sealed is not None:
+        # a sealed run folder is never written into: its SHA256SUMS would go stale
+        if a.out:
+            _err(f"--out {a.out}: {sealed} is sealed (SHA256SUMS); write the report elsewhere")
+            return 4
+        out = runs.REPORTS / f"{sealed.name}-report.html"
     try:
-        from .report import evidence
-
         # Allure's history (kept with the runs) gives each scenario's trend; a merged
         # report reads it and never appends to it.
         print(build_report([_results_of(f) for f in folders], out, history=runs.REPORTS / evidence.ALLURE_HISTORY))

@@ -285,3 +285,29 @@ def test_minus_m_selects_by_control():
     lines = [ln for ln in out.stdout.splitlines() if "::" in ln]
     assert lines and all("test_in_session_bdd.py" in ln for ln in lines), out.stdout[-2000:]
     assert "deselected" in out.stdout
+
+
+def test_wscard_check_leaves_a_sealed_run_folder_an_auditor_can_file(tmp_path, monkeypatch, capsys):
+    """The issue's "done when" on a small selection: OSCAL read back with a finding for
+    every requirement, SHA256SUMS verifying, both reports, the executive summary (and its
+    PDF where Chromium is installed); `wscard report` never writes into the sealed folder."""
+    from wscard.report import runs
+
+    monkeypatch.setattr(runs, "REPORTS", tmp_path)
+    run = tmp_path / "run"
+    rc = cli.cmd_check(["-q", "-m", "REGION-3 and compliance", "--card=softhsm", f"--run-dir={run}"])
+    out = capsys.readouterr()
+    assert rc == 0, out.err[-3000:]
+    doc = oscal.read(run / oscal.OSCAL_NAME)
+    assert {f.target.target_id for f in doc.results[0].findings} == set(catalogue())
+    for name in (runs.REPORT_NAME, ev.REPORT_BY_REQUIREMENT, ev.EXEC_HTML, ev.MANIFEST, ev.EVIDENCE_MANIFEST):
+        assert (run / name).is_file(), name
+    if ev.find_browser():
+        assert (run / ev.EXEC_PDF).read_bytes()[:5] == b"%PDF-"
+    assert ev.verify(run) == []
+    summary = json.loads((run / runs.SUMMARY_NAME).read_text())
+    assert summary["evidence_manifest"]["sha256"] == ev.sha256_of(run / ev.EVIDENCE_MANIFEST)
+    assert all(any(c["framework"] == ctl.NIST for c in e["controls"]) for e in summary["requirements"].values())
+    assert "report step:" in out.out and "SHA256SUMS" in out.out
+    assert cli.main(["report", str(run), "--out", str(run / "again.html")]) == 4
+    assert ev.verify(run) == []

@@ -544,7 +544,8 @@ def build_reports(results: list[Path], out: Path, *, prepare=annotate_results, h
     from .environment import base_environment
 
     for d in results:
-        if not (Path(d) / "environment.properties").exists():  # a run writes it; older results may lack it
+        # a run writes it; older results may lack it (a sealed run folder is never written into)
+        if not (Path(d) / "environment.properties").exists() and not (Path(d).parent / MANIFEST).exists():
             allure_html.write_metadata(d, base_environment())
     several = len(results) > 1
     views = {"area": (Path(out), (["host"] if several else []) + ["epic", "feature"]),
