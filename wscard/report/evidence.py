@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -594,29 +595,40 @@ def finish_run(run_dir: Path, summary_path: Path, results: Path, *, reports_dir:
         done.written["executive summary"] = exec_path
     except (OSError, allure_html.ReportError) as exc:
         done.problems.append(f"the executive summary could not be written: {exc}")
-    with tempfile.TemporaryDirectory(prefix="wscard-matrix-") as tmp:
-        matrix_file = Path(tmp) / MATRIX_NAME
-        matrix_file.write_text(matrix_page(summary, rows), encoding="utf-8")
-        try:
-            timed("allure", lambda: build([results], run_dir / runs.REPORT_NAME,
-                                          prepare=lambda folder: annotate_results(folder, summary),
-                                          history=reports_dir / ALLURE_HISTORY, append_history=complete,
-                                          global_attachments=[matrix_file], requirement_label=VIEW_LABEL))
-            done.written["report"] = run_dir / runs.REPORT_NAME
-            done.written["report by requirement"] = by_requirement(run_dir / runs.REPORT_NAME)
-        except (HarnessError, OSError) as exc:
-            done.problems.append(f"the HTML report could not be written: {exc}")
-    if exec_path.is_file():
+    def pdf():
         try:
             done.written["PDF"] = timed("pdf", lambda: write_pdf(exec_path, run_dir / EXEC_PDF))
         except allure_html.ReportError as exc:
             done.notes.append(f"no PDF: {exc}")
-    try:
-        done.written["OSCAL"] = timed("oscal", lambda: oscal.write(
-            summary, results, run_dir / oscal.OSCAL_NAME,
-            results_href=os.path.relpath(results, run_dir).replace(os.sep, "/")))
-    except Exception as exc:  # trestle validates as it builds: a bug here must not lose the rest
-        done.problems.append(f"the OSCAL assessment results could not be written: {type(exc).__name__}: {exc}")
+
+    def oscal_doc():
+        try:
+            done.written["OSCAL"] = timed("oscal", lambda: oscal.write(
+                summary, results, run_dir / oscal.OSCAL_NAME,
+                results_href=os.path.relpath(results, run_dir).replace(os.sep, "/")))
+        except Exception as exc:  # trestle validates as it builds: a bug here must not lose the rest
+            done.problems.append(f"the OSCAL assessment results could not be written: {type(exc).__name__}: {exc}")
+
+    # Allure (node), Chromium and the OSCAL build run side by side: the step takes about
+    # as long as Allure alone (two processes waiting on their children, one building).
+    t_all = time.monotonic()
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="wscard-report") as pool:
+        jobs = [pool.submit(oscal_doc)] + ([pool.submit(pdf)] if exec_path.is_file() else [])
+        with tempfile.TemporaryDirectory(prefix="wscard-matrix-") as tmp:
+            matrix_file = Path(tmp) / MATRIX_NAME
+            matrix_file.write_text(matrix_page(summary, rows), encoding="utf-8")
+            try:
+                timed("allure", lambda: build([results], run_dir / runs.REPORT_NAME,
+                                              prepare=lambda folder: annotate_results(folder, summary),
+                                              history=reports_dir / ALLURE_HISTORY, append_history=complete,
+                                              global_attachments=[matrix_file], requirement_label=VIEW_LABEL))
+                done.written["report"] = run_dir / runs.REPORT_NAME
+                done.written["report by requirement"] = by_requirement(run_dir / runs.REPORT_NAME)
+            except (HarnessError, OSError) as exc:
+                done.problems.append(f"the HTML report could not be written: {exc}")
+        for job in jobs:
+            job.result()
+    done.timings["reports, PDF and OSCAL together"] = round(time.monotonic() - t_all, 2)
     if complete:
         try:
             append_verdict_history(summary, vhist_path)
