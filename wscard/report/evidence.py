@@ -451,7 +451,9 @@ def write_manifests(run_dir: Path, summary_path: Path | None = None) -> dict:
     try:
         data = json.loads(summary_path.read_text(encoding="utf-8"))
         data["evidence_manifest"] = record
-        runs.write_json_atomic(summary_path, data)
+        from .summary import write as write_summary
+
+        write_summary(data, summary_path)  # atomic, mode 0644 as the run wrote it
     except (OSError, ValueError):
         pass
     all_names = _files(run_dir, {MANIFEST})
