@@ -311,3 +311,29 @@ def test_wscard_check_leaves_a_sealed_run_folder_an_auditor_can_file(tmp_path, m
     assert "report step:" in out.out and "SHA256SUMS" in out.out
     assert cli.main(["report", str(run), "--out", str(run / "again.html")]) == 4
     assert ev.verify(run) == []
+
+
+HAVE_ALLURE = (ROOT / "reports/node_modules/allure/cli.js").is_file() and shutil.which("node") is not None
+
+
+@pytest.mark.skipif(not HAVE_ALLURE, reason="report tools not installed: run `npm ci --prefix reports`")
+def test_both_views_in_one_allure_run_and_only_complete_runs_append_history(tmp_path):
+    from wscard.report import allure_html
+
+    summary = _summary()
+    run = _run_folder(tmp_path, summary)
+    history = tmp_path / "history.jsonl"
+    history.write_text('{"uuid": "older-run", "timestamp": 1, "knownTestCaseIds": [], "testResults": {}}\n')
+    views = {"area": (tmp_path / "a.html", ["epic", "feature"]),
+             "requirement": (tmp_path / "r.html", [ev.VIEW_LABEL, "feature"])}
+    out = allure_html.generate_views([run / "allure-results"], views, title="t",
+                                     prepare=lambda f: ev.annotate_results(f, summary), history=history)
+    assert set(out) == {"area", "requirement"} and all(p.stat().st_size > 10_000 for p in out.values())
+    assert len(history.read_text().splitlines()) == 1          # not complete: read, never appended
+    allure_html.generate_views([run / "allure-results"], views, title="t", history=history, append_history=True)
+    lines = history.read_text().splitlines()
+    assert len(lines) == 2 and lines[0].startswith('{"uuid": "older-run"')
+    raw = json.loads((run / "allure-results" / "r0-result.json").read_text())
+    assert "descriptionHtml" not in raw                        # the run's own results are never changed
+    one = allure_html.generate_views([run / "allure-results"], {"area": (tmp_path / "one.html", ["feature"])}, title="t")
+    assert one["area"].is_file()
