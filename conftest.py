@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "steps.harness_plugin",
+    "steps.controls_plugin",
     "steps.aws_plugin",
     "steps.pki_plugin",
     "steps.ad_plugin",

@@ -5,6 +5,8 @@
   wscard report [RUN_OR_RESULTS ...] [--out FILE]
                                   single-file HTML report (default: the latest complete run;
                                   several runs or machines merge into one report)
+  wscard verify RUN [--seal]      check a (copied) run folder against its SHA256SUMS (exit 0: intact;
+                                  1: the files that differ are listed); --seal writes the manifests
   wscard runs                     list the runs in reports/runs/ (the latest complete one marked)
   wscard prune --keep N           delete all but the N newest runs (the latest complete one stays)
   wscard profile PATH             validate a profile and print what it describes
@@ -53,20 +55,13 @@ def _err(msg: str) -> None:
     print(f"wscard: {msg}", file=sys.stderr)
 
 
-def build_report(results: list[Path], out: Path, verdict: str = "") -> Path:
-    """The single-file report of ``results`` at ``out``; ``verdict`` (the run's exit
-    meaning) goes into the title, so the page's first line says what the run concluded."""
-    from .report import allure_html
-    from .report.environment import base_environment
+def build_report(results: list[Path], out: Path, **kwargs) -> Path:
+    """Both report views: ``out`` (tree by area, then feature) and ``<out>-by-requirement``
+    (tree by requirement); with several machines, host first, so the same scenario run on
+    two lab PCs shows as two entries under their hosts (wscard.report.evidence)."""
+    from .report import evidence
 
-    for d in results:
-        if not (d / "environment.properties").exists():  # a run writes it; older results may lack it
-            allure_html.write_metadata(d, base_environment())
-    title = "Smart card sign-in to WorkSpaces: compliance report" + (f" ({verdict})" if verdict else "")
-    # The tree: area (epic), then feature; with several machines, host first, so the
-    # same scenario run on two lab PCs shows as two entries under their hosts.
-    group_by = ["host", "epic", "feature"] if len(results) > 1 else ["epic", "feature"]
-    return allure_html.generate(results, out, title=title, group_by=group_by)
+    return evidence.build_reports(results, out, **kwargs)
 
 
 def _option_value(args: list[str], name: str) -> str | None:
@@ -101,23 +96,32 @@ def cmd_check(args: list[str]) -> int:
         return rc or ExitCode.HARNESS_ERROR
     if rc == ExitCode.NOTHING_SELECTED:
         return rc  # nothing ran: no report to make
-    report = run_dir / runs.REPORT_NAME
+    from .report import evidence
+
     try:
-        verdict = json.loads(summary.read_text(encoding="utf-8")).get("exit_meaning", "").split(":")[0]
-    except (OSError, ValueError):
-        verdict = ""
-    try:
-        build_report([results], report, verdict)
-        print(f"\nreport:  {report}")
-    except (HarnessError, OSError) as exc:
-        reason = f"the HTML report could not be written: {exc}"
-        _err(reason)
-        _err(f"the results are kept in {results} and the summary in {summary}")
-        try:
-            (run_dir / "report-error.txt").write_text(reason + "\n", encoding="utf-8")
-        except OSError:
-            pass
+        done = evidence.finish_run(run_dir, summary, results, build=build_report)
+    except (HarnessError, OSError, ValueError) as exc:  # an unreadable summary, a folder gone
+        done = evidence.Finished(problems=[f"the report step failed: {exc}"])
+    for what, path in done.written.items():
+        if what != "manifest":
+            print(f"{what + ':':<23}{path}")
+    for note in done.notes:
+        _err(note)
+    if done.problems:
+        for reason in done.problems:
+            _err(reason)
+        _err(f"the results are kept in {results} and the summary in {summary} (the reasons: report-error.txt)")
+        if not (run_dir / "report-error.txt").exists():
+            try:
+                (run_dir / "report-error.txt").write_text("\n".join(done.problems) + "\n", encoding="utf-8")
+            except OSError:
+                pass
         rc = rc or ExitCode.HARNESS_ERROR
+    if done.manifest:
+        print(f"{'manifest:':<23}{run_dir / evidence.MANIFEST} (sha256 {done.manifest['sha256sums']}; "
+              f"check a copy with `wscard verify` or `sha256sum -c {evidence.MANIFEST}`)")
+    if done.timings:
+        print("report step: " + ", ".join(f"{k} {v:.1f} s" for k, v in done.timings.items()))
     print(f"summary: {summary}")
     print(f"run:     {run_dir}")
     return rc
@@ -194,16 +198,57 @@ def cmd_report(argv: list[str]) -> int:
     if missing:
         _err(f"not a folder: {', '.join(missing)}")
         return 4
+    from .report import evidence
+
     out = a.out or (folders[0] / runs.REPORT_NAME if len(folders) == 1 and (folders[0] / runs.RESULTS_NAME).is_dir()
                     else runs.REPORTS / "merged-report.html")
+    sealed = next((f for f in folders if (f / evidence.MANIFEST).is_file()
+                   and Path(out).resolve().parent == f.resolve()), None)
+    if sealed is not None:
+        # a sealed run folder is never written into: its SHA256SUMS would go stale
+        if a.out:
+            _err(f"--out {a.out}: {sealed} is sealed (SHA256SUMS); write the report elsewhere")
+            return 4
+        out = runs.REPORTS / f"{sealed.name}-report.html"
     try:
-        print(build_report([_results_of(f) for f in folders], out))
+        # Allure's history (kept with the runs) gives each scenario's trend; a merged
+        # report reads it and never appends to it.
+        print(build_report([_results_of(f) for f in folders], out, history=runs.REPORTS / evidence.ALLURE_HISTORY))
     except HarnessError as exc:
         _err(str(exc))
         return 3
     except OSError as exc:
         _err(f"--out: cannot write {out}: {exc.strerror or exc}: choose a writable path")
         return 4
+    return 0
+
+
+def cmd_verify(argv: list[str]) -> int:
+    """Check a run folder (or a copy of it) against its manifests (docs/evidence.md)."""
+    from .report import evidence
+
+    p = argparse.ArgumentParser(prog="wscard verify", description="check a run folder against its SHA256SUMS")
+    p.add_argument("run", type=Path, help="the run folder (reports/runs/<run id>, or a copy)")
+    p.add_argument("--seal", action="store_true",
+                   help="write the manifests (evidence.sha256, SHA256SUMS) for a run folder that has none")
+    a = p.parse_args(argv)
+    if not a.run.is_dir():
+        _err(f"not a folder: {a.run}")
+        return 4
+    if a.seal:
+        if (a.run / evidence.MANIFEST).exists():
+            _err(f"{a.run / evidence.MANIFEST} exists already: a sealed run is never re-sealed")
+            return 4
+        m = evidence.write_manifests(a.run)
+        print(f"sealed {a.run}: {m['files']} files; SHA256SUMS sha256 {m['sha256sums']}")
+        return 0
+    problems = evidence.verify(a.run)
+    if problems:
+        print(f"{a.run}: {len(problems)} problem(s):")
+        for line in problems:
+            print(f"  {line}")
+        return 1
+    print(f"{a.run}: every file matches {evidence.MANIFEST} (sha256 {evidence.sha256_of(a.run / evidence.MANIFEST)})")
     return 0
 
 
@@ -261,7 +306,7 @@ def cmd_moto_server(argv: list[str]) -> int:
     return server.main(argv) or 0
 
 
-COMMANDS = {"check": cmd_check, "report": cmd_report, "runs": cmd_runs, "prune": cmd_prune, "profile": cmd_profile,
+COMMANDS = {"check": cmd_check, "report": cmd_report, "verify": cmd_verify, "runs": cmd_runs, "prune": cmd_prune, "profile": cmd_profile,
             "moto-server": cmd_moto_server}
 
 

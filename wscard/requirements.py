@@ -38,6 +38,10 @@ class Requirement:
     statement: str
     sources: tuple[Source, ...]
     severity: str  # allure severities: critical, normal, minor
+    #: a sentence quoted word for word from ``quote_source`` ("" where none could be quoted
+    #: from a stored copy of the source: docs/evidence.md)
+    quote: str = ""
+    quote_source: Source | None = None
 
     @property
     def url(self) -> str:
@@ -52,7 +56,8 @@ def catalogue() -> dict[str, Requirement]:
         k.replace("_", "-"): Source(k.replace("_", "-"), v["title"], v["url"]) for k, v in data["sources"].items()
     }
     return {
-        rid: Requirement(rid, r["area"], r["statement"], tuple(sources[s] for s in r["sources"]), r["severity"])
+        rid: Requirement(rid, r["area"], r["statement"], tuple(sources[s] for s in r["sources"]), r["severity"],
+                         r.get("quote", ""), sources[r["quote_source"]] if r.get("quote_source") else None)
         for rid, r in data["requirement"].items()
     }
 

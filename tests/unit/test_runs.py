@@ -53,7 +53,7 @@ def test_latest_and_prune_keep_the_latest_complete_run(tmp_path):
 
 
 def test_a_report_that_cannot_be_written_is_a_non_zero_exit_with_the_reason(tmp_path, monkeypatch, capsys):
-    def broken(results, out):
+    def broken(results, out, **kwargs):
         raise cli.HarnessError("allure exited with status 1: out of memory")
 
     monkeypatch.setattr(cli, "build_report", broken)

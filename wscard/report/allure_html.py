@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import unquote_to_bytes
 
 from ..errors import HarnessError
@@ -325,6 +325,111 @@ def generate(
     os.chmod(tmp_out, 0o644)
     os.replace(tmp_out, out_file)
     return out_file
+
+
+def generate_views(
+    results_dirs: list[Path],
+    views: Mapping[str, tuple[Path, list[str]]],
+    *,
+    title: str,
+    node_modules: Path = NODE_MODULES,
+    config: Path = CONFIG_FILE,
+    prepare: Callable[[Path], None] | None = None,
+    history: Path | None = None,
+    append_history: bool = False,
+    global_attachments: Iterable[Path] = (),
+    timeout: float = 600.0,
+) -> dict[str, Path]:
+    """Write several single-file reports of the same results in ONE Allure run (``allure
+    generate`` with one awesome plug-in per view): ``views`` maps a view name to (the HTML
+    file, the labels its tree groups by), e.g. ``{"area": (path, ["epic", "feature"]),
+    "requirement": (path, ["requirement"])}``. Returns view name -> file written.
+
+    ``prepare(folder)`` may change the merged results (a temporary copy) before Allure reads
+    them. ``history`` is Allure's history file (JSON lines): the reports show each test's
+    trend from it; with ``append_history`` this run is appended to it (the lines Allure
+    adds are appended to ``history`` with one write, so runs that end together do not
+    lose each other's line). ``global_attachments`` are shown in every report's global
+    attachments.
+
+    Raises :class:`ReportError` as :func:`generate` does.
+    """
+    dirs = [Path(d) for d in results_dirs]
+    if not dirs:
+        raise ReportError("no results folder given: pass the folder(s) holding *-result.json files")
+    if not views:
+        raise ReportError("no report view asked for")
+    with tempfile.TemporaryDirectory(prefix="wscard-allure-") as tmp_name:
+        tmp = Path(tmp_name)
+        merged = merge_results(dirs, tmp / "results")
+        if not any(merged.glob("*-result.json")):
+            raise ReportError(f"no test results in {', '.join(map(str, dirs))}: run the features first")
+        if prepare is not None:
+            prepare(merged)
+        node, cli = _allure_cli(node_modules)
+        categories = merged / "categories.json"
+        if not categories.is_file():
+            shutil.copyfile(CATEGORIES_FILE, categories)
+        if not Path(config).is_file():
+            raise ReportError(f"Allure config {config} is missing: restore reports/allurerc.mjs from git")
+        env = _allure_environment(categories)
+        env["WSCARD_ALLURE_VIEWS"] = json.dumps(
+            [{"id": name, "groupBy": list(group_by), "name": title} for name, (_, group_by) in views.items()])
+        before = b""
+        if history is not None:
+            work_history = tmp / "history.jsonl"
+            try:
+                before = Path(history).read_bytes()
+            except OSError:
+                before = b""
+            work_history.write_bytes(before)
+            env["WSCARD_ALLURE_HISTORY"] = str(work_history)
+            env["WSCARD_ALLURE_APPEND_HISTORY"] = "1" if append_history else "0"
+        globals_ = [str(Path(g).resolve()) for g in global_attachments]
+        if globals_:
+            env["WSCARD_ALLURE_GLOBAL_ATTACHMENTS"] = json.dumps(globals_)
+        out_dir = tmp / "report"
+        cmd = [node, str(cli), "generate", str(merged), "--output", str(out_dir), "--cwd", str(tmp),
+               "--config", str(config), "--report-name", title]
+        try:
+            proc = subprocess.run(cmd, cwd=tmp, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise ReportError(f"allure generate did not finish within {timeout:.0f} s: "
+                              f"is the results folder very large? ({merged})") from None
+        written: dict[str, Path] = {}
+        pages: dict[str, str] = {}
+        for name in views:
+            index = out_dir / name / "index.html"
+            if len(views) == 1 and not index.is_file():
+                index = out_dir / "index.html"  # one plug-in: Allure writes at the top of the output
+            if proc.returncode != 0 or not index.is_file():
+                output = (proc.stderr.strip() + "\n" + proc.stdout.strip()).strip()
+                raise ReportError(f"allure generate failed (exit {proc.returncode}; view {name}): "
+                                  f"{output[-2000:] or 'no output'}\nIf the report tools are damaged: {INSTALL_HINT}")
+            html = strip_trackers(index.read_text(encoding="utf-8"))
+            assert_offline(html)
+            pages[name] = html
+        for name, (out_file, _) in views.items():
+            out_file = Path(out_file)
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_out = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out_file.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(pages[name])
+            os.chmod(tmp_out, 0o644)
+            os.replace(tmp_out, out_file)
+            written[name] = out_file
+        if history is not None and append_history:
+            after = (tmp / "history.jsonl").read_bytes() if (tmp / "history.jsonl").is_file() else before
+            added = after[len(before):] if after.startswith(before) else b""
+            if added:
+                Path(history).parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(history, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    os.write(fd, added if added.endswith(b"\n") else added + b"\n")
+                finally:
+                    os.close(fd)
+    return written
 
 
 # --- trackers and the offline check -----------------------------------------------------

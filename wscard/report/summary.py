@@ -18,13 +18,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..controls import summary_controls
 from ..errors import NonCompliance
 from ..requirements import catalogue, sort_key
 from ..verdict import EXIT_MEANINGS, ExitCode, Outcome, Verdict, requirement_verdict
 
 #: Bumped on any change a reader must know about (a key renamed or removed: major;
 #: a key added: minor).
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "summary.schema.json"
 
 
@@ -88,6 +89,9 @@ def build(scenarios: list[ScenarioOutcome], *, profile: str, baseline: str, run:
             "reasons": rv.reasons,
             "statement": cat[rid].statement if rid in cat else "",
             "source": cat[rid].url if rid in cat else "",
+            **({"quote": cat[rid].quote, "quote_source": cat[rid].quote_source.url}
+               if rid in cat and cat[rid].quote and cat[rid].quote_source else {}),
+            "controls": summary_controls(rid),
             "scenarios": [
                 {k: v for k, v in asdict(s).items() if k != "requirements" and v not in ("", [])} for s in scs
             ],
