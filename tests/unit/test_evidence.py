@@ -90,7 +90,9 @@ def _summary(run_id="20261130T060000Z-abcdef", complete=True, outcomes=None) -> 
     return sm.build(scs, profile="embedded", baseline="seed",
                     run={"run_id": run_id, "started": "2026-11-30T06:00:00+00:00", "ended": "2026-11-30T06:01:00+00:00",
                          "exit_code": 1, "exit_meaning": sm.exit_meaning(1), "complete": complete,
-                         "interrupted": False, "harness": {"version": "0.1.0", "git_commit": "abc"}})
+                         "interrupted": False, "harness": {"version": "0.1.0", "git_commit": "abc"},
+                         "run_folder": f"/tmp/{run_id}", "command": ["-q"], "components": {"moto": "5.2.5"},
+                         "profile_path": "builtin:embedded", "profile_sha256": "0" * 64})
 
 
 def test_the_summary_gives_each_requirement_its_controls_and_validates():
