@@ -2,38 +2,113 @@
 
 In a process: ``server, url = start_server()`` ... ``server.stop()``.
 Standalone: ``python -m wscard.aws.moto_ext.server [--port N] [--registration-delay S]
-[--deregistration-delay S] [--constraint-violations framework|modeled]``,
+[--deregistration-delay S] [--constraint-violations framework|modeled] [--latency-ms MS]``
+(also ``wscard moto-server``),
 stopped by Ctrl-C or SIGTERM.  Point clients at the printed URL (``endpoint_url``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import signal
 import sys
 import threading
+import time
 from types import FrameType
+from typing import Any, Callable, Iterable
 
-from moto.server import ThreadedMotoServer
+from moto.moto_server.threaded_moto_server import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    ThreadedMotoServer,
+    create_backend_app,
+    make_server,
+)
 
 from . import config, install
 
 HOST = "127.0.0.1"
 
+#: The SigV4 credential scope: access key, date, Region, service.
+_CREDENTIAL = re.compile(r"Credential=([A-Z0-9]+)/[0-9]{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 
-def start_server(port: int = 0) -> tuple[ThreadedMotoServer, str]:
+
+class RequestHooks:
+    """WSGI middleware in front of moto: waits ``config.latency_ms`` before each request
+    (AWS's per-call latency; the server is threaded, so concurrent requests wait
+    concurrently), and answers a request signed for a Region in
+    ``config.disabled_regions[account]`` as AWS answers for an opt-in Region the account
+    has not enabled: HTTP 403 ``UnrecognizedClientException`` ("The security token
+    included in the request is invalid."; ``InvalidClientTokenId`` for query-protocol
+    services such as STS and EC2). The account is the one moto picks for the request
+    (the ``x-moto-account-id`` header, else the access key's account)."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]):
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if config.latency_ms > 0:
+            time.sleep(config.latency_ms / 1000)
+        if config.disabled_regions:
+            refusal = self._disabled_region(environ)
+            if refusal is not None:
+                status, headers, body = refusal
+                start_response(status, headers)
+                return [body]
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def _disabled_region(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        found = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if not found:
+            return None
+        access_key, region, _service = found.groups()
+        account = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
+        if not account:
+            from moto.iam.models import get_account_id_from
+
+            account = get_account_id_from(access_key)
+        if region not in config.disabled_regions.get(account, ()):
+            return None
+        message = "The security token included in the request is invalid."
+        if "json" in environ.get("CONTENT_TYPE", ""):
+            body = json.dumps({"__type": "UnrecognizedClientException", "message": message}).encode()
+            return "403 Forbidden", [("Content-Type", "application/x-amz-json-1.1"),
+                                     ("x-amzn-ErrorType", "UnrecognizedClientException"),
+                                     ("Content-Length", str(len(body)))], body
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>"
+                f"<Message>{message}</Message></Error><RequestId>0</RequestId></ErrorResponse>").encode()
+        return "403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))], body
+
+
+class HarnessMotoServer(ThreadedMotoServer):
+    """moto's threaded server with :class:`RequestHooks` in front of its application."""
+
+    def _server_entry(self) -> None:
+        app = RequestHooks(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+def start_server(port: int = 0, latency_ms: float | None = None) -> tuple[ThreadedMotoServer, str]:
     """Install the extension, start a threaded moto server on 127.0.0.1; return it and its URL.
 
     ``port=0`` lets the system pick a free port; the URL carries the real one.
+    ``latency_ms`` sets ``config.latency_ms`` (a wait before each answer).
     The caller stops the server with ``server.stop()``.
     """
     install()
+    if latency_ms is not None:
+        config.latency_ms = latency_ms
     # werkzeug logs one line per request at INFO even with verbose=False: a fleet audit
     # would print thousands. Warnings and errors still show.
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server = HarnessMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
     host, real_port = server.get_host_and_port()
     return server, f"http://{host}:{real_port}"
@@ -69,7 +144,16 @@ def main(argv: list[str] | None = None) -> int:
         help="answer constraint violations with ValidationException (framework, the default) "
         "or the operation's modeled code (InvalidParameterException / InvalidParameterValuesException)",
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=None,
+        metavar="MS",
+        help="milliseconds to wait before answering each request (AWS's per-call latency; default 0)",
+    )
     args = parser.parse_args(argv)
+    if args.latency_ms is not None and args.latency_ms < 0:
+        parser.error("--latency-ms: must be 0 or more")
     if args.registration_delay is not None:
         config.registration_delay_seconds = args.registration_delay
     if args.deregistration_delay is not None:
@@ -85,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = {
         signum: signal.signal(signum, _on_signal) for signum in (signal.SIGTERM, signal.SIGINT)
     }
-    server, url = start_server(args.port)
+    server, url = start_server(args.port, latency_ms=args.latency_ms)
     print(f"moto server with the Directory Service extension at {url}", flush=True)
     try:
         while not stop.wait(0.5):
