@@ -313,7 +313,7 @@ class AwsEnvironment:
 
     def session_client(self, session, service: str, region: str, *, account: str,
                        retry_mode: str = "adaptive", max_attempts: int = 8, pool: int = 10):
-        """A client of another boto3 session (an assumed role in ``account``), made once per
+        """A client of another boto3 or botocore session (an assumed role in ``account``), made once per
         (account, service, region) and reused, with the same write guard and call recording
         as :meth:`client` (the guard is registered before any other handler). ``retry_mode``
         is botocore's (``adaptive``: client-side rate limiting on throttling errors, then
@@ -325,7 +325,8 @@ class AwsEnvironment:
 
                 cfg = Config(retries={"max_attempts": max_attempts, "mode": retry_mode},
                              connect_timeout=5, read_timeout=30, max_pool_connections=pool)
-                cl = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=cfg)
+                make = session.client if hasattr(session, "client") else session.create_client  # boto3 or botocore
+                cl = make(service, region_name=region, endpoint_url=self.endpoint_url, config=cfg)
                 self._instrument(cl, service, region, account)
                 self._account_clients[key] = cl
             return self._account_clients[key]

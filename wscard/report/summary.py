@@ -24,7 +24,7 @@ from ..verdict import EXIT_MEANINGS, ExitCode, Outcome, Verdict, requirement_ver
 
 #: Bumped on any change a reader must know about (a key renamed or removed: major;
 #: a key added: minor).
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "summary.schema.json"
 
 
@@ -40,6 +40,10 @@ class ScenarioOutcome:
     message: str = ""
     warnings: list[str] = field(default_factory=list)
     host: str = field(default_factory=socket.gethostname)
+    #: Where a fleet audit's result was judged (``wscard fleet``; empty otherwise).
+    account: str = ""
+    region: str = ""
+    directory: str = ""
 
 
 def reason_line(message: str, limit: int = 240) -> str:

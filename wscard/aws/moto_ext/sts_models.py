@@ -61,7 +61,12 @@ def refine_assume_role(assume_role: Any) -> Any:
 
 def install_sts() -> None:
     """Wrap moto's AssumeRole once (idempotent)."""
+    import warnings
+
     from moto.sts.models import STSBackend
 
+    # moto's serializer warns that AccessDenied is not among STS's modeled errors: AWS's
+    # common errors (AccessDenied among them) are not in the service models.
+    warnings.filterwarnings("ignore", message=r"Exception\(AccessDenied\) with code AccessDenied")
     if not getattr(STSBackend.assume_role, "wscard_refined", False):
         STSBackend.assume_role = refine_assume_role(STSBackend.assume_role)
