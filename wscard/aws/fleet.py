@@ -528,7 +528,7 @@ class UnitFacts:
     registered: int | None = None  # directories registered with WorkSpaces (default: all)
 
 
-def minimum_calls(*, organization_accounts: int | None, accounts: int, missing_role: int,
+def minimum_calls(*, organization_accounts: int | None, accounts: int,
                   units: Iterable[UnitFacts], refused_units: int) -> int:
     """The fewest API calls that can read the scope, at the services' largest pages:
     ListAccounts (20 a page), one AssumeRole per account (refused ones included), one
