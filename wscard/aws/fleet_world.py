@@ -154,12 +154,15 @@ def build_organization(env: AwsEnvironment, sim, *, role_name: str, chain_pems: 
     return world
 
 
-def add_workspaces(world: OrgWorld, count_per_directory: int) -> None:
-    """Add Windows WSP WorkSpaces to every directory (the benchmark's larger sizes)."""
+def add_workspaces(world: OrgWorld, count_per_directory: int, *, readable_only: bool = False) -> None:
+    """Add Windows WSP WorkSpaces to every directory (the benchmark's larger sizes); with
+    ``readable_only``, not to the directories of accounts without the audit role."""
     from moto.workspaces.models import workspaces_backends
 
     props = {"Protocols": ["WSP"], "OperatingSystemName": "WINDOWS_SERVER_2022"}
     for (account, region), ids in world.directories.items():
+        if readable_only and account in world.missing_role:
+            continue
         backend = workspaces_backends[account][region]
         for did in ids:
             have = world.workspaces.get(did, 0)
