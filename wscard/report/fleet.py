@@ -223,6 +223,12 @@ def merge(summaries: list[dict[str, Any]], *, run_info: dict[str, Any]) -> dict[
              "reason": f"shard {i}/{count} is missing from the merge, so account {a} was not read",
              "fix": f"Run `wscard fleet --shard {i}/{count}` and name its run folder to `wscard report`."}
             for i in missing for a in in_scope if shard_of(a, count) == i]
+    read = set(fleet["accounts_read"])
+    gaps += [{"account": a, "account_name": "", "region": "*", "code": "not read by its shard",
+              "reason": f"account {a} belongs to shard {shard_of(a, count)}/{count}, which did not read it: the shards "
+                        "saw different accounts (it joined or left the organization between the jobs)",
+              "fix": "Run the fleet audit again (all shards at once) to read it."}
+             for a in in_scope if shard_of(a, count) in present and a not in read]
     fleet["not_evaluated"] += gaps
     fleet["not_evaluated"].sort(key=lambda e: (e["account"], e["region"]))
     scs: dict[str, ScenarioOutcome] = {}
