@@ -238,3 +238,44 @@ def test_wscard_report_merges_shard_run_folders(org, tmp_path, capsys):
     gaps = fleet_report.merge([json.loads((folders[0] / "compliance-summary.json").read_text()), other],
                               run_info={})["fleet"]["not_evaluated"]
     assert any(g["account"] == "999999999999" for g in gaps)
+
+
+def test_a_refused_read_leaves_exactly_its_requirements_not_evaluated():
+    """The role lacks ds:ListCertificates (AccessDeniedException) in one Region: the CA
+    requirements of its directories are environment problems naming the action and the
+    policy; the others are judged."""
+    from botocore.exceptions import ClientError
+
+    class Ds:
+        def describe_directories(self, **kw):
+            return {"DirectoryDescriptions": [{"DirectoryId": "d-1234567890", "Type": "ADConnector",
+                                               "Name": "corp.example.com", "ShortName": "CORP"}]}
+
+        def list_certificates(self, **kw):
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}},
+                              "ListCertificates")
+
+        def describe_client_authentication_settings(self, **kw):
+            return {"ClientAuthenticationSettingsInfo": [{"Type": "SmartCard", "Status": "Enabled"}]}
+
+    class Ws:
+        def describe_workspace_directories(self, **kw):
+            return {"Directories": [{"DirectoryId": "d-1234567890", "State": "REGISTERED",
+                                     "WorkspaceAccessProperties": {"DeviceTypeWindows": "ALLOW"}}]}
+
+        def describe_workspaces(self, **kw):
+            return {"Workspaces": [{"WorkspaceId": "ws-abcdefgh1", "DirectoryId": "d-1234567890", "UserName": "u",
+                                    "WorkspaceProperties": {"Protocols": ["WSP"],
+                                                            "OperatingSystemName": "WINDOWS_SERVER_2022"}}]}
+
+    criteria = fleet.Criteria("admin-guide", ["pre-session", "in-session"], [], "", 180, ["windows"])
+    from types import SimpleNamespace
+
+    auditor = fleet.FleetAuditor(SimpleNamespace(region="us-east-1"), fleet.Scope(), criteria)  # type: ignore[arg-type]
+    auditor._client = lambda session, service, region, account: Ds() if service == "ds" else Ws()
+    (audit,), unreadable = auditor._read_unit("111122223333", "", None, "us-east-1")
+    assert unreadable == []
+    assert set(audit.problems) == set(fleet.NEEDS["ListCertificates"])
+    assert all("ds:ListCertificates" in p and "wscard-audit-policy.json" in p for p in audit.problems.values())
+    outcomes = {r.requirement: fleet.outcome_of(r) for r in audit.results}
+    assert outcomes["AUTH-3"] == "passed" and outcomes["WSP-1"] == "passed"
