@@ -279,3 +279,14 @@ def test_a_refused_read_leaves_exactly_its_requirements_not_evaluated():
     assert all("ds:ListCertificates" in p and "wscard-audit-policy.json" in p for p in audit.problems.values())
     outcomes = {r.requirement: fleet.outcome_of(r) for r in audit.results}
     assert outcomes["AUTH-3"] == "passed" and outcomes["WSP-1"] == "passed"
+
+
+def test_live_fleet_profile_needs_no_directory_id(tmp_path):
+    text = (ROOT / "profiles" / "fleet-live-template.toml").read_text().split("[pki]")[0]
+    p = tmp_path / "org.toml"
+    p.write_text(text)
+    prof = load_profile(p)
+    assert prof.aws.mode == "live" and prof.fleet.organization and prof.aws.directory.id == ""
+    p.write_text(text.replace("[fleet]", "[unused]").split("[unused]")[0])  # no [fleet]: a one-directory profile
+    with pytest.raises(ProfileError, match=r"\[aws.directory\].id"):
+        load_profile(p)

@@ -103,7 +103,9 @@ class AwsSection:
                     "mode 'endpoint' needs endpoint_url = 'http(s)://host:port'", key="[aws].endpoint_url"
                 )
         if self.mode in ("live", "endpoint"):
-            if not self.directory.id:
+            # a fleet profile ([fleet] table, `wscard fleet`) finds its directories itself
+            fleet_profile = "fleet" in (getattr(profile, "raw", None) or {})
+            if not self.directory.id and not fleet_profile:
                 raise ProfileError(
                     f"mode '{self.mode}' needs the ID of the directory to check (d-xxxxxxxxxx)",
                     key="[aws.directory].id",
