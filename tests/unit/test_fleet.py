@@ -290,3 +290,19 @@ def test_live_fleet_profile_needs_no_directory_id(tmp_path):
     p.write_text(text.replace("[fleet]", "[unused]").split("[unused]")[0])  # no [fleet]: a one-directory profile
     with pytest.raises(ProfileError, match=r"\[aws.directory\].id"):
         load_profile(p)
+
+
+def test_directory_filter_and_a_named_directory_not_found(org):
+    env, world, profile, _ = org
+    wanted = next(d for (a, r), ids in world.directories.items() for d in ids
+                  if a not in world.missing_role and world.disabled.get(a) != r)
+    run = _audit(org, directory_ids=[wanted, "d-0000000000"])
+    assert [d.directory_id for d in run.directories] == [wanted]
+    assert run.directories[0].workspaces == world.workspaces[wanted]  # read per directory when filtered
+    summary = _summary(run, profile)
+    missing = [e for e in summary["fleet"]["not_evaluated"] if e["code"] == "not found"]
+    assert len(missing) == 1 and "d-0000000000" in missing[0]["reason"]
+    assert summary["exit_code"] in (1, 6)
+    # one shard alone cannot tell: the directory may be in another shard's accounts
+    shard = _summary(_audit(org, shard=(1, 2), directory_ids=["d-0000000000"]), profile, (1, 2))
+    assert not [e for e in shard["fleet"]["not_evaluated"] if e["code"] == "not found"]

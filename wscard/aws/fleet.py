@@ -325,7 +325,7 @@ class FleetAuditor:
         partition = session.get_partition_for_region(self.home)
         accounts = self._accounts()
         in_scope = [a for a, _ in accounts]
-        own = not accounts
+        own = not self.scope.accounts and not self.scope.organization
         if own:
             sts = self._client(session, "sts", self.home, "")
             try:

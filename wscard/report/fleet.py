@@ -111,7 +111,8 @@ def fleet_section(run, shard: tuple[int, int] | None) -> dict[str, Any]:
         "requirements": list(DIRECTORY_REQUIREMENTS),
         "directories": directories,
         "not_evaluated": [u.as_dict() for u in run.unreadable],
-        "shards": {"count": count, "present": [index], "missing": []},
+        # a shard run is one slice: the others are missing from its own point of view
+        "shards": {"count": count, "present": [index], "missing": [i for i in range(1, count + 1) if i != index]},
         "workspaces": run.workspaces,
         "calls": run.calls,
         "calls_by_operation": dict(sorted(run.calls_by_operation.items())),
@@ -271,7 +272,8 @@ def table(summary: dict[str, Any]) -> str:
     if shards["count"] > 1:
         n = shards["count"]
         state = ("missing " + ", ".join(f"{i}/{n}" for i in shards["missing"])) if shards["missing"] else "all present"
-        lines.append(f"shards: {len(shards['present'])} of {shards['count']} ({state})")
+        lines.append(f"shards: {len(shards['present'])} of {shards['count']} ({state})"
+                     + ("; merge all the shards' run folders with `wscard report`" if shards["missing"] else ""))
     lines.append(f"{len(fleet['directories'])} directories, {fleet.get('workspaces', 0)} WorkSpaces, "
                  f"{fleet.get('calls', 0)} API calls in {fleet.get('seconds', 0)} s")
     return "\n".join(lines)
