@@ -306,3 +306,19 @@ def test_directory_filter_and_a_named_directory_not_found(org):
     # one shard alone cannot tell: the directory may be in another shard's accounts
     shard = _summary(_audit(org, shard=(1, 2), directory_ids=["d-0000000000"]), profile, (1, 2))
     assert not [e for e in shard["fleet"]["not_evaluated"] if e["code"] == "not found"]
+
+
+def test_throttling_is_retried_and_changes_no_verdict(org):
+    from wscard.aws.moto_ext import config
+
+    env, world, profile, _ = org
+    cells = lambda s: {(d["account"], d["region"], d["directory"]): d["verdicts"] for d in s["fleet"]["directories"]}
+    calm = _summary(_audit(org), profile)
+    config.throttled, config.throttle_every = 0, 4
+    try:
+        run = _audit(org)
+    finally:
+        config.throttle_every = 0
+    assert config.throttled > 0
+    stormy = _summary(run, profile)
+    assert cells(stormy) == cells(calm) and stormy["fleet"]["not_evaluated"] == calm["fleet"]["not_evaluated"]

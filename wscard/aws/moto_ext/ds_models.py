@@ -162,6 +162,11 @@ class ExtensionConfig:
         #: ``UnrecognizedClientException`` (HTTP 403, "The security token included in the
         #: request is invalid"); ``InvalidClientTokenId`` for query-protocol services.
         self.disabled_regions: dict[str, set[str]] = {}
+        #: Every N-th request the moto server receives is answered ``ThrottlingException``
+        #: (HTTP 400, "Rate exceeded"), as AWS throttles a caller over its rate (0: never);
+        #: ``throttled`` counts those answers.
+        self.throttle_every: int = 0
+        self.throttled: int = 0
 
 
 config = ExtensionConfig()

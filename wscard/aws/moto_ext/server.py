@@ -2,7 +2,7 @@
 
 In a process: ``server, url = start_server()`` ... ``server.stop()``.
 Standalone: ``python -m wscard.aws.moto_ext.server [--port N] [--registration-delay S]
-[--deregistration-delay S] [--constraint-violations framework|modeled] [--latency-ms MS]``
+[--deregistration-delay S] [--constraint-violations framework|modeled] [--latency-ms MS] [--throttle-every N]``
 (also ``wscard moto-server``),
 stopped by Ctrl-C or SIGTERM.  Point clients at the printed URL (``endpoint_url``).
 """
@@ -38,7 +38,8 @@ _CREDENTIAL = re.compile(r"Credential=([A-Z0-9]+)/[0-9]{8}/([a-z0-9-]+)/([a-z0-9
 class RequestHooks:
     """WSGI middleware in front of moto: waits ``config.latency_ms`` before each request
     (AWS's per-call latency; the server is threaded, so concurrent requests wait
-    concurrently), and answers a request signed for a Region in
+    concurrently), answers every ``config.throttle_every``-th request ThrottlingException,
+    and answers a request signed for a Region in
     ``config.disabled_regions[account]`` as AWS answers for an opt-in Region the account
     has not enabled: HTTP 403 ``UnrecognizedClientException`` ("The security token
     included in the request is invalid."; ``InvalidClientTokenId`` for query-protocol
@@ -47,10 +48,22 @@ class RequestHooks:
 
     def __init__(self, app: Callable[..., Iterable[bytes]]):
         self.app = app
+        self._count = 0
+        self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if config.latency_ms > 0:
             time.sleep(config.latency_ms / 1000)
+        if config.throttle_every > 0:
+            with self._lock:
+                self._count += 1
+                throttle = self._count % config.throttle_every == 0
+                if throttle:
+                    config.throttled += 1
+            if throttle:
+                status, headers, body = self._throttled(environ)
+                start_response(status, headers)
+                return [body]
         if config.disabled_regions:
             refusal = self._disabled_region(environ)
             if refusal is not None:
@@ -58,6 +71,17 @@ class RequestHooks:
                 start_response(status, headers)
                 return [body]
         return self.app(environ, start_response)
+
+    @staticmethod
+    def _throttled(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        if "json" in environ.get("CONTENT_TYPE", ""):
+            body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+            return "400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
+                                       ("x-amzn-ErrorType", "ThrottlingException"),
+                                       ("Content-Length", str(len(body)))], body
+        body = (b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>"
+                b"</Error><RequestId>0</RequestId></ErrorResponse>")
+        return "400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))], body
 
     @staticmethod
     def _disabled_region(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
@@ -151,7 +175,18 @@ def main(argv: list[str] | None = None) -> int:
         metavar="MS",
         help="milliseconds to wait before answering each request (AWS's per-call latency; default 0)",
     )
+    parser.add_argument(
+        "--throttle-every",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answer every N-th request ThrottlingException (a caller over its rate; default never)",
+    )
     args = parser.parse_args(argv)
+    if args.throttle_every is not None:
+        if args.throttle_every < 0:
+            parser.error("--throttle-every: must be 0 or more")
+        config.throttle_every = args.throttle_every
     if args.latency_ms is not None and args.latency_ms < 0:
         parser.error("--latency-ms: must be 0 or more")
     if args.registration_delay is not None:
