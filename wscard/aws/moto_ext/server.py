@@ -107,12 +107,19 @@ class RequestHooks:
         return "403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))], body
 
 
+class KeepAliveRequestHandler(MotoRequestHandler):
+    """HTTP/1.1: a client keeps its connection for the next request, as with AWS's
+    endpoints (werkzeug's default, HTTP/1.0, opens a connection per request)."""
+
+    protocol_version = "HTTP/1.1"
+
+
 class HarnessMotoServer(ThreadedMotoServer):
     """moto's threaded server with :class:`RequestHooks` in front of its application."""
 
     def _server_entry(self) -> None:
         app = RequestHooks(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=KeepAliveRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()
 
