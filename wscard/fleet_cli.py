@@ -141,7 +141,7 @@ def cmd_fleet(argv: list[str]) -> int:
                     clear_disabled_regions(world)
                     config.latency_ms = 0.0
     except EnvironmentProblem as exc:
-        _err(f"environment problem: {exc}")
+        _err(str(exc))
         return ExitCode.NOT_FULLY_EVALUATED
     summary = fleet_report.build_summary(run, profile=profile.label, baseline=profile.profile.baseline, shard=shard,
                                          run_info=_run_info(run_dir, started, argv))
