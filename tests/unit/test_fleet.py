@@ -222,6 +222,11 @@ def test_wscard_report_merges_shard_run_folders(org, tmp_path, capsys):
         fleet_cli.write_run(folder, _summary(_audit(org, shard=(i, 2)), profile, (i, 2)))
         folders.append(folder)
     assert (folders[0] / "fleet-table.txt").read_text().startswith("account Region directory")
+    results = [json.loads(p.read_text()) for p in (folders[0] / "allure-results").glob("*-result.json")]
+    labels = {lb["name"] for r in results for lb in r["labels"]}
+    assert {"parentSuite", "suite", "subSuite"} <= labels  # account, Region, directory
+    overview = (folders[0] / "allure-results" / "environment.properties").read_text()
+    assert "fleet " in overview  # the condensed fleet table on the report's first page
     merged_dir = tmp_path / "merged"
     code = cli.main(["report", str(folders[0]), str(folders[1]), "--out", str(merged_dir)])
     merged = json.loads((merged_dir / "compliance-summary.json").read_text())

@@ -382,8 +382,13 @@ class FleetAuditor:
             run.unreadable += bad
         run.directories.sort(key=lambda d: (d.account, d.region, d.directory_id))
         run.unreadable.sort(key=lambda u: (u.account, u.region))
-        run.chain_results = [self._safe("CA-3", lambda: adc.check_chain_format(self.criteria.chain)),
-                             self._safe("CA-7", lambda: adc.check_no_pss(self.criteria.chain))]
+        chain = self.criteria.chain
+        run.chain_results = [self._safe(rid, (lambda c=check, rid=rid, title=title: c(chain) if chain else
+                                              CheckResult(rid, title).skip("the profile gives no CA chain ([pki])")))
+                             for rid, title, check in (
+                                 ("CA-3", "The CA certificates to register are PEM-encoded CA certificates",
+                                  adc.check_chain_format),
+                                 ("CA-7", "No CA certificate of the chain is signed with RSASSA-PSS", adc.check_no_pss))]
         calls = self.env.recorder.since(mark)
         run.calls = len(calls)
         for c in calls:
