@@ -10,7 +10,11 @@
   wscard runs                     list the runs in reports/runs/ (the latest complete one marked)
   wscard prune --keep N           delete all but the N newest runs (the latest complete one stays)
   wscard profile PATH             validate a profile and print what it describes
-  wscard moto-server [--port N]   a moto server on 127.0.0.1 with the harness's extension
+  wscard moto-server [--port N] [--latency-ms MS]
+                                  a moto server on 127.0.0.1 with the harness's extension
+  wscard fleet [--organization | --accounts ...] [--shard I/N] ...
+                                  audit every AD Connector of accounts and Regions (docs/fleet.md);
+                                  `wscard report` on the shards' run folders merges them
 
 Exit codes (wscard check, and plain pytest on the features): 0 compliant, 1 non-compliant,
 2 interrupted, 3 harness error, 4 usage error, 5 nothing selected, 6 not fully evaluated
@@ -200,6 +204,10 @@ def cmd_report(argv: list[str]) -> int:
         return 4
     from .report import evidence
 
+    from . import fleet_cli
+
+    if any(fleet_cli.is_fleet_run(f) for f in folders):  # fleet audits (docs/fleet.md): merge the shards
+        return fleet_cli.merge_report(folders, a.out)
     out = a.out or (folders[0] / runs.REPORT_NAME if len(folders) == 1 and (folders[0] / runs.RESULTS_NAME).is_dir()
                     else runs.REPORTS / "merged-report.html")
     sealed = next((f for f in folders if (f / evidence.MANIFEST).is_file()
@@ -306,7 +314,14 @@ def cmd_moto_server(argv: list[str]) -> int:
     return server.main(argv) or 0
 
 
-COMMANDS = {"check": cmd_check, "report": cmd_report, "verify": cmd_verify, "runs": cmd_runs, "prune": cmd_prune, "profile": cmd_profile,
+def cmd_fleet(argv: list[str]) -> int:
+    from .fleet_cli import cmd_fleet as run
+
+    return run(argv)
+
+
+COMMANDS = {"fleet": cmd_fleet, "check": cmd_check, "report": cmd_report, "verify": cmd_verify, "runs": cmd_runs,
+            "prune": cmd_prune, "profile": cmd_profile,
             "moto-server": cmd_moto_server}
 
 

@@ -522,3 +522,27 @@ def test_restore_workspace_never_replaces_one_on_an_id_collision(backend, direct
     second = backend.restore_workspace(directory_id, "collide2")
     assert (first, second) == ("ws-000000001", "ws-000000002")
     assert backend.workspaces[first].user_name == "collide1"
+
+
+def test_describe_workspaces_page_equals_the_model_serializer(ws, backend, directory_id):
+    """DescribeWorkspaces writes its pages as JSON directly (speed, issue 16): the answer
+    must equal what moto's model-driven serializer writes for the same WorkSpaces."""
+    import json
+
+    from moto.core.responses import ActionResult
+
+    create(ws, directory_id, 3, protocol="WSP", RunningMode="AUTO_STOP", RunningModeAutoStopTimeoutInMinutes=60,
+           RootVolumeSizeGib=80, UserVolumeSizeGib=50, ComputeTypeName="STANDARD")
+    backend.restore_workspace(directory_id, "restored", workspace_properties={"Protocols": ["PCOIP"]}, state="STOPPED")
+    workspaces, token = backend.describe_workspaces(directory_id=directory_id, limit=2)
+    response = WorkSpacesResponse()
+    response._get_action = lambda: "DescribeWorkspaces"  # type: ignore[method-assign]
+    response.headers = {"Content-Type": "application/x-amz-json-1.1"}  # what botocore sends
+    response.response_headers = {}
+    modeled = ActionResult({"Workspaces": [w.to_dict_pending() for w in workspaces], "NextToken": token})
+    _status, _headers, body = response.serialized(modeled)
+    from wscard.aws.moto_ext.workspaces_responses import plain
+
+    fast = {"Workspaces": [plain(w.to_dict_pending()) for w in workspaces], "NextToken": token}
+    assert json.loads(body) == json.loads(json.dumps(fast))
+    assert ws.describe_workspaces(DirectoryId=directory_id, Limit=2)["Workspaces"][0]["WorkspaceProperties"]

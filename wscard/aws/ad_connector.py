@@ -101,9 +101,24 @@ def read_directory(ds, directory_id: str, region: str) -> DirectorySnapshot:
             f"directory {directory_id} does not exist in {region} (or this identity cannot see it). "
             "Check [aws.directory].id and [aws].region in the profile."
         )
-    snap = DirectorySnapshot(directory_id, region, found[0])
+    return read_settings(ds, DirectorySnapshot(directory_id, region, found[0]))
+
+
+#: The largest page of ListCertificates and DescribeClientAuthenticationSettings
+#: (API reference: ``Limit`` 1..50).
+SETTINGS_PAGE_MAX = 50
+
+
+def read_settings(ds, snap: DirectorySnapshot, page_size: int | None = None) -> DirectorySnapshot:
+    """Fill ``snap`` (a directory already described) with its certificate registrations
+    (ListCertificates, then DescribeCertificate for each) and its client authentication
+    settings (DescribeClientAuthenticationSettings). An operation the service refuses is
+    recorded in ``snap.unsupported`` (operation -> error code); ``page_size`` is passed as
+    ``Limit`` (None: the service's default). Raises what botocore raises for a transport error."""
+    directory_id = snap.directory_id
+    limit = {"Limit": page_size} if page_size else {}
     try:
-        listed = _paginate(ds.list_certificates, "CertificatesInfo", DirectoryId=directory_id)
+        listed = _paginate(ds.list_certificates, "CertificatesInfo", DirectoryId=directory_id, **limit)
         for info in listed:
             detail = ds.describe_certificate(DirectoryId=directory_id, CertificateId=info["CertificateId"])
             snap.certificates.append({**info, **detail["Certificate"]})
@@ -114,8 +129,8 @@ def read_directory(ds, directory_id: str, region: str) -> DirectorySnapshot:
         snap.unsupported["ListCertificates"] = code
     try:
         snap.client_auth = _paginate(
-            ds.describe_client_authentication_settings, "ClientAuthenticationSettingsInfo", DirectoryId=directory_id
-        )
+            ds.describe_client_authentication_settings, "ClientAuthenticationSettingsInfo", DirectoryId=directory_id,
+            **limit)
     except Exception as exc:
         code = error_code(exc)
         if code is None:

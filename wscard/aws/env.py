@@ -34,11 +34,18 @@ SIMULATED_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key"
 MOTO_ACCOUNT_ID = "123456789012"
 
 
-def is_read_only(operation: str) -> bool:
+#: Operations that change no resource although their names do not say so: AssumeRole
+#: only hands out temporary credentials of a role (the fleet audit reaches each account
+#: through it; the calls made with them go through this same guard).
+READ_ONLY_OPERATIONS = {"sts": frozenset({"AssumeRole"})}
+
+
+def is_read_only(operation: str, service: str = "") -> bool:
     """A Describe*, List* or Get* operation (the AWS naming convention for reads; checked
-    for Directory Service and WorkSpaces by tests/unit/test_aws_guard.py). Anything else
-    counts as mutating, including verbs that look harmless (VerifyTrust, Check*...)."""
-    return bool(_READ_ONLY.match(operation))
+    for Directory Service and WorkSpaces by tests/unit/test_aws_guard.py), or one of
+    :data:`READ_ONLY_OPERATIONS`. Anything else counts as mutating, including verbs that
+    look harmless (VerifyTrust, Check*...)."""
+    return bool(_READ_ONLY.match(operation)) or operation in READ_ONLY_OPERATIONS.get(service, ())
 
 
 @dataclass
@@ -52,6 +59,8 @@ class ApiCall:
     error_code: str | None = None
     raw_body_length: int | None = None
     seconds: float = 0.0
+    #: The account the call was made in ("" for the environment's own credentials).
+    account: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return redact({
@@ -64,6 +73,7 @@ class ApiCall:
             "raw_body_length": self.raw_body_length,
             "response": self.response,
             "seconds": round(self.seconds, 4),
+            **({"account": self.account} if self.account else {}),
         })
 
 
@@ -73,6 +83,9 @@ class CallRecorder:
     def __init__(self) -> None:
         self.calls: list[ApiCall] = []
         self._lock = threading.Lock()
+        #: False: keep each call's operation, status and error but not the answer's body
+        #: (a fleet audit reads hundreds of thousands of items; they are in its snapshots).
+        self.keep_responses = True
 
     def mark(self) -> int:
         return len(self.calls)
@@ -206,7 +219,7 @@ class WriteGuard:
 
     def check(self, service: str, operation: str, params: dict[str, Any], region: str | None = None) -> None:
         """Raise :class:`ChangeRefused` unless this call may be sent (see the class)."""
-        if not self.enforced or is_read_only(operation):
+        if not self.enforced or is_read_only(operation, service):
             return
         rule = SANDBOX_OPERATIONS.get((service, operation))
         if not self.allowed_directory:
@@ -263,6 +276,9 @@ class AwsEnvironment:
                                 endpoint=self.endpoint_url if mode == "endpoint" else None,
                                 workspace_directories=self._workspace_directories)
         self._clients: dict[tuple[str, str], Any] = {}
+        #: Clients of other sessions (the fleet's assumed roles): (account, service, region) -> client.
+        self._account_clients: dict[tuple[str, str, str], Any] = {}
+        self._clients_lock = threading.Lock()
         self._mock = None
         self._server = None
         self._session = None
@@ -318,6 +334,7 @@ class AwsEnvironment:
             self._server.stop()
             self._server = None
         self._clients.clear()
+        self._account_clients.clear()
         self.started = False
 
     def __enter__(self) -> "AwsEnvironment":
@@ -342,12 +359,39 @@ class AwsEnvironment:
             self._clients[key] = cl
         return self._clients[key]
 
-    def _instrument(self, client, service: str, region: str) -> None:
+    @property
+    def session(self):
+        """The boto3 session of the environment's own credentials (started on first use)."""
+        if not self.started:
+            self.start()
+        return self._session
+
+    def session_client(self, session, service: str, region: str, *, account: str,
+                       retry_mode: str = "adaptive", max_attempts: int = 8, pool: int = 10):
+        """A client of another boto3 or botocore session (an assumed role in ``account``), made once per
+        (account, service, region) and reused, with the same write guard and call recording
+        as :meth:`client` (the guard is registered before any other handler). ``retry_mode``
+        is botocore's (``adaptive``: client-side rate limiting on throttling errors, then
+        retries with back-off); ``pool`` is the client's HTTP connection pool size."""
+        key = (account, service, region)
+        with self._clients_lock:
+            if key not in self._account_clients:
+                from botocore.config import Config
+
+                cfg = Config(retries={"max_attempts": max_attempts, "mode": retry_mode},
+                             connect_timeout=5, read_timeout=30, max_pool_connections=pool)
+                make = session.client if hasattr(session, "client") else session.create_client  # boto3 or botocore
+                cl = make(service, region_name=region, endpoint_url=self.endpoint_url, config=cfg)
+                self._instrument(cl, service, region, account)
+                self._account_clients[key] = cl
+            return self._account_clients[key]
+
+    def _instrument(self, client, service: str, region: str, account: str = "") -> None:
         local = threading.local()
 
         def before(params, model, **_kw):
             self.guard.check(service, model.name, params, region)
-            call = ApiCall(service, region, model.name, dict(params))
+            call = ApiCall(service, region, model.name, dict(params), account=account)
             call.seconds = time.perf_counter()
             local.call = call
 
@@ -366,7 +410,7 @@ class AwsEnvironment:
                 call.error_code = err.get("Code")
                 call.response = {"Error": err}
             else:
-                call.response = body
+                call.response = body if self.recorder.keep_responses else None
                 self.guard.record(service, model.name, call.params, body)
             self.recorder.add(call)
             local.call = None

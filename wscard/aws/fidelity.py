@@ -41,7 +41,10 @@ from typing import Any, Iterable
 
 #: Errors AWS's service framework answers for any operation of a JSON service, modeled or
 #: not (constraint violations, authorization, throttling).
-FRAMEWORK_ERRORS: tuple[str, ...] = ("ValidationException", "AccessDeniedException", "ThrottlingException")
+FRAMEWORK_ERRORS: tuple[str, ...] = ("ValidationException", "AccessDeniedException", "ThrottlingException",
+                                     # the answer of a JSON service to credentials the Region does not
+                                     # know (an opt-in Region the account has not enabled), HTTP 403
+                                     "UnrecognizedClientException")
 
 #: The operations the moto extension implements, by botocore service name.
 EXTENSION_OPERATIONS: dict[str, tuple[str, ...]] = {

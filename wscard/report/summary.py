@@ -41,6 +41,10 @@ class ScenarioOutcome:
     message: str = ""
     warnings: list[str] = field(default_factory=list)
     host: str = field(default_factory=socket.gethostname)
+    #: Where a fleet audit's result was judged (``wscard fleet``; empty otherwise).
+    account: str = ""
+    region: str = ""
+    directory: str = ""
 
 
 def reason_line(message: str, limit: int = 240) -> str:

@@ -150,7 +150,9 @@ class AwsSection:
                     f"describes the simulated AD Connector and cannot be used in mode '{self.mode}' (the user name "
                     "AD Connector uses is read from AWS: DescribeDirectories ConnectSettings.CustomerUserName)",
                     key="[aws.directory].customer_user_name")
-            if not self.directory.id:
+            # a fleet profile ([fleet] table, `wscard fleet`) finds its directories itself
+            fleet_profile = "fleet" in (getattr(profile, "raw", None) or {})
+            if not self.directory.id and not fleet_profile:
                 raise ProfileError(
                     f"mode '{self.mode}' needs the ID of the directory to check (d-xxxxxxxxxx)",
                     key="[aws.directory].id",

@@ -21,7 +21,9 @@ deregistered certificate ``Deregistering`` before ``Deregistered``, and
 ``deregistered_retention_seconds`` (0) keeps it visible as ``Deregistered`` before it is
 gone; ``backend.certificate_registration_delay_seconds`` and
 ``backend.certificate_deregistration_delay_seconds`` override the delays for one backend.
-``constraint_violations`` (``"framework"``) answers a constraint violation with the
+``assume_role_needs_role`` (True) makes AssumeRole refuse a missing role (``sts_models``);
+``latency_ms`` and ``disabled_regions`` are served by the moto server's request hook
+(``server.RequestHooks``). ``constraint_violations`` (``"framework"``) answers a constraint violation with the
 framework's ValidationException, or (``"modeled"``) with the code the operation models.  Seed hooks for simulated worlds live on the backend:
 ``restore_certificate(...)`` and ``restore_client_authentication(...)``.
 """
@@ -104,6 +106,9 @@ def install(backend_cls: Any = None, response_cls: Any = None) -> dict[str, str]
         from moto.ds.responses import DirectoryServiceResponse as response_cls
     if defaults:
         install_workspaces()
+        from .sts_models import install_sts
+
+        install_sts()
 
     report: dict[str, str] = {}
     with _lock:

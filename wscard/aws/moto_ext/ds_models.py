@@ -151,6 +151,22 @@ class ExtensionConfig:
         #: ``InvalidParameterValuesException`` in WorkSpaces). The API reference does not
         #: say which one AWS answers; the harness accepts both.
         self.constraint_violations: str = "framework"
+        #: AssumeRole refuses a role that does not exist in the target account
+        #: (``AccessDenied``, as AWS answers; ``sts_models``). moto alone accepts any ARN.
+        self.assume_role_needs_role: bool = True
+        #: Milliseconds the moto server (``server.start_server``) waits before answering
+        #: each request: AWS's per-call latency, so the gain of parallel reads shows.
+        self.latency_ms: float = 0.0
+        #: Account ID -> Regions not enabled for it (opt-in Regions left disabled): the
+        #: moto server answers every request signed for one of them as AWS does,
+        #: ``UnrecognizedClientException`` (HTTP 403, "The security token included in the
+        #: request is invalid"); ``InvalidClientTokenId`` for query-protocol services.
+        self.disabled_regions: dict[str, set[str]] = {}
+        #: Every N-th request the moto server receives is answered ``ThrottlingException``
+        #: (HTTP 400, "Rate exceeded"), as AWS throttles a caller over its rate (0: never);
+        #: ``throttled`` counts those answers.
+        self.throttle_every: int = 0
+        self.throttled: int = 0
 
 
 config = ExtensionConfig()
