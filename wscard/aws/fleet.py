@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
+from ..pki.checks import CA_TITLES, check_ca_format, check_ca_signatures
 from ..checks import CheckResult, Status
 from ..errors import EnvironmentProblem, ProfileError
 from ..limits import smart_card_regions
@@ -386,9 +387,8 @@ class FleetAuditor:
         run.chain_results = [self._safe(rid, (lambda c=check, rid=rid, title=title: c(chain) if chain else
                                               CheckResult(rid, title).skip("the profile gives no CA chain ([pki])")))
                              for rid, title, check in (
-                                 ("CA-3", "The CA certificates to register are PEM-encoded CA certificates",
-                                  adc.check_chain_format),
-                                 ("CA-7", "No CA certificate of the chain is signed with RSASSA-PSS", adc.check_no_pss))]
+                                 ("CA-3", CA_TITLES["CA-3"], check_ca_format),
+                                 ("CA-7", CA_TITLES["CA-7"], check_ca_signatures))]
         calls = self.env.recorder.since(mark)
         run.calls = len(calls)
         for c in calls:

@@ -147,6 +147,7 @@ def _finish(scs: list[ScenarioOutcome], fleet: dict[str, Any], *, profile: str, 
     extra_entries = _not_found(fleet)
     fleet["not_evaluated"] += extra_entries
     scs = scs + _missing_outcomes(extra_entries)
+    run = {**_identity_defaults(run), **run}
     data = summary_mod.build(scs, profile=profile, baseline=baseline, run=run, extra={
         "environment": {"mode": "fleet audit", "accounts read": str(len(fleet["accounts_read"])),
                         "directories": str(len(fleet["directories"])),
@@ -157,6 +158,19 @@ def _finish(scs: list[ScenarioOutcome], fleet: dict[str, Any], *, profile: str, 
     data["exit_code"] = int(code)
     data["exit_meaning"] = summary_mod.exit_meaning(int(code))
     return data
+
+
+def _identity_defaults(run: dict[str, Any]) -> dict[str, Any]:
+    """What every summary carries about its run (schema 2.x), where the caller gave less."""
+    from datetime import datetime, timezone
+
+    from ..report.environment import component_versions
+
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return {"run_id": "", "run_folder": "", "started": now, "ended": now, "command": [],
+            "harness": {"version": "", "git_commit": "unknown"},
+            "components": run.get("components") or component_versions(),
+            "profile_path": "", "profile_sha256": ""}
 
 
 def build_summary(run, *, profile: str, baseline: str, shard: tuple[int, int] | None,
