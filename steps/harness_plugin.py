@@ -6,6 +6,7 @@ Logic lives in ``wscard``; this module only connects it to pytest and pytest-bdd
 from __future__ import annotations
 
 import json
+import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -109,11 +110,24 @@ def _prepare_run(config: pytest.Config) -> "RunPlaces | None":
             if places.summary.is_dir():
                 raise runs_mod.OutputNotWritable(f"--summary-file: {places.summary} is a folder: name a file")
         except runs_mod.OutputNotWritable as exc:
+            runs_mod.remove_if_empty(places.results)
             runs_mod.remove_if_empty(places.run_dir)
             raise pytest.UsageError(str(exc)) from None
         places.lock = runs_mod.hold_run(places.run_dir)
+        config.add_cleanup(lambda: _drop_if_nothing_ran(places))
         _interrupt_on_sigterm()
     return places
+
+
+def _drop_if_nothing_ran(places: "RunPlaces") -> None:
+    """A run refused before any scenario (a usage error from any plug-in) leaves no folder."""
+    if places.lock is not None:
+        places.lock.release()
+    if (places.run_dir / runs_mod.PLAN_NAME).exists() or (places.run_dir / runs_mod.SUMMARY_NAME).exists():
+        return
+    runs_mod.remove_if_empty(places.results)
+    (places.run_dir / runs_mod.RUN_LOCK_NAME).unlink(missing_ok=True)
+    runs_mod.remove_if_empty(places.run_dir)
 
 
 def _interrupt_on_sigterm() -> None:
@@ -557,7 +571,10 @@ class _OutcomeCollector:
         path, note = summary_mod.write_with_fallback(data, places.summary, [places.run_dir])
         config.stash[SUMMARY_KEY] = (data, path, note)
         _write_allure_metadata(places.results, data)
-        if complete and path == places.summary and places.all_inside and places.run_dir.parent == runs_mod.RUNS:
+        # `wscard check` (WSCARD_DEFER_LATEST) moves reports/latest itself once the report is written
+        defer = bool(os.environ.get("WSCARD_DEFER_LATEST"))
+        if (complete and not defer and path == places.summary and places.all_inside
+                and places.run_dir.parent == runs_mod.RUNS):
             try:
                 runs_mod.mark_latest(places.run_dir)
             except OSError as exc:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -93,7 +94,9 @@ def cmd_check(args: list[str]) -> int:
     results = Path(given["--alluredir"]).absolute() if given["--alluredir"] else run_dir / runs.RESULTS_NAME
     placed = [f"--run-dir={run_dir}"] + [f"{k}={Path(v).absolute()}" for k, v in given.items()
                                          if v and k != "--run-dir"]
-    rc = _run_pytest([*pytest_command(), *placed, *args])
+    # the run becomes reports/latest only once its evidence is complete (below), never when this
+    # process is killed half-way (pytest would finish alone and mark a run with no report)
+    rc = _run_pytest([*pytest_command(), *placed, *args], env={**os.environ, "WSCARD_DEFER_LATEST": "1"})
     if not summary.exists():
         if rc not in (ExitCode.USAGE_ERROR, ExitCode.INTERRUPTED):
             _err(f"the run wrote no summary ({summary}): see the output above")
@@ -126,9 +129,27 @@ def cmd_check(args: list[str]) -> int:
               f"check a copy with `wscard verify` or `sha256sum -c {evidence.MANIFEST}`)")
     if done.timings:
         print("report step: " + ", ".join(f"{k} {v:.1f} s" for k, v in done.timings.items()))
+    _mark_latest_if_complete(run_dir, summary, results, sealed=bool(done.manifest) and not done.problems)
     print(f"summary: {summary}")
     print(f"run:     {run_dir}")
     return rc
+
+
+def _mark_latest_if_complete(run_dir: Path, summary: Path, results: Path, sealed: bool) -> None:
+    """``wscard check`` moves reports/latest itself, after the report step: a complete run
+    (whole suite, not interrupted) whose evidence is all there (docs/verdicts.md)."""
+    from .report import runs
+
+    try:
+        complete = json.loads(summary.read_text(encoding="utf-8")).get("complete")
+    except (OSError, ValueError):
+        return
+    inside = summary.parent == run_dir and run_dir in results.parents
+    if complete and sealed and inside and run_dir.parent.resolve() == runs.RUNS.resolve():
+        try:
+            runs.mark_latest(run_dir)
+        except OSError as exc:
+            _err(f"could not update {runs.LATEST}: {exc}")
 
 
 def _without_values(args: list[str], values: list[str]) -> list[str]:
@@ -142,13 +163,13 @@ def _without_values(args: list[str], values: list[str]) -> list[str]:
     return out
 
 
-def _run_pytest(cmd: list[str]) -> int:
+def _run_pytest(cmd: list[str], env: dict | None = None) -> int:
     """Run pytest and wait for it. Ctrl-C reaches pytest (it shares the terminal's process
     group; a SIGINT sent to this process alone is passed on), which ends the run as
     interrupted and writes its summary: this process only waits, then reports pytest's code."""
     import signal
 
-    proc = subprocess.Popen(cmd, cwd=ROOT)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
 
     def pass_on(signum, frame):
         try:
@@ -236,10 +257,18 @@ def cmd_verify(argv: list[str]) -> int:
     from .report import evidence
 
     p = argparse.ArgumentParser(prog="wscard verify", description="check a run folder against its SHA256SUMS")
-    p.add_argument("run", type=Path, help="the run folder (reports/runs/<run id>, or a copy)")
+    p.add_argument("run", type=Path, nargs="?",
+                   help="the run folder (reports/runs/<run id>, or a copy); default: the latest complete run")
     p.add_argument("--seal", action="store_true",
                    help="write the manifests (evidence.sha256, SHA256SUMS) for a run folder that has none")
     a = p.parse_args(argv)
+    from .report import runs
+
+    if a.run is None or (a.run.is_file() and a.run.resolve() == runs.LATEST.resolve()):
+        a.run = runs.latest_run()  # `wscard verify` or `wscard verify reports/latest`
+        if a.run is None:
+            _err("no complete run yet (reports/latest): name a run folder")
+            return 4
     if not a.run.is_dir():
         _err(f"not a folder: {a.run}")
         return 4

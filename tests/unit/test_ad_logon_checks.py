@@ -455,3 +455,20 @@ def test_issuer_names_with_escaped_commas_keep_their_rdns():
     value = mapping.mapping_values(c)["X509IssuerSerialNumber"]
     assert value.startswith("X509:<I>O=Acme\\, Inc.,CN=Acme CA<SR>")
     assert mapping.check_strong_mapping(c, "user", user([value])).status is Status.PASSED
+
+
+def test_ntauth_reads_a_ca_only_a_tolerant_parser_reads():
+    """DoD Root CA 4 (explicit NULL ECDSA parameters: cryptography refuses it, asn1crypto and
+    openssl read it) in the NTAuth store is read and named, never "holds no certificate"."""
+    from pathlib import Path
+
+    from wscard.pki.certs import read_certificates
+
+    pem = (Path(__file__).resolve().parents[1] / "data" / "realworld" / "dod-root-ca-4-explicit-null"
+           / "DoD_Root_CA_4.pem").read_bytes()
+    dod = read_certificates(pem).certificates[0]
+    assert dod.cert is None  # only the tolerant parser reads it
+    r = checks.check_ntauth(NtAuthStore(DN, True, [dod.der]), [("user", user_cert())])
+    assert r.status is Status.FAILED and "DoD Root CA 4" in text(r) and "holds no certificate" not in text(r)
+    both = checks.check_ntauth(NtAuthStore(DN, True, [dod.der, der(ISSUING)]), [("user", user_cert())])
+    assert both.status is Status.PASSED

@@ -388,3 +388,21 @@ def test_the_live_procedure_runs_within_the_allow_list(live):
         sb.close()
         stub.assert_no_pending_responses()
     assert env.guard.refused == []
+
+
+def test_allowed_operations_may_change_only_what_the_procedure_changes():
+    """ModifyWorkspaceProperties may set the protocol, not volumes, compute or running mode;
+    RegisterCertificate's settings only the OCSP URL (costly or irreversible otherwise)."""
+    from wscard.aws.env import WriteGuard
+    from wscard.errors import ChangeRefused
+
+    g = WriteGuard(enforced=True, allowed_directory="d-1234567890",
+                   workspace_directories=lambda region, ids: {i: "d-1234567890" for i in ids})
+    g.check("workspaces", "ModifyWorkspaceProperties", {"WorkspaceId": "ws-1", "WorkspaceProperties":
+                                                       {"Protocols": ["WSP"]}})
+    with pytest.raises(ChangeRefused, match="RootVolumeSizeGib"):
+        g.check("workspaces", "ModifyWorkspaceProperties", {"WorkspaceId": "ws-1", "WorkspaceProperties": {
+            "ComputeTypeName": "GRAPHICSPRO", "RootVolumeSizeGib": 2000, "RunningMode": "ALWAYS_ON"}})
+    with pytest.raises(ChangeRefused, match="Foo"):
+        g.check("ds", "RegisterCertificate", {"DirectoryId": "d-1234567890", "CertificateData": "x",
+                                              "Type": "ClientCertAuth", "ClientCertAuthSettings": {"Foo": 1}})

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from cryptography import x509
 
 from ..checks import CheckResult
-from ..pki.certs import load_certificate
+from ..pki.certs import load_certificate, read_certificates
 from .model import (
     OID_KDC_AUTH,
     TRUSTED_FOR_DELEGATION,
@@ -639,12 +639,14 @@ def check_ntauth(store, user_certs: list[tuple[str, x509.Certificate]]) -> Check
         return r.skip("there is no user certificate whose issuing CA could be looked for")
     held, unreadable, facts = [], 0, []
     for der in store.certificates:
-        try:
-            c = x509.load_der_x509_certificate(der)
-            facts.append(certificate_facts(c))
-            held.append(c)
-        except ValueError:  # not a certificate, or one whose extensions cryptography refuses
+        # the one loader: a CA certificate cryptography refuses (DoD Root CA 4's explicit
+        # NULL) is read with asn1crypto and judged by its name and key all the same
+        found = read_certificates(der, "a cACertificate value of NTAuthCertificates")
+        if not found.certificates:
             unreadable += 1
+            continue
+        held.append(_NtAuthCa.of(found.certificates[0]))
+        facts.append(held[-1].facts)
     r.evidence["NTAuthCertificates"] = {"dn": store.dn, "exists": store.exists, "cACertificate": facts,
                                         **({"unreadable_values": unreadable} if unreadable else {})}
     for label, cert in user_certs:
@@ -654,10 +656,10 @@ def check_ntauth(store, user_certs: list[tuple[str, x509.Certificate]]) -> Check
                    f"does not exist: no CA has been published to NTAuth, so Windows refuses smart card logon with "
                    f"{label} (issued by '{issuer}') inside the WorkSpace.", _NTAUTH_FIX + ".")
             continue
-        if any(_issued(cert, ca) for ca in held):
+        if any(ca.issued(cert) for ca in held):
             continue
-        names = [c.subject.rfc4514_string() for c in held]
-        same_name = [c for c in held if c.subject == cert.issuer]
+        names = [ca.name for ca in held]
+        same_name = [ca for ca in held if ca.named(cert.issuer)]
         if same_name:
             detail = (f"it holds a certificate named '{issuer}' whose key did not sign {label}: a renewed or "
                       "re-keyed CA certificate that was not published")
@@ -667,6 +669,10 @@ def check_ntauth(store, user_certs: list[tuple[str, x509.Certificate]]) -> Check
             if chain_names:
                 detail += (": NTAuth must hold the CA that issues the logon certificates itself; its root or another "
                            "CA does not count")
+        elif unreadable:
+            r.skip(f"the NTAuth store holds {unreadable} value(s) the harness cannot read as certificates, and no "
+                   f"readable one issued {label}: whether its issuing CA is there cannot be told")
+            continue
         else:
             detail = "it holds no certificate"
         r.fail(f"issuing CA '{issuer}' of {label}",
@@ -675,11 +681,50 @@ def check_ntauth(store, user_certs: list[tuple[str, x509.Certificate]]) -> Check
     return r
 
 
-def _issued(cert: x509.Certificate, ca: x509.Certificate) -> bool:
-    if ca.subject != cert.issuer:
-        return False
-    try:
-        cert.verify_directly_issued_by(ca)
-        return True
-    except Exception:  # another key, an algorithm cryptography cannot verify
-        return False
+class _NtAuthCa:
+    """A CA certificate of the NTAuth store, read by either parser: its name (DER) and key."""
+
+    def __init__(self, name: str, name_der: bytes, public_key, facts: dict):
+        self.name, self.name_der, self.public_key, self.facts = name, name_der, public_key, facts
+
+    @classmethod
+    def of(cls, loaded) -> "_NtAuthCa":
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+        if loaded.cert is not None:
+            c = loaded.cert
+            try:
+                facts = certificate_facts(c)
+            except ValueError as exc:  # an extension cryptography refuses: the name and key still count
+                facts = {"subject": c.subject.rfc4514_string(), "note": f"extensions unreadable: {exc}"}
+            return cls(c.subject.rfc4514_string(), c.subject.public_bytes(), c.public_key(), facts)
+        view = loaded.asn1
+        try:
+            key = load_der_public_key(view.public_key.dump())
+        except (ValueError, TypeError):
+            key = None
+        name = view.subject.human_friendly
+        return cls(name, view.subject.dump(), key, {"subject": name, "parsed_with": "asn1crypto",
+                                                   "note": loaded.parse_problem})
+
+    def named(self, issuer: x509.Name) -> bool:
+        return issuer.public_bytes() == self.name_der
+
+    def issued(self, cert: x509.Certificate) -> bool:
+        """Same name as the certificate's issuer, and its key verifies the certificate's signature."""
+        from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+        if not self.named(cert.issuer) or self.public_key is None:
+            return False
+        try:
+            if isinstance(self.public_key, rsa.RSAPublicKey):
+                self.public_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(),
+                                       cert.signature_hash_algorithm)
+            elif isinstance(self.public_key, ec.EllipticCurvePublicKey):
+                self.public_key.verify(cert.signature, cert.tbs_certificate_bytes,
+                                       ec.ECDSA(cert.signature_hash_algorithm))
+            else:
+                return False
+            return True
+        except Exception:  # another key, an algorithm that is not RSA PKCS#1 v1.5 or ECDSA
+            return False

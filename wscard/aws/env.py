@@ -143,6 +143,9 @@ class SandboxOperation:
     fixed: tuple[tuple[str, str], ...] = ()
     own_certificate: bool = False
     why: str = ""
+    #: structure parameters and the members they may hold (any other member is refused:
+    #: ModifyWorkspaceProperties may change the protocol, not the volumes or the bundle)
+    members: tuple[tuple[str, frozenset[str]], ...] = ()
 
 
 #: The allow-list: exactly the mutating calls of the procedure scenarios
@@ -150,11 +153,17 @@ class SandboxOperation:
 #: bound to the sandbox directory named with ``--allow-aws-changes``. Every other mutating
 #: operation of every service is refused, on the sandbox too (DeleteDirectory,
 #: ShareDirectory, CreateLogSubscription, ...).
+#: WorkspaceAccessProperties members: the device types (botocore's workspaces model).
+DEVICE_TYPE_MEMBERS = frozenset({
+    "DeviceTypeWindows", "DeviceTypeOsx", "DeviceTypeWeb", "DeviceTypeIos", "DeviceTypeAndroid",
+    "DeviceTypeChromeOs", "DeviceTypeZeroClient", "DeviceTypeLinux", "DeviceTypeWorkSpacesThinClient"})
+
 SANDBOX_OPERATIONS: dict[tuple[str, str], SandboxOperation] = {
     (o.service, o.operation): o for o in (
         SandboxOperation("ds", "RegisterCertificate", "DirectoryId",
                          frozenset({"DirectoryId", "CertificateData", "Type", "ClientCertAuthSettings"}),
-                         fixed=(("Type", "ClientCertAuth"),), why="S-ENABLE step 2, CA-1..CA-3, CA-5..CA-7"),
+                         fixed=(("Type", "ClientCertAuth"),), members=(("ClientCertAuthSettings", frozenset({"OCSPUrl"})),),
+                         why="S-ENABLE step 2, CA-1..CA-3, CA-5..CA-7"),
         SandboxOperation("ds", "DeregisterCertificate", "DirectoryId", frozenset({"DirectoryId", "CertificateId"}),
                          own_certificate=True, why="CA-4, and putting the sandbox back"),
         SandboxOperation("ds", "EnableClientAuthentication", "DirectoryId", frozenset({"DirectoryId", "Type"}),
@@ -162,9 +171,11 @@ SANDBOX_OPERATIONS: dict[tuple[str, str], SandboxOperation] = {
         SandboxOperation("ds", "DisableClientAuthentication", "DirectoryId", frozenset({"DirectoryId", "Type"}),
                          why="S-MANAGE, and putting the sandbox back"),
         SandboxOperation("workspaces", "ModifyWorkspaceAccessProperties", "ResourceId",
-                         frozenset({"ResourceId", "WorkspaceAccessProperties"}), why="CLIENT device access"),
+                         frozenset({"ResourceId", "WorkspaceAccessProperties"}),
+                         members=(("WorkspaceAccessProperties", DEVICE_TYPE_MEMBERS),), why="CLIENT device access"),
         SandboxOperation("workspaces", "ModifyWorkspaceProperties", "WorkspaceId",
-                         frozenset({"WorkspaceId", "WorkspaceProperties"}), why="WSP-1 protocol"),
+                         frozenset({"WorkspaceId", "WorkspaceProperties"}),
+                         members=(("WorkspaceProperties", frozenset({"Protocols"})),), why="WSP-1 protocol"),
     )
 }
 
@@ -201,6 +212,11 @@ class WriteGuard:
         for key, value in rule.fixed:
             if params.get(key) != value:
                 return f"{key} {params.get(key)!r} (the procedure uses {value!r})"
+        for key, allowed_members in rule.members:
+            value = params.get(key)
+            extra_members = sorted(set(value) - allowed_members) if isinstance(value, dict) else []
+            if extra_members:
+                return f"{key} members the procedure does not change ({', '.join(extra_members)})"
         target = params.get(rule.target)
         if not isinstance(target, str) or not target:
             return f"no {rule.target}"

@@ -104,7 +104,7 @@ def _windows_version(client: ClientUnderTest, baseline: str) -> CheckResult:
     r.evidence["minimum_version"] = minimum
     r.evidence["minimum_version_sources"] = client_minimum_sources(baseline)
     if client.platform != "windows":
-        return r.skip(f"the client is the {client.name}, not the Windows client (see CLIENT-3)")
+        return r.not_applicable(f"the client is the {client.name}, not the Windows client (CLIENT-3 judges it)")
     if client.version is None:
         return _not_installed(r, client)
     if ClientVersion(client.version) < minimum:
@@ -126,7 +126,7 @@ def _windows_64bit(client: ClientUnderTest, baseline: str) -> CheckResult:
     r = _new("CLIENT-2", "The WorkSpaces Windows client runs on 64-bit Windows", client)
     r.evidence["architectures"] = allowed
     if client.platform != "windows":
-        return r.skip(f"the client is the {client.name}, not the Windows client")
+        return r.not_applicable(f"the client is the {client.name}, not the Windows client (CLIENT-3 judges it)")
     if client.architecture not in allowed:
         r.fail(f"Windows on {client.architecture} ({BITS.get(client.architecture, 'unknown width')})",
                "the Windows client supports smart cards only on a 64-bit version of Windows.",

@@ -118,6 +118,12 @@ class DictRegistry:
     def values(self, key: str) -> dict[str, RegValue] | None:
         return self._keys.get(norm_key(key).lower())
 
+    def covers(self, root: str) -> bool:
+        """Whether this file holds any key under ``root`` (a ``reg export`` of one branch
+        says nothing about the others: a key missing there is unknown, not absent)."""
+        prefix = norm_key(root).lower().rstrip("\\") + "\\"
+        return any(k.startswith(prefix) or k == prefix[:-1] for k in self._keys)
+
     def file_exists(self, path: str) -> bool | None:
         if not self._files:
             return None
@@ -568,6 +574,11 @@ def check_certificate_propagation(cfg: WindowsGuestConfig) -> CheckResult:
            f"(or Group Policy: Computer Configuration > Windows Settings > Security Settings > System Services > "
            f"{spec['display_name']}: Automatic)")
     if vals is None:
+        covers = getattr(cfg.registry, "covers", None)
+        if covers is not None and not covers("HKLM\\SYSTEM"):
+            return res.skip(f"{cfg.registry.label} holds no HKLM\\SYSTEM keys (an export of another branch), so the "
+                            f"service cannot be judged: export it too (reg export {key} certprop.reg) or use the JSON "
+                            "dump of docs/in_session.md")
         res.fail(f"{spec['display_name']} service ({name})", f"is not installed: {key} does not exist; without it "
                  "the card's certificates do not reach the Windows certificate store.", fix)
         return res

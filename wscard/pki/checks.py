@@ -476,7 +476,10 @@ def check_key_algorithm(cert: Any) -> CheckResult:
     r = CheckResult("UC-8", "the user certificate's key is RSA 2048 or more, or ECC P-256 / P-384")
     r.evidence["rule"] = {"rsa_min_bits": rules["rsa_min_bits"], "ec_curves": rules["ec_curves"],
                           "source": rules["url"], "quote": rules["quote"]}
-    key = cert.public_key()
+    try:
+        key = _public_key(cert)
+    except ValueError as exc:
+        return r.skip(f"{C.describe(cert)}: its public key cannot be read ({exc}); see CA-3 / UC-1 for the file")
     fix = ("Issue the logon certificate with an RSA 2048 (or 3072) or ECC P-256 / P-384 key "
            "(the PIV Authentication key sizes of NIST SP 800-78-5).")
     if isinstance(key, rsa.RSAPublicKey):
@@ -494,6 +497,19 @@ def check_key_algorithm(cert: Any) -> CheckResult:
         r.fail(C.describe(cert), f"has a {type(key).__name__.replace('PublicKey', '')} key; only RSA and ECC "
                                  "(P-256, P-384) are allowed.", fix)
     return r
+
+
+def _public_key(cert: Any):
+    """The ``cryptography`` public key of a certificate read by either parser (an asn1crypto
+    certificate's SubjectPublicKeyInfo is loaded on its own). Raises ValueError."""
+    if hasattr(cert, "public_key") and callable(cert.public_key):
+        return cert.public_key()
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    try:
+        return load_der_public_key(cert["tbs_certificate"]["subject_public_key_info"].dump())
+    except (KeyError, TypeError) as exc:
+        raise ValueError(str(exc)) from None
 
 
 def check_user_certificate(cert: Any, *, expected_upn: str, cas: Sequence[Any],

@@ -411,7 +411,7 @@ def _files(run_dir: Path, exclude: Iterable[str]) -> list[str]:
     for p in sorted(Path(run_dir).rglob("*")):
         if p.is_file() and not p.is_symlink():
             rel = p.relative_to(run_dir).as_posix()
-            if rel not in skip and not p.name.startswith(".wscard-probe-"):
+            if rel not in skip and not p.name.startswith(".wscard-probe-") and p.name != runs.RUN_LOCK_NAME:
                 out.append(rel)
     return out
 
