@@ -25,7 +25,12 @@ $python = @()
 if ($env:PYTHON) {
     $python = @($env:PYTHON)
 } elseif (Get-Command py -ErrorAction SilentlyContinue) {
+    # the newest Python every dependency has a Windows wheel for (pyscard: 3.13), else any 3.x
     $python = @('py', '-3')
+    foreach ($v in @('3.13', '3.12', '3.11')) {
+        & py "-$v" -c "import sys" 2>$null
+        if ($LASTEXITCODE -eq 0) { $python = @('py', "-$v"); break }
+    }
 } elseif (Get-Command python -ErrorAction SilentlyContinue) {
     $python = @('python')
 } else {

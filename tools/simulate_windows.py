@@ -41,7 +41,8 @@ import sysconfig
 import traceback
 
 #: Modules a Windows Python does not have.
-BLOCKED = ("fcntl", "pwd", "grp", "termios", "resource")
+BLOCKED = ("fcntl", "pwd", "grp", "termios", "resource", "syslog", "posix", "crypt", "nis", "spwd", "pty", "tty",
+           "readline")
 #: ``os`` functions a Windows Python does not have.
 REMOVED_OS = ("geteuid", "getuid", "getegid", "getgid", "getgroups", "fork", "forkpty", "setsid", "setpgid",
               "getpgid", "killpg", "uname")

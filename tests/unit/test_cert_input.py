@@ -213,6 +213,7 @@ def test_no_check_lets_a_parse_error_escape(pki):
         "UC-4 (as a CA)": lambda x: K.check_chain_and_validity(good, [*cas, x], now=NOW),
         "UC-1..4": lambda x: K.check_user_certificate(x, expected_upn="", cas=cas, now=NOW),
         "KCD-4": lambda x: K.check_kdc_eku([("dc1", x)]),
+        "UC-8": K.check_key_algorithm,
         "evidence": lambda x: K.ca_entries_summary([x], NOW),
         "AWS's rules": lambda x: K.aws_refusal_reasons(x if isinstance(x, bytes) else x.pem),
     }

@@ -358,10 +358,20 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 
 
 def find_browser() -> str | None:
+    """A Chromium-family browser that prints PDFs headless: on PATH, else (Windows) Edge or
+    Chrome in their install folders, which are not on PATH."""
     for name in BROWSERS:
         found = shutil.which(name)
         if found:
             return found
+    if os.name == "nt":
+        for env, rel in (("ProgramFiles(x86)", r"Microsoft\Edge\Application\msedge.exe"),
+                         ("ProgramFiles", r"Microsoft\Edge\Application\msedge.exe"),
+                         ("ProgramFiles", r"Google\Chrome\Application\chrome.exe"),
+                         ("LOCALAPPDATA", r"Google\Chrome\Application\chrome.exe")):
+            base = os.environ.get(env)
+            if base and Path(base, rel).is_file():
+                return str(Path(base, rel))
     return None
 
 
@@ -373,8 +383,9 @@ def write_pdf(html_file: Path, pdf_file: Path, *, browser: str | None = None, ti
 
     browser = browser or find_browser()
     if browser is None:
-        raise ReportError("no headless Chromium found (chromium, google-chrome): install Debian's chromium "
-                          "package to get the PDF; the HTML executive summary is written all the same")
+        raise ReportError("no headless Chromium found (chromium, google-chrome, Edge): install Debian's chromium "
+                          "package (Windows: Microsoft Edge, preinstalled, or Chrome) to get the PDF; the HTML "
+                          "executive summary is written all the same")
     pdf_file = Path(pdf_file)
     with tempfile.TemporaryDirectory(prefix="wscard-chromium-") as profile:
         tmp_pdf = Path(profile) / "out.pdf"

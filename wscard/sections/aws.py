@@ -3,6 +3,8 @@ world, what the directory looks like."""
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlparse
@@ -144,6 +146,12 @@ class AwsSection:
         if self.endpoint_simulated and self.mode != "endpoint":
             raise ProfileError(f"applies to mode 'endpoint' only (the mode is '{self.mode}')",
                                key="[aws].endpoint_simulated")
+        name = self.directory.customer_user_name
+        if name and not re.fullmatch(r"[a-zA-Z0-9._-]+", name):
+            raise ProfileError(
+                f"{name!r} cannot be set on a simulated AD Connector: the API takes only letters, digits, '.', '_' "
+                "and '-' (ConnectSettings.CustomerUserName pattern ^[a-zA-Z0-9._-]+$); a UPN or DOMAIN\\name given "
+                "to a real AD Connector is KCD-5's finding, tested by its unit tests", key="[aws.directory].customer_user_name")
         if self.mode in ("live", "endpoint"):
             if self.directory.customer_user_name:
                 raise ProfileError(
@@ -165,7 +173,6 @@ class AwsSection:
                         key=f"[aws].{key}",
                     )
         if self.directory.id:
-            import re
 
             if not re.fullmatch(r"d-[0-9a-f]{10}", self.directory.id):
                 raise ProfileError("must look like d-1234567890 (d- and 10 hex digits)", key="[aws.directory].id")
