@@ -1,23 +1,53 @@
 """Every fault profile makes exactly its requirement(s) fail (or warn), and the
-embedded default passes everything: the harness catches what it claims to catch."""
+embedded default passes everything: the harness catches what it claims to catch.
+
+Runs go through a fork server (wscard.selftest.ForkServer: the harness imported once per
+worker, a forked child per run) where the platform has os.fork, else one pytest process
+each (WSCARD_SELFTEST_SUBPROCESS=1 forces that). A fault profile runs the areas that
+read a section it changes (wscard.selftest.area_inputs, measured on the embedded default);
+one profile of each family (the same changed sections) runs the whole suite. See
+docs/ARCHITECTURE.md, "Self-test of the fault profiles"."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 
-from wscard.selftest import ROOT, check_profile, fault_profiles
+from wscard.selftest import ROOT, ForkServer, area_inputs, check_profile, family_heads, fork_available, fault_profiles
 
 PROFILES = fault_profiles()
+HEADS = family_heads(PROFILES)
 
 
-@pytest.mark.parametrize("path", PROFILES, ids=[p.stem for p in PROFILES])
-def test_fault_profile_fails_exactly_its_requirement(path):
-    run, problems = check_profile(path)
+@pytest.fixture(scope="session")
+def selftest_server():
+    if os.environ.get("WSCARD_SELFTEST_SUBPROCESS") == "1" or not fork_available():
+        yield None
+        return
+    with ForkServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def inputs(selftest_server):
+    if selftest_server is None:
+        return None  # no tracing without the fork server: every profile runs the whole suite
+    return area_inputs(selftest_server, Path(tempfile.gettempdir()))
+
+
+@pytest.mark.parametrize("path", PROFILES, ids=[p.stem + ("-whole-suite" if p in HEADS else "") for p in PROFILES])
+def test_fault_profile_fails_exactly_its_requirement(path, selftest_server, request):
+    full = path in HEADS or selftest_server is None
+    inp = None if full else request.getfixturevalue("inputs")
+    run, problems = check_profile(path, server=selftest_server, inputs=inp, full=full)
     assert not problems, f"{path.name}:\n  " + "\n  ".join(problems) + f"\n--- output tail ---\n{run.output[-2500:]}"
 
 
-def test_embedded_default_is_compliant():
-    run, problems = check_profile(ROOT / "wscard" / "profiles" / "embedded.toml")
+def test_embedded_default_is_compliant(selftest_server):
+    run, problems = check_profile(ROOT / "wscard" / "profiles" / "embedded.toml", server=selftest_server)
     assert not problems, "\n".join(problems)
     statuses = run.statuses()
     assert statuses and set(statuses.values()) <= {"passed", "skipped"}, statuses
