@@ -54,7 +54,9 @@ def run_suite(profile: Path | str, *args: str, out_dir: Path | None = None, env:
     out_dir = Path(out_dir or tempfile.mkdtemp(prefix="wscard-selftest-"))
     summary_file = out_dir / "compliance-summary.json"
     pytest_args = [
-        "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+        # --tb=native: a non-compliance's report is its message (steps/harness_plugin.py);
+        # pytest's own traceback format parses the source of every frame for nothing
+        "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--tb=native",
         f"--profile={profile}", f"--run-dir={out_dir}", f"--junitxml={out_dir / 'junit.xml'}", *args,
     ]
     if server is not None:
@@ -277,7 +279,10 @@ class ForkServer:
         if not line:
             tail = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
             raise RuntimeError(f"the fork server stopped (exit {self.proc.poll()}); its log {self.log}:\n{tail}")
-        returncode = json.loads(line)["returncode"]
+        answer = json.loads(line)
+        returncode = answer["returncode"]
+        #: CPU seconds of the last run's child (its own children excluded), for the benchmarks
+        self.last_cpu_seconds = answer.get("cpu_seconds")
         text = output.read_text(errors="replace") if output.exists() else ""
         return returncode, text
 
@@ -317,6 +322,12 @@ def serve() -> None:
     if threading.active_count() > 1:  # a fork copies one thread only: say so in the server's log
         print(f"wscard fork server: {threading.active_count()} threads after the imports: "
               f"{[t.name for t in threading.enumerate()]}", file=sys.stderr)
+    import gc
+
+    # what the imports made stays for the server's life: out of the collector's way in
+    # every child (pytest collects at the end of a run) and shared copy-on-write
+    gc.collect()
+    gc.freeze()
     sys.stdout.flush()
     sys.stderr.flush()
     for line in sys.stdin:
@@ -325,9 +336,9 @@ def serve() -> None:
         if pid == 0:
             _child(req)  # never returns
         deadline = time.monotonic() + float(req.get("timeout") or 600)
-        status = None
+        status, usage = None, None
         while status is None:
-            done, st = os.waitpid(pid, os.WNOHANG)
+            done, st, usage = os.wait4(pid, os.WNOHANG)
             if done:
                 status = st
             elif time.monotonic() > deadline:
@@ -339,13 +350,14 @@ def serve() -> None:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-                status = os.waitpid(pid, 0)[1]
+                _, status, usage = os.wait4(pid, 0)
                 with open(req["output"], "a", encoding="utf-8") as fh:
                     fh.write(f"\nwscard fork server: the run took longer than {req.get('timeout')} s and was stopped\n")
             else:
                 time.sleep(0.02)
         code = os.waitstatus_to_exitcode(status)
-        print(json.dumps({"returncode": code}), flush=True)
+        cpu = round(usage.ru_utime + usage.ru_stime, 3) if usage else None
+        print(json.dumps({"returncode": code, "cpu_seconds": cpu}), flush=True)
 
 
 def _preload_harness() -> None:
