@@ -294,6 +294,11 @@ class ForkServer:
             except (OSError, subprocess.TimeoutExpired):
                 self.proc.kill()
                 self.proc.wait()
+        try:
+            if self.proc.returncode == 0 and self.log.stat().st_size == 0:
+                self.log.unlink()  # nothing to tell: keep the temporary folder clean
+        except OSError:
+            pass
 
     def __enter__(self) -> "ForkServer":
         return self
@@ -344,13 +349,15 @@ def serve() -> None:
             elif time.monotonic() > deadline:
                 import signal
 
-                os.kill(pid, signal.SIGTERM)
-                time.sleep(5)
-                try:
+                os.kill(pid, signal.SIGTERM)  # pytest's fixtures stop their servers
+                grace = time.monotonic() + 5
+                done = 0
+                while not done and time.monotonic() < grace:
+                    done, status, usage = os.wait4(pid, os.WNOHANG)
+                    time.sleep(0.05)
+                if not done:
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                _, status, usage = os.wait4(pid, 0)
+                    _, status, usage = os.wait4(pid, 0)
                 with open(req["output"], "a", encoding="utf-8") as fh:
                     fh.write(f"\nwscard fork server: the run took longer than {req.get('timeout')} s and was stopped\n")
             else:
