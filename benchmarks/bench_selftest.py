@@ -9,7 +9,7 @@ means little without them).
 
 * main job: ``pytest`` on the embedded default (what ``./harness check`` runs before it
   writes the report), in a temporary run folder.
-* fault-profile self-test: ``pytest tests/selftest/test_fault_profiles.py -n 2`` as
+* fault-profile self-test: ``pytest tests/selftest/test_fault_profiles.py -n 2 --dist loadgroup`` as
   ``tools/selftest.sh`` runs it: one fork server per xdist worker, the areas a profile
   touches, one whole-suite run per family (wscard.selftest). ``--old`` runs it again with
   ``WSCARD_SELFTEST_SUBPROCESS=1``: one ``python -m pytest`` per profile over the whole
@@ -81,7 +81,7 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 rows.append(timed("main job: pytest on the embedded default",
                                   [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--run-dir={tmp}/run"]))
-        faults = [PY, "-m", "pytest", "tests/selftest/test_fault_profiles.py", "-n", "2", "-q", "-p",
+        faults = [PY, "-m", "pytest", "tests/selftest/test_fault_profiles.py", "-n", "2", "--dist", "loadgroup", "-q", "-p",
                   "no:cacheprovider", "-o", "addopts=--strict-markers"] + (["-k", a.k] if a.k else [])
         rows.append(timed("fault-profile self-test (fork servers, areas)", faults))
         if a.old:
