@@ -9,7 +9,7 @@ means little without them).
 
 * main job: ``pytest`` on the embedded default (what ``./harness check`` runs before it
   writes the report), in a temporary run folder.
-* fault-profile self-test: ``pytest tests/selftest/test_fault_profiles.py -n 2 --dist loadgroup`` as
+* fault-profile self-test: ``pytest tests/selftest/test_fault_profiles.py -n 2`` as
   ``tools/selftest.sh`` runs it: one fork server per xdist worker, the areas a profile
   touches, one whole-suite run per family (wscard.selftest). ``--old`` runs it again with
   ``WSCARD_SELFTEST_SUBPROCESS=1``: one ``python -m pytest`` per profile over the whole
@@ -47,7 +47,7 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def timed(label: str, cmd: list[str], env: dict | None = None) -> dict:
+def timed(label: str, cmd: list[str], env: dict | None = None, show_steps: bool = False) -> dict:
     load_before, cpu0, t0 = _load(), _children_cpu(), time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL)
@@ -57,6 +57,10 @@ def timed(label: str, cmd: list[str], env: dict | None = None) -> dict:
            "exit": proc.returncode, "last": last[0][:160]}
     print(f"{label}: wall {wall:.1f} s, CPU {cpu:.1f} s, exit {proc.returncode}, load average (1/5/15 min) "
           f"{load_before} before, {fig['load_after']} after\n    {fig['last']}", flush=True)
+    if show_steps:  # tools/selftest.sh prints "(<step>: <n>s)" after each step
+        for ln in proc.stdout.splitlines():
+            if ln.startswith("(") and ln.rstrip().endswith("s)"):
+                print(f"    step {ln.strip()}")
     if proc.returncode not in (0, 1, 6):
         print((proc.stdout + proc.stderr)[-3000:])
     return fig
@@ -67,21 +71,27 @@ def main() -> None:
     ap.add_argument("--old", action="store_true", help="also run the previous way (one pytest process per profile)")
     ap.add_argument("-k", default="", help="only the fault profiles this pytest -k expression selects")
     ap.add_argument("--selftest", action="store_true", help="time tools/selftest.sh (all of ./harness selftest)")
+    ap.add_argument("--keep-going", action="store_true",
+                    help="with --selftest: run every step even after one fails (set +e), to time them all")
     ap.add_argument("--no-main", action="store_true", help="leave out the main job")
     a = ap.parse_args()
     print(f"{os.cpu_count()} CPUs; load average now {_load()}")
     rows = []
     if a.selftest:
-        rows.append(timed("./harness selftest (tools/selftest.sh)", ["bash", "tools/selftest.sh"]))
+        cmd = ["bash", "tools/selftest.sh"]
+        if a.keep_going:  # the same script without -e; $0 stays tools/selftest.sh (it cds from there)
+            text = (ROOT / "tools" / "selftest.sh").read_text().replace("set -euo pipefail", "set -uo pipefail", 1)
+            cmd = ["bash", "-c", text, "tools/selftest.sh"]
+        rows.append(timed("./harness selftest (tools/selftest.sh)", cmd, show_steps=True))
         if a.old:
-            rows.append(timed("./harness selftest, previous way", ["bash", "tools/selftest.sh"],
-                              {"WSCARD_SELFTEST_SUBPROCESS": "1"}))
+            rows.append(timed("./harness selftest, previous way", cmd, {"WSCARD_SELFTEST_SUBPROCESS": "1"},
+                              show_steps=True))
     else:
         if not a.no_main:
             with tempfile.TemporaryDirectory() as tmp:
                 rows.append(timed("main job: pytest on the embedded default",
                                   [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--run-dir={tmp}/run"]))
-        faults = [PY, "-m", "pytest", "tests/selftest/test_fault_profiles.py", "-n", "2", "--dist", "loadgroup", "-q", "-p",
+        faults = [PY, "-m", "pytest", "tests/selftest/test_fault_profiles.py", "-n", "2", "-q", "-p",
                   "no:cacheprovider", "-o", "addopts=--strict-markers"] + (["-k", a.k] if a.k else [])
         rows.append(timed("fault-profile self-test (fork servers, areas)", faults))
         if a.old:

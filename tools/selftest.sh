@@ -50,7 +50,5 @@ for extra in tools/selftest.d/*.sh; do
     step "$(basename "$extra" .sh)" bash "$extra"
 done
 # 4. Unit tests and self-tests (fault profiles); last, so its closing line ends the log.
-#    --dist loadgroup: the fault profiles that start the Samba DC or use the virtual readers
-#    run on one worker, one after the other (tests/selftest/test_fault_profiles.py).
-step "unit tests and self-tests" $PY -m pytest tests -n 2 --dist loadgroup -p no:cacheprovider \
+step "unit tests and self-tests" $PY -m pytest tests -n 2 -p no:cacheprovider \
     -o addopts="--strict-markers" --alluredir="$TMP/tests-results"

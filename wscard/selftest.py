@@ -217,19 +217,6 @@ def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
     return run, compare(run, profile)
 
 
-#: Sections whose change brings a machine-wide part into a profile's self-test: the Samba
-#: DC (``@ad``) or the virtual readers (``@hw``), both shared through locks (COSTLY_AREAS).
-MACHINE_WIDE = set().union(*COSTLY_AREAS.values())
-
-
-def uses_machine_wide(path: Path) -> bool:
-    """True when the profile's self-test may start the Samba DC or use the virtual readers
-    (it changes a section of ``COSTLY_AREAS``, or extends nothing). The self-test puts all
-    those on one worker (``xdist_group``), so they never wait for each other's locks."""
-    changed = changed_sections(path)
-    return changed is None or bool(changed & MACHINE_WIDE)
-
-
 def family_heads(paths: list[Path]) -> set[Path]:
     """One fault profile per family (the profiles that change the same sections), the first
     by name: its self-test runs the whole suite, so an effect outside the areas its

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from wscard.selftest import (ROOT, ForkServer, area_inputs, check_profile, family_heads, fault_profiles, fork_available,
-                             uses_machine_wide)
+from wscard.selftest import ROOT, ForkServer, area_inputs, check_profile, family_heads, fault_profiles, fork_available
 
 PROFILES = fault_profiles()
 HEADS = family_heads(PROFILES)
@@ -39,12 +38,7 @@ def inputs(selftest_server):
     return area_inputs(selftest_server, Path(tempfile.gettempdir()))
 
 
-#: Profiles that use the Samba DC or the virtual readers run on one xdist worker
-#: (--dist loadgroup, tools/selftest.sh): one after the other instead of waiting for the
-#: other worker's lock; the rest fill the other worker.
-MACHINE_WIDE = pytest.mark.xdist_group("machine-wide")
-PARAMS = [pytest.param(p, id=p.stem + ("-whole-suite" if p in HEADS else ""),
-                       marks=[MACHINE_WIDE] if uses_machine_wide(p) else []) for p in PROFILES]
+PARAMS = [pytest.param(p, id=p.stem + ("-whole-suite" if p in HEADS else "")) for p in PROFILES]
 
 
 @pytest.mark.parametrize("path", PARAMS)
@@ -55,7 +49,6 @@ def test_fault_profile_fails_exactly_its_requirement(path, selftest_server, requ
     assert not problems, f"{path.name}:\n  " + "\n  ".join(problems) + f"\n--- output tail ---\n{run.output[-2500:]}"
 
 
-@MACHINE_WIDE
 def test_embedded_default_is_compliant(selftest_server):
     run, problems = check_profile(ROOT / "wscard" / "profiles" / "embedded.toml", server=selftest_server)
     assert not problems, "\n".join(problems)
