@@ -42,23 +42,35 @@ class SuiteRun:
 
 
 def run_suite(profile: Path | str, *args: str, out_dir: Path | None = None, env: dict | None = None,
-              timeout: float = 600) -> SuiteRun:
-    """Run the features (the repo's testpaths) with ``--profile`` in a subprocess, in its
-    own run folder ``out_dir`` (a temporary folder by default: self-tests never write into
-    reports/)."""
+              timeout: float = 600, server: "ForkServer | None" = None, trace: Path | None = None) -> SuiteRun:
+    """Run the features (the repo's testpaths, or the paths in ``args``) with ``--profile``
+    in a process of its own, in its own run folder ``out_dir`` (a temporary folder by
+    default: self-tests never write into reports/).
+
+    The process is a fresh ``python -m pytest``, or, with ``server``, a child forked from
+    a :class:`ForkServer` that has imported the harness once (same command line, same
+    isolation, without the start-up cost). ``trace`` (fork server only): write there the
+    profile sections the run read (see :func:`area_inputs`)."""
     out_dir = Path(out_dir or tempfile.mkdtemp(prefix="wscard-selftest-"))
     summary_file = out_dir / "compliance-summary.json"
-    cmd = [
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+    pytest_args = [
+        # --tb=native: a non-compliance's report is its message (steps/harness_plugin.py);
+        # pytest's own traceback format parses the source of every frame for nothing
+        "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--tb=native",
         f"--profile={profile}", f"--run-dir={out_dir}", f"--junitxml={out_dir / 'junit.xml'}", *args,
     ]
-    run_env = {**os.environ, **(env or {})}
-    run_env.pop("PYTEST_XDIST_WORKER", None)
-    run_env.pop("PYTEST_ADDOPTS", None)
-    proc = subprocess.run(cmd, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+    if server is not None:
+        returncode, output = server.run(pytest_args, out_dir / "pytest-output.txt", env=env, timeout=timeout,
+                                        trace=trace)
+    else:
+        run_env = {**os.environ, **(env or {})}
+        run_env.pop("PYTEST_XDIST_WORKER", None)
+        run_env.pop("PYTEST_ADDOPTS", None)
+        proc = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT, env=run_env,
+                              capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        returncode, output = proc.returncode, proc.stdout + proc.stderr
     summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
-    return SuiteRun(Path(profile), proc.returncode, summary, proc.stdout + proc.stderr, out_dir)
+    return SuiteRun(Path(profile), returncode, summary, output, out_dir)
 
 
 #: Verdicts a requirement the profile does not name may end with.
@@ -147,11 +159,52 @@ def changed_sections(path: Path) -> set[str] | None:
     return {k for k in data if k not in ("extends", "expect", "profile")}
 
 
-def check_profile(path: Path, *args: str) -> tuple[SuiteRun, list[str]]:
+def area_files() -> dict[str, Path]:
+    """The areas of the suite: ``steps/test_<area>_bdd.py`` (one per ``features/<area>/``)."""
+    return {f.stem.removeprefix("test_").removesuffix("_bdd"): f for f in sorted((ROOT / "steps").glob("test_*_bdd.py"))}
+
+
+def selected_areas(changed: set[str] | None, inputs: dict[str, set[str] | None] | None) -> list[str] | None:
+    """The areas whose verdicts a profile that changes the sections ``changed`` can move:
+    those that read one of them (``inputs``: area -> sections read, None = unknown, always
+    run). None means the whole suite: no inputs, a profile that extends nothing, or one
+    whose changes no area reads (its [expect] then shows what is wrong)."""
+    if changed is None or not inputs:
+        return None
+    areas = [a for a, read in sorted(inputs.items()) if read is None or changed & read]
+    return areas or None
+
+
+#: Keys of ``[profile]`` that only name the profile: no scenario's verdict depends on them.
+LABEL_KEYS = {"name", "description"}
+
+
+def changed_inputs(path: Path) -> set[str] | None:
+    """The sections a profile file changes that a scenario may read: those of
+    :func:`changed_sections`, plus ``profile`` when ``[profile]`` sets more than its name
+    and description (``baseline``, ``authentication``). None when it extends nothing."""
+    import tomllib
+
+    changed = changed_sections(path)
+    if changed is None:
+        return None
+    with Path(path).open("rb") as fh:
+        meta = tomllib.load(fh).get("profile", {})
+    return changed | ({"profile"} if set(meta) - LABEL_KEYS else set())
+
+
+def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
+                  inputs: dict[str, set[str] | None] | None = None, full: bool = True) -> tuple[SuiteRun, list[str]]:
+    """Run the suite on the profile ``path`` and compare the verdicts with its [expect].
+
+    ``full=False`` with ``inputs`` (:func:`area_inputs`) runs only the areas that read a
+    section the profile changes (:func:`selected_areas`); every other area's verdicts are
+    those of the embedded default, which passes. ``COSTLY_AREAS`` applies either way."""
     profile = load_profile(path)
     extra = list(args)
     changed = changed_sections(path)
-    skip = [] if changed is None else [m for m, inputs in COSTLY_AREAS.items() if not changed & inputs]
+    areas = None if full else selected_areas(changed_inputs(path), inputs)
+    skip = [] if changed is None else [m for m, needs in COSTLY_AREAS.items() if not changed & needs]
     if "hw" in skip:
         # the card-edge scenarios are left out, so the card need not be a virtual one: a
         # SoftHSM token keeps the run short and off the machine's one pair of virtual readers
@@ -159,5 +212,377 @@ def check_profile(path: Path, *args: str) -> tuple[SuiteRun, list[str]]:
     markers = [m for m in [profile.expect.markers] + [f"not {m}" for m in skip] if m]
     if markers:
         extra += ["-m", " and ".join(f"({m})" for m in markers)]
-    run = run_suite(path, *extra)
+    if areas is not None:
+        files = area_files()
+        extra += [str(files[a].relative_to(ROOT)) for a in areas if a in files]
+    run = run_suite(path, *extra, server=server)
     return run, compare(run, profile)
+
+
+def family_heads(paths: list[Path]) -> set[Path]:
+    """One fault profile per family (the profiles that change the same sections), the first
+    by name: its self-test runs the whole suite, so an effect outside the areas its
+    sections feed is still caught for each kind of change."""
+    heads: dict[frozenset, Path] = {}
+    for p in sorted(paths):
+        changed = changed_inputs(p)
+        heads.setdefault(frozenset(changed) if changed is not None else frozenset({p.name}), p)
+    return set(heads.values())
+
+
+# --- the fork server -----------------------------------------------------------------------
+
+#: What the fork server imports before it forks (everything a run would import anyway).
+#: Not the pytest plug-ins themselves (pytest_bdd, allure_pytest_bdd, xdist): pytest
+#: rewrites their asserts as it imports them, and warns about those imported before.
+PRELOAD = (
+    "pytest", "_pytest.junitxml", "gherkin", "allure_commons", "execnet", "mako",
+    "boto3", "botocore", "moto", "moto.ds.models", "moto.ds.responses", "moto.workspaces.models",
+    "moto.workspaces.responses", "moto.ec2.models", "moto.backends",
+    "cryptography.x509", "pyhanko_certvalidator", "asn1crypto", "ldap3", "jsonschema",
+)
+
+
+def fork_available() -> bool:
+    """The fork server needs ``os.fork`` (Linux, macOS); elsewhere runs are subprocesses."""
+    return hasattr(os, "fork") and sys.platform != "win32"
+
+
+class ForkServer:
+    """A long-lived worker that imports the harness once and forks a child per run.
+
+    Each child is a copy of the worker taken before any run started (no module state, moto
+    mock or plug-in carries from one run to the next), runs ``pytest.main(args)`` in the
+    repository, its output in a file, and exits; the worker reports the exit code. One
+    server runs one child at a time: start one per parallel worker. Linux/macOS only
+    (:func:`fork_available`); the module imports nothing POSIX-only at start-up."""
+
+    def __init__(self, log: Path | None = None):
+        if not fork_available():
+            raise RuntimeError("the fork server needs os.fork (Linux or macOS)")
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_XDIST_WORKER", "PYTEST_ADDOPTS")}
+        self.log = Path(log or tempfile.mkstemp(prefix="wscard-forkserver-", suffix=".log")[1])
+        with self.log.open("ab") as err:
+            self.proc = subprocess.Popen([sys.executable, "-c", "from wscard.selftest import serve; serve()"],
+                                         cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=err, text=True, bufsize=1)
+
+    def run(self, args: list[str], output: Path, *, env: dict | None = None, timeout: float = 600,
+            trace: Path | None = None) -> tuple[int, str]:
+        """Run pytest with ``args`` in a forked child; returns (exit code, output)."""
+        output.parent.mkdir(parents=True, exist_ok=True)
+        req = {"args": [str(a) for a in args], "output": str(output), "env": env or {}, "timeout": timeout,
+               "trace": str(trace) if trace else None}
+        try:
+            self.proc.stdin.write(json.dumps(req) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            line = ""
+        if not line:
+            tail = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+            raise RuntimeError(f"the fork server stopped (exit {self.proc.poll()}); its log {self.log}:\n{tail}")
+        answer = json.loads(line)
+        returncode = answer["returncode"]
+        #: CPU seconds of the last run's child (its own children excluded), for the benchmarks
+        self.last_cpu_seconds = answer.get("cpu_seconds")
+        text = output.read_text(errors="replace") if output.exists() else ""
+        return returncode, text
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        try:
+            if self.proc.returncode == 0 and self.log.stat().st_size == 0:
+                self.log.unlink()  # nothing to tell: keep the temporary folder clean
+        except OSError:
+            pass
+
+    def __enter__(self) -> "ForkServer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def serve() -> None:
+    """The fork server's loop (:class:`ForkServer`): one JSON request a line on stdin, one
+    JSON answer a line on stdout."""
+    import importlib
+    import time
+
+    os.chdir(ROOT)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a missing optional part: the run that needs it says so
+            pass
+    _preload_harness()
+    import threading
+
+    if threading.active_count() > 1:  # a fork copies one thread only: say so in the server's log
+        print(f"wscard fork server: {threading.active_count()} threads after the imports: "
+              f"{[t.name for t in threading.enumerate()]}", file=sys.stderr)
+    import gc
+
+    # what the imports made stays for the server's life: out of the collector's way in
+    # every child (pytest collects at the end of a run) and shared copy-on-write
+    gc.collect()
+    gc.freeze()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for line in sys.stdin:
+        req = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            _child(req)  # never returns
+        deadline = time.monotonic() + float(req.get("timeout") or 600)
+        status, usage = None, None
+        while status is None:
+            done, st, usage = os.wait4(pid, os.WNOHANG)
+            if done:
+                status = st
+            elif time.monotonic() > deadline:
+                import signal
+
+                os.kill(pid, signal.SIGTERM)  # pytest's fixtures stop their servers
+                grace = time.monotonic() + 5
+                done = 0
+                while not done and time.monotonic() < grace:
+                    done, status, usage = os.wait4(pid, os.WNOHANG)
+                    time.sleep(0.05)
+                if not done:
+                    os.kill(pid, signal.SIGKILL)
+                    _, status, usage = os.wait4(pid, 0)
+                with open(req["output"], "a", encoding="utf-8") as fh:
+                    fh.write(f"\nwscard fork server: the run took longer than {req.get('timeout')} s and was stopped\n")
+            else:
+                time.sleep(0.02)
+        code = os.waitstatus_to_exitcode(status)
+        cpu = round(usage.ru_utime + usage.ru_stime, 3) if usage else None
+        print(json.dumps({"returncode": code, "cpu_seconds": cpu}), flush=True)
+
+
+def _preload_harness() -> None:
+    """Import the harness's own modules and the moto extension (idempotent patches)."""
+    import importlib
+    import pkgutil
+
+    for pkg in ("wscard", "hardware"):
+        try:
+            mod = importlib.import_module(pkg)
+        except Exception:
+            continue
+        for info in pkgutil.walk_packages(mod.__path__, prefix=f"{pkg}."):
+            try:
+                importlib.import_module(info.name)
+            except Exception:
+                pass
+    try:
+        from .aws.moto_ext import install
+
+        install()
+    except Exception:
+        pass
+
+
+def _child(req: dict) -> None:
+    """In the forked child: output to the request's file, run pytest, exit with its code."""
+    import atexit
+    import traceback
+
+    code = 3
+    try:
+        fd = os.open(req["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        os.environ.update(req.get("env") or {})
+        _reseed()
+        import pytest
+
+        plugins = [SectionTracer(Path(req["trace"]))] if req.get("trace") else []
+        code = int(pytest.main(list(req["args"]), plugins=plugins))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            atexit._run_exitfuncs()  # what a process exit would run (servers the run started)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _reseed() -> None:
+    """A forked child starts with its parent's random state: give moto's generator (IDs)
+    a fresh seed, as a new process would have (``random`` reseeds itself at fork)."""
+    try:
+        from moto.moto_api._internal import mock_random
+
+        mock_random.seed()
+    except Exception:
+        pass
+
+
+# --- which profile sections each area reads ---------------------------------------------
+
+class SectionTracer:
+    """A pytest plug-in (fork server children only) that records the profile sections the
+    run reads from collection on, and writes them as a JSON list to ``out``.
+
+    A read is an access to ``profile.<section>`` or ``profile.values[<section>]``; copying a
+    profile (``Profile.replace``) and validating one are not reads. Profile loading and the
+    run header (before collection) are left out: they are the same for every area."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.reads: set[str] = set()
+        self.on = False
+
+    def pytest_collection(self, session) -> None:
+        from . import profile as profile_mod
+
+        tracer = self
+        cls = profile_mod.Profile
+        orig_getattr, orig_replace, orig_validate = cls.__getattr__, cls.replace, cls._validate
+
+        class Recording(dict):
+            def __getitem__(self, key):
+                tracer._read(key)
+                return dict.__getitem__(self, key)
+
+            def get(self, key, default=None):
+                tracer._read(key)
+                return dict.get(self, key, default)
+
+            def items(self):
+                for k in dict.keys(self):
+                    tracer._read(k)
+                return dict.items(self)
+
+            def values(self):
+                for k in dict.keys(self):
+                    tracer._read(k)
+                return dict.values(self)
+
+        def values_get(obj):
+            return Recording(obj.__dict__.get("values", {}))
+
+        def values_set(obj, value):
+            obj.__dict__["values"] = value
+
+        def getattr_(obj, item):
+            if item in obj.__dict__.get("values", {}):
+                tracer._read(item)
+            return orig_getattr(obj, item)
+
+        def quiet(fn):
+            def wrapper(obj, *a, **kw):
+                was, tracer.on = tracer.on, False
+                try:
+                    return fn(obj, *a, **kw)
+                finally:
+                    tracer.on = was
+            return wrapper
+
+        cls.values = property(values_get, values_set)
+        cls.__getattr__ = getattr_
+        cls.replace = quiet(orig_replace)
+        cls._validate = quiet(orig_validate)
+        self.on = True
+
+    def _read(self, section: str) -> None:
+        if self.on:
+            self.reads.add(section)
+
+    def pytest_sessionfinish(self, session) -> None:
+        self.on = False
+        try:
+            self.out.write_text(json.dumps(sorted(self.reads)))
+        except OSError:
+            pass
+
+
+def area_inputs(server: ForkServer, work: Path) -> dict[str, set[str] | None]:
+    """Area -> the profile sections its scenarios read, measured: the embedded default is
+    run one area at a time (a fresh process each, so every fixture an area needs is set up
+    inside its own run) with a :class:`SectionTracer`. An area whose run does not pass
+    :func:`compare` for the default, or left no trace, is None (always run).
+
+    Why this is enough: a run is a function of the profile's values; if an area, run on the
+    embedded default, never reads a section S, then on a profile that differs only in S it
+    takes the same path and reaches the same verdicts (a branch on S would have read S).
+    Cached in ``work``, one file per area named by the hash of the harness's sources;
+    several workers share the work (each takes the areas no other has locked)."""
+    import fcntl
+
+    key = sources_digest()
+    embedded = ROOT / "wscard" / "profiles" / "embedded.toml"
+    embedded_profile = load_profile(embedded)
+    out: dict[str, set[str] | None] = {}
+
+    def cached(area: str) -> bool:
+        f = work / f"wscard-area-inputs-{key}-{area}.json"
+        if f.exists():
+            data = json.loads(f.read_text())
+            out[area] = set(data) if data is not None else None
+            return True
+        return False
+
+    def measure(area: str, test_file: Path) -> None:
+        trace = Path(tempfile.mkdtemp(prefix=f"wscard-trace-{area}-")) / "reads.json"
+        run = run_suite(embedded, str(test_file.relative_to(ROOT)), server=server, trace=trace)
+        # an area alone may leave a scenario skipped (the in-session card smoke test needs
+        # the card layer's reader): what compare() accepts of the default is enough
+        ok = trace.exists() and not compare(run, embedded_profile)
+        out[area] = set(json.loads(trace.read_text())) if ok else None
+        tmp = work / f".wscard-area-inputs-{key}-{area}.{os.getpid()}"
+        tmp.write_text(json.dumps(sorted(out[area]) if out[area] is not None else None))
+        os.replace(tmp, work / f"wscard-area-inputs-{key}-{area}.json")
+
+    later = []
+    for area, test_file in area_files().items():
+        if cached(area):
+            continue
+        with (work / f"wscard-area-inputs-{key}-{area}.lock").open("a") as lk:
+            try:
+                fcntl.flock(lk, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                later.append((area, test_file))  # another worker is measuring it
+                continue
+            if not cached(area):
+                measure(area, test_file)
+    for area, test_file in later:
+        with (work / f"wscard-area-inputs-{key}-{area}.lock").open("a") as lk:
+            fcntl.flock(lk, fcntl.LOCK_EX)
+            if not cached(area):
+                measure(area, test_file)
+    return out
+
+
+def sources_digest() -> str:
+    """SHA-256 (16 hex digits) of what decides which sections an area reads: the harness's
+    Python sources, the features and the embedded profile."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for folder in ("wscard", "hardware", "steps", "features"):
+        for f in sorted((ROOT / folder).rglob("*")):
+            if f.suffix in (".py", ".feature", ".toml") and f.is_file():
+                h.update(str(f.relative_to(ROOT)).encode())
+                h.update(f.read_bytes())
+    h.update(sys.version.encode())
+    return h.hexdigest()[:16]

@@ -149,6 +149,34 @@ def test_timeouts_are_bounded(pki, resolver, responder):
     assert ex.error_kind == "not-http"
 
 
+def test_the_silent_port_waits_its_own_shorter_time_and_the_responder_keeps_the_timeout(pki, responder):
+    """[pki] silent_wait_seconds bounds the wait at the silent port only: the query's
+    timeout (5 s here) still applies to the real responder, and the trace says how long
+    it waited."""
+    r = simulated_resolver({"ocsp.pki.example.com": "responder", "ocsp-silent.pki.example.com": "silent"},
+                           Endpoint("127.0.0.1", responder.port),
+                           Endpoint("127.0.0.1", responder.silent_port, 0.2))
+    start = time.perf_counter()
+    ex = O.query("http://ocsp-silent.pki.example.com/", pki.get("user-good").cert, issuer(pki), r, timeout=5)
+    elapsed = time.perf_counter() - start
+    assert ex.error_kind == "timeout" and "no answer within 0.2 s" in ex.error and elapsed < 2
+    ex = O.query(URL, pki.get("user-good").cert, issuer(pki), r, timeout=5)
+    assert ex.error_kind == "" and ex.http_status == 200, ex.error
+
+
+def test_the_pki_environment_gives_the_silent_port_the_profile_wait(pki, responder):
+    from wscard.pki.environment import PkiEnvironment
+    from wscard.profile import load_profile
+
+    profile = load_profile(None)
+    assert profile.pki.silent_wait_seconds == 0.1  # the embedded world waits briefly there
+    env = PkiEnvironment(profile, pki, responder)
+    responder_ep, silent_ep = env._endpoints()
+    assert silent_ep.wait == 0.1 and silent_ep.port == responder.silent_port
+    live = profile.replace("pki", silent_wait_seconds=0.0)
+    assert PkiEnvironment(live, pki, responder)._endpoints()[1].wait is None  # 0: ocsp_timeout_seconds applies
+
+
 # --- the documented process -------------------------------------------------------------
 
 @pytest.mark.parametrize(

@@ -323,6 +323,9 @@ class AwsEnvironment:
                 os.environ.pop(var, None)
             os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
             os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+            # moto's EC2 model otherwise makes ~2,600 public AMIs with their snapshots and
+            # volumes in every Region it touches; nothing here uses an AMI (about 1 s a run)
+            os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         if self.mode == "embedded":
             from moto import mock_aws
 
@@ -456,6 +459,14 @@ class AwsEnvironment:
         from moto.ds.models import ds_backends
 
         return ds_backends[MOTO_ACCOUNT_ID][region or self.region]
+
+    def ec2_backend(self, region: str | None = None):
+        """The moto EC2 backend (simulated worlds only): the network a directory needs."""
+        if not self.simulated:
+            raise RuntimeError("the service's state can be reached only in a simulated world")
+        from moto.ec2.models import ec2_backends
+
+        return ec2_backends[MOTO_ACCOUNT_ID][region or self.region]
 
 
 def error_code(exc: BaseException) -> str | None:

@@ -85,16 +85,29 @@ _networks: dict[tuple[int, str], Network] = {}
 
 
 def network(env: AwsEnvironment, region: str) -> Network:
-    """A VPC with two subnets in different AZs (what AD Connector needs), made once."""
+    """A VPC with two subnets in different AZs (what AD Connector needs), made once.
+
+    The network is a prerequisite of a directory, not something the harness judges, so
+    in a simulated world it is made straight in moto's EC2 state (the same objects that
+    CreateVpc/CreateSubnet make, which the Directory Service model then validates): an
+    EC2 client would load botocore's EC2 model, the largest there is (about a second of
+    start-up in every run, for two calls)."""
     key = (id(env), region)
     if key not in _networks:
-        ec2 = env.client("ec2", region)
-        vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
-        zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
-        subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{i}.0/24", AvailabilityZone=z)["Subnet"]["SubnetId"]
-            for i, z in enumerate(zones)
-        ]
+        if env.simulated:
+            ec2 = env.ec2_backend(region)
+            vpc = ec2.create_vpc(cidr_block="10.42.0.0/16").id
+            zones = [z.name for z in ec2.describe_availability_zones()][:2]
+            subnets = [ec2.create_subnet(vpc_id=vpc, cidr_block=f"10.42.{i}.0/24", availability_zone=z).id
+                       for i, z in enumerate(zones)]
+        else:
+            ec2 = env.client("ec2", region)
+            vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+            zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
+            subnets = [
+                ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{i}.0/24", AvailabilityZone=z)["Subnet"]["SubnetId"]
+                for i, z in enumerate(zones)
+            ]
         _networks[key] = Network(vpc, subnets)
     return _networks[key]
 

@@ -93,7 +93,8 @@ class PkiEnvironment:
         r = self.responder
         if r is None or not r.port:
             return None, None
-        return Endpoint(r.host, r.port), Endpoint(r.host, r.silent_port)
+        wait = self.section.silent_wait_seconds or None
+        return Endpoint(r.host, r.port), Endpoint(r.host, r.silent_port, wait)
 
     @property
     def resolver(self) -> Resolver:

@@ -245,7 +245,8 @@ def query(url: str, cert: x509.Certificate, issuer: x509.Certificate, resolver: 
     last_kind, last_err = "refused", "no address to connect to"
     for ep in endpoints:
         ex.endpoint = str(ep)
-        conn = http.client.HTTPConnection(ep.address, ep.port, timeout=timeout)
+        wait = min(timeout, ep.wait) if getattr(ep, "wait", None) else timeout
+        conn = http.client.HTTPConnection(ep.address, ep.port, timeout=wait)
         try:
             conn.putrequest("POST", path, skip_host=True, skip_accept_encoding=True)
             conn.putheader("Host", u.netloc.rsplit("@", 1)[-1])
@@ -257,7 +258,7 @@ def query(url: str, cert: x509.Certificate, issuer: x509.Certificate, resolver: 
             ex.http_status = r.status
             body = r.read(MAX_RESPONSE + 1)
         except (socket.timeout, TimeoutError):
-            last_kind, last_err = "timeout", f"{ep}: no answer within {timeout:g} s"
+            last_kind, last_err = "timeout", f"{ep}: no answer within {wait:g} s"
             continue
         except ConnectionRefusedError:
             last_kind, last_err = "refused", f"{ep}: connection refused"

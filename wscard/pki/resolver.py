@@ -24,6 +24,11 @@ class Unresolvable(Exception):
 class Endpoint:
     address: str
     port: int
+    #: Longest wait for an answer at this endpoint, seconds, when shorter than the
+    #: query's own timeout (None: the query's timeout). Set only for the simulated
+    #: world's ``silent`` port, which by construction never answers
+    #: (``[pki] silent_wait_seconds``).
+    wait: float | None = None
 
     def __str__(self) -> str:
         return f"[{self.address}]:{self.port}" if ":" in self.address else f"{self.address}:{self.port}"
@@ -103,7 +108,8 @@ class MapResolver:
 def simulated_resolver(hosts: Mapping[str, str], responder: Endpoint | None,
                        silent: Endpoint | None) -> MapResolver:
     """The resolver of ``[pki] resolver = "simulated"``: ``responder`` and ``silent``
-    targets are the local test responder's ports; ``HOST:PORT`` is taken as given."""
+    targets are the local test responder's ports (``silent.wait``, when set, bounds the
+    wait there); ``HOST:PORT`` is taken as given."""
     r = MapResolver()
     for host, target in hosts.items():
         if target == "responder":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -51,11 +52,18 @@ _KEY_VALUE = re.compile(
 _NOT_A_VALUE = {"", "null", "none", "true", "false", "[]", "{}"}
 
 
+_NOT_SECRET_NORMAL = frozenset(n.replace("_", "") for n in NOT_SECRET)
+_SECRET_PARTS_NORMAL = tuple(part.replace("_", "").replace("-", "") for part in SECRET_KEY_PARTS)
+
+
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
+    """True when ``key`` names a secret (see ``SECRET_KEY_PARTS`` and ``NOT_SECRET``).
+    Cached: every attachment asks it of the same few hundred keys."""
     k = key.lower().replace("-", "").replace("_", "")
-    if k in {n.replace("_", "") for n in NOT_SECRET}:
+    if k in _NOT_SECRET_NORMAL:
         return False
-    return any(part.replace("_", "").replace("-", "") in k for part in SECRET_KEY_PARTS)
+    return any(part in k for part in _SECRET_PARTS_NORMAL)
 
 
 def _looks_like_credential(token: str) -> bool:

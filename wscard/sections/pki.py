@@ -135,6 +135,12 @@ class PkiSection:
     #: Longest wait for an OCSP responder, seconds (connection and answer, each).
     #: A responder that does not answer within it counts as unresponsive.
     ocsp_timeout_seconds: float = 5.0
+    #: Simulated resolver: longest wait at the ``silent`` target, seconds, when shorter
+    #: than ``ocsp_timeout_seconds`` (0: ``ocsp_timeout_seconds`` applies there too).
+    #: The silent port accepts connections and never answers, so any wait ends the same
+    #: way (unresponsive); a short one keeps the simulated world quick. Every other
+    #: endpoint, and the system resolver, keep ``ocsp_timeout_seconds``.
+    silent_wait_seconds: float = 0.0
     #: Longest wait for a host name to resolve (system resolver), seconds.
     dns_timeout_seconds: float = 5.0
     #: Tolerated clock difference when judging OCSP thisUpdate/nextUpdate, seconds.
@@ -170,6 +176,8 @@ class PkiSection:
         for key in ("ocsp_timeout_seconds", "dns_timeout_seconds"):
             if getattr(self, key) <= 0:
                 raise ProfileError("must be more than 0", key=f"[pki].{key}")
+        if self.silent_wait_seconds < 0:
+            raise ProfileError("must be 0 (ocsp_timeout_seconds applies) or more", key="[pki].silent_wait_seconds")
 
     def certificate_settings(self) -> dict:
         """The settings that change the generated certificates (cache key)."""

@@ -1,0 +1,61 @@
+"""The fork server that runs the fault-profile self-test (wscard.selftest.ForkServer):
+every run starts from the same clean copy, a run that hangs is stopped, and the section
+tracer sees what an area reads."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from wscard import selftest as S
+
+pytestmark = pytest.mark.skipif(not S.fork_available(), reason="the fork server needs os.fork (Linux, macOS)")
+
+LEAKY = '''
+import os
+import wscard.profile as P
+
+def test_starts_clean():
+    assert not hasattr(P, "_left_by_an_earlier_run"), "a previous run's module state is visible"
+    assert "WSCARD_LEFT_BY_AN_EARLIER_RUN" not in os.environ
+    P._left_by_an_earlier_run = True
+    os.environ["WSCARD_LEFT_BY_AN_EARLIER_RUN"] = "1"
+'''
+
+
+@pytest.fixture(scope="module")
+def server():
+    with S.ForkServer() as srv:
+        yield srv
+
+
+def test_each_run_starts_from_a_clean_copy_of_the_server(server, tmp_path):
+    test_file = tmp_path / "test_leaky.py"
+    test_file.write_text(LEAKY)
+    for i in range(2):
+        code, output = server.run(["-q", "-p", "no:cacheprovider", str(test_file)], tmp_path / f"out{i}.txt")
+        assert code == 0, output
+
+
+def test_a_run_that_outlives_its_time_is_stopped_and_says_so(server, tmp_path):
+    test_file = tmp_path / "test_hangs.py"
+    test_file.write_text("import time\n\ndef test_hangs():\n    time.sleep(120)\n")
+    code, output = server.run(["-q", "-p", "no:cacheprovider", str(test_file)], tmp_path / "out.txt", timeout=2)
+    assert code != 0 and "took longer than 2 s and was stopped" in output
+    code, output = server.run(["-q", "-p", "no:cacheprovider", "--co", str(test_file)], tmp_path / "out2.txt")
+    assert code == 0, output  # the server still serves
+
+
+def test_the_tracer_records_the_sections_an_area_reads(server, tmp_path):
+    """The region area reads [aws] and never [guest]; the in-session area reads [guest]
+    (a trap and a fault for the measurement the area selection rests on)."""
+    reads = {}
+    for area in ("region", "in_session"):
+        trace = tmp_path / f"{area}.json"
+        run = S.run_suite(S.ROOT / "wscard" / "profiles" / "embedded.toml", f"steps/test_{area}_bdd.py",
+                          "-m", "not hw", "--card=softhsm", server=server, trace=trace, out_dir=tmp_path / area)
+        assert run.returncode == 0, run.output[-2000:]
+        reads[area] = set(json.loads(trace.read_text()))
+    assert "aws" in reads["region"] and "guest" not in reads["region"], reads
+    assert "guest" in reads["in_session"], reads
