@@ -42,6 +42,13 @@ DEFAULT_OCSP_URL = _build.DEFAULT_OCSP_URL
 REVOKED_DAYS_AGO = 2
 
 
+class UnknownCertificate(EnvironmentProblem, KeyError):
+    """A profile names a certificate the PKI does not have: the run's environment is not what
+    the profile says (an environment problem naming the key, not a harness error)."""
+
+    __str__ = Exception.__str__
+
+
 @dataclass
 class CertEntry:
     """One certificate of the PKI.
@@ -154,12 +161,16 @@ class Pki:
         return [p for k, f in self.files if k == kind for p in f.problems()]
 
     def get(self, name: str) -> CertEntry:
+        """The entry ``name``; raises :class:`UnknownCertificate` (a KeyError and an
+        EnvironmentProblem) naming the known ones."""
         try:
             return self._entries[name]
         except KeyError:
             known = ", ".join(sorted(self._entries))
             where = "generated test PKI" if self.mode == "generated" else "certificates given as files"
-            raise KeyError(f"no certificate {name!r} in the {where}; known: {known}") from None
+            raise UnknownCertificate(f"no certificate {name!r} in the {where}; known: {known}. Fix the profile key "
+                                     "that names it ([[card.objects]].cert or .key, [[aws.certificates]].source, "
+                                     "[ad.samba].ntauth...)") from None
 
     def names(self) -> list[str]:
         return sorted(self._entries)
