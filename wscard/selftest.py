@@ -215,7 +215,18 @@ def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
     if areas is not None:
         files = area_files()
         extra += [str(files[a].relative_to(ROOT)) for a in areas if a in files]
-    run = run_suite(path, *extra, server=server)
+    if "--card=softhsm" in extra:
+        run = run_suite(path, *extra, server=server)
+    else:
+        # A run on the virtual card takes the machine's virtual readers and (for its domain)
+        # the simulated DC, in an order that depends on the areas it runs: two such runs at
+        # once (xdist workers) could each hold one and wait for the other until a timeout.
+        # They take turns; runs on SoftHSM need at most the DC and run alongside.
+        from . import locks
+
+        with locks.acquire(locks.machine_lock_path("selftest-virtual-card"), timeout=1800,
+                           busy="another self-test run has used the virtual card for 30 minutes"):
+            run = run_suite(path, *extra, server=server)
     return run, compare(run, profile)
 
 
