@@ -799,8 +799,8 @@ class SambaDC:
                 f"this process already runs a test domain controller on {self.address} (stop it first)")
         self._turn = locks.acquire(
             locks.machine_lock_path(f"samba-dc-{self.address}"), wait, poll=0.2,
-            busy=f"another run has held the test domain controller on {self.address} for more than {wait:g} s "
-                 "(with pytest-xdist, use --dist loadgroup: the @ad scenarios share a group)")
+            busy=f"another run has held the test domain controller on {self.address} for more than {wait:g} s: "
+                 "wait for it (wscard runs), or stop it; with pytest-xdist, run the @ad scenarios without -n")
 
     def start(self, wait: float = 900.0) -> "SambaDC":
         t_wait = time.monotonic()
