@@ -208,17 +208,8 @@ def _failure(exc: BaseException, service: str, operation: str, account: str, reg
 
 
 def _pages(call: Callable[..., dict], key: str, **kwargs: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    token = None
-    while True:
-        args = dict(kwargs)
-        if token:
-            args["NextToken"] = token
-        page = call(**args)
-        items += page.get(key, [])
-        token = page.get("NextToken")
-        if not token:
-            return items
+    """Every item of a paginated List/Describe call (ad_connector's one paginator)."""
+    return adc._paginate(call, key, **kwargs)
 
 
 #: The WorkSpace members the checks read (the rest is dropped to keep a large fleet small).

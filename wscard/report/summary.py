@@ -10,7 +10,6 @@ Verdicts come from :mod:`wscard.verdict` (the one definition). Never imports pyt
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import socket
 import tempfile
@@ -170,18 +169,9 @@ def sha256_file(path: Path) -> str:
 def write(summary: dict, path: Path) -> Path:
     """Write atomically (a temporary file renamed): a crash never leaves a half-written
     summary behind. Raises OSError when the folder cannot be written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".summary-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(summary, fh, indent=2)
-            fh.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from .runs import write_json_atomic
+
+    return write_json_atomic(Path(path), summary)
 
 
 def write_with_fallback(summary: dict, path: Path, fallbacks: Iterable[Path]) -> tuple[Path, str]:
