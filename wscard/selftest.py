@@ -538,7 +538,8 @@ def area_inputs(server: ForkServer, work: Path) -> dict[str, set[str] | None]:
     takes the same path and reaches the same verdicts (a branch on S would have read S).
     Cached in ``work``, one file per area named by the hash of the harness's sources;
     several workers share the work (each takes the areas no other has locked)."""
-    import fcntl
+    from . import locks
+    from .errors import EnvironmentProblem
 
     key = sources_digest()
     embedded = ROOT / "wscard" / "profiles" / "embedded.toml"
@@ -568,17 +569,16 @@ def area_inputs(server: ForkServer, work: Path) -> dict[str, set[str] | None]:
     for area, test_file in area_files().items():
         if cached(area):
             continue
-        with (work / f"wscard-area-inputs-{key}-{area}.lock").open("a") as lk:
-            try:
-                fcntl.flock(lk, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                later.append((area, test_file))  # another worker is measuring it
-                continue
+        try:
+            held = locks.acquire(work / f"wscard-area-inputs-{key}-{area}.lock", timeout=0, busy="measuring")
+        except EnvironmentProblem:
+            later.append((area, test_file))  # another worker is measuring it
+            continue
+        with held:
             if not cached(area):
                 measure(area, test_file)
     for area, test_file in later:
-        with (work / f"wscard-area-inputs-{key}-{area}.lock").open("a") as lk:
-            fcntl.flock(lk, fcntl.LOCK_EX)
+        with locks.acquire(work / f"wscard-area-inputs-{key}-{area}.lock"):
             if not cached(area):
                 measure(area, test_file)
     return out

@@ -234,9 +234,8 @@ def _certificate(path: Path):
     """A CA certificate file as GSA wrote it (PEM after 'Bag Attributes' lines)."""
     from wscard.pki import certs as C
 
-    data = path.read_bytes()
-    blocks = C.pem_blocks(data)
-    return C.load_certificates(blocks[0] if blocks else data)[0][0], (blocks[0] if blocks else data)
+    first = C.load_certificates(path.read_bytes(), str(path))[0]  # the one loader: text around the PEM block
+    return first.cert, first.pem
 
 
 @dataclass

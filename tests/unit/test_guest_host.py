@@ -65,17 +65,17 @@ def test_the_feature_against_a_real_home(tmp_path):
     nss.create_db(home / ".pki/nssdb")
     prof = profile_for(tmp_path, home)
 
-    def run() -> dict:
-        summary = tmp_path / "summary.json"
+    def run(n: int) -> dict:
+        out = tmp_path / f"run{n}"  # each run its own folder (a folder that holds a run is refused)
+        summary = out / "compliance-summary.json"
         cmd = [sys.executable, "-m", "pytest", "steps/test_in_session_bdd.py", "-q", "-p", "no:cacheprovider",
-               "--profile", str(prof), "-k", "registered_in_the_users_nss_database",
-               f"--alluredir={tmp_path / 'allure'}", "--summary-file", str(summary), f"--run-dir={tmp_path / 'run'}"]
+               "--profile", str(prof), "-k", "registered_in_the_users_nss_database", f"--run-dir={out}"]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert summary.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
         return json.loads(summary.read_text())["requirements"]["SESSION-3"]
 
-    first = run()
+    first = run(1)
     assert first["status"] == "failed"
     assert "-libfile " + HOST_OPENSC in json.dumps(first)
     nss.run_documented_add(home, HOST_OPENSC)
-    assert run()["status"] == "passed"
+    assert run(2)["status"] == "passed"

@@ -221,6 +221,16 @@ def test_certificate_propagation_missing_service_fails():
     assert r.status is Status.FAILED and "is not installed" in r.message()
 
 
+def test_certificate_propagation_is_not_judged_from_an_export_of_another_branch():
+    """`reg export HKLM\\SOFTWARE\\Policies` (the policy export docs/in_session.md gives) says
+    nothing about HKLM\\SYSTEM: the service is unknown there, not "not installed"."""
+    reg = windows.parse_reg("Windows Registry Editor Version 5.00\r\n\r\n"
+                            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Amazon\\WSP]\r\n"
+                            '"x"=dword:00000001\r\n')
+    r = windows.check_certificate_propagation(WindowsGuestConfig(reg))
+    assert r.status is Status.SKIPPED and "HKLM\\SYSTEM" in r.skipped_because
+
+
 def test_certificate_propagation_from_a_reg_export_judges_the_start_type_only():
     reg = windows.parse_reg("Windows Registry Editor Version 5.00\r\n\r\n"
                             "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\CertPropSvc]\r\n"

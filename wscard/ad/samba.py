@@ -975,7 +975,7 @@ def pki_ldif(spec: DomainSpec, pki, ntauth: list[str], mappings: list[str]) -> s
             try:
                 der = pki.get(name).der
             except KeyError as exc:
-                raise EnvironmentProblem(f"[ad.samba].ntauth: {exc.args[0]}") from None
+                raise EnvironmentProblem(f"[ad.samba].ntauth: {str(exc.args[0]).removeprefix(EnvironmentProblem.PREFIX)}") from None
             lines.append(f"cACertificate:: {base64.b64encode(der).decode()}")
         records.append("\n".join(lines) + "\n")
     if mappings:

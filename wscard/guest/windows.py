@@ -575,7 +575,7 @@ def check_certificate_propagation(cfg: WindowsGuestConfig) -> CheckResult:
            f"{spec['display_name']}: Automatic)")
     if vals is None:
         covers = getattr(cfg.registry, "covers", None)
-        if covers is not None and not covers("HKLM\\SYSTEM"):
+        if covers is not None and not covers("HKLM\\SYSTEM") and cfg.registry.service_status(name) is None:
             return res.skip(f"{cfg.registry.label} holds no HKLM\\SYSTEM keys (an export of another branch), so the "
                             f"service cannot be judged: export it too (reg export {key} certprop.reg) or use the JSON "
                             "dump of docs/in_session.md")
