@@ -327,3 +327,16 @@ def test_throttling_is_retried_and_changes_no_verdict(org):
     assert config.throttled > 0
     stormy = _summary(run, profile)
     assert cells(stormy) == cells(calm) and stormy["fleet"]["not_evaluated"] == calm["fleet"]["not_evaluated"]
+
+
+def test_an_audit_that_judges_no_directory_is_never_compliant(tmp_path):
+    """No directory in the scope (the Regions read hold none, or a filter matches nothing):
+    not evaluated with the reason, exit 6, never 0."""
+    import json
+
+    from wscard.fleet_cli import cmd_fleet
+
+    rc = cmd_fleet(["--run-dir", str(tmp_path / "run")])
+    summary = json.loads((tmp_path / "run" / "compliance-summary.json").read_text())
+    assert rc == 6 == summary["exit_code"]
+    assert any(e["code"] == "no directory" for e in summary["fleet"]["not_evaluated"])

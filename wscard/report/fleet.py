@@ -126,10 +126,20 @@ def _not_found(fleet: dict[str, Any]) -> list[dict[str, str]]:
     if fleet["shards"]["missing"]:
         return []
     found = {d["directory"] for d in fleet["directories"]}
-    return [{"account": "*", "account_name": "", "region": "*", "code": "not found",
-             "reason": f"directory {did} (named in [fleet].directory_ids) was not found in any account and Region read",
-             "fix": "Check the ID, and that its account and Region are in the fleet's scope and readable."}
-            for did in fleet["scope"].get("directory_ids", []) if did not in found]
+    out = [{"account": "*", "account_name": "", "region": "*", "code": "not found",
+            "reason": f"directory {did} (named in [fleet].directory_ids) was not found in any account and Region read",
+            "fix": "Check the ID, and that its account and Region are in the fleet's scope and readable."}
+           for did in fleet["scope"].get("directory_ids", []) if did not in found]
+    if not fleet["directories"] and not out:
+        # nothing judged: never "compliant" (an empty scope, a filter that matches nothing)
+        scope = fleet.get("scope", {})
+        filters = {k: scope[k] for k in ("directory_names", "directory_tags") if scope.get(k)}
+        out.append({"account": "*", "account_name": "", "region": "*", "code": "no directory",
+                    "reason": "no AD Connector directory was found in the accounts and Regions read"
+                              + (f" matching {filters}" if filters else "")
+                              + f" (Regions read: {', '.join(fleet.get('regions', [])) or 'none'})",
+                    "fix": "Check the accounts, the Regions (and the credentials' partition) and the filters of [fleet]."})
+    return out
 
 
 def _missing_outcomes(entries: list[dict[str, str]]) -> list[ScenarioOutcome]:
