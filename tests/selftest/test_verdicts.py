@@ -159,7 +159,10 @@ def test_an_interrupted_run_is_marked_and_never_the_latest(tmp_path, entry):
     assert not schema_problems(s)
     plan = json.loads((out / "plan.json").read_text())
     assert sum(s["scenario_counts"].values()) == len(plan["scenarios"])
-    assert s["scenario_counts"]["passed"] == len([1 for r in _results(tmp_path / "run") if r["status"] == "passed"])
+    # every scenario the summary counts passed is passed in the report, but one: the scenario
+    # whose teardown the signal hit may be written by Allure as interrupted
+    allure_passed = len([1 for r in _results(tmp_path / "run") if r["status"] == "passed"])
+    assert s["scenario_counts"]["passed"] - 1 <= allure_passed <= s["scenario_counts"]["passed"]
     assert "passed" not in {e["status"] for e in s["requirements"].values()
                             if e["counts"].get("not run")}
     env = (out / "allure-results" / "environment.properties").read_text()
