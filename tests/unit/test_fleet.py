@@ -333,10 +333,12 @@ def test_an_audit_that_judges_no_directory_is_never_compliant(tmp_path):
     """No directory in the scope (the Regions read hold none, or a filter matches nothing):
     not evaluated with the reason, exit 6, never 0."""
     import json
+    import subprocess
+    import sys
 
-    from wscard.fleet_cli import cmd_fleet
-
-    rc = cmd_fleet(["--run-dir", str(tmp_path / "run")])
+    # its own process: the simulated organization is built in moto's process-wide state
+    proc = subprocess.run([sys.executable, "-m", "wscard.cli", "fleet", "--run-dir", str(tmp_path / "run")],
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
     summary = json.loads((tmp_path / "run" / "compliance-summary.json").read_text())
-    assert rc == 6 == summary["exit_code"]
+    assert proc.returncode == 6 == summary["exit_code"], proc.stdout[-2000:] + proc.stderr[-2000:]
     assert any(e["code"] == "no directory" for e in summary["fleet"]["not_evaluated"])
