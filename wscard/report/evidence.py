@@ -22,7 +22,6 @@ The run folder after ``wscard check``::
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
@@ -40,6 +39,7 @@ from ..controls import CMMC, NIST, SRG, controls_of, mappings
 from ..requirements import AREA_TITLES, catalogue, sort_key
 from ..verdict import Verdict
 from . import runs
+from .summary import sha256_file
 
 REPORT_BY_REQUIREMENT = "compliance-report-by-requirement.html"
 EXEC_HTML = "executive-summary.html"
@@ -408,12 +408,8 @@ def write_pdf(html_file: Path, pdf_file: Path, *, browser: str | None = None, ti
 
 # --- the evidence manifest -------------------------------------------------------------
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
+#: A file's SHA-256 (hex): the summary module's, the one definition.
+sha256_of = sha256_file
 
 
 def _files(run_dir: Path, exclude: Iterable[str]) -> list[str]:
