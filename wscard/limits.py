@@ -122,7 +122,7 @@ def client_minimum_versions(baseline: str) -> dict[str, str]:
     """Client platform (windows, macos) -> lowest version that the baseline accepts for
     smart cards. Where the baseline also gives the versions DCV WorkSpaces need (the
     ``current`` baseline's Protocols page), the higher of the two for each platform."""
-    from .client.version import ClientVersion
+    from .client_version import ClientVersion
 
     f = fact("clients", baseline)
     out = dict(f["minimum_versions"])

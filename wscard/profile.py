@@ -12,7 +12,10 @@ Rules the loader enforces, each with a message naming the file and the key:
   ``Literal[...]`` choices, lists, tables of a nested dataclass);
 * ``extends = "embedded"`` (or a path relative to the file) starts from another
   profile; tables are merged key by key, lists and scalars are replaced;
-* a section may define ``validate(self, profile)`` for rules across keys.
+* a section may define ``validate(self, profile)`` for rules across its own keys (it
+  reads no other section);
+* rules across sections live here, in :data:`CROSS_SECTION_RULES`, and run after every
+  section validated itself.
 
 The embedded default, ``embedded``, is shipped inside the package
 (``wscard/profiles/embedded.toml``).
@@ -104,16 +107,65 @@ class Profile:
         self.warnings.append(f"{key}: {message}" if key else message)
 
     def _validate(self) -> None:
+        """Each section's own ``validate``, then :data:`CROSS_SECTION_RULES`. Raises
+        :class:`ProfileError` naming this profile's file and the key."""
         self.warnings = []
-        for name, value in self.values.items():
-            check = getattr(value, "validate", None)
-            if check is not None:
-                try:
-                    check(self)
-                except ProfileError as exc:
-                    if exc.path is None:
-                        raise ProfileError(str(exc), path=self.label) from None
-                    raise
+        checks = [getattr(value, "validate", None) for value in self.values.values()]
+        for check in [c for c in checks if c is not None] + CROSS_SECTION_RULES:
+            try:
+                check(self)
+            except ProfileError as exc:
+                if exc.path is None:
+                    raise ProfileError(str(exc), path=self.label) from None
+                raise
+
+
+# --- rules across sections ------------------------------------------------------------
+# A section's ``validate`` judges its own keys; a rule that reads two sections lives here,
+# so that no section reaches into another (docs/ARCHITECTURE.md, "What each package may
+# import"). Each takes the Profile after every section validated itself and raises
+# ProfileError with the key to change (the loader adds the file).
+
+
+def _samba_needs_the_generated_pki(profile: Profile) -> None:
+    """``[ad]`` mode samba: the simulated DC presents a certificate of the generated PKI."""
+    ad, pki = profile.values.get("ad"), profile.values.get("pki")
+    if ad is not None and pki is not None and ad.mode == "samba" and pki.mode != "generated":
+        raise ProfileError(
+            "the simulated domain controller presents a certificate of the generated test PKI: "
+            "samba mode needs [pki] mode = 'generated' (or use [ad] mode = 'ldap')",
+            key="[ad].mode",
+        )
+
+
+def _live_aws_needs_a_directory_id(profile: Profile) -> None:
+    """``[aws]`` mode live or endpoint checks one directory, named by its ID, unless the
+    profile has a ``[fleet]`` table (``wscard fleet`` finds its directories itself)."""
+    aws = profile.values.get("aws")
+    if aws is not None and aws.mode in ("live", "endpoint") and not aws.directory.id and "fleet" not in profile.raw:
+        raise ProfileError(
+            f"mode '{aws.mode}' needs the ID of the directory to check (d-xxxxxxxxxx)",
+            key="[aws.directory].id",
+        )
+
+
+def _live_aws_reads_the_workspaces(profile: Profile) -> None:
+    """``[workspaces]`` keys of a simulated world cannot describe live AWS or an endpoint."""
+    aws, ws = profile.values.get("aws"), profile.values.get("workspaces")
+    if aws is not None and ws is not None and aws.mode in ("live", "endpoint") and ws.describes_simulated_world:
+        raise ProfileError(
+            f"describes a simulated world and cannot be used in mode '{aws.mode}' "
+            "(the WorkSpaces are read from AWS)",
+            key="[workspaces]",
+        )
+
+
+#: Rules across sections, run in this order after every section's own ``validate``.
+CROSS_SECTION_RULES: list[Callable[[Profile], None]] = [
+    _samba_needs_the_generated_pki,
+    _live_aws_needs_a_directory_id,
+    _live_aws_reads_the_workspaces,
+]
 
 
 def resolve_profile_path(ref: str | Path, relative_to: Path | None = None) -> Path:

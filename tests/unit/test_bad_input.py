@@ -86,7 +86,7 @@ def test_unknown_procedure_region_refused(tmp_path):
 
 
 def test_region_without_directory_service_cannot_be_simulated(tmp_path):
-    from wscard.aws.regions import all_regions, known_regions
+    from wscard.regions import all_regions, known_regions
 
     no_ds = sorted(set(all_regions()) - set(known_regions("ds")))
     if not no_ds:
@@ -99,7 +99,7 @@ def test_region_without_directory_service_cannot_be_simulated(tmp_path):
 def test_region_without_workspaces_cannot_be_simulated(tmp_path):
     # Directory Service but no WorkSpaces (eu-north-1 in botocore 1.44): moto's WorkSpaces
     # backend has no such Region, and the world's WorkSpaces scenarios crashed with KeyError
-    from wscard.aws.regions import known_regions
+    from wscard.regions import known_regions
 
     ds_only = sorted(set(known_regions("ds")) - set(known_regions("workspaces")))
     if not ds_only:

@@ -18,7 +18,7 @@ from wscard.client.detect import (
     detect_windows,
     normalize_architecture,
 )
-from wscard.client.version import ClientVersion, at_least
+from wscard.client_version import ClientVersion, at_least
 from wscard.errors import EnvironmentProblem, ProfileError
 from wscard.profile import load_profile
 

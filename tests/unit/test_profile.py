@@ -10,6 +10,7 @@ from wscard.errors import ProfileError
 from wscard.profile import load_profile, sections
 
 
+
 def write(tmp_path, text, name="p.toml"):
     p = tmp_path / name
     p.write_text(textwrap.dedent(text))
@@ -117,6 +118,65 @@ def test_directory_id_pattern(tmp_path):
 def test_unknown_service_fault(tmp_path):
     with pytest.raises(ProfileError, match="unknown service fault 'nope'"):
         load_profile(write(tmp_path, "extends = 'embedded'\n[aws]\nservice_faults = ['nope']\n"))
+
+
+def test_every_catalogued_service_fault_is_applied_and_undone():
+    # the catalogue a profile is checked against (wscard.service_faults) and the moto wrappers
+    # (wscard.aws.service_faults) live apart: each name must change the simulated service
+    from moto.ds.models import DirectoryServiceBackend
+    from moto.ds.responses import DirectoryServiceResponse
+
+    from wscard.aws import moto_ext
+    from wscard.aws.service_faults import applied
+    from wscard.service_faults import FAULTS
+
+    moto_ext.install()
+    def methods():
+        return {(cls, name): getattr(cls, name) for cls in (DirectoryServiceBackend, DirectoryServiceResponse)
+                for name in dir(cls) if not name.startswith("_")}
+
+    before = methods()
+    for name in FAULTS:
+        with applied([name]):
+            changed = [k for k, v in methods().items() if before.get(k) is not v]
+        assert changed, f"service fault {name!r} changes nothing"
+        assert methods() == before, f"service fault {name!r} is not undone"
+    with pytest.raises(KeyError, match="unknown service fault"):
+        with applied(["nope"]):
+            pass
+
+
+# --- rules across sections (wscard.profile.CROSS_SECTION_RULES) -----------------------
+
+def test_samba_ad_needs_the_generated_pki(tmp_path):
+    p = write(tmp_path, """
+        extends = "embedded"
+        [ad]
+        mode = "samba"
+        [pki]
+        mode = "files"
+        ca_bundle = ["ca.pem"]
+        user_certificates = ["user.pem"]
+    """)
+    with pytest.raises(ProfileError, match=r"p\.toml.*\[ad\]\.mode.*samba mode needs \[pki\] mode = 'generated'"):
+        load_profile(p)
+    # trap: the same [pki] with a domain read over LDAP
+    ldap = p.read_text().replace('mode = "samba"', 'mode = "ldap"\nldap_url = "ldaps://dc1.corp.example.com"')
+    assert load_profile(write(tmp_path, ldap, "ldap.toml")).ad.mode == "ldap"
+
+
+def test_simulated_workspaces_refused_on_live_aws(tmp_path):
+    live = "[aws]\nmode = 'live'\n[aws.directory]\nid = 'd-1234567890'\n"
+    with pytest.raises(ProfileError, match=r"\[workspaces\]: describes a simulated world and cannot be used in "
+                                           r"mode 'live'"):
+        load_profile(write(tmp_path, live + "[workspaces]\nregistered = false\n"))
+    assert load_profile(write(tmp_path, live, "trap.toml")).aws.mode == "live"
+
+
+def test_a_fleet_profile_needs_no_directory_id(tmp_path):
+    # trap for the directory-ID rule: `wscard fleet` finds its directories itself
+    profile = load_profile(write(tmp_path, "[aws]\nmode = 'live'\n[fleet]\naccounts = ['123456789012']\n"))
+    assert profile.aws.mode == "live" and not profile.aws.directory.id
 
 
 def test_expect_requires_known_requirement_ids(tmp_path):

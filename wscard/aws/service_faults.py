@@ -1,4 +1,6 @@
-"""Deliberate deviations of the *simulated* Directory Service from its documented API.
+"""Deliberate deviations of the *simulated* Directory Service from its documented API:
+how each fault of the catalogue (:data:`wscard.service_faults.FAULTS`, the names a
+profile may give) is applied to the moto extension.
 
 The procedure scenarios check that the service behaves as documented (on live AWS, in a
 sandbox directory). A fault profile switches one of these on in the simulated world to
@@ -10,16 +12,9 @@ part of the moto extension itself and cannot be used against live AWS.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Callable, Iterator
 
-
-@dataclass(frozen=True)
-class ServiceFault:
-    requirement: str
-    description: str
-    method: str  # backend method wrapped
-    make: Callable[[Callable], Callable]
+from ..service_faults import FAULTS
 
 
 def _code(exc: BaseException) -> str:
@@ -68,34 +63,32 @@ def _enable_without_certificate(orig):
     return enable_client_authentication
 
 
-FAULTS: dict[str, ServiceFault] = {
-    "certificate-limit-not-enforced": ServiceFault(
-        "CA-6", "RegisterCertificate accepts a 101st ClientCertAuth certificate", "register_certificate",
-        _limit_not_enforced),
-    "deregister-in-use-pretends": ServiceFault(
-        "CA-9", "DeregisterCertificate answers success for the only certificate while smart card "
-        "authentication is enabled, and keeps it", "deregister_certificate", _deregister_in_use_pretends),
-    "enable-without-certificate": ServiceFault(
-        "AUTH-2", "EnableClientAuthentication succeeds with no registered certificate",
-        "enable_client_authentication", _enable_without_certificate),
-    "enable-returns-body": ServiceFault(
-        "AUTH-1", "EnableClientAuthentication answers with a non-empty body", "", lambda orig: orig),
+#: Fault name -> (the DirectoryServiceBackend method wrapped, the wrapper's factory).
+#: ``enable-returns-body`` changes the response class instead (in :func:`applied`).
+BACKEND_WRAPPERS: dict[str, tuple[str, Callable[[Callable], Callable]]] = {
+    "certificate-limit-not-enforced": ("register_certificate", _limit_not_enforced),
+    "deregister-in-use-pretends": ("deregister_certificate", _deregister_in_use_pretends),
+    "enable-without-certificate": ("enable_client_authentication", _enable_without_certificate),
 }
 
 
 @contextmanager
 def applied(names: list[str]) -> Iterator[None]:
-    """Switch the named faults on for the simulated Directory Service, then off."""
+    """Switch the named faults (names of :data:`wscard.service_faults.FAULTS`, checked when
+    the profile is loaded) on for the simulated Directory Service, then off. Raises
+    KeyError for a name that is not in the catalogue."""
     if not names:
         yield
         return
+    unknown = sorted(set(names) - set(FAULTS))
+    if unknown:
+        raise KeyError(f"unknown service fault(s) {', '.join(unknown)}; known: {', '.join(sorted(FAULTS))}")
     from moto.ds.models import DirectoryServiceBackend
     from moto.ds.responses import DirectoryServiceResponse
 
     saved: list[tuple[type, str, object]] = []
     try:
         for name in names:
-            fault = FAULTS[name]
             if name == "enable-returns-body":
                 orig = DirectoryServiceResponse.enable_client_authentication
                 saved.append((DirectoryServiceResponse, "enable_client_authentication", orig))
@@ -106,9 +99,10 @@ def applied(names: list[str]) -> Iterator[None]:
 
                 DirectoryServiceResponse.enable_client_authentication = with_body
                 continue
-            orig = getattr(DirectoryServiceBackend, fault.method)
-            saved.append((DirectoryServiceBackend, fault.method, orig))
-            setattr(DirectoryServiceBackend, fault.method, fault.make(orig))
+            method, make = BACKEND_WRAPPERS[name]
+            orig = getattr(DirectoryServiceBackend, method)
+            saved.append((DirectoryServiceBackend, method, orig))
+            setattr(DirectoryServiceBackend, method, make(orig))
         yield
     finally:
         for cls, attr, orig in reversed(saved):

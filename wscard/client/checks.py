@@ -22,7 +22,7 @@ from ..limits import (
     web_client,
     windows_architectures,
 )
-from .version import ClientVersion
+from ..client_version import ClientVersion
 
 PLATFORM_NAMES = {"windows": "Windows client", "macos": "macOS client", "linux": "Linux client"}
 BITS = {"x86_64": "64-bit", "arm64": "64-bit", "x86": "32-bit", "arm": "32-bit"}

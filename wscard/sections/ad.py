@@ -226,9 +226,9 @@ class AdSection:
                 key="[ad].ldap_url",
             )
         if self.mode == "samba":
-            self._validate_samba(profile)
+            self._validate_samba()
 
-    def _validate_samba(self, profile) -> None:
+    def _validate_samba(self) -> None:
         s = self.samba
         try:
             if not ipaddress.ip_address(s.address).is_loopback:
@@ -261,13 +261,6 @@ class AdSection:
         if not 1 <= s.service_ticket_lifetime_hours <= 10:
             raise ProfileError("must be between 1 and 10 (the user ticket lifetime, which caps it)",
                                key="[ad.samba].service_ticket_lifetime_hours")
-        pki = _get(profile, "pki")
-        if pki is not None and getattr(pki, "mode", "generated") != "generated":
-            raise ProfileError(
-                "the simulated domain controller presents a certificate of the generated test PKI: "
-                "samba mode needs [pki] mode = 'generated' (or use [ad] mode = 'ldap')",
-                key="[ad].mode",
-            )
 
 
 def _get(profile, name: str):

@@ -11,6 +11,8 @@ from urllib.parse import urlparse
 
 from ..errors import ProfileError
 from ..profile import section
+from ..regions import region_problem
+from ..service_faults import FAULTS
 
 Mode = Literal["embedded", "server", "endpoint", "live"]
 ClientAuth = Literal["disabled", "SmartCard", "SmartCardOrPassword"]
@@ -119,7 +121,7 @@ class AwsSection:
     deregistration_delay_seconds: float = 0.0
     #: Deliberate deviations of the simulated service from the documented API, used by
     #: fault profiles to show that the procedure scenarios catch them (see
-    #: ``wscard.aws.service_faults``).
+    #: ``wscard.service_faults``).
     service_faults: list[str] = field(default_factory=list)
 
     @property
@@ -127,8 +129,6 @@ class AwsSection:
         return self.mode in ("embedded", "server")
 
     def validate(self, profile) -> None:
-        from ..aws.regions import region_problem
-
         checks = [("region", self.simulated)] + ([("procedure_region", True)] if self.simulated else [])
         for key, simulated in checks:
             error, warning = region_problem(getattr(self, key), simulated=simulated,
@@ -158,13 +158,6 @@ class AwsSection:
                     f"describes the simulated AD Connector and cannot be used in mode '{self.mode}' (the user name "
                     "AD Connector uses is read from AWS: DescribeDirectories ConnectSettings.CustomerUserName)",
                     key="[aws.directory].customer_user_name")
-            # a fleet profile ([fleet] table, `wscard fleet`) finds its directories itself
-            fleet_profile = "fleet" in (getattr(profile, "raw", None) or {})
-            if not self.directory.id and not fleet_profile:
-                raise ProfileError(
-                    f"mode '{self.mode}' needs the ID of the directory to check (d-xxxxxxxxxx)",
-                    key="[aws.directory].id",
-                )
             for key in ("certificates", "service_faults"):
                 if getattr(self, key):
                     raise ProfileError(
@@ -176,8 +169,6 @@ class AwsSection:
 
             if not re.fullmatch(r"d-[0-9a-f]{10}", self.directory.id):
                 raise ProfileError("must look like d-1234567890 (d- and 10 hex digits)", key="[aws.directory].id")
-        from ..aws.service_faults import FAULTS
-
         for name in self.service_faults:
             if name not in FAULTS:
                 raise ProfileError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..client_version import ClientVersion
 from ..errors import ProfileError
 from ..profile import PathValue, section
 
@@ -53,8 +54,6 @@ class ClientSection:
     dpkg_status: PathValue = "/var/lib/dpkg/status"
 
     def validate(self, profile) -> None:
-        from ..client.version import ClientVersion
-
         if not self.detect:
             try:
                 ClientVersion(self.version)

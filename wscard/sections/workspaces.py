@@ -134,11 +134,10 @@ class WorkspacesSection:
                 if name in seen:
                     raise ProfileError(f"user {name!r} has two WorkSpaces in the directory", key="[workspaces.groups]")
                 seen.add(name)
-        aws = getattr(profile, "aws", None)
-        if aws is not None and aws.mode in ("live", "endpoint"):
-            if self.groups or not self.registered or self.device_access.as_api():
-                raise ProfileError(
-                    f"describes a simulated world and cannot be used in mode '{aws.mode}' "
-                    "(the WorkSpaces are read from AWS)",
-                    key="[workspaces]",
-                )
+
+    @property
+    def describes_simulated_world(self) -> bool:
+        """Whether keys that only a simulated world can have are set (groups of WorkSpaces,
+        an unregistered directory, device access): refused with ``[aws]`` mode live or
+        endpoint (a rule across sections, in :data:`wscard.profile.CROSS_SECTION_RULES`)."""
+        return bool(self.groups or not self.registered or self.device_access.as_api())

@@ -6,6 +6,10 @@ compared component by component as integers, missing components counting as 0, s
 3.1.10 > 3.1.9, 5.0 > 3.1.10, and 3.1.1 == 3.1.1.0. (``packaging.version`` would do the
 same for these numbers, but it is not a declared dependency of the library and its
 PEP 440 rules add nothing for purely numeric versions.)
+
+A leaf module (stdlib only): the profile section ``[client]``, ``wscard.client`` and
+``wscard.limits`` use it, and it imports none of them (docs/ARCHITECTURE.md, "What each
+package may import").
 """
 
 from __future__ import annotations
@@ -65,10 +69,6 @@ class ClientVersion:
 
     def __repr__(self) -> str:
         return f"ClientVersion({self.text!r})"
-
-
-def parse_version(text: str) -> ClientVersion:
-    return ClientVersion(text)
 
 
 def at_least(version: str | ClientVersion, minimum: str | ClientVersion) -> bool:

@@ -13,6 +13,10 @@ Used to check ``[aws].region`` and ``[aws].procedure_region`` when a profile is 
 
 Source of the data: botocore's ``endpoints.json`` (partitions, their ``regionRegex`` and
 the Regions each service is offered in). No network access.
+
+A leaf module (stdlib and botocore's data only): the profile section ``[aws]`` and the
+AWS area both use it, and it imports neither (docs/ARCHITECTURE.md, "What each package
+may import").
 """
 
 from __future__ import annotations
