@@ -28,7 +28,7 @@ def main(cycles: int = 5) -> None:
         sys.exit(reason)
     profile = load_profile()
     spec = samba.spec_from_profile(profile)
-    pki = get_pki(profile)
+    pki = get_pki(profile.pki)
     tls = samba.tls_from_pki(pki, "dc")
     ldif = samba.pki_ldif(spec, pki, profile.ad.samba.ntauth, profile.ad.samba.alt_security_identities)
     certs = [("user", pki.get("user").cert)]

@@ -58,7 +58,7 @@ def sign_times(n: int, quickack: bool = True) -> dict:
 
     profile = load_profile()
     section = dataclasses.replace(profile.card, backend="virtual-piv")
-    backend = make_backend(section, get_pki(profile).get)
+    backend = make_backend(section, get_pki(profile.pki).get)
     backend.quickack = quickack
     s = CardSession(backend)
     s.start()

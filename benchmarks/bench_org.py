@@ -86,7 +86,7 @@ def main() -> None:
     sim.accounts = args.members
     sim.regions = args.regions.split(",")
     sim.directories_per_region = args.directories_per_region
-    chain = get_pki(profile).ca_chain
+    chain = get_pki(profile.pki).ca_chain
     criteria = fleet.Criteria.from_profile(profile, chain)
     wall0 = time.perf_counter()
     with AwsEnvironment("server", profile.aws.region) as env:

@@ -76,7 +76,7 @@ def ca_chain(profile: Profile):
     """The users' CA chain, issuing CA first (test PKI, or the profile's CA files)."""
     from wscard.pki import get_pki
 
-    return get_pki(profile).ca_chain
+    return get_pki(profile.pki).ca_chain
 
 
 @pytest.fixture(scope="session")

@@ -125,7 +125,7 @@ def card_session(pytestconfig: pytest.Config, profile: Profile):
     def resolve(name: str) -> Any:
         from wscard.pki import get_pki
 
-        return get_pki(profile).get(name)
+        return get_pki(profile.pki).get(name)
 
     session = CardSession(make_backend(section, resolve if section.simulated else None))
     try:

@@ -14,7 +14,7 @@ from wscard.profile import Profile
 @pytest.fixture(scope="session")
 def pki(profile: Profile) -> Pki:
     """The profile's PKI (generated test PKI, or the environment's certificate files)."""
-    return get_pki(profile)
+    return get_pki(profile.pki)
 
 
 @pytest.fixture(scope="session")

@@ -87,7 +87,7 @@ from hardware.backends import make_backend
 from hardware.session import CardSession
 
 profile = load_profile()
-pki = get_pki(profile)
+pki = get_pki(profile.pki)
 for backend, name in (("virtual-piv", "Personal Identity Verification Card"), ("virtual-cac", "Common Access Card (CAC)")):
     t0 = time.monotonic()
     s = CardSession(make_backend(dataclasses.replace(profile.card, backend=backend), pki.get))

@@ -117,7 +117,7 @@ def cmd_fleet(argv: list[str]) -> int:
     started = datetime.now(timezone.utc)
     from .pki import get_pki
 
-    chain = get_pki(profile).ca_chain
+    chain = get_pki(profile.pki).ca_chain
     criteria = fleet_mod.Criteria.from_profile(profile, chain)
     try:
         with AwsEnvironment(mode, profile.aws.region, endpoint_url=profile.aws.endpoint_url) as env:

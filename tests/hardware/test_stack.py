@@ -35,7 +35,7 @@ def profile():
 def start(profile):
     from wscard.pki import get_pki
 
-    pki = get_pki(profile)
+    pki = get_pki(profile.pki)
     sessions = []
 
     def _start(backend: str, **card) -> CardSession:

@@ -42,7 +42,7 @@ def dc(profile, tmp_path_factory):
     admin_pw = samba.new_password()
     samba._set_password(copy, f"CN=Administrator,CN=Users,{spec.base_dn}", admin_pw)
     d = samba.SambaDC(samba.Template(copy, spec, {**tpl.passwords, "admin": admin_pw}),
-                      samba.tls_from_pki(get_pki(profile), "dc"))
+                      samba.tls_from_pki(get_pki(profile.pki), "dc"))
     d.start()
     try:
         yield d

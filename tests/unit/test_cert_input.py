@@ -280,7 +280,7 @@ def test_ca_bundle_with_a_user_certificate_after_the_root(pki, tmp_path):
     (tmp_path / "bundle.pem").write_bytes(pki.get("intermediate").pem + pki.get("root").pem + user.pem)
     (tmp_path / "user.pem").write_bytes(user.pem)
     profile = _files_profile(tmp_path, [tmp_path / "bundle.pem"], [tmp_path / "user.pem"])
-    files = get_pki(profile)
+    files = get_pki(profile.pki)
     assert files.get("root").subject == pki.get("root").subject  # no KeyError "no certificate 'root'"
     assert [e.subject for e in files.ca_chain] == [pki.get("intermediate").subject, pki.get("root").subject]
     assert certificate_pem(profile, "pki:root") == pki.get("root").pem
@@ -326,7 +326,7 @@ def test_a_registration_the_simulation_cannot_make_stops_the_set_up_naming_it(tm
     msg = str(exc.value)
     assert "DoD_Root_CA_4.pem" in msg and "cryptography" in msg and "RFC 5758" in msg and "Fix:" in msg
     # the certificate-side checks judge it, with the others, and none raises
-    files = get_pki(profile)
+    files = get_pki(profile.pki)
     assert [c.label for c in files.unparsed("ca")] == [str(tmp_path / "DoD_Root_CA_4.pem")]
     r3 = ca_file_result(files, "CA-3")
     assert r3.status is Status.WARNING and "DoD_Root_CA_4.pem" in r3.warnings()[0].subject
@@ -355,8 +355,8 @@ def test_a_registration_the_service_refuses_stops_the_set_up_naming_it(pki, tmp_
 def test_files_mode_has_throwaway_cas_for_the_limit_procedure(tmp_path):
     case = DATA / "files-mode-ca6"
     profile = load_profile(case / "profile.toml")
-    assert get_pki(profile).mode == "files"
-    extra = throwaway_cas(profile, 3)
+    assert get_pki(profile.pki).mode == "files"
+    extra = throwaway_cas(profile.pki, 3)
     assert len({e.subject for e in extra}) == 3 and all(C.is_ca(e.cert) for e in extra)
     from wscard.aws import ad_connector as adc
     from wscard.aws.env import AwsEnvironment
@@ -365,7 +365,7 @@ def test_files_mode_has_throwaway_cas_for_the_limit_procedure(tmp_path):
     with AwsEnvironment("embedded", profile.aws.region) as env:
         world = seed(env, profile.aws, lambda source: certificate_pem(profile, source))
         snap = adc.read_directory(env.client("ds", world.region), world.directory_id, world.region)
-    r = adc.check_certificate_count(snap, len(get_pki(profile).ca_chain))
+    r = adc.check_certificate_count(snap, len(get_pki(profile.pki).ca_chain))
     assert r.status is Status.PASSED and r.evidence["registered"] == 2
 
 

@@ -34,7 +34,7 @@ def org():
     profile = load_profile(PROFILE)
     from wscard.pki import get_pki
 
-    chain = get_pki(profile).ca_chain
+    chain = get_pki(profile.pki).ca_chain
     with AwsEnvironment("server", "us-east-1") as env:
         env.recorder.keep_responses = False
         sim = profile.fleet.simulated

@@ -269,3 +269,8 @@ def test_old_days_are_pruned_keys_kept(tmp_path):
     new = get_pki(PkiSection(key_type="ec-p256"), now=NOW, cache_dir=tmp_path)
     assert not old.directory.exists() and recent.directory.exists() and new.directory.exists()
     assert (tmp_path / "keys" / "ec-p256" / "user.key.pem").exists()
+
+
+def test_get_pki_takes_the_pki_section_not_a_whole_profile():
+    with pytest.raises(TypeError, match=r"the \[pki\] section \(profile\.pki\), not Profile"):
+        get_pki(load_profile())

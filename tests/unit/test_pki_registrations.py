@@ -21,7 +21,7 @@ def _reg(cert, url, **kw):
 
 def test_registration_url_comes_from_the_directory():
     profile = load_profile()
-    pki = get_pki(profile)
+    pki = get_pki(profile.pki)
     root = pki.get("root").cert
     env = PkiEnvironment(profile, pki, directory_registrations=[_reg(root, "http://from-aws.example.com/")])
     regs = env.registrations()
@@ -32,7 +32,7 @@ def test_registration_url_comes_from_the_directory():
 
 def test_unmatched_or_not_registered_entries():
     profile = load_profile()
-    pki = get_pki(profile)
+    pki = get_pki(profile.pki)
     root = pki.get("root").cert
     env = PkiEnvironment(profile, pki, directory_registrations=[
         _reg(root, "http://x/", State="RegisterFailed"),
@@ -53,7 +53,7 @@ class SlotCert:
 
 def test_users_from_the_card():
     profile = load_profile()
-    pki = get_pki(profile)
+    pki = get_pki(profile.pki)
     entries = card_user_entries([SlotCert("9A", pki.get("user").cert)])
     env = PkiEnvironment(profile, pki, card_users=entries)
     assert [u.name for u in env.users] == ["card 9A"]

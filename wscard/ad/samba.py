@@ -1002,7 +1002,7 @@ def start_for_profile(profile, cache: TemplateCache | None = None, *, keep: bool
     t0 = time.monotonic()
     template = (cache or TemplateCache()).get(spec)
     t_template = round(time.monotonic() - t0, 3)
-    pki = get_pki(profile)
+    pki = get_pki(profile.pki)
     tls = tls_from_pki(pki, profile.ad.samba.dc_certificate)
     dc = SambaDC(template, tls, profile.ad.samba.address, profile.ad.samba.start_timeout_seconds, keep=keep,
                  kdc={"service ticket lifetime": str(profile.ad.samba.service_ticket_lifetime_hours)},

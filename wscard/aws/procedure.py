@@ -291,7 +291,7 @@ def throwaway_cas_for_limit(profile, count: int) -> tuple[list, CheckResult]:
 
     r = CheckResult("CA-6", "throwaway CA certificates fill the scratch directory")
     try:
-        return throwaway_cas(profile, count), r
+        return throwaway_cas(profile.pki, count), r
     except EnvironmentProblem as exc:
         return [], r.skip(f"no throwaway CA certificates can be made here: {exc}")
 

@@ -60,7 +60,7 @@ def certificate_pem(profile, source: str) -> bytes:
 
     if source.startswith("pki:"):
         try:
-            return get_pki(profile).get(source[4:]).pem
+            return get_pki(profile.pki).get(source[4:]).pem
         except KeyError as exc:
             raise ProfileError(f"source {source!r}: {exc.args[0]}. Fix: name a certificate file instead "
                                "(source = \"path/to/ca.pem\") or one of the names listed.",

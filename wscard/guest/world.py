@@ -41,7 +41,7 @@ def expected_root_ca(profile) -> x509.Certificate | None:
         from ..pki import get_pki  # type: ignore[attr-defined]
     except ImportError:
         return None
-    pki = get_pki(profile)
+    pki = get_pki(profile.pki)
     chain = list(pki.ca_chain)
     return chain[-1].cert if chain else None
 

@@ -301,7 +301,7 @@ class ModelWorlds:
         if self._pki is None:
             from ..pki import get_pki
 
-            self._pki = get_pki(self.profile)
+            self._pki = get_pki(self.profile.pki)
         return self._pki
 
     def responder(self):

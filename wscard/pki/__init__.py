@@ -2,7 +2,7 @@
 certificates (``[pki] mode = "files"``), behind one small API::
 
     from wscard.pki import get_pki
-    pki = get_pki(profile)
+    pki = get_pki(profile.pki)
     pki.ca_chain              # issuing CA first, root last
     pki.get("user").pem       # the test user's smart card logon certificate
     pki.get("dc").key_path    # PEM private key of the domain controller certificate
@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import serialization
 
 from .. import host, locks
 from ..errors import EnvironmentProblem
+from ..sections.pki import PkiSection
 from . import build as _build
 from . import certs as C
 
@@ -278,19 +279,14 @@ def cache_root() -> Path:
     return host.cache_root("pki")
 
 
-def _section(profile_or_section):
-    sec = getattr(profile_or_section, "values", None)
-    if isinstance(sec, dict) and "pki" in sec:
-        return sec["pki"]
-    if hasattr(profile_or_section, "certificate_settings"):
-        return profile_or_section
-    raise TypeError("get_pki needs a wscard.profile.Profile (with a [pki] section) or a PkiSection")
-
-
-def get_pki(profile, *, now: datetime | None = None, cache_dir: Path | None = None) -> Pki:
-    """The PKI of a profile. ``now`` fixes the clock (tests); ``cache_dir`` overrides the
-    cache root. Cached in process; generated PKIs are also cached on disk."""
-    sec = _section(profile)
+def get_pki(sec: PkiSection, *, now: datetime | None = None, cache_dir: Path | None = None) -> Pki:
+    """The PKI a ``[pki]`` section describes (pass ``profile.pki``): the generated test PKI
+    of ``now``'s day, or the certificate files of ``mode = "files"``. ``now`` fixes the clock
+    (tests); ``cache_dir`` overrides the cache root (:func:`cache_root`). Cached in process;
+    generated PKIs are also cached on disk. Raises TypeError for anything but a
+    :class:`~wscard.sections.pki.PkiSection` (a whole Profile included)."""
+    if not isinstance(sec, PkiSection):
+        raise TypeError(f"get_pki takes the [pki] section (profile.pki), not {type(sec).__name__}")
     if sec.mode == "files":
         key = ("files", tuple(sec.ca_bundle), tuple(sec.user_certificates))
         with _CACHE_LOCK:
@@ -313,15 +309,13 @@ def get_pki(profile, *, now: datetime | None = None, cache_dir: Path | None = No
         return pki
 
 
-def throwaway_cas(profile, n: int) -> list[CertEntry]:
+def throwaway_cas(sec: PkiSection, n: int) -> list[CertEntry]:
     """``n`` distinct throwaway CA certificates for the limit procedure (CA-6): the
     profile's generated PKI makes them (:meth:`Pki.extra_cas`); in files mode, which has
     no CA keys, the default generated test PKI does. They fill a scratch directory and
     have nothing to do with the environment's own certificates."""
-    pki = get_pki(profile)
+    pki = get_pki(sec)
     if pki.mode != "generated":
-        from ..sections.pki import PkiSection
-
         pki = get_pki(PkiSection())
     return pki.extra_cas(n)
 
