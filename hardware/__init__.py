@@ -14,7 +14,9 @@ Layout (see docs/card.md):
 * :mod:`hardware.pkcs11` - PKCS#11 through python-pkcs11;
 * :mod:`hardware.backends` - one interface over ``softhsm``, ``virtual-piv``,
   ``virtual-cac``, ``virtual-other`` and ``pcsc``;
-* :mod:`hardware.checks` - CARD-1..4, UC-5 and UC-6 as ``CheckResult`` functions.
+* :mod:`hardware.checks`, :mod:`hardware.scenarios` - CARD-1..4, UC-5 and UC-6 as
+  ``CheckResult`` functions: the only modules here that judge requirements (the rest is
+  card protocol and card environment; docs/ARCHITECTURE.md, "What each package may import").
 
 Linux-only parts (:mod:`hardware.pcscd`, :mod:`hardware.softhsm`,
 :mod:`hardware.virtual`) are imported only by the backends that need them, never at
