@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from wscard.checks import CheckResult
+from wscard.checks import CheckResult, Status
 
 from .identify import CAC, DUAL, PIV, SUPPORTED, CardIdentity, SlotCert, SlotProblem
 
@@ -58,12 +58,14 @@ def _one_card(present: Sequence[Any], where: str, baseline: str) -> CheckResult:
                "Insert the user's card (one card) before signing in.")
         return r
     names = ", ".join(getattr(p, "where", str(p)) for p in present)
-    report = r.warn if several["verdict"] == "warning" else r.fail
+    # the baseline's verdict on several cards (limits.toml: "failed" or "warning")
+    warning = Status(several["verdict"]) is Status.WARNING
+    report = r.warn if warning else r.fail
     report(
         f"{len(present)} cards ({names})",
         f"more than one smart card is present {where}: WorkSpaces supports only one smart card at a time, "
         "for pre-session and in-session authentication alike"
-        + (f" (the {baseline} baseline: \"{several.quote}\")" if several["verdict"] == "warning" else ""),
+        + (f" (the {baseline} baseline: \"{several.quote}\")" if warning else ""),
         "Remove every card but the user's.",
     )
     return r

@@ -35,6 +35,8 @@ from ..pki.checks import CA_TITLES, check_ca_format, check_ca_signatures
 from ..checks import CheckResult, Status
 from ..errors import EnvironmentProblem, ProfileError
 from ..limits import smart_card_regions
+from .. import verdict
+from ..verdict import Outcome
 from . import ad_connector as adc
 from . import workspaces as wsp
 from .env import AwsEnvironment, error_code
@@ -546,11 +548,10 @@ def minimum_calls(*, organization_accounts: int | None, accounts: int,
     return n
 
 
-def outcome_of(result: CheckResult) -> str:
-    """The scenario outcome (wscard.verdict.Outcome value) a check result stands for."""
-    status = result.status
-    if status is Status.SKIPPED:
-        if "harness error" in (result.skipped_because or "") and "harness_error" in result.evidence:
-            return "harness error"
-        return "skipped" if result.applies else "not applicable"
-    return status.value
+def outcome_of(result: CheckResult) -> Outcome:
+    """The scenario outcome a fleet check's result stands for: :func:`wscard.verdict.outcome_of`,
+    except that a check that raised (skipped by ``FleetAuditor._safe`` with ``evidence["harness_error"]``)
+    is a harness error."""
+    if result.status is Status.SKIPPED and "harness_error" in result.evidence:
+        return Outcome.ERROR
+    return verdict.outcome_of(result)
