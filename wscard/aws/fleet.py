@@ -430,11 +430,11 @@ class FleetAuditor:
             u.account_name = name
             return [], [u]
         audits: list[DirectoryAudit] = []
-        snaps: dict[str, adc.DirectorySnapshot] = {}
+        snaps: dict[str, adc.DirectoryServiceSnapshot] = {}
         for d in chosen:
             did = d["DirectoryId"]
             audit = DirectoryAudit(account, name, region, did, d.get("Name", ""), d.get("Type", ""))
-            snap = adc.DirectorySnapshot(did, region, d)
+            snap = adc.DirectoryServiceSnapshot(did, region, d)
             if d.get("Type") == "ADConnector":
                 try:
                     adc.read_settings(ds, snap, adc.SETTINGS_PAGE_MAX)
@@ -490,7 +490,7 @@ class FleetAuditor:
             return {}, f"{u.reason}. Fix: {u.fix}"
         return snaps, ""
 
-    def _judge(self, snap: adc.DirectorySnapshot, wsnap: wsp.WorkspacesSnapshot) -> list[CheckResult]:
+    def _judge(self, snap: adc.DirectoryServiceSnapshot, wsnap: wsp.WorkspacesSnapshot) -> list[CheckResult]:
         c = self.criteria
         region = snap.region
         checks: list[tuple[str, Callable[[], CheckResult]]] = [
