@@ -107,6 +107,9 @@ class Backend:
         self._resolve = resolve
         self.started = False
         self._module: p11.Pkcs11Module | None = None
+        #: The PIN a simulated card was made with (set by start()); None for a real card.
+        self.card_pin: Pin | None = None
+        self._harness_pin: Pin | None = None
 
     # --- life cycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -174,7 +177,19 @@ class Backend:
 
     # --- PIN ------------------------------------------------------------------------------
     def harness_pin(self) -> Pin:
-        raise NotImplementedError
+        """The PIN the harness sends to the card under test, chosen once per run
+        (:meth:`_choose_harness_pin`) and the same on every later call."""
+        if self._harness_pin is None:
+            self._harness_pin = self._choose_harness_pin()
+        return self._harness_pin
+
+    def _choose_harness_pin(self) -> Pin:
+        """A simulated card's: the PIN it was made with, or a generated (deliberately wrong)
+        one when the profile sets ``[card] wrong_pin``. Backends of real cards override it."""
+        assert self.card_pin is not None, "harness_pin() before start(): the simulated card has no PIN yet"
+        if self.section.wrong_pin:
+            return Pin(generated_pin(), "generated (deliberately wrong)")
+        return self.card_pin
 
     def tries_left(self, token: p11.TokenInfo | None = None) -> int | None:
         """PIN tries left, read without consuming one (None: the card does not say).
@@ -207,8 +222,6 @@ class SoftHsmBackend(Backend):
         super().__init__(section, resolve)
         self.hsm = None
         self.serials: list[str] = []
-        self.card_pin: Pin | None = None
-        self._harness_pin: Pin | None = None
         self.model_tries = section.pin_tries_left
         self.model_max = section.pin_tries_max
 
@@ -248,13 +261,6 @@ class SoftHsmBackend(Backend):
             raise LookupError("no token: the profile inserts no card ([card] cards = 0)")
         return self.module().find(self.serials[0])
 
-    def harness_pin(self) -> Pin:
-        if self._harness_pin is None:
-            assert self.card_pin is not None
-            self._harness_pin = Pin(generated_pin(), "generated (deliberately wrong)") if self.section.wrong_pin \
-                else self.card_pin
-        return self._harness_pin
-
     def tries_left(self, token: p11.TokenInfo | None = None) -> int | None:
         return self.model_tries
 
@@ -276,10 +282,6 @@ class PcscBackend(Backend):
     uses_pcsc = True
     simulated = False
     read_only = True
-
-    def __init__(self, section: Any, resolve: Callable[[str], Any] | None = None):
-        super().__init__(section, resolve)
-        self._pin: Pin | None = None
 
     def start(self) -> None:
         from . import pcsc
@@ -323,10 +325,9 @@ class PcscBackend(Backend):
             return match[0]
         return super().token()
 
-    def harness_pin(self) -> Pin:
-        if self._pin is None:
-            self._pin = pin_from_environment()
-        return self._pin
+    def _choose_harness_pin(self) -> Pin:
+        """The user's PIN of the real card: ``$SMARTCARD_PIN``, else a prompt."""
+        return pin_from_environment()
 
     def tries_left(self, token: p11.TokenInfo | None = None) -> int | None:
         tries = read_tries_over_pcsc(self)
@@ -409,8 +410,6 @@ class VirtualBackend(Backend):
         self.endpoint = None
         self.links: list[Any] = []
         self.cards: list[Any] = []
-        self.card_pin: Pin | None = None
-        self._harness_pin: Pin | None = None
         self.scratch = None
         self._vpcd_lock: locks.HeldLock | None = None
         self._retired_apdus = 0  # APDUs of scratch cards already removed
@@ -543,13 +542,6 @@ class VirtualBackend(Backend):
             if t.slot_description.startswith(self.reader()):
                 return t
         raise LookupError(f"OpenSC shows no token for the card in '{self.reader()}' (see CARD-1)")
-
-    def harness_pin(self) -> Pin:
-        if self._harness_pin is None:
-            assert self.card_pin is not None
-            self._harness_pin = Pin(generated_pin(), "generated (deliberately wrong)") if self.section.wrong_pin \
-                else self.card_pin
-        return self._harness_pin
 
     def tries_left(self, token: p11.TokenInfo | None = None) -> int | None:
         tries = read_tries_over_pcsc(self)

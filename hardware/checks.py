@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from wscard.checks import CheckResult
+from wscard.checks import CheckResult, Status
 
-from .identify import CAC, DUAL, PIV, SUPPORTED, CardIdentity, SlotCert, SlotProblem
+from .identify import CAC, DUAL, PIV, SUPPORTED, CardIdentity, SignatureProof, SlotCert, SlotProblem
 
 
 def card_type(identity: CardIdentity, expected: str = "") -> CheckResult:
@@ -58,12 +58,14 @@ def _one_card(present: Sequence[Any], where: str, baseline: str) -> CheckResult:
                "Insert the user's card (one card) before signing in.")
         return r
     names = ", ".join(getattr(p, "where", str(p)) for p in present)
-    report = r.warn if several["verdict"] == "warning" else r.fail
+    # the baseline's verdict on several cards (limits.toml: "failed" or "warning")
+    warning = Status(several["verdict"]) is Status.WARNING
+    report = r.warn if warning else r.fail
     report(
         f"{len(present)} cards ({names})",
         f"more than one smart card is present {where}: WorkSpaces supports only one smart card at a time, "
         "for pre-session and in-session authentication alike"
-        + (f" (the {baseline} baseline: \"{several.quote}\")" if several["verdict"] == "warning" else ""),
+        + (f" (the {baseline} baseline: \"{several.quote}\")" if warning else ""),
         "Remove every card but the user's.",
     )
     return r
@@ -172,19 +174,20 @@ def logon_certificates(certs: Sequence[SlotCert], card: str, problems: Sequence[
     return r
 
 
-def proof_of_possession(slot_cert: SlotCert | None, challenge: bytes, signature: bytes | None,
-                        verified: bool, card: str, error: str = "") -> CheckResult:
+def proof_of_possession(proof: SignatureProof, card: str) -> CheckResult:
+    """UC-6: the card signed the fresh challenge of ``proof`` and the signature verifies with
+    the logon certificate's public key. Skipped when the card holds no certificate (UC-5
+    judges that); ``card`` names the card in the messages (serial or reader)."""
     r = CheckResult("UC-6", "The card's private key matches the logon certificate")
-    r.evidence.update({"challenge": challenge.hex(), "signature": signature.hex() if signature else None,
-                       "verified": verified})
+    r.evidence.update(proof.as_evidence())
+    slot_cert = proof.slot_cert
     if slot_cert is None:
         return r.skip(f"card {card} holds no certificate to prove possession of (see UC-5)")
-    r.evidence["certificate"] = slot_cert.summary()
     subject = f"{_slot_name(slot_cert.slot)} of card {card} ({slot_cert.cert.subject.rfc4514_string()})"
-    if error:
-        r.fail(subject, f"the card could not sign the challenge: {error}",
+    if proof.error:
+        r.fail(subject, f"the card could not sign the challenge: {proof.error}",
                "Check that the slot holds the private key of its certificate.")
-    elif not verified:
+    elif not proof.verified:
         r.fail(subject, "the card's signature over a fresh random challenge does not verify with the certificate's "
                "public key: the private key on the card does not match the certificate",
                "Re-issue the certificate for the key on the card (or load the matching key).")

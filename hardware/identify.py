@@ -72,6 +72,40 @@ class SlotCert:
         return {"slot": self.slot, "where": self.where, **describe_certificate(self.cert)}
 
 
+@dataclass(frozen=True)
+class SignatureProof:
+    """The facts of UC-6 (proof of possession): the card's signature over a fresh random
+    challenge with the private key of its logon certificate.
+
+    ``slot_cert`` is None when the card holds no certificate (nothing was signed);
+    ``signature`` is None when the card did not sign, and ``error`` then says why
+    (``"ExceptionName: message"``, or the transport's message; "" when it signed);
+    ``verified`` is True only when the signature verifies with the certificate's public key
+    (:func:`hardware.piv.verify_signature`); ``sign_ms`` is how long the signature took in
+    milliseconds, where it was measured (the PKCS#11 path), else None.
+    """
+
+    slot_cert: SlotCert | None
+    challenge: bytes
+    signature: bytes | None = None
+    verified: bool = False
+    error: str = ""
+    sign_ms: float | None = None
+
+    def as_evidence(self) -> dict[str, Any]:
+        """The evidence a UC-6 result carries: ``challenge`` and ``signature`` as hex (the
+        signature None when there is none), ``verified``, the ``certificate``'s summary when
+        there is one, and ``sign_ms`` rounded to 0.01 ms when measured."""
+        out: dict[str, Any] = {"challenge": self.challenge.hex(),
+                               "signature": self.signature.hex() if self.signature else None,
+                               "verified": self.verified}
+        if self.slot_cert is not None:
+            out["certificate"] = self.slot_cert.summary()
+        if self.sign_ms is not None:
+            out["sign_ms"] = round(self.sign_ms, 2)
+        return out
+
+
 @dataclass
 class SlotProblem:
     """A certificate object the harness could not turn into a certificate.

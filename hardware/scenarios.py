@@ -8,7 +8,7 @@ a skip that names the requirement that explains why.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from wscard.checks import CheckResult
 
@@ -122,18 +122,9 @@ def logon_certificates_card_edge(session: CardSession) -> CheckResult:
     return _guard("UC-5", "One logon certificate, in the PIV Authentication slot", run)
 
 
-def _possession(facts: dict[str, Any], card: str) -> CheckResult:
-    r = checks.proof_of_possession(facts["slot_cert"], facts["challenge"], facts["signature"], facts["verified"],
-                                   card, facts.get("error", ""))
-    if "sign_ms" in facts:
-        r.evidence["sign_ms"] = round(facts["sign_ms"], 2)
-    return r
-
-
 def possession_pkcs11(session: CardSession) -> CheckResult:
     def run() -> CheckResult:
-        facts = session.sign_challenge(WHERE["UC-6"])
-        return _possession(facts, session.card().info.serial)
+        return checks.proof_of_possession(session.sign_challenge(WHERE["UC-6"]), session.card().info.serial)
 
     return _guard("UC-6", "The card's private key matches the logon certificate", run)
 
@@ -143,8 +134,7 @@ def possession_card_edge(session: CardSession) -> CheckResult:
         ident = session.identity()
         if not ident.supported:
             raise NoCard(f"the card is {ident.type}: no PIV/CAC card edge to sign with (see CARD-1)")
-        facts = session.sign_over_card_edge(WHERE["UC-6"])
-        return _possession(facts, ident.serial or ident.reader)
+        return checks.proof_of_possession(session.sign_over_card_edge(WHERE["UC-6"]), ident.serial or ident.reader)
 
     return _guard("UC-6", "The card's private key matches the logon certificate", run)
 

@@ -15,7 +15,7 @@ from wscard.errors import EnvironmentProblem
 
 from . import pkcs11 as p11
 from .backends import Backend, VirtualBackend
-from .identify import CardIdentity, SlotCert, has_logon_eku, identify
+from .identify import CardIdentity, SignatureProof, SlotCert, has_logon_eku, identify
 from .pin import PinAttemptRefused, PinGuard, TriesUnknown
 from .transport import ApduTrace, CardSafetyError, TransportError
 
@@ -203,11 +203,14 @@ class CardSession:
         login = self.require_login(where)
         return p11.Pkcs11Card.sign(login.session, key_id, message, public_key)
 
-    def sign_challenge(self, where: str = "") -> dict[str, Any]:
+    def sign_challenge(self, where: str = "") -> SignatureProof:
+        """UC-6 over PKCS#11: sign a fresh 32-byte challenge with the logon certificate's key
+        in the logged-in session (the PIN through the guard, at most once per run) and verify
+        it; the time the signature took is ``sign_ms``. NoCard when the card is not unlocked."""
         found = self.logon_certificate()
         challenge = os.urandom(32)
         if found is None:
-            return {"slot_cert": None, "challenge": challenge, "signature": None, "verified": False, "error": ""}
+            return SignatureProof(None, challenge)
         slot_cert, key_id = found
         login = self.require_login(where)
         from .piv import verify_signature
@@ -216,11 +219,9 @@ class CardSession:
         try:
             sig = p11.Pkcs11Card.sign(login.session, key_id, challenge, slot_cert.cert.public_key())
         except Exception as exc:
-            return {"slot_cert": slot_cert, "challenge": challenge, "signature": None, "verified": False,
-                    "error": f"{type(exc).__name__}: {exc}"}
+            return SignatureProof(slot_cert, challenge, error=f"{type(exc).__name__}: {exc}")
         ms = (time.perf_counter() - t0) * 1000
-        return {"slot_cert": slot_cert, "challenge": challenge, "signature": sig,
-                "verified": verify_signature(slot_cert.cert, challenge, sig), "error": "", "sign_ms": ms}
+        return SignatureProof(slot_cert, challenge, sig, verify_signature(slot_cert.cert, challenge, sig), sign_ms=ms)
 
     # --- shared access ---------------------------------------------------------------------------
     def shared_access_pkcs11(self, where: str = "") -> list[tuple[str, bool, str]]:
@@ -334,19 +335,19 @@ class CardSession:
                 "form": next((s.form for s in statuses if s.form), "")}
 
 
-    def sign_over_card_edge(self, where: str = "") -> dict[str, Any]:
+    def sign_over_card_edge(self, where: str = "") -> SignatureProof:
         """UC-6 over the card edge: VERIFY (through the PIN guard) and sign a fresh challenge
-        with the logon certificate's key (PIV GENERAL AUTHENTICATE / CAC SIGN)."""
+        with the logon certificate's key (PIV GENERAL AUTHENTICATE / CAC SIGN). A transport
+        or card error while signing is the proof's ``error``; NoCard when the PIN was not
+        sent or was refused."""
         from . import cac as cacmod
         from .piv import pkcs1_v15_digest_info, verify_signature
 
         ident = self.identity()
         ranked = sorted(ident.certificates, key=lambda c: (not c.logon, c.slot != "9A"))
         challenge = os.urandom(32)
-        result: dict[str, Any] = {"slot_cert": ranked[0] if ranked else None, "challenge": challenge,
-                                  "signature": None, "verified": False, "error": ""}
         if not ranked:
-            return result
+            return SignatureProof(None, challenge)
         slot_cert = ranked[0]
         pin = self.backend.harness_pin()
         conn = self._connect()
@@ -376,16 +377,15 @@ class CardSession:
                 sig = app.sign(slot_cert.slot, challenge, pub)
             else:
                 sig = app.sign_raw(index, pkcs1_v15_digest_info(challenge, pub.key_size // 8))
-            result.update(signature=sig, verified=verify_signature(slot_cert.cert, challenge, sig))
+            return SignatureProof(slot_cert, challenge, sig, verify_signature(slot_cert.cert, challenge, sig))
         except (TransportError, CardSafetyError) as exc:
-            result["error"] = str(exc)
+            return SignatureProof(slot_cert, challenge, error=str(exc))
         except Exception as exc:  # ApduError and friends: the card could not sign
             if isinstance(exc, NoCard):
                 raise
-            result["error"] = f"{type(exc).__name__}: {exc}"
+            return SignatureProof(slot_cert, challenge, error=f"{type(exc).__name__}: {exc}")
         finally:
             conn.close()
-        return result
 
     # --- the wrong-PIN demonstration (virtual cards only) ------------------------------------------
     def wrong_pin_demonstration(self) -> dict[str, Any]:

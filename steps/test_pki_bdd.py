@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from wscard.checks import merge
+from wscard.checks import Status, merge
 from wscard.pki import ocsp_checks
 from .harness_plugin import expect_that
 
@@ -183,5 +183,5 @@ def _model_urls(pki_model_env, model_cert, model_registered, verdict, evidence):
         urls.append(("registration", reg))
     result = ocsp_checks.check_urls(urls)
     evidence.attach_json("OCSP-5 URL rules", {"urls": urls, "findings": [f.render() for f in result.findings]})
-    expect_that((result.status.value == "passed") == (verdict == "meet"),
+    expect_that((result.status is Status.PASSED) == (verdict == "meet"),
                 f"the OCSP URLs were expected to {verdict} the rules: {[f.render() for f in result.findings]}")

@@ -219,7 +219,10 @@ def judged_under_each_baseline(check: Callable[[str], Any], selected: str) -> An
     """Run ``check(baseline)`` (returning a CheckResult) under every baseline.
 
     Returns the selected baseline's result, with ``evidence["baselines"]`` holding every
-    baseline's verdict side by side, and ``evidence["baselines_disagree"]``. When they
+    baseline's verdict side by side (``{baseline: {"status": Status value, "findings": [str],
+    "skipped_because": str}}``; the status is stored as its plain string value, so the
+    evidence stays JSON/YAML-serialisable and formats as ``failed``: read it back with
+    ``Status(value)``), and ``evidence["baselines_disagree"]``. When they
     disagree, each failure of the selected baseline says what the other baseline says.
     """
     check_baseline(selected)

@@ -96,11 +96,11 @@ def compare(run: SuiteRun, profile: Profile) -> list[str]:
     if run.summary.get("exit_code") != run.returncode:
         problems.append(f"the summary says exit code {run.summary.get('exit_code')}, the run exited {run.returncode}")
     for rid, status in sorted(statuses.items()):
-        want = ("failed" if rid in expect.failed else "warning" if rid in expect.warning
-                else "not evaluated" if rid in expect.not_evaluated else None)
+        want = (Verdict.FAILED if rid in expect.failed else Verdict.WARNING if rid in expect.warning
+                else Verdict.NOT_EVALUATED if rid in expect.not_evaluated else None)
         scs = run.summary["requirements"][rid]["scenarios"]
-        if want and status != want:
-            problems.append(f"{rid}: expected {want}, got {status}: {_details(scs)}")
+        if want and status != want.value:
+            problems.append(f"{rid}: expected {want.value}, got {status}: {_details(scs)}")
         elif not want and status not in NEUTRAL:
             problems.append(f"{rid}: expected passed (or not evaluated), got {status}: {_details(scs)}")
         elif not want and any(sc.get("outcome") in TROUBLE for sc in scs):
@@ -109,7 +109,7 @@ def compare(run: SuiteRun, profile: Profile) -> list[str]:
     for rid in list(expect.failed) + list(expect.warning) + list(expect.not_evaluated) + list(expect.passed):
         if rid not in statuses:
             problems.append(f"{rid}: expected a verdict, but no scenario of it ran")
-        elif rid in expect.passed and statuses[rid] != "passed":
+        elif rid in expect.passed and statuses[rid] != Verdict.PASSED.value:
             problems.append(f"{rid}: expected passed, got {statuses[rid]}")
     text = run.messages()
     for m in expect.messages:
@@ -132,7 +132,7 @@ def schema_problems(summary: dict) -> list[str]:
 
 def _details(scenarios: list[dict]) -> str:
     out = [f"[{sc.get('outcome')}] " + (sc.get("message") or "; ".join(sc.get("warnings", [])))
-           for sc in scenarios if sc.get("outcome") not in ("passed", "not applicable")]
+           for sc in scenarios if sc.get("outcome") not in (Outcome.PASSED.value, Outcome.NOT_APPLICABLE.value)]
     return " | ".join(out)[:700]
 
 

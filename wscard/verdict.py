@@ -20,6 +20,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .checks import CheckResult, Status
+
 
 class Outcome(str, enum.Enum):
     """How one scenario ended."""
@@ -46,6 +48,26 @@ class Outcome(str, enum.Enum):
     @property
     def reached_verdict(self) -> bool:
         return self in (Outcome.PASSED, Outcome.WARNING, Outcome.FAILED)
+
+
+#: The scenario outcome each check status stands for (a skip that does not apply is
+#: ``not applicable``: :func:`outcome_of`).
+_STATUS_OUTCOME = {
+    Status.PASSED: Outcome.PASSED,
+    Status.WARNING: Outcome.WARNING,
+    Status.FAILED: Outcome.FAILED,
+    Status.SKIPPED: Outcome.SKIPPED,
+}
+
+
+def outcome_of(result: CheckResult) -> Outcome:
+    """The scenario outcome a :class:`~wscard.checks.CheckResult` stands for when its
+    check is the whole scenario (the fleet audit): its status, except that a skip whose
+    check does not apply (``result.applies`` False) is ``not applicable``. The pytest glue
+    reaches the same outcomes through :func:`~wscard.checks.enforce` and its exceptions."""
+    if result.status is Status.SKIPPED and not result.applies:
+        return Outcome.NOT_APPLICABLE
+    return _STATUS_OUTCOME[result.status]
 
 
 class Verdict(str, enum.Enum):

@@ -17,7 +17,7 @@ from wscard.ad.model import (
     TRUSTED_TO_AUTH_FOR_DELEGATION,
     Account,
     CertificateProbe,
-    DirectorySnapshot,
+    DomainSnapshot,
     DomainController,
     SpnHolder,
 )
@@ -36,7 +36,7 @@ def snap(uac=NORMAL | TRUSTED_TO_AUTH_FOR_DELEGATION, spns=("adconnector/svc.cor
          targets=("ldap/dc1.corp.example.com", "ldap/DC1"), dcs=None, holders=(), scope="forest"):
     acct = Account("CN=svc-adconnector,CN=Users,DC=corp,DC=example,DC=com", "svc-adconnector",
                    "svc-adconnector@corp.example.com", uac, list(spns), list(targets))
-    return DirectorySnapshot(DOMAIN, acct, dcs if dcs is not None else [dc()], list(holders), scope,
+    return DomainSnapshot(DOMAIN, acct, dcs if dcs is not None else [dc()], list(holders), scope,
                              "" if scope == "forest" else "port 3269 closed")
 
 

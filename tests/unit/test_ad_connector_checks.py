@@ -1,4 +1,4 @@
-"""The AD Connector checks as pure functions over a DirectorySnapshot."""
+"""The AD Connector checks as pure functions over a DirectoryServiceSnapshot."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def reg(e: Entry, **kw):
 
 
 def snap(regs=(), dtype="ADConnector", region="us-gov-west-1", auth=("SmartCard", "Enabled")):
-    s = adc.DirectorySnapshot("d-1234567890", region, {"Type": dtype, "Name": "corp.example.com"})
+    s = adc.DirectoryServiceSnapshot("d-1234567890", region, {"Type": dtype, "Name": "corp.example.com"})
     s.certificates = list(regs)
     if auth:
         s.client_auth = [{"Type": auth[0], "Status": auth[1]}]

@@ -17,7 +17,7 @@ from wscard.ad.kerberos import DelegationProof, TicketRequest, classify, parse_k
 from wscard.ad.model import (
     TRUSTED_TO_AUTH_FOR_DELEGATION,
     Account,
-    DirectorySnapshot,
+    DomainSnapshot,
     DomainController,
     NtAuthStore,
     enctype_names,
@@ -59,7 +59,7 @@ def dc(name="dc1", enc=0x1C):
 
 
 def snap(account=None, dcs=None, ntauth=None):
-    return DirectorySnapshot(DOMAIN, account or acct(), dcs if dcs is not None else [dc()], ntauth=ntauth)
+    return DomainSnapshot(DOMAIN, account or acct(), dcs if dcs is not None else [dc()], ntauth=ntauth)
 
 
 # --- certificates -------------------------------------------------------------------------

@@ -111,3 +111,20 @@ def test_minus_m_hw_without_card_uses_the_real_readers(tmp_path):
     r = _pytest("steps/test_card_bdd.py", "--co", "-m", "hw", "--card", "virtual-piv", "-p", "fake_reader_plugin",
                 quiet=False, env=env)
     assert "wscard card backend: virtual-piv" in r.stdout
+
+
+def test_the_harness_pin_is_chosen_once_per_backend_kind(monkeypatch):
+    from hardware.backends import PcscBackend, SoftHsmBackend, VirtualPivBackend
+    from hardware.pin import Pin
+    from wscard.sections.card import CardSection
+
+    for cls in (SoftHsmBackend, VirtualPivBackend):
+        right = cls(CardSection())
+        right.card_pin = Pin("12345678", "test")
+        assert right.harness_pin() is right.card_pin and right.harness_pin() is right.card_pin
+        wrong = cls(CardSection(wrong_pin=True))
+        wrong.card_pin = Pin("12345678", "test")
+        assert wrong.harness_pin() != wrong.card_pin and wrong.harness_pin() is wrong.harness_pin()
+    monkeypatch.setenv("SMARTCARD_PIN", "24681357")
+    real = PcscBackend(CardSection())
+    assert real.harness_pin() == Pin("24681357", "$SMARTCARD_PIN") and real.harness_pin() is real.harness_pin()

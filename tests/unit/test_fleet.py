@@ -17,6 +17,7 @@ from wscard.aws.fleet_world import build_organization, clear_disabled_regions, f
 from wscard.errors import ChangeRefused, HarnessError, ProfileError
 from wscard.profile import load_profile
 from wscard.report import fleet as fleet_report
+from wscard.verdict import Outcome
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / "docs" / "iam" / "wscard-audit-policy.json"
@@ -283,7 +284,7 @@ def test_a_refused_read_leaves_exactly_its_requirements_not_evaluated():
     assert set(audit.problems) == set(fleet.NEEDS["ListCertificates"])
     assert all("ds:ListCertificates" in p and "wscard-audit-policy.json" in p for p in audit.problems.values())
     outcomes = {r.requirement: fleet.outcome_of(r) for r in audit.results}
-    assert outcomes["AUTH-3"] == "passed" and outcomes["WSP-1"] == "passed"
+    assert outcomes["AUTH-3"] is Outcome.PASSED and outcomes["WSP-1"] is Outcome.PASSED
 
 
 def test_live_fleet_profile_needs_no_directory_id(tmp_path):

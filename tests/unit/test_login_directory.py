@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
-from wscard.aws.ad_connector import DirectorySnapshot
+from wscard.aws.ad_connector import DirectoryServiceSnapshot
 from wscard.errors import ProfileError
 from wscard.login import directory as D
 from wscard.pki import get_pki
@@ -30,7 +30,7 @@ def _registration(entry, state="Registered", cid="c-1"):
 
 
 def _snapshot(*regs):
-    return DirectorySnapshot("d-1234567890", "us-gov-west-1", {"Type": "ADConnector"}, certificates=list(regs))
+    return DirectoryServiceSnapshot("d-1234567890", "us-gov-west-1", {"Type": "ADConnector"}, certificates=list(regs))
 
 
 def test_proof_of_possession_verifies_with_the_certificate_key(pki):

@@ -591,6 +591,21 @@ def test_error_body_is_the_modeled_error_shape(aws, directory_id):
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", body["RequestId"])
 
 
+def test_a_non_string_parameter_is_a_validation_exception_not_a_server_error(directory_id):
+    """A certificate ID that is not a string (botocore's client-side validation turned off)
+    fails the ID's pattern like any other bad value: ValidationException with AWS's
+    message, never an unhandled TypeError (an HTTP 500)."""
+    from botocore.config import Config
+
+    raw = boto3.client("ds", region_name=REGION, config=Config(parameter_validation=False))
+    with pytest.raises(ClientError) as exc:
+        raw.describe_certificate(DirectoryId=directory_id, CertificateId=12345)
+    assert error_code(exc) == "ValidationException"
+    assert exc.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value '12345' at 'certificateId' failed to satisfy constraint: "
+        f"Member must satisfy regular expression pattern: {ds_models.CERTIFICATE_ID_PATTERN}")
+
+
 def test_constraint_violation_can_answer_the_modeled_code(ds, directory_id, monkeypatch):
     monkeypatch.setattr(ds_models.config, "constraint_violations", "modeled")
     with pytest.raises(ClientError) as exc:

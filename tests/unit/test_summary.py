@@ -160,3 +160,19 @@ def test_selftest_leaves_out_costly_areas_only_when_their_inputs_are_unchanged(t
     assert changed_sections(p) & COSTLY_AREAS["ad"]
     p.write_text('[aws]\nregion = "us-east-1"\n')
     assert changed_sections(p) is None
+
+
+@pytest.mark.parametrize("act, outcome", [
+    (lambda r: None, Outcome.PASSED),
+    (lambda r: r.warn("x", "y"), Outcome.WARNING),
+    (lambda r: (r.warn("x", "y"), r.fail("x", "y")), Outcome.FAILED),
+    (lambda r: r.skip("no reader"), Outcome.SKIPPED),
+    (lambda r: r.not_applicable("no Linux WorkSpace"), Outcome.NOT_APPLICABLE),
+])
+def test_a_check_results_outcome_is_mapped_once(act, outcome):
+    from wscard.checks import CheckResult
+    from wscard.verdict import outcome_of
+
+    r = CheckResult("CA-5", "t")
+    act(r)
+    assert outcome_of(r) is outcome

@@ -1,4 +1,4 @@
-"""KCD-1..KCD-4: pure functions from what was read (a :class:`DirectorySnapshot`,
+"""KCD-1..KCD-4: pure functions from what was read (a :class:`DomainSnapshot`,
 certificate probes, a delegation proof) to :class:`~wscard.checks.CheckResult`.
 
 Every failure names the account, attribute or domain controller to fix, and how
@@ -17,7 +17,7 @@ from .model import (
     TRUSTED_FOR_DELEGATION,
     TRUSTED_TO_AUTH_FOR_DELEGATION,
     CertificateProbe,
-    DirectorySnapshot,
+    DomainSnapshot,
     uac_flags,
 )
 
@@ -29,7 +29,7 @@ TITLES = {
 }
 
 
-def _svc(snap: DirectorySnapshot) -> str:
+def _svc(snap: DomainSnapshot) -> str:
     a = snap.service_account
     return f"service account {a.name} ({a.dn})"
 
@@ -43,7 +43,7 @@ def split_spn(spn: str) -> tuple[str, str]:
 
 # --- KCD-1 --------------------------------------------------------------------------
 
-def check_service_principal_name(snap: DirectorySnapshot) -> CheckResult:
+def check_service_principal_name(snap: DomainSnapshot) -> CheckResult:
     """KCD-1: the account has an SPN and no other account in the forest holds it."""
     r = CheckResult("KCD-1", TITLES["KCD-1"])
     acct = snap.service_account
@@ -88,7 +88,7 @@ def check_service_principal_name(snap: DirectorySnapshot) -> CheckResult:
 
 # --- KCD-2 --------------------------------------------------------------------------
 
-def check_delegation_settings(snap: DirectorySnapshot) -> CheckResult:
+def check_delegation_settings(snap: DomainSnapshot) -> CheckResult:
     """KCD-2: constrained delegation with protocol transition, not unconstrained."""
     r = CheckResult("KCD-2", TITLES["KCD-2"])
     acct = snap.service_account
@@ -128,7 +128,7 @@ def check_delegation_settings(snap: DirectorySnapshot) -> CheckResult:
     return r
 
 
-def _proof_precondition(r: CheckResult, snap: DirectorySnapshot, proof) -> bool:
+def _proof_precondition(r: CheckResult, snap: DomainSnapshot, proof) -> bool:
     """False (and ``r`` skipped) when the proof cannot judge this requirement."""
     if proof is None:
         r.skip("no delegation proof was run")
@@ -150,7 +150,7 @@ def _proof_precondition(r: CheckResult, snap: DirectorySnapshot, proof) -> bool:
     return True
 
 
-def check_delegation_granted(snap: DirectorySnapshot, proof) -> CheckResult:
+def check_delegation_granted(snap: DomainSnapshot, proof) -> CheckResult:
     """KCD-2 at the KDC: a ticket to a listed ldap service, for a user who gave no
     password, through protocol transition (S4U2Self) and constrained delegation (S4U2Proxy)."""
     r = CheckResult("KCD-2", "The KDC delegates for a user to a listed service through protocol transition")
@@ -177,7 +177,7 @@ def check_delegation_granted(snap: DirectorySnapshot, proof) -> CheckResult:
     return r
 
 
-def check_delegation_refused_elsewhere(snap: DirectorySnapshot, proof) -> CheckResult:
+def check_delegation_refused_elsewhere(snap: DomainSnapshot, proof) -> CheckResult:
     """KCD-2 at the KDC: delegation to a service that is not listed is refused."""
     r = CheckResult("KCD-2", "The KDC refuses to delegate to a service that is not listed")
     if not _proof_precondition(r, snap, proof):
@@ -206,7 +206,7 @@ def check_delegation_refused_elsewhere(snap: DirectorySnapshot, proof) -> CheckR
     return r
 
 
-def check_delegation_proof(snap: DirectorySnapshot, proof) -> CheckResult:
+def check_delegation_proof(snap: DomainSnapshot, proof) -> CheckResult:
     """Both halves of the KCD-2 proof in one result."""
     from ..checks import merge
 
@@ -220,7 +220,7 @@ _NO_TARGETS = ("the account has no delegation targets at all (msDS-AllowedToDele
                "choice of service to judge: see KCD-2")
 
 
-def _dc_names(snap: DirectorySnapshot) -> dict[str, str]:
+def _dc_names(snap: DomainSnapshot) -> dict[str, str]:
     names = {}
     for dc in snap.domain_controllers:
         names[dc.dns_host_name.lower()] = dc.name
@@ -228,7 +228,7 @@ def _dc_names(snap: DirectorySnapshot) -> dict[str, str]:
     return names
 
 
-def check_ldap_service_chosen(snap: DirectorySnapshot) -> CheckResult:
+def check_ldap_service_chosen(snap: DomainSnapshot) -> CheckResult:
     """KCD-3 (seed steps 5-8): the ldap service type of a domain controller is a target."""
     r = CheckResult("KCD-3", "The ldap service of a domain controller is a delegation target")
     acct = snap.service_account
@@ -257,7 +257,7 @@ def check_ldap_service_chosen(snap: DirectorySnapshot) -> CheckResult:
     return r
 
 
-def check_every_domain_controller(snap: DirectorySnapshot) -> CheckResult:
+def check_every_domain_controller(snap: DomainSnapshot) -> CheckResult:
     """KCD-3 (seed step 9): ``ldap/<dNSHostName>`` of every domain controller is listed."""
     r = CheckResult("KCD-3", TITLES["KCD-3"])
     acct = snap.service_account
@@ -321,7 +321,7 @@ def other_forms(targets: list[str], dc) -> list[tuple[str, str]]:
     return out
 
 
-def check_delegation_every_dc(snap: DirectorySnapshot, proof) -> CheckResult:
+def check_delegation_every_dc(snap: DomainSnapshot, proof) -> CheckResult:
     """KCD-3 at the KDC: a ticket to ``ldap/<dc>`` of every domain controller for a user."""
     r = CheckResult("KCD-3", "The KDC delegates to the ldap service of every domain controller")
     if not _proof_precondition(r, snap, proof):
@@ -369,7 +369,7 @@ def certificate_facts(cert: x509.Certificate) -> dict:
     }
 
 
-def check_dc_certificates(snap: DirectorySnapshot, probes: list[CertificateProbe],
+def check_dc_certificates(snap: DomainSnapshot, probes: list[CertificateProbe],
                           now: datetime | None = None) -> CheckResult:
     """KCD-4: each domain controller's certificate has the KDC Authentication EKU."""
     r = CheckResult("KCD-4", TITLES["KCD-4"])
@@ -532,7 +532,7 @@ def _enc_set(value: int | None) -> set[str]:
     return set(enctype_names(value))
 
 
-def check_encryption_types(snap: DirectorySnapshot) -> CheckResult:
+def check_encryption_types(snap: DomainSnapshot) -> CheckResult:
     """KCD-6 from the directory: the service account and every domain controller share a
     Kerberos encryption type (msDS-SupportedEncryptionTypes of the account and of each
     DC's computer object; the domain's default, 0x27 per Microsoft KB5021131, where the
@@ -571,7 +571,7 @@ def check_encryption_types(snap: DirectorySnapshot) -> CheckResult:
     return r
 
 
-def check_encryption_at_kdc(snap: DirectorySnapshot, proof) -> CheckResult:
+def check_encryption_at_kdc(snap: DomainSnapshot, proof) -> CheckResult:
     """KCD-6 at the KDC: the S4U2Self and S4U2Proxy tickets were issued, and with which
     encryption type (``klist -e``); a KDC_ERR_ETYPE_NOSUPP refusal is a failure."""
     r = CheckResult("KCD-6", "The KDC issues the delegation tickets with an encryption type both sides support")

@@ -23,7 +23,7 @@ from .model import (
     SERVER_TRUST_ACCOUNT,
     Account,
     CertificateProbe,
-    DirectorySnapshot,
+    DomainSnapshot,
     DomainController,
     NtAuthStore,
     SpnHolder,
@@ -313,7 +313,7 @@ def spn_holders(conn: ldap3.Connection, base: str, account: Account, aliases: se
     return holders
 
 
-def read_snapshot(target: DirectoryTarget) -> DirectorySnapshot:
+def read_snapshot(target: DirectoryTarget) -> DomainSnapshot:
     """Read the service account, the domain controllers and the SPN duplicates."""
     with connect(target) as conn:
         dse = root_dse(conn)
@@ -338,7 +338,7 @@ def read_snapshot(target: DirectoryTarget) -> DirectorySnapshot:
         config_nc = dse["configurationNamingContext"]
         ntauth = read_ntauth(conn, config_nc) if config_nc else NtAuthStore(
             f"{NTAUTH_RDN},<configuration NC>", error="the directory did not give its configurationNamingContext")
-        return DirectorySnapshot(
+        return DomainSnapshot(
             domain=target.domain,
             service_account=account,
             domain_controllers=dcs,
@@ -387,7 +387,7 @@ def probe_certificate(target: DirectoryTarget, host: str) -> CertificateProbe:
     return probe
 
 
-def probe_all(target: DirectoryTarget, snap: DirectorySnapshot) -> list[CertificateProbe]:
+def probe_all(target: DirectoryTarget, snap: DomainSnapshot) -> list[CertificateProbe]:
     return [probe_certificate(target, dc.dns_host_name) for dc in snap.domain_controllers if dc.dns_host_name]
 
 

@@ -183,8 +183,12 @@ class NtAuthStore:
 
 
 @dataclass
-class DirectorySnapshot:
-    """Everything KCD-1..KCD-3 judge, read once from the directory."""
+class DomainSnapshot:
+    """What the Active Directory domain holds that KCD-1..KCD-3 and KCD-7 judge, read once
+    over LDAP from one domain controller: the AD Connector service account, the domain
+    controllers, the other holders of its SPNs and the forest's NTAuth store.
+    (AWS Directory Service's view of the same directory is
+    :class:`wscard.aws.ad_connector.DirectoryServiceSnapshot`.)"""
 
     domain: str
     service_account: Account

@@ -14,7 +14,7 @@ from ..errors import EnvironmentProblem
 from . import checks, kerberos
 from . import ldap as ldap_
 from .checks import split_spn
-from .model import CertificateProbe, DirectorySnapshot
+from .model import CertificateProbe, DomainSnapshot
 from .target import DirectoryTarget, Endpoint, Secret, target_from_section
 
 
@@ -26,14 +26,14 @@ class AdSession:
     timings: dict[str, float] = field(default_factory=dict)
     #: The simulated DC after close() (its timings stay readable).
     last_dc: object | None = None
-    _snapshot: DirectorySnapshot | None = None
+    _snapshot: DomainSnapshot | None = None
     _probes: list[CertificateProbe] | None = None
     _proof: kerberos.DelegationProof | None = None
     _users: dict[str, object] = field(default_factory=dict)
     _named: dict[str, list] = field(default_factory=dict)
 
     # --- reading, once -------------------------------------------------------------
-    def snapshot(self) -> DirectorySnapshot:
+    def snapshot(self) -> DomainSnapshot:
         if self._snapshot is None:
             t0 = time.monotonic()
             self._snapshot = ldap_.read_snapshot(self.target)

@@ -1,7 +1,7 @@
 """Read-only compliance checks of an AD Connector directory's smart card settings
 (S-ENABLE steps 2 and 3, S-PREREQ CA certificate requirements, S-MANAGE, S-ADMIN).
 
-The directory is read once (:func:`read_directory`) into a :class:`DirectorySnapshot`;
+The directory is read once (:func:`read_directory`) into a :class:`DirectoryServiceSnapshot`;
 each check is a pure function over the snapshot and the users' CA chain, so the same
 code judges a simulated world and a live account. ListCertificates and
 DescribeCertificate do not return the certificate body: registrations are matched to
@@ -40,7 +40,14 @@ class CaEntry(Protocol):
 
 
 @dataclass
-class DirectorySnapshot:
+class DirectoryServiceSnapshot:
+    """What AWS Directory Service says about one directory, read once: its
+    ``DirectoryDescription`` (DescribeDirectories), the ``DescribeCertificate`` result of each
+    registered certificate (ListCertificates), its ``ClientAuthSettingsInfo`` entries
+    (DescribeClientAuthenticationSettings), and the operations the Region refused as
+    unsupported (operation -> error code). (The domain's own view, read over LDAP, is
+    :class:`wscard.ad.model.DomainSnapshot`.)"""
+
     directory_id: str
     region: str
     directory: dict[str, Any]
@@ -70,6 +77,11 @@ class DirectorySnapshot:
         return None
 
 
+#: The former name, kept only for wscard/login/flow.py and wscard/login/directory.py, which
+#: another change reworks: remove it once they import DirectoryServiceSnapshot.
+DirectorySnapshot = DirectoryServiceSnapshot
+
+
 def _paginate(call, key: str, **kwargs) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     token = None
@@ -84,7 +96,7 @@ def _paginate(call, key: str, **kwargs) -> list[dict[str, Any]]:
             return items
 
 
-def read_directory(ds, directory_id: str, region: str) -> DirectorySnapshot:
+def read_directory(ds, directory_id: str, region: str) -> DirectoryServiceSnapshot:
     """Everything the checks need, with Describe/List calls only."""
     try:
         found = ds.describe_directories(DirectoryIds=[directory_id])["DirectoryDescriptions"]
@@ -101,7 +113,7 @@ def read_directory(ds, directory_id: str, region: str) -> DirectorySnapshot:
             f"directory {directory_id} does not exist in {region} (or this identity cannot see it). "
             "Check [aws.directory].id and [aws].region in the profile."
         )
-    return read_settings(ds, DirectorySnapshot(directory_id, region, found[0]))
+    return read_settings(ds, DirectoryServiceSnapshot(directory_id, region, found[0]))
 
 
 #: The largest page of ListCertificates and DescribeClientAuthenticationSettings
@@ -109,7 +121,7 @@ def read_directory(ds, directory_id: str, region: str) -> DirectorySnapshot:
 SETTINGS_PAGE_MAX = 50
 
 
-def read_settings(ds, snap: DirectorySnapshot, page_size: int | None = None) -> DirectorySnapshot:
+def read_settings(ds, snap: DirectoryServiceSnapshot, page_size: int | None = None) -> DirectoryServiceSnapshot:
     """Fill ``snap`` (a directory already described) with its certificate registrations
     (ListCertificates, then DescribeCertificate for each) and its client authentication
     settings (DescribeClientAuthenticationSettings). An operation the service refuses is
@@ -158,7 +170,7 @@ def _describe(reg: dict[str, Any]) -> str:
     return f"registered CA certificate '{reg.get('CommonName', '?')}' ({reg.get('CertificateId', '?')})"
 
 
-def find_registration(snap: DirectorySnapshot, entry: CaEntry) -> dict[str, Any] | None:
+def find_registration(snap: DirectoryServiceSnapshot, entry: CaEntry) -> dict[str, Any] | None:
     """The ClientCertAuth registration of a CA file: same common name and expiry."""
     cn = common_name(entry.cert)
     expiry = entry.cert.not_valid_after_utc.replace(microsecond=0)
@@ -169,7 +181,7 @@ def find_registration(snap: DirectorySnapshot, entry: CaEntry) -> dict[str, Any]
     return None
 
 
-def blocked(snap: DirectorySnapshot) -> str | None:
+def blocked(snap: DirectoryServiceSnapshot) -> str | None:
     """Why the directory's smart card settings cannot be judged, if they cannot."""
     if snap.type != "ADConnector":
         return f"directory {snap.directory_id} is a {snap.type or 'unknown'} directory, not an AD Connector (see AUTH-4)"
@@ -178,7 +190,7 @@ def blocked(snap: DirectorySnapshot) -> str | None:
     return None
 
 
-def _new(rid: str, title: str, snap: DirectorySnapshot | None = None) -> CheckResult:
+def _new(rid: str, title: str, snap: DirectoryServiceSnapshot | None = None) -> CheckResult:
     r = CheckResult(rid, title)
     if snap is not None:
         r.evidence["directory"] = {"id": snap.directory_id, "region": snap.region, "type": snap.type}
@@ -187,7 +199,7 @@ def _new(rid: str, title: str, snap: DirectorySnapshot | None = None) -> CheckRe
 
 # --- the checks ------------------------------------------------------------------------
 
-def check_directory_type(snap: DirectorySnapshot) -> CheckResult:
+def check_directory_type(snap: DirectoryServiceSnapshot) -> CheckResult:
     r = _new("AUTH-4", "The directory is an AD Connector", snap)
     if snap.type != "ADConnector":
         r.fail(
@@ -199,7 +211,7 @@ def check_directory_type(snap: DirectorySnapshot) -> CheckResult:
     return r
 
 
-def check_region(snap: DirectorySnapshot) -> CheckResult:
+def check_region(snap: DirectoryServiceSnapshot) -> CheckResult:
     regions = smart_card_regions()
     r = _new("REGION-3", "AD Connector offers smart card authentication in the directory's Region", snap)
     r.evidence["regions_with_smart_card_authentication"] = regions
@@ -213,7 +225,7 @@ def check_region(snap: DirectorySnapshot) -> CheckResult:
     return r
 
 
-def check_issuing_ca_ocsp(snap: DirectorySnapshot, chain: Sequence[CaEntry], expected_url: str) -> CheckResult:
+def check_issuing_ca_ocsp(snap: DirectoryServiceSnapshot, chain: Sequence[CaEntry], expected_url: str) -> CheckResult:
     """CA-1: the issuing CA is registered as ClientCertAuth, with the OCSP URL."""
     r = _new("CA-1", "The issuing CA is registered for client certificate authentication with its OCSP URL", snap)
     why = blocked(snap)
@@ -238,7 +250,7 @@ def check_issuing_ca_ocsp(snap: DirectorySnapshot, chain: Sequence[CaEntry], exp
     return r
 
 
-def check_registration_states(snap: DirectorySnapshot, ds=None, timeout: float = 0.0) -> CheckResult:
+def check_registration_states(snap: DirectoryServiceSnapshot, ds=None, timeout: float = 0.0) -> CheckResult:
     """CA-2: every ClientCertAuth registration reached Registered (bounded wait)."""
     r = _new("CA-2", "Every CA certificate registration has reached Registered", snap)
     why = blocked(snap)
@@ -271,7 +283,7 @@ def check_registration_states(snap: DirectorySnapshot, ds=None, timeout: float =
     return r
 
 
-def check_expiry_margin(snap: DirectorySnapshot, now: datetime | None = None) -> CheckResult:
+def check_expiry_margin(snap: DirectoryServiceSnapshot, now: datetime | None = None) -> CheckResult:
     """CA-4: no registered CA is 90 days or less from expiry."""
     min_days = ca_limits()["min_days_to_expiry_at_registration"]
     r = _new("CA-4", f"No registered CA certificate is within {min_days} days of expiry", snap)
@@ -297,7 +309,7 @@ def check_expiry_margin(snap: DirectorySnapshot, now: datetime | None = None) ->
     return r
 
 
-def check_chain_registered(snap: DirectorySnapshot, chain: Sequence[CaEntry]) -> CheckResult:
+def check_chain_registered(snap: DirectoryServiceSnapshot, chain: Sequence[CaEntry]) -> CheckResult:
     """CA-5: every CA from the issuing CA up to the root is registered and Registered."""
     r = _new("CA-5", "Every CA certificate from the issuing CA up to the root is registered", snap)
     why = blocked(snap)
@@ -328,7 +340,7 @@ def check_chain_registered(snap: DirectorySnapshot, chain: Sequence[CaEntry]) ->
     return r
 
 
-def check_certificate_count(snap: DirectorySnapshot, chain_length: int) -> CheckResult:
+def check_certificate_count(snap: DirectoryServiceSnapshot, chain_length: int) -> CheckResult:
     """CA-6: at most 100 ClientCertAuth certificates; warn when a renewed chain would not fit."""
     limit = ca_limits()["max_client_cert_auth_certificates"]
     r = _new("CA-6", f"The directory stays within {limit} CA certificates", snap)
@@ -347,7 +359,7 @@ def check_certificate_count(snap: DirectorySnapshot, chain_length: int) -> Check
     return r
 
 
-def check_details_and_expiry_warning(snap: DirectorySnapshot, warn_days: int, now: datetime | None = None) -> CheckResult:
+def check_details_and_expiry_warning(snap: DirectoryServiceSnapshot, warn_days: int, now: datetime | None = None) -> CheckResult:
     """CA-8: describe-certificate shows the details; warn well before a CA expires."""
     r = _new("CA-8", "Registered CA certificates show their details and are not close to expiry", snap)
     why = blocked(snap)
@@ -372,7 +384,7 @@ def check_details_and_expiry_warning(snap: DirectorySnapshot, warn_days: int, no
     return r
 
 
-def check_smart_card_enabled(snap: DirectorySnapshot) -> CheckResult:
+def check_smart_card_enabled(snap: DirectoryServiceSnapshot) -> CheckResult:
     """AUTH-3: describe-client-authentication-settings reports smart card Enabled."""
     r = _new("AUTH-3", "Smart card authentication is enabled on the directory", snap)
     why = blocked(snap)
@@ -390,7 +402,7 @@ def check_smart_card_enabled(snap: DirectorySnapshot) -> CheckResult:
     return r
 
 
-def check_pre_session_type(snap: DirectorySnapshot, uses: Iterable[str]) -> CheckResult:
+def check_pre_session_type(snap: DirectoryServiceSnapshot, uses: Iterable[str]) -> CheckResult:
     """AUTH-5: pre-session sign-in needs SmartCard, not SmartCardOrPassword."""
     r = _new("AUTH-5", "Pre-session sign-in uses smart card only, not smart card or password", snap)
     why = blocked(snap)

@@ -35,6 +35,8 @@ from ..pki.checks import CA_TITLES, check_ca_format, check_ca_signatures
 from ..checks import CheckResult, Status
 from ..errors import EnvironmentProblem, ProfileError
 from ..limits import smart_card_regions
+from .. import verdict
+from ..verdict import Outcome
 from . import ad_connector as adc
 from . import workspaces as wsp
 from .env import AwsEnvironment, error_code
@@ -428,11 +430,11 @@ class FleetAuditor:
             u.account_name = name
             return [], [u]
         audits: list[DirectoryAudit] = []
-        snaps: dict[str, adc.DirectorySnapshot] = {}
+        snaps: dict[str, adc.DirectoryServiceSnapshot] = {}
         for d in chosen:
             did = d["DirectoryId"]
             audit = DirectoryAudit(account, name, region, did, d.get("Name", ""), d.get("Type", ""))
-            snap = adc.DirectorySnapshot(did, region, d)
+            snap = adc.DirectoryServiceSnapshot(did, region, d)
             if d.get("Type") == "ADConnector":
                 try:
                     adc.read_settings(ds, snap, adc.SETTINGS_PAGE_MAX)
@@ -488,7 +490,7 @@ class FleetAuditor:
             return {}, f"{u.reason}. Fix: {u.fix}"
         return snaps, ""
 
-    def _judge(self, snap: adc.DirectorySnapshot, wsnap: wsp.WorkspacesSnapshot) -> list[CheckResult]:
+    def _judge(self, snap: adc.DirectoryServiceSnapshot, wsnap: wsp.WorkspacesSnapshot) -> list[CheckResult]:
         c = self.criteria
         region = snap.region
         checks: list[tuple[str, Callable[[], CheckResult]]] = [
@@ -546,11 +548,10 @@ def minimum_calls(*, organization_accounts: int | None, accounts: int,
     return n
 
 
-def outcome_of(result: CheckResult) -> str:
-    """The scenario outcome (wscard.verdict.Outcome value) a check result stands for."""
-    status = result.status
-    if status is Status.SKIPPED:
-        if "harness error" in (result.skipped_because or "") and "harness_error" in result.evidence:
-            return "harness error"
-        return "skipped" if result.applies else "not applicable"
-    return status.value
+def outcome_of(result: CheckResult) -> Outcome:
+    """The scenario outcome a fleet check's result stands for: :func:`wscard.verdict.outcome_of`,
+    except that a check that raised (skipped by ``FleetAuditor._safe`` with ``evidence["harness_error"]``)
+    is a harness error."""
+    if result.status is Status.SKIPPED and "harness_error" in result.evidence:
+        return Outcome.ERROR
+    return verdict.outcome_of(result)

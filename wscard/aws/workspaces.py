@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
-from ..checks import CheckResult
+from ..checks import CheckResult, Status
 from ..errors import EnvironmentProblem
 from ..limits import (
     in_session_regions,
@@ -415,8 +415,8 @@ class FleetAudit:
         return sum(len(s.workspaces) for s in self.snapshots)
 
     def failed(self) -> dict[str, list[str]]:
-        return {d: [r.requirement for r in rs if r.status.value == "failed"]
-                for d, rs in self.results.items() if any(r.status.value == "failed" for r in rs)}
+        return {d: [r.requirement for r in rs if r.status is Status.FAILED]
+                for d, rs in self.results.items() if any(r.status is Status.FAILED for r in rs)}
 
 
 def audit_fleet(ws, region: str, baseline: str, device_types: Iterable[str] = ("windows",),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from ..checks import Status
 from ..errors import EnvironmentProblem, NonCompliance
 from . import build, nss, windows
 from .linux import LinuxGuest, check_chrome_nssdb
@@ -157,7 +158,7 @@ class Procedure:
     def expect_failure_naming_the_command(self):
         """The check on the fresh database: it must fail and name the command to run."""
         result = self.check()
-        if result.status.value != "failed" or self.command.replace("cd; ", "") not in result.message():
+        if result.status is not Status.FAILED or self.command.replace("cd; ", "") not in result.message():
             raise NonCompliance(
                 "[SESSION-3] on a database without OpenSC the Chrome check should fail and name the "
                 f"command {self.command!r}; it gave: {result.status.value}: {result.message()}"

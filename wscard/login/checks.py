@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checks import CheckResult
+from ..checks import CheckResult, Status
 from ..limits import judged_under_each_baseline
 from .flow import MESSAGE_NOT_OFFERED, MESSAGE_RETRY, STEPS, FlowRun
 
@@ -79,11 +79,11 @@ def check_offer(run: FlowRun, baseline: str) -> CheckResult:
     return judged_under_each_baseline(lambda b: _offer(run, b), baseline)
 
 
-def _baseline_status(result: CheckResult, baseline: str) -> tuple[str, list[str]]:
+def _baseline_status(result: CheckResult, baseline: str) -> tuple[Status, list[str]]:
     side = result.evidence.get("baselines")
     if side and baseline in side:
-        return side[baseline]["status"], list(side[baseline].get("findings", []))
-    return result.status.value, [f.render() for f in result.findings]
+        return Status(side[baseline]["status"]), list(side[baseline].get("findings", []))
+    return result.status, [f.render() for f in result.findings]
 
 
 def _offer(run: FlowRun, baseline: str) -> CheckResult:
@@ -103,8 +103,8 @@ def _offer(run: FlowRun, baseline: str) -> CheckResult:
     ineligible = []
     for res in run.eligibility:
         status, findings = _baseline_status(res, baseline)
-        r.evidence.setdefault("eligibility", {})[res.requirement] = status
-        if status == "failed":
+        r.evidence.setdefault("eligibility", {})[res.requirement] = status.value
+        if status is Status.FAILED:
             ineligible.append((res.requirement, findings))
     where = f"directory {run.directory_id} (registration code {code})"
     for text in run.offer_blockers:

@@ -54,12 +54,17 @@ VERDICT_HISTORY = "verdict-history.jsonl"
 TREND_LENGTH = 10
 TITLE = "Smart card sign-in to WorkSpaces: compliance report"
 
-#: Verdicts an auditor must see first: how the matrix marks them.
-ATTENTION = {Verdict.FAILED.value: "failed", Verdict.WARNING.value: "warning",
-             Verdict.NOT_EVALUATED.value: "not-evaluated", Verdict.PARTIAL.value: "not-evaluated",
-             "not covered": "not-evaluated"}
-SYMBOL = {"passed": "✓", "warning": "!", "failed": "✗", "partially evaluated": "◐", "not evaluated": "○",
-          "not applicable": "–", "not covered": "·"}
+#: The matrix's mark for a requirement of the catalogue that no scenario of the run checks
+#: (not a :class:`Verdict`: the run says nothing about it).
+NOT_COVERED = "not covered"
+#: Verdicts an auditor must see first: how the matrix marks them (keyed by the Verdict, a
+#: str enum, so a verdict read back from JSON finds its entry too).
+ATTENTION = {Verdict.FAILED: "failed", Verdict.WARNING: "warning",
+             Verdict.NOT_EVALUATED: "not-evaluated", Verdict.PARTIAL: "not-evaluated",
+             NOT_COVERED: "not-evaluated"}
+#: The trend's symbol for each verdict.
+SYMBOL = {Verdict.PASSED: "✓", Verdict.WARNING: "!", Verdict.FAILED: "✗", Verdict.PARTIAL: "◐",
+          Verdict.NOT_EVALUATED: "○", Verdict.NOT_APPLICABLE: "–", NOT_COVERED: "·"}
 
 
 # --- descriptions and labels in the Allure results -------------------------------------
@@ -155,7 +160,7 @@ def history_entry(summary: dict) -> dict:
     reqs = summary.get("requirements", {})
     return {"run_id": summary.get("run_id", ""), "started": summary.get("started", ""),
             "profile": summary.get("profile", ""), "hosts": summary.get("hosts", []),
-            "verdicts": {rid: reqs[rid]["status"] if rid in reqs else "not covered" for rid in sorted(cat, key=sort_key)}}
+            "verdicts": {rid: reqs[rid]["status"] if rid in reqs else NOT_COVERED for rid in sorted(cat, key=sort_key)}}
 
 
 def append_verdict_history(summary: dict, path: Path) -> None:
@@ -173,11 +178,11 @@ def trend(history: list[dict], summary: dict, rid: str) -> tuple[list[str], str]
     """The requirement's last verdicts over the complete runs of the same profile (oldest
     first, this run last) and, when it failed in this run, since when: the start of the earliest run of the unbroken run of failures
     ending with this one ("" otherwise)."""
-    current = summary.get("requirements", {}).get(rid, {}).get("status", "not covered")
+    current = summary.get("requirements", {}).get(rid, {}).get("status", NOT_COVERED)
     # the same profile only: a fault profile's run is not a step in the embedded world's trend
     past = [h for h in history if h.get("run_id") != summary.get("run_id")
             and h.get("profile", "") == summary.get("profile", "")]
-    seq = [(h.get("started", ""), h["verdicts"].get(rid, "not covered")) for h in past]
+    seq = [(h.get("started", ""), h["verdicts"].get(rid, NOT_COVERED)) for h in past]
     seq.append((summary.get("started", ""), current))
     since = ""
     if current == Verdict.FAILED.value:
@@ -225,7 +230,7 @@ def matrix(summary: dict, *, results: Path | None = None, history: list[dict] | 
         rows.append(Row(
             rid=rid, area=AREA_TITLES.get(rid.split("-")[0], ""),
             statement=cat[rid].statement if rid in cat else e.get("statement", ""),
-            verdict=e.get("status", "not covered"),
+            verdict=e.get("status", NOT_COVERED),
             scenarios=[(s["name"], s["outcome"]) for s in scs],
             evidence=sum(len(index.get(s["nodeid"], {}).get("attachments", [])) for s in scs),
             controls=ctrls,
@@ -310,7 +315,7 @@ def executive_html(summary: dict, rows: list[Row], *, links: dict[str, str] | No
     covered = set(summary.get("requirements", {}))
     counts["not covered by this run"] = len([r for r in rows if r.rid not in covered])
     order = [Verdict.FAILED.value, Verdict.WARNING.value, Verdict.PARTIAL.value, Verdict.NOT_EVALUATED.value,
-             "not covered"]
+             NOT_COVERED]
     attention = sorted((r for r in rows if r.verdict in order), key=lambda r: order.index(r.verdict))
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(TITLE)}: run {e(summary.get('run_id', ''))}"
              f"</title><style>{_CSS}</style></head><body>",
@@ -323,7 +328,7 @@ def executive_html(summary: dict, rows: list[Row], *, links: dict[str, str] | No
         f"<tr><td>{e(k)}</td><td>{e(str(v))}</td></tr>" for k, v in ident) + "</table>")
     parts.append("<h2>Requirements per verdict</h2><table class='counts'><tr>" + "".join(
         f"<th>{e(k)}</th>" for k in counts) + "</tr><tr>" + "".join(
-        f"<td><span class='{_vclass(k if k in SYMBOL else 'not covered')}'>{n}</span></td>" for k, n in counts.items())
+        f"<td><span class='{_vclass(k if k in SYMBOL else NOT_COVERED)}'>{n}</span></td>" for k, n in counts.items())
         + "</tr></table>")
     parts.append("<h2>Needing attention: failed, warnings, not evaluated</h2>")
     if attention:

@@ -25,8 +25,10 @@ from . import summary as summary_mod
 from .summary import ScenarioOutcome, reason_line
 
 FEATURE = "fleet"
-SYMBOLS = {"passed": "ok", "warning": "WARN", "failed": "FAIL", "not applicable": "n/a",
-           "not evaluated": "?", "partially evaluated": "?"}
+#: The fleet table's mark for each verdict (keyed by the Verdict, a str enum, so a verdict
+#: read back from JSON finds its entry too).
+SYMBOLS = {Verdict.PASSED: "ok", Verdict.WARNING: "WARN", Verdict.FAILED: "FAIL", Verdict.NOT_APPLICABLE: "n/a",
+           Verdict.NOT_EVALUATED: "?", Verdict.PARTIAL: "?"}
 
 
 def _nodeid(account: str, region: str, directory: str, rid: str) -> str:
@@ -44,14 +46,14 @@ def scenarios(run) -> list[ScenarioOutcome]:
         for r in d.results:
             rid = r.requirement
             if rid in d.errors:
-                outcome, message = Outcome.ERROR.value, d.errors[rid]
+                outcome, message = Outcome.ERROR, d.errors[rid]
             elif rid in d.problems:
-                outcome, message = Outcome.ENVIRONMENT.value, d.problems[rid]
+                outcome, message = Outcome.ENVIRONMENT, d.problems[rid]
             else:
                 outcome = outcome_of(r)
-                message = r.message() if outcome == "failed" else (r.skipped_because or "")
+                message = r.message() if outcome is Outcome.FAILED else (r.skipped_because or "")
             out.append(ScenarioOutcome(
-                _nodeid(d.account, d.region, d.directory_id, rid), f"{rid}: {r.title}", FEATURE, [rid], outcome,
+                _nodeid(d.account, d.region, d.directory_id, rid), f"{rid}: {r.title}", FEATURE, [rid], outcome.value,
                 message, [f.render() for f in r.warnings()], host, d.account, d.region, d.directory_id))
     for u in run.unreadable:
         for rid in DIRECTORY_REQUIREMENTS:
@@ -60,9 +62,9 @@ def scenarios(run) -> list[ScenarioOutcome]:
                                        u.region, "*"))
     for r in run.chain_results:
         outcome = outcome_of(r)
-        message = r.message() if outcome == "failed" else (r.skipped_because or "")
+        message = r.message() if outcome is Outcome.FAILED else (r.skipped_because or "")
         out.append(ScenarioOutcome(f"fleet/chain::{r.requirement}", f"{r.requirement}: {r.title}", FEATURE,
-                                   [r.requirement], outcome, message, [f.render() for f in r.warnings()], host,
+                                   [r.requirement], outcome.value, message, [f.render() for f in r.warnings()], host,
                                    "", "", "chain"))
     return out
 
@@ -79,7 +81,7 @@ def _cells(scs: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str
         v = requirement_verdict([sc["outcome"]]).verdict.value
         row["verdicts"][rid] = v
         if v not in (Verdict.PASSED.value, Verdict.NOT_APPLICABLE.value):
-            text = reason_line("; ".join(sc.get("warnings") or []) if v == "warning" else sc.get("message", ""))
+            text = reason_line("; ".join(sc.get("warnings") or []) if v == Verdict.WARNING.value else sc.get("message", ""))
             if text:
                 row["reasons"][rid] = text
     return rows
@@ -309,7 +311,7 @@ def overview(summary: dict[str, Any], limit: int = 60) -> dict[str, str]:
     env = summary_mod.report_environment(summary)
     fleet = summary["fleet"]
     for d in fleet["directories"][:limit]:
-        bad = {v: [r for r, x in d["verdicts"].items() if x == v] for v in ("failed", "not evaluated", "warning")}
+        bad = {v: [r for r, x in d["verdicts"].items() if x == v] for v in (Verdict.FAILED.value, Verdict.NOT_EVALUATED.value, Verdict.WARNING.value)}
         text = "; ".join(f"{v}: {', '.join(rs)}" for v, rs in bad.items() if rs) or "all passed"
         env[f"fleet {d['account']} {d['region']} {d['directory']}"] = text
     for e in fleet["not_evaluated"][:limit]:

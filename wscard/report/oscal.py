@@ -165,7 +165,7 @@ def build(summary: dict, results: Path, *, results_href: str = "allure-results")
     findings = []
     for rid in sorted(set(cat) | set(reqs), key=sort_key):
         e = reqs.get(rid)
-        verdict = e["status"] if e else "not evaluated"
+        verdict = e["status"] if e else Verdict.NOT_EVALUATED.value
         why = "; ".join(e.get("reasons", [])) if e else "no scenario of this run checks it (not covered by this run)"
         if verdict in (Verdict.PASSED.value, Verdict.WARNING.value):
             state, reason = "satisfied", "pass"

@@ -212,7 +212,7 @@ def table(summary: dict) -> str:
              f"{'-' * w_id}  {'-' * w_st}  {'-' * w_ran}  ----------------"]
     lines += [f"{rid:<{w_id}}  {st:<{w_st}}  {ran:<{w_ran}}  {reason}".rstrip() for rid, st, ran, reason in rows]
     c = summary["counts"]
-    parts = [f"{n} {v}" for v, n in c.items() if n or v in ("passed", "failed")]
+    parts = [f"{n} {v}" for v, n in c.items() if n or v in (Verdict.PASSED.value, Verdict.FAILED.value)]
     lines.append(", ".join(parts) + f" (profile {summary['profile']}, baseline {summary['baseline']})")
     if summary.get("complete") and summary.get("not_covered_by_this_run"):
         lines.append("NOT COVERED by any scenario of this run: " + ", ".join(summary["not_covered_by_this_run"]))

@@ -52,6 +52,7 @@ from .ds_exceptions import (
     NoAvailableCertificateException,
     UnsupportedOperationException,
 )
+from .validation import Violation, check_enum, check_pattern, check_range, raise_violations
 
 if TYPE_CHECKING:
     from moto.ds.models import Directory
@@ -254,37 +255,21 @@ class ClientAuthenticationSetting(BaseModel):
         self.last_updated_date_time = _naive_utc(last_updated)
 
 
-def _validate(errors: list[tuple[str, Any, str]]) -> None:
+def _validate(errors: list[Violation]) -> None:
     """Raise one error for all failed constraints: moto's accumulated ValidationException
     (the framework's code), or InvalidParameterException with the same message when
     ``config.constraint_violations`` is ``"modeled"``."""
-    if errors:
-        framework = DsValidationException(errors)
-        if config.constraint_violations == "modeled":
-            raise InvalidParameterException(framework.message)
-        raise framework
+    modeled = InvalidParameterException if config.constraint_violations == "modeled" else None
+    raise_violations(errors, DsValidationException, modeled)
 
 
-def _check_pattern(name: str, value: str, pattern: str) -> list[tuple[str, Any, str]]:
-    if value is None or not re.match(pattern, value):
-        return [(name, value, f"satisfy regular expression pattern: {pattern}")]
-    return []
+def _check_id(name: str, value: Any, pattern: str) -> list[Violation]:
+    """A directory or certificate ID: required here, and a string matching ``pattern``."""
+    return check_pattern(name, value, pattern, required=True)
 
 
-def _check_enum(name: str, value: Any, allowed: tuple[str, ...]) -> list[tuple[str, Any, str]]:
-    if value is not None and value not in allowed:
-        return [(name, value, f"satisfy enum value set: [{', '.join(allowed)}]")]
-    return []
-
-
-def _check_limit(limit: int | None) -> list[tuple[str, Any, str]]:
-    if limit is None:
-        return []
-    if limit < PAGE_LIMIT_MIN:
-        return [("limit", limit, f"have value greater than or equal to {PAGE_LIMIT_MIN}")]
-    if limit > PAGE_LIMIT_MAX:
-        return [("limit", limit, f"have value less than or equal to {PAGE_LIMIT_MAX}")]
-    return []
+def _check_limit(limit: int | None) -> list[Violation]:
+    return check_range("limit", limit, PAGE_LIMIT_MIN, PAGE_LIMIT_MAX)
 
 
 def load_ca_certificate(certificate_data: str) -> x509.Certificate:
@@ -375,7 +360,7 @@ class DirectoryServiceCertificatesMixin:
 
     # ---------------------------------------------------------------- helpers
     def _get_certificate_directory(self, directory_id: str) -> Directory:
-        _validate(_check_pattern("directoryId", directory_id, DIRECTORY_ID_PATTERN))
+        _validate(_check_id("directoryId", directory_id, DIRECTORY_ID_PATTERN))
         if directory_id not in self.directories:
             raise DirectoryDoesNotExistException(
                 f"Directory {directory_id} does not exist."
@@ -463,7 +448,7 @@ class DirectoryServiceCertificatesMixin:
         """
         certificate_type = certificate_type or DEFAULT_CERTIFICATE_TYPE
         ocsp_url = (client_cert_auth_settings or {}).get("OCSPUrl")
-        errors = _check_pattern("directoryId", directory_id, DIRECTORY_ID_PATTERN)
+        errors = _check_id("directoryId", directory_id, DIRECTORY_ID_PATTERN)
         if certificate_data is None or not 1 <= len(certificate_data) <= CERTIFICATE_DATA_MAX_LENGTH:
             length = 0 if certificate_data is None else len(certificate_data)
             errors.append(
@@ -473,7 +458,7 @@ class DirectoryServiceCertificatesMixin:
                     f"have length between 1 and {CERTIFICATE_DATA_MAX_LENGTH}",
                 )
             )
-        errors += _check_enum("type", certificate_type, CERTIFICATE_TYPES)
+        errors += check_enum("type", certificate_type, CERTIFICATE_TYPES)
         if ocsp_url is not None:
             if not 1 <= len(ocsp_url) <= OCSP_URL_MAX_LENGTH:
                 errors.append(
@@ -484,7 +469,7 @@ class DirectoryServiceCertificatesMixin:
                     )
                 )
             else:
-                errors += _check_pattern(
+                errors += check_pattern(
                     "clientCertAuthSettings.oCSPUrl", ocsp_url, OCSP_URL_PATTERN
                 )
         _validate(errors)
@@ -535,7 +520,7 @@ class DirectoryServiceCertificatesMixin:
     ) -> list[Certificate]:
         """List the certificates of a directory, oldest registration first."""
         _validate(
-            _check_pattern("directoryId", directory_id, DIRECTORY_ID_PATTERN)
+            _check_id("directoryId", directory_id, DIRECTORY_ID_PATTERN)
             + _check_limit(limit)
         )
         directory = self._get_certificate_directory(directory_id)
@@ -544,8 +529,8 @@ class DirectoryServiceCertificatesMixin:
 
     def describe_certificate(self, directory_id: str, certificate_id: str) -> Certificate:
         _validate(
-            _check_pattern("directoryId", directory_id, DIRECTORY_ID_PATTERN)
-            + _check_pattern("certificateId", certificate_id, CERTIFICATE_ID_PATTERN)
+            _check_id("directoryId", directory_id, DIRECTORY_ID_PATTERN)
+            + _check_id("certificateId", certificate_id, CERTIFICATE_ID_PATTERN)
         )
         directory = self._get_certificate_directory(directory_id)
         self._check_certificates_supported(directory)
@@ -562,8 +547,8 @@ class DirectoryServiceCertificatesMixin:
         answers CertificateDoesNotExistException (a choice: the reference is silent).
         """
         _validate(
-            _check_pattern("directoryId", directory_id, DIRECTORY_ID_PATTERN)
-            + _check_pattern("certificateId", certificate_id, CERTIFICATE_ID_PATTERN)
+            _check_id("directoryId", directory_id, DIRECTORY_ID_PATTERN)
+            + _check_id("certificateId", certificate_id, CERTIFICATE_ID_PATTERN)
         )
         directory = self._get_certificate_directory(directory_id)
         self._check_certificates_supported(directory)
@@ -604,8 +589,8 @@ class DirectoryServiceCertificatesMixin:
 
     def enable_client_authentication(self, directory_id: str, auth_type: str) -> None:
         _validate(
-            _check_pattern("directoryId", directory_id, DIRECTORY_ID_PATTERN)
-            + _check_enum("type", auth_type, CLIENT_AUTHENTICATION_TYPES)
+            _check_id("directoryId", directory_id, DIRECTORY_ID_PATTERN)
+            + check_enum("type", auth_type, CLIENT_AUTHENTICATION_TYPES)
         )
         self._check_client_authentication_region()
         directory = self._get_certificate_directory(directory_id)
@@ -629,8 +614,8 @@ class DirectoryServiceCertificatesMixin:
 
     def disable_client_authentication(self, directory_id: str, auth_type: str) -> None:
         _validate(
-            _check_pattern("directoryId", directory_id, DIRECTORY_ID_PATTERN)
-            + _check_enum("type", auth_type, CLIENT_AUTHENTICATION_TYPES)
+            _check_id("directoryId", directory_id, DIRECTORY_ID_PATTERN)
+            + check_enum("type", auth_type, CLIENT_AUTHENTICATION_TYPES)
         )
         self._check_client_authentication_region()
         directory = self._get_certificate_directory(directory_id)
@@ -652,8 +637,8 @@ class DirectoryServiceCertificatesMixin:
     ) -> list[ClientAuthenticationSetting]:
         """One entry per client authentication type (or only ``auth_type``)."""
         _validate(
-            _check_pattern("directoryId", directory_id, DIRECTORY_ID_PATTERN)
-            + _check_enum("type", auth_type, CLIENT_AUTHENTICATION_TYPES)
+            _check_id("directoryId", directory_id, DIRECTORY_ID_PATTERN)
+            + check_enum("type", auth_type, CLIENT_AUTHENTICATION_TYPES)
             + _check_limit(limit)
         )
         self._check_client_authentication_region()

@@ -47,7 +47,6 @@ import base64
 import bisect
 import hashlib
 import json
-import re
 from typing import TYPE_CHECKING, Any
 
 from moto.core.exceptions import InvalidToken
@@ -61,6 +60,7 @@ from .workspaces_exceptions import (
     UnsupportedWorkspaceConfigurationException,
     WorkspacesValidationException,
 )
+from .validation import Violation, check_enum, check_length, check_pattern, check_range, raise_violations
 
 if TYPE_CHECKING:
     from moto.workspaces.models import Workspace, WorkSpaceDirectory
@@ -126,17 +126,14 @@ WORKSPACE_NOT_FOUND_MESSAGE = (
 )
 
 
-def _validate(errors: list[tuple[str, Any, str]]) -> None:
+def _validate(errors: list[Violation]) -> None:
     """Raise one error for all failed constraints: the framework's ValidationException,
     or InvalidParameterValuesException with the same message when
     ``config.constraint_violations`` is ``"modeled"`` (``ds_models.ExtensionConfig``)."""
-    if errors:
-        from .ds_models import config
+    from .ds_models import config
 
-        framework = WorkspacesValidationException(errors)
-        if config.constraint_violations == "modeled":
-            raise InvalidParameterValuesException(framework.message)
-        raise framework
+    modeled = InvalidParameterValuesException if config.constraint_violations == "modeled" else None
+    raise_violations(errors, WorkspacesValidationException, modeled)
 
 
 #: Device access of a newly registered directory for the members moto's
@@ -178,49 +175,18 @@ def refine_registration(register: Any) -> Any:
     return register_workspace_directory
 
 
-def _check_pattern(name: str, value: Any, pattern: str) -> list[tuple[str, Any, str]]:
-    if value is not None and (not isinstance(value, str) or not re.match(pattern, value)):
-        return [(name, value, f"satisfy regular expression pattern: {pattern}")]
-    return []
-
-
-def _check_enum(name: str, value: Any, allowed: tuple[str, ...]) -> list[tuple[str, Any, str]]:
-    if value is not None and value not in allowed:
-        return [(name, value, f"satisfy enum value set: [{', '.join(allowed)}]")]
-    return []
-
-
-def _check_range(name: str, value: Any, low: int, high: int) -> list[tuple[str, Any, str]]:
-    if value is None:
-        return []
-    if value < low:
-        return [(name, value, f"have value greater than or equal to {low}")]
-    if value > high:
-        return [(name, value, f"have value less than or equal to {high}")]
-    return []
-
-
-def _check_length(name: str, value: Any, low: int, high: int) -> list[tuple[str, Any, str]]:
-    if value is None:
-        return []
-    if not low <= len(value) <= high:
-        shown = value if isinstance(value, str) and len(value) <= 64 else f"<{len(value)} items>"
-        return [(name, shown, f"have length between {low} and {high}")]
-    return []
-
-
-def _check_workspace_properties(properties: dict[str, Any]) -> list[tuple[str, Any, str]]:
-    errors = _check_enum("workspaceProperties.runningMode", properties.get("RunningMode"), RUNNING_MODES)
-    errors += _check_enum(
+def _check_workspace_properties(properties: dict[str, Any]) -> list[Violation]:
+    errors = check_enum("workspaceProperties.runningMode", properties.get("RunningMode"), RUNNING_MODES)
+    errors += check_enum(
         "workspaceProperties.computeTypeName", properties.get("ComputeTypeName"), COMPUTE_TYPES
     )
-    errors += _check_enum(
+    errors += check_enum(
         "workspaceProperties.operatingSystemName",
         properties.get("OperatingSystemName"),
         OPERATING_SYSTEMS,
     )
     for i, protocol in enumerate(properties.get("Protocols") or []):
-        errors += _check_enum(f"workspaceProperties.protocols.{i + 1}.member", protocol, PROTOCOLS)
+        errors += check_enum(f"workspaceProperties.protocols.{i + 1}.member", protocol, PROTOCOLS)
     return errors
 
 
@@ -402,13 +368,13 @@ class WorkSpacesPropertiesMixin:
         Pages come from :meth:`workspace_index` (a binary search, then at most ``limit``
         items), so a page costs the same for 1,000 WorkSpaces as for 30,000.  A token made
         for other filters, or not made here, raises moto's ``InvalidToken``."""
-        errors = _check_range("limit", limit, DESCRIBE_LIMIT_MIN, DESCRIBE_LIMIT_MAX)
-        errors += _check_length("workspaceIds", workspace_ids, WORKSPACE_IDS_MIN, WORKSPACE_IDS_MAX)
+        errors = check_range("limit", limit, DESCRIBE_LIMIT_MIN, DESCRIBE_LIMIT_MAX)
+        errors += check_length("workspaceIds", workspace_ids, WORKSPACE_IDS_MIN, WORKSPACE_IDS_MAX)
         for i, workspace_id in enumerate(workspace_ids or []):
-            errors += _check_pattern(f"workspaceIds.{i + 1}.member", workspace_id, WORKSPACE_ID_PATTERN)
-        errors += _check_pattern("directoryId", directory_id, DIRECTORY_ID_PATTERN)
-        errors += _check_pattern("bundleId", bundle_id, BUNDLE_ID_PATTERN)
-        errors += _check_length("userName", user_name, USER_NAME_MIN, USER_NAME_MAX)
+            errors += check_pattern(f"workspaceIds.{i + 1}.member", workspace_id, WORKSPACE_ID_PATTERN)
+        errors += check_pattern("directoryId", directory_id, DIRECTORY_ID_PATTERN)
+        errors += check_pattern("bundleId", bundle_id, BUNDLE_ID_PATTERN)
+        errors += check_length("userName", user_name, USER_NAME_MIN, USER_NAME_MAX)
         _validate(errors)
         filters = [f for f in (workspace_ids, directory_id, bundle_id) if f]
         if len(filters) > 1:
@@ -452,10 +418,10 @@ class WorkSpacesPropertiesMixin:
     ) -> None:
         """Allow or deny device types for the WorkSpaces of a registered directory."""
         properties = workspace_access_properties or {}
-        errors = _check_pattern("resourceId", resource_id, DIRECTORY_ID_PATTERN)
+        errors = check_pattern("resourceId", resource_id, DIRECTORY_ID_PATTERN)
         for key in DEVICE_TYPES:
             name = "workspaceAccessProperties." + key[0].lower() + key[1:]
-            errors += _check_enum(name, properties.get(key), ACCESS_VALUES)
+            errors += check_enum(name, properties.get(key), ACCESS_VALUES)
         _validate(errors)
         directory = self._get_registered_directory(resource_id)
         current = dict(directory.workspace_access_properties)
@@ -472,11 +438,11 @@ class WorkSpacesPropertiesMixin:
     ) -> None:
         """Change a WorkSpace's properties: running mode, volumes, compute type, protocol."""
         properties = dict(workspace_properties or {})
-        errors = _check_pattern("workspaceId", workspace_id, WORKSPACE_ID_PATTERN)
+        errors = check_pattern("workspaceId", workspace_id, WORKSPACE_ID_PATTERN)
         if workspace_id is None:
             errors.append(("workspaceId", None, "not be null"))
         errors += _check_workspace_properties(properties)
-        errors += _check_enum("dataReplication", data_replication, DATA_REPLICATION)
+        errors += check_enum("dataReplication", data_replication, DATA_REPLICATION)
         _validate(errors)
 
         workspace = self._get_workspace(workspace_id)
