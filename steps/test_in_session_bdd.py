@@ -100,12 +100,7 @@ def _card_certs(procedure, evidence):
 
 # --- Windows ----------------------------------------------------------------------------
 
-@given("the users' logon certificates", target_fixture="users")
-def _users(pki_env, evidence):
-    for u in pki_env.users:
-        evidence.attach_pem(f"user certificate {u.name}", u.pem)
-    return pki_env.users
-
+# "the users' logon certificates" is a shared step (steps/conftest.py).
 
 @then("the WSP smart card redirection policy is enabled")
 def _session9(windows_guest, evidence):
