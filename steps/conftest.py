@@ -19,6 +19,8 @@ from pytest_bdd import given, parsers, then
 
 from wscard.aws import procedure as proc
 
+from .glue import shown
+
 # --- fixtures for the procedure scenarios --------------------------------------------------
 
 
@@ -53,8 +55,8 @@ def aws_api_calls(aws_env, evidence):
 # --- Given -------------------------------------------------------------------------------
 
 def _read_once(evidence, under_test):
-    evidence.attach_json("AWS API calls (made once per run, shared by the read-only scenarios)", under_test.api_calls)
-    return under_test
+    return shown(evidence, "AWS API calls (made once per run, shared by the read-only scenarios)",
+                 under_test.api_calls, under_test)
 
 
 @given("the directory under test", target_fixture="directory")
