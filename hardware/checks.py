@@ -15,7 +15,7 @@ from .identify import CAC, DUAL, PIV, SUPPORTED, CardIdentity, SignatureProof, S
 
 
 def card_type(identity: CardIdentity, expected: str = "") -> CheckResult:
-    r = CheckResult("CARD-1", "The card is a CAC or PIV card")
+    r = CheckResult("CARD-1")
     r.evidence["identity"] = identity.summary()
     subject = f"card in '{identity.reader}' (ATR {identity.atr or 'unknown'})"
     if not identity.supported:
@@ -49,7 +49,7 @@ def _one_card(present: Sequence[Any], where: str, baseline: str) -> CheckResult:
     from wscard.limits import fact
 
     several = fact("several_cards", baseline)
-    r = CheckResult("CARD-2", "Only one smart card at a time")
+    r = CheckResult("CARD-2")
     r.evidence["present"] = [p.summary() if hasattr(p, "summary") else str(p) for p in present]
     if len(present) == 1:
         return r
@@ -73,7 +73,7 @@ def _one_card(present: Sequence[Any], where: str, baseline: str) -> CheckResult:
 
 def pin_login(outcome: Any) -> CheckResult:
     """CARD-3: the PIN unlocks the card, and the harness never risked the last try."""
-    r = CheckResult("CARD-3", "The PIN unlocks the card without risking a lock-out")
+    r = CheckResult("CARD-3")
     r.evidence["login"] = outcome.summary()
     subject = f"card {outcome.card or '(unknown serial)'}"
     if outcome.status == "ok":
@@ -99,7 +99,7 @@ def pin_login(outcome: Any) -> CheckResult:
 
 def wrong_pin_costs_one_try(before: int | None, after: int | None, refused: bool) -> CheckResult:
     """CARD-3 on a scratch virtual card: a wrong PIN fails cleanly and costs exactly one try."""
-    r = CheckResult("CARD-3", "A wrong PIN fails cleanly and costs exactly one try")
+    r = CheckResult("CARD-3")
     r.evidence.update({"tries_before": before, "tries_after": after, "wrong_pin_refused_by_card": refused})
     if not refused:
         r.fail("scratch card", "accepted a wrong PIN", "The card (or its driver) does not check the PIN.")
@@ -127,7 +127,7 @@ def logon_certificates(certs: Sequence[SlotCert], card: str, problems: Sequence[
     certificate there); in another slot it is a warning (it might be a second logon
     certificate). An object whose reading gave an unknown answer is recorded, not judged.
     """
-    r = CheckResult("UC-5", "One logon certificate, in the PIV Authentication slot")
+    r = CheckResult("UC-5")
     r.evidence["certificates"] = [c.summary() for c in certs]
     if problems:
         r.evidence["certificate_problems"] = [p.summary() for p in problems]
@@ -178,7 +178,7 @@ def proof_of_possession(proof: SignatureProof, card: str) -> CheckResult:
     """UC-6: the card signed the fresh challenge of ``proof`` and the signature verifies with
     the logon certificate's public key. Skipped when the card holds no certificate (UC-5
     judges that); ``card`` names the card in the messages (serial or reader)."""
-    r = CheckResult("UC-6", "The card's private key matches the logon certificate")
+    r = CheckResult("UC-6")
     r.evidence.update(proof.as_evidence())
     slot_cert = proof.slot_cert
     if slot_cert is None:
@@ -196,7 +196,7 @@ def proof_of_possession(proof: SignatureProof, card: str) -> CheckResult:
 
 def shared_access(steps: Sequence[tuple[str, bool, str]], card: str) -> CheckResult:
     """CARD-4: every step of the shared-access exercise worked. ``steps``: (what, ok, detail)."""
-    r = CheckResult("CARD-4", "The card stays usable for a second, shared connection")
+    r = CheckResult("CARD-4")
     r.evidence["steps"] = [{"step": s, "ok": ok, "detail": d} for s, ok, d in steps]
     for what, ok, detail in steps:
         if not ok:

@@ -24,17 +24,17 @@ WHERE = {
 }
 
 
-def _guard(requirement: str, title: str, fn: Callable[[], CheckResult]) -> CheckResult:
+def _guard(requirement: str, fn: Callable[[], CheckResult]) -> CheckResult:
     try:
         return fn()
     except NoCard as exc:
-        return CheckResult(requirement, title).skip(str(exc))
+        return CheckResult(requirement).skip(str(exc))
 
 
 def tokens_present(session: CardSession, baseline: str = "seed") -> CheckResult:
     """CARD-2 at the PKCS#11 level (SoftHSM: every token is a card)."""
     if session.backend.uses_pcsc:
-        return CheckResult("CARD-2", "Only one smart card at a time").not_applicable(
+        return CheckResult("CARD-2").not_applicable(
             "with a PC/SC backend, the cards are counted in the readers (the @hw scenario)"
         )
     return checks.one_card(session.presence(), "as PKCS#11 tokens", baseline)
@@ -49,7 +49,7 @@ def card_type(session: CardSession, expected: str = "") -> CheckResult:
     def run() -> CheckResult:
         return checks.card_type(session.identity(), expected)
 
-    return _guard("CARD-1", "The card is a CAC or PIV card", run)
+    return _guard("CARD-1", run)
 
 
 def pin_login(session: CardSession) -> CheckResult:
@@ -60,10 +60,8 @@ def pin_login(session: CardSession) -> CheckResult:
 def retry_counter(session: CardSession) -> CheckResult:
     """CARD-3 over the card edge: the retry counter can be read without consuming a try,
     and more than one try is left (else the harness will not send a PIN)."""
-    title = "The PIN retry counter is read without consuming a try"
-
     def run() -> CheckResult:
-        r = CheckResult("CARD-3", title)
+        r = CheckResult("CARD-3")
         facts = session.retry_counter()
         r.evidence.update(facts)
         reads = facts["reads"]
@@ -83,15 +81,14 @@ def retry_counter(session: CardSession) -> CheckResult:
                    "Have the retry counter reset (PUK or the card management system) first.")
         return r
 
-    return _guard("CARD-3", title, run)
+    return _guard("CARD-3", run)
 
 
 def wrong_pin_demonstration(session: CardSession) -> CheckResult:
-    title = "A wrong PIN fails cleanly and costs exactly one try"
     if not session.backend.simulated:
-        return CheckResult("CARD-3", title).skip("never done on a real card: run with --card virtual-piv or virtual-cac")
+        return CheckResult("CARD-3").skip("never done on a real card: run with --card virtual-piv or virtual-cac")
     if not getattr(session.backend.section, "demonstrate_wrong_pin", True):
-        return CheckResult("CARD-3", title).skip("[card] demonstrate_wrong_pin is off")
+        return CheckResult("CARD-3").skip("[card] demonstrate_wrong_pin is off")
 
     def run() -> CheckResult:
         if session.backend.name == "virtual-other":
@@ -101,14 +98,14 @@ def wrong_pin_demonstration(session: CardSession) -> CheckResult:
         r.evidence.update({k: v for k, v in facts.items() if k not in r.evidence})
         return r
 
-    return _guard("CARD-3", title, run)
+    return _guard("CARD-3", run)
 
 
 def logon_certificates_pkcs11(session: CardSession) -> CheckResult:
     def run() -> CheckResult:
         return checks.logon_certificates(session.certificates(), session.card().info.serial)
 
-    return _guard("UC-5", "One logon certificate, in the PIV Authentication slot", run)
+    return _guard("UC-5", run)
 
 
 def logon_certificates_card_edge(session: CardSession) -> CheckResult:
@@ -119,14 +116,14 @@ def logon_certificates_card_edge(session: CardSession) -> CheckResult:
                          "(see CARD-1)")
         return checks.logon_certificates(ident.certificates, ident.serial or ident.reader, ident.problems)
 
-    return _guard("UC-5", "One logon certificate, in the PIV Authentication slot", run)
+    return _guard("UC-5", run)
 
 
 def possession_pkcs11(session: CardSession) -> CheckResult:
     def run() -> CheckResult:
         return checks.proof_of_possession(session.sign_challenge(WHERE["UC-6"]), session.card().info.serial)
 
-    return _guard("UC-6", "The card's private key matches the logon certificate", run)
+    return _guard("UC-6", run)
 
 
 def possession_card_edge(session: CardSession) -> CheckResult:
@@ -136,7 +133,7 @@ def possession_card_edge(session: CardSession) -> CheckResult:
             raise NoCard(f"the card is {ident.type}: no PIV/CAC card edge to sign with (see CARD-1)")
         return checks.proof_of_possession(session.sign_over_card_edge(WHERE["UC-6"]), ident.serial or ident.reader)
 
-    return _guard("UC-6", "The card's private key matches the logon certificate", run)
+    return _guard("UC-6", run)
 
 
 def shared_access_pkcs11(session: CardSession) -> CheckResult:
@@ -144,7 +141,7 @@ def shared_access_pkcs11(session: CardSession) -> CheckResult:
         steps = session.shared_access_pkcs11(WHERE["CARD-4"])
         return checks.shared_access(steps, session.card().info.serial)
 
-    return _guard("CARD-4", "The card stays usable for a second, shared connection", run)
+    return _guard("CARD-4", run)
 
 
 def shared_access_pcsc(session: CardSession) -> CheckResult:
@@ -155,4 +152,4 @@ def shared_access_pcsc(session: CardSession) -> CheckResult:
         steps = session.shared_access_pcsc(WHERE["CARD-4"])
         return checks.shared_access(steps, ident.serial or ident.reader)
 
-    return _guard("CARD-4", "The card stays usable for a second, shared connection", run)
+    return _guard("CARD-4", run)

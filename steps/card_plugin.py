@@ -145,7 +145,6 @@ class CardScenario:
     def __init__(self, session: CardSession, item: pytest.Item):
         self.session = session
         self.item = item
-        self.result = None
         session.trace.reset()
         trace = session.backend.card_side_trace()
         self._card_log_start = len(trace) if trace is not None else 0

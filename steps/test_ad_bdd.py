@@ -6,13 +6,14 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.serialization import Encoding
 from pytest_bdd import given, scenarios, then, when
 
+from .glue import shown
+
 scenarios("ad")
 
 
 @given("the Active Directory domain behind the AD Connector", target_fixture="ad")
 def _domain(ad_session, evidence):
-    evidence.attach_json("Directory under test", ad_session.describe())
-    return ad_session
+    return shown(evidence, "Directory under test", ad_session.describe(), ad_session)
 
 
 @given("the AD Connector service account")

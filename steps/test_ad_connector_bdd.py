@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from wscard.aws import ad_connector as adc
@@ -14,12 +13,7 @@ scenarios("ad_connector")
 
 # --- compliance (read-only) ----------------------------------------------------------
 
-@given("the directory under test", target_fixture="directory")
-def _directory(directory_under_test, evidence):
-    evidence.attach_json("AWS API calls (made once per run, shared by the read-only scenarios)",
-                         directory_under_test.api_calls)
-    return directory_under_test
-
+# "the directory under test" is a shared step (steps/conftest.py).
 
 @then("the directory is an AD Connector")
 def _is_ad_connector(directory, evidence):
@@ -87,52 +81,32 @@ def _pre_session(directory, profile, evidence):
 
 # --- procedure (changes state) ---------------------------------------------------------
 
-def _open(request, aws_env, profile, **kwargs):
-    try:
-        sb = proc.open_sandbox(aws_env, procedure_region=profile.aws.procedure_region,
-                               allow_changes_for=request.config.getoption("--allow-aws-changes"), **kwargs)
-    except proc.SandboxUnavailable as exc:
-        pytest.skip(str(exc))
-    request.addfinalizer(sb.close)
-    return sb
-
+# open_scratch, aws_api_calls, "the request succeeds" and "the request is refused with
+# {code}" are shared with the WorkSpaces procedures (steps/conftest.py).
 
 @given("a scratch AD Connector directory", target_fixture="sandbox")
-def _sandbox(request, aws_env, profile):
-    return _open(request, aws_env, profile)
+def _sandbox(open_scratch):
+    return open_scratch(proc.open_sandbox)
 
 
 @given(parsers.parse("a scratch AD Connector directory in {region}"), target_fixture="sandbox")
-def _sandbox_in(request, aws_env, profile, region):
-    return _open(request, aws_env, profile, region=region)
+def _sandbox_in(open_scratch, region):
+    return open_scratch(proc.open_sandbox, region=region)
 
 
 @given(parsers.re(r"a scratch (?P<dir_type>MicrosoftAD|SimpleAD) directory"), target_fixture="sandbox")
-def _sandbox_of_type(request, aws_env, profile, dir_type):
-    return _open(request, aws_env, profile, dir_type=dir_type)
+def _sandbox_of_type(open_scratch, dir_type):
+    return open_scratch(proc.open_sandbox, dir_type=dir_type)
 
 
-@given(parsers.parse("registrations in the simulated service take {seconds:g} seconds"))
-def _delay(sandbox, seconds):
-    if sandbox.env.simulated:
-        sandbox.env.ds_backend(sandbox.region).certificate_registration_delay_seconds = seconds
-
-
-@given(parsers.parse("deregistrations in the simulated service take {seconds:g} seconds"))
-def _deregistration_delay(sandbox, seconds):
-    if sandbox.env.simulated:
-        sandbox.env.ds_backend(sandbox.region).certificate_deregistration_delay_seconds = seconds
-
-
-@pytest.fixture
-def procedure_api_calls(request, aws_env, evidence):
-    mark = aws_env.recorder.mark()
-    yield
-    evidence.attach_json("AWS API calls", aws_env.calls_since(mark))
+@given(parsers.re(r"(?P<operation>registration|deregistration)s in the simulated service take "
+                  r"(?P<seconds>[0-9.]+) seconds"), converters={"seconds": float})
+def _delay(sandbox, operation, seconds):
+    sandbox.simulate_delay(operation, seconds)
 
 
 @given("the root CA certificate is registered")
-def _root_registered(sandbox, ca_chain, evidence, procedure_api_calls):
+def _root_registered(sandbox, ca_chain, evidence, aws_api_calls):
     evidence.check(proc.expect_ok(sandbox.register(ca_chain[-1].pem.decode())))
 
 
@@ -150,79 +124,66 @@ def _enabled_given(sandbox, evidence):
 
 
 @when(parsers.parse('I register the root CA certificate as ClientCertAuth with the OCSP URL "{url}"'))
-def _register_with_ocsp(sandbox, ca_chain, url, procedure_api_calls):
+def _register_with_ocsp(sandbox, ca_chain, url, aws_api_calls):
     sandbox.register(ca_chain[-1].pem.decode(), ocsp_url=url)
 
 
 @when("I register the root CA certificate")
 @when("I register the root CA certificate again")
-def _register_root(sandbox, ca_chain, procedure_api_calls):
+def _register_root(sandbox, ca_chain, aws_api_calls):
     sandbox.register(ca_chain[-1].pem.decode())
 
 
 @when(parsers.parse("I register {data} as a CA certificate"))
-def _register_invalid(sandbox, ca_chain, data, procedure_api_calls):
+def _register_invalid(sandbox, ca_chain, data, aws_api_calls):
     inputs = proc.invalid_inputs(ca_chain[-1].pem.decode(), proc.pem_text(proc.make_end_entity("wscard end entity")))
     sandbox.register(inputs[data])
 
 
 @when(parsers.parse("I register a CA certificate that expires in {days:d} days"))
-def _register_expiring(sandbox, days, procedure_api_calls):
+def _register_expiring(sandbox, days, aws_api_calls):
     sandbox.register(proc.pem_text(proc.make_ca(f"wscard expiring in {days} days", days)))
 
 
 @when("I register a CA certificate signed with RSASSA-PSS")
-def _register_pss(sandbox, procedure_api_calls):
+def _register_pss(sandbox, aws_api_calls):
     sandbox.register(proc.pem_text(proc.make_ca("wscard RSASSA-PSS CA", 3650, pss=True)))
 
 
 @when("I register one more CA certificate")
-def _register_one_more(sandbox, procedure_api_calls):
+def _register_one_more(sandbox, aws_api_calls):
     sandbox.register(proc.pem_text(proc.make_ca("wscard one CA certificate too many", 3650)))
 
 
 @when("I describe the certificate")
-def _describe(sandbox, procedure_api_calls):
+def _describe(sandbox, aws_api_calls):
     sandbox.describe_certificate()
 
 
 @when("I deregister the certificate")
-def _deregister(sandbox, procedure_api_calls):
+def _deregister(sandbox, aws_api_calls):
     sandbox.deregister()
 
 
 @when("I enable smart card authentication")
-def _enable(sandbox, procedure_api_calls):
+def _enable(sandbox, aws_api_calls):
     sandbox.enable("SmartCard")
 
 
 @when("I disable smart card authentication")
-def _disable(sandbox, procedure_api_calls):
+def _disable(sandbox, aws_api_calls):
     sandbox.disable("SmartCard")
 
 
 @then("the registration returns a certificate ID")
 def _returns_id(sandbox, evidence):
-    result = proc.expect_ok(sandbox.last)
-    if sandbox.last is not None and sandbox.last.ok and not sandbox.last.response.get("CertificateId"):
-        result.fail("RegisterCertificate", "answered without a CertificateId.", "The service is not as documented.")
-    evidence.check(result)
+    evidence.check(proc.expect_certificate_id(sandbox.last))
 
 
 @then(parsers.parse('describe-certificate shows the OCSP URL "{url}"'))
 def _shows_ocsp(sandbox, url, evidence):
     evidence.check(proc.expect_certificate_field(sandbox.describe_certificate(),
                                                  ("ClientCertAuthSettings", "OCSPUrl"), url))
-
-
-@then(parsers.parse("the request is refused with {code}"))
-def _refused(sandbox, code, evidence):
-    evidence.check(proc.expect_refused(sandbox.last, code))
-
-
-@then("the request succeeds")
-def _succeeds(sandbox, evidence):
-    evidence.check(proc.expect_ok(sandbox.last))
 
 
 @then(parsers.parse("the certificate shows Registering, then Registered within {seconds:d} seconds"))
@@ -262,7 +223,4 @@ def _settings_show(sandbox, status, evidence):
 
 @then(parsers.parse("the outcome is {outcome}"))
 def _outcome(sandbox, outcome, evidence):
-    if outcome == "success":
-        evidence.check(proc.expect_ok(sandbox.last))
-    else:
-        evidence.check(proc.expect_refused(sandbox.last, outcome.removeprefix("refused with ").strip()))
+    evidence.check(proc.expect_outcome(sandbox.last, outcome))

@@ -6,6 +6,7 @@ from pytest_bdd import given, scenarios, then
 
 from wscard.client import checks as cl
 
+from .glue import shown
 from .workspaces_plugin import check_per_baseline
 
 scenarios("client")
@@ -13,8 +14,7 @@ scenarios("client")
 
 @given("the WorkSpaces client under test", target_fixture="client_app")
 def _client(client, evidence):
-    evidence.attach_json("WorkSpaces client under test", client.as_evidence())
-    return client
+    return shown(evidence, "WorkSpaces client under test", client.as_evidence(), client)
 
 
 @then("the Windows client is version 3.1.1 or later")

@@ -7,6 +7,8 @@ from pytest_bdd import given, scenarios, then, when
 from wscard.guest import linux, windows
 from wscard.guest.describe import describe_linux, describe_windows
 
+from .glue import shown
+
 scenarios("in_session")
 
 
@@ -14,14 +16,12 @@ scenarios("in_session")
 
 @given("the Linux WorkSpace image under test", target_fixture="linux_guest")
 def _linux_guest(guest_linux, evidence):
-    evidence.attach_json("Linux WorkSpace image", describe_linux(guest_linux))
-    return guest_linux
+    return shown(evidence, "Linux WorkSpace image", describe_linux(guest_linux), guest_linux)
 
 
 @given("the Windows WorkSpace registry under test", target_fixture="windows_guest")
 def _windows_guest(guest_windows, evidence):
-    evidence.attach_json("Windows WorkSpace registry", describe_windows(guest_windows))
-    return guest_windows
+    return shown(evidence, "Windows WorkSpace registry", describe_windows(guest_windows), guest_windows)
 
 
 # --- Linux ----------------------------------------------------------------------------
@@ -100,12 +100,7 @@ def _card_certs(procedure, evidence):
 
 # --- Windows ----------------------------------------------------------------------------
 
-@given("the users' logon certificates", target_fixture="users")
-def _users(pki_env, evidence):
-    for u in pki_env.users:
-        evidence.attach_pem(f"user certificate {u.name}", u.pem)
-    return pki_env.users
-
+# "the users' logon certificates" is a shared step (steps/conftest.py).
 
 @then("the WSP smart card redirection policy is enabled")
 def _session9(windows_guest, evidence):

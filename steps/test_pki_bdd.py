@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from wscard.checks import Status, merge
-from wscard.pki import ocsp_checks
-from .harness_plugin import expect_that
+from wscard.pki.environment import expect_model_branch, expect_model_result
 
 scenarios("pki")
 
@@ -22,12 +20,7 @@ def _attach_trace(evidence, trace) -> None:
 
 # --- certificates ---------------------------------------------------------------------
 
-@given("the user certificates of the environment", target_fixture="users")
-def _users(pki_env, evidence):
-    for u in pki_env.users:
-        evidence.attach_pem(f"user certificate {u.name}", u.pem)
-    return pki_env.users
-
+# "the user certificates of the environment" is a shared step (steps/conftest.py).
 
 @given("the CA certificates the users' certificates chain to", target_fixture="cas")
 def _cas(pki_env, evidence):
@@ -90,30 +83,24 @@ def _trace_users(pki_env, users, evidence):
     return traces
 
 
-def _check_users(evidence, pki_env, traces, rid: str) -> None:
-    auth = pki_env.profile.profile.authentication
-    results = [ocsp_checks.all_results(t, auth)[rid] for t in traces]
-    evidence.check(results[0] if len(results) == 1 else merge(rid, results[0].title, results))
-
-
 @then("revocation checking starts with the OCSP URL in the certificate's AIA extension")
 def _ocsp1(pki_env, traces, evidence):
-    _check_users(evidence, pki_env, traces, "OCSP-1")
+    evidence.check(pki_env.revocation_result(traces, "OCSP-1"))
 
 
 @then("the OCSP URL given at root CA registration is used only when the AIA URL cannot be used")
 def _ocsp2(pki_env, traces, evidence):
-    _check_users(evidence, pki_env, traces, "OCSP-2")
+    evidence.check(pki_env.revocation_result(traces, "OCSP-2"))
 
 
 @then("the responder named in the AIA extension answers when its name resolves")
 def _ocsp3(pki_env, traces, evidence):
-    _check_users(evidence, pki_env, traces, "OCSP-3")
+    evidence.check(pki_env.revocation_result(traces, "OCSP-3"))
 
 
 @then("the OCSP URL given at root CA registration answers when it is needed")
 def _ocsp4(pki_env, traces, evidence):
-    _check_users(evidence, pki_env, traces, "OCSP-4")
+    evidence.check(pki_env.revocation_result(traces, "OCSP-4"))
 
 
 @then("every OCSP URL in the certificates and the registrations is HTTP with a top-level domain of the IANA root zone")
@@ -123,12 +110,12 @@ def _ocsp5(pki_env, evidence):
 
 @then("the OCSP responder answers good for every user certificate")
 def _ocsp6(pki_env, traces, evidence):
-    _check_users(evidence, pki_env, traces, "OCSP-6")
+    evidence.check(pki_env.revocation_result(traces, "OCSP-6"))
 
 
 @then("revocation checking is possible, as pre-session authentication requires")
 def _ocsp7(pki_env, traces, evidence):
-    _check_users(evidence, pki_env, traces, "OCSP-7")
+    evidence.check(pki_env.revocation_result(traces, "OCSP-7"))
 
 
 # --- OCSP: the documented process, branch by branch (model rows) ------------------------
@@ -154,34 +141,15 @@ def _model_check(pki_model_env, model_cert, model_registered, evidence):
 
 
 @then(parsers.parse("the process ends in the {branch} branch using the {used} URL"))
-def _model_branch(model_trace, branch, used):
-    from wscard.pki.ocsp import describe_outcome
-
-    want_source = "" if used == "no" else used
-    expect_that((model_trace.branch, model_trace.used_source) == (branch, want_source),
-                f"the revocation check ends in the {model_trace.branch} branch using the "
-                f"{model_trace.used_source or 'no'} URL, not as documented: {describe_outcome(model_trace)}")
+def _model_branch(model_trace, branch, used, evidence):
+    evidence.check(expect_model_branch(model_trace, branch, used))
 
 
 @then(parsers.parse('the revocation result is "{result}"'))
-def _model_result(model_trace, result):
-    from wscard.pki.ocsp import describe_outcome
-
-    expect_that(model_trace.result == result,
-                f"the revocation result is {model_trace.result!r}, not {result!r}: {describe_outcome(model_trace)}")
+def _model_result(model_trace, result, evidence):
+    evidence.check(expect_model_result(model_trace, result))
 
 
 @then(parsers.parse("the OCSP URLs {verdict} the HTTP and IANA root zone rules"))
 def _model_urls(pki_model_env, model_cert, model_registered, verdict, evidence):
-    from wscard.pki.environment import MODEL_REGISTRATION_URLS
-    from wscard.pki import certs
-
-    cert = pki_model_env.pki.get(model_cert).cert
-    urls = [("AIA", u) for u in certs.aia(cert).ocsp]
-    reg = MODEL_REGISTRATION_URLS.get(model_registered, model_registered)
-    if reg:
-        urls.append(("registration", reg))
-    result = ocsp_checks.check_urls(urls)
-    evidence.attach_json("OCSP-5 URL rules", {"urls": urls, "findings": [f.render() for f in result.findings]})
-    expect_that((result.status is Status.PASSED) == (verdict == "meet"),
-                f"the OCSP URLs were expected to {verdict} the rules: {[f.render() for f in result.findings]}")
+    evidence.check(pki_model_env.expect_model_url_rules(model_cert, model_registered, meet=verdict == "meet"))

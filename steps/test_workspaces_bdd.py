@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from wscard.aws import workspaces as wsp
@@ -32,64 +31,39 @@ def _access(workspaces, profile, evidence):
 
 # --- procedure (changes state) ---------------------------------------------------------
 
-def _open(request, aws_env, profile, **kwargs):
-    try:
-        sb = wsp.open_workspaces_sandbox(aws_env, procedure_region=profile.aws.procedure_region,
-                                         allow_changes_for=request.config.getoption("--allow-aws-changes"), **kwargs)
-    except wsp.SandboxUnavailable as exc:
-        pytest.skip(str(exc))
-    request.addfinalizer(sb.close)
-    return sb
-
-
-@pytest.fixture
-def workspaces_api_calls(aws_env, evidence):
-    mark = aws_env.recorder.mark()
-    yield
-    evidence.attach_json("AWS API calls", aws_env.calls_since(mark))
-
+# open_scratch, aws_api_calls, "the request succeeds" and "the request is refused with
+# {code}" are shared with the AD Connector procedures (steps/conftest.py).
 
 @given(parsers.re(r"a scratch WorkSpaces directory with an? (?P<protocol>PCoIP|WSP) WorkSpace(?: that is (?P<state>[A-Z_]+))?$"),
        target_fixture="sandbox")
-def _sandbox_with_workspace(request, aws_env, profile, protocol, state):
-    return _open(request, aws_env, profile, state=state or "AVAILABLE",
-                 workspace={"Protocols": [protocol.upper()], "OperatingSystemName": "WINDOWS_SERVER_2022"})
+def _sandbox_with_workspace(open_scratch, protocol, state):
+    return open_scratch(wsp.open_workspaces_sandbox, state=state or "AVAILABLE",
+                        workspace={"Protocols": [protocol.upper()], "OperatingSystemName": "WINDOWS_SERVER_2022"})
 
 
 @given("a scratch WorkSpaces directory", target_fixture="sandbox")
-def _sandbox(request, aws_env, profile):
-    return _open(request, aws_env, profile)
+def _sandbox(open_scratch):
+    return open_scratch(wsp.open_workspaces_sandbox)
 
 
 @given("a scratch directory that is not registered with WorkSpaces", target_fixture="sandbox")
-def _sandbox_unregistered(request, aws_env, profile):
-    return _open(request, aws_env, profile, registered=False)
+def _sandbox_unregistered(open_scratch):
+    return open_scratch(wsp.open_workspaces_sandbox, registered=False)
 
 
 @when(parsers.parse("I change the WorkSpace's protocol to {protocol}"))
-def _set_protocol(sandbox, protocol, workspaces_api_calls):
+def _set_protocol(sandbox, protocol, aws_api_calls):
     sandbox.set_protocol(protocol)
 
 
 @when(parsers.parse("I allow {device_type} devices"))
-def _allow(sandbox, device_type, workspaces_api_calls):
+def _allow(sandbox, device_type, aws_api_calls):
     sandbox.set_access(device_type, "ALLOW")
 
 
 @when(parsers.parse('I set {device_type} devices to "{value}"'))
-def _set_access(sandbox, device_type, value, workspaces_api_calls):
+def _set_access(sandbox, device_type, value, aws_api_calls):
     sandbox.set_access(device_type, value)
-
-
-@then("the request succeeds")
-def _succeeds(sandbox, evidence):
-    evidence.check(wsp.expect_ok(sandbox.last))
-
-
-@then(parsers.parse("the request is refused with {code}"))
-def _refused(sandbox, code, evidence):
-    # "A or B": either code passes (the documents do not pin it); the evidence names which came
-    evidence.check(wsp.expect_refused(sandbox.last, [c.strip() for c in code.split(" or ")]))
 
 
 @then(parsers.parse("DescribeWorkspaces shows the WorkSpace on {protocol}"))

@@ -72,14 +72,3 @@ def check_per_baseline(evidence, result: CheckResult) -> CheckResult:
         title = "Verdict under each baseline" + (" (they disagree)" if result.evidence.get("baselines_disagree") else "")
         evidence.attach_text(title, table)
     return evidence.check(result)
-
-
-# --- steps shared by the workspaces and client areas ------------------------------------
-from pytest_bdd import given  # noqa: E402
-
-
-@given("the WorkSpaces of the directory under test", target_fixture="workspaces")
-def _workspaces(workspaces_under_test, evidence):
-    evidence.attach_json("AWS API calls (made once per run, shared by the read-only scenarios)",
-                         workspaces_under_test.api_calls)
-    return workspaces_under_test

@@ -40,16 +40,26 @@ class Finding:
 
 @dataclass
 class CheckResult:
-    """Outcome of one check against one environment."""
+    """Outcome of one check against one environment.
+
+    ``CheckResult("CA-3")`` takes the requirement's title from the catalogue
+    (:func:`wscard.requirements.requirement_title`, one title per requirement); a result
+    that is not a requirement's (``"procedure"``) names its own title."""
 
     requirement: str
-    title: str
+    title: str = ""
     findings: list[Finding] = field(default_factory=list)
     evidence: dict[str, Any] = field(default_factory=dict)
     skipped_because: str | None = None
     #: False when the check does not apply to the environment the profile declares
     #: (:meth:`not_applicable`); a skip otherwise means "could not be judged".
     applies: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.title:
+            from .requirements import requirement_title
+
+            self.title = requirement_title(self.requirement)
 
     @property
     def status(self) -> Status:
@@ -114,8 +124,9 @@ def enforce(result: CheckResult) -> list[Finding]:
     return result.warnings()
 
 
-def merge(requirement: str, title: str, results: Iterable[CheckResult]) -> CheckResult:
-    """Combine several results of the same requirement into one."""
+def merge(requirement: str, title: str = "", results: Iterable[CheckResult] = ()) -> CheckResult:
+    """Combine several results of the same requirement into one, under ``title`` (the
+    catalogue's title of ``requirement`` by default)."""
     out = CheckResult(requirement, title)
     for r in results:
         out.findings += r.findings

@@ -42,6 +42,11 @@ class Requirement:
     #: from a stored copy of the source: docs/evidence.md)
     quote: str = ""
     quote_source: Source | None = None
+    #: the one short title of the requirement: the default title of every check of it
+    #: (:class:`wscard.checks.CheckResult`), in reports and messages
+    title: str = ""
+    #: the usual fix when the requirement fails ("" where each check says its own)
+    fix: str = ""
 
     @property
     def url(self) -> str:
@@ -57,9 +62,27 @@ def catalogue() -> dict[str, Requirement]:
     }
     return {
         rid: Requirement(rid, r["area"], r["statement"], tuple(sources[s] for s in r["sources"]), r["severity"],
-                         r.get("quote", ""), sources[r["quote_source"]] if r.get("quote_source") else None)
+                         r.get("quote", ""), sources[r["quote_source"]] if r.get("quote_source") else None,
+                         r["title"], r.get("fix", ""))
         for rid, r in data["requirement"].items()
     }
+
+
+def requirement_title(rid: str) -> str:
+    """The catalogue's title of requirement ``rid`` (``"CA-3"``), the default title of its
+    checks. Raises KeyError naming the ID when the catalogue has no such requirement."""
+    try:
+        return catalogue()[rid].title
+    except KeyError:
+        raise KeyError(f"{rid!r} is not a requirement of the catalogue (wscard/data/requirements.toml): "
+                       "give the check a title, or use a catalogue ID") from None
+
+
+def default_fix(rid: str) -> str:
+    """The catalogue's usual fix for requirement ``rid`` ("" where it has none, or the ID
+    is not in the catalogue)."""
+    req = catalogue().get(rid)
+    return req.fix if req is not None else ""
 
 
 def is_requirement_tag(tag: str) -> bool:

@@ -69,3 +69,31 @@ def test_every_catalogue_requirement_has_a_scenario():
     tagged = {t for scs in feature_tags().values() for tags in scs for t in tags}
     missing = sorted(set(catalogue()) - tagged)
     assert not missing, f"catalogue requirements no scenario checks: {missing}"
+
+
+def test_every_requirement_has_one_title_that_checks_take_by_default():
+    """One title per requirement, kept with its catalogue entry (issue 18): a check's
+    ``CheckResult("CA-3")`` takes it; an ID outside the catalogue must name its own."""
+    from wscard.checks import CheckResult, merge
+    from wscard.requirements import default_fix
+
+    cat = catalogue()
+    assert [rid for rid, r in cat.items() if not r.title.strip() or r.title.endswith(".")] == []
+    assert CheckResult("CA-3").title == cat["CA-3"].title
+    assert merge("CA-7", results=[CheckResult("CA-7")]).title == cat["CA-7"].title
+    assert CheckResult("procedure", "The request succeeds").title == "The request succeeds"
+    with pytest.raises(KeyError, match="not a requirement of the catalogue"):
+        CheckResult("CA-99")
+    assert default_fix("CARD-3") and default_fix("CA-3") == "" and default_fix("procedure") == ""
+
+
+def test_no_check_names_its_own_title_for_a_catalogue_requirement():
+    """The per-site copies are gone: no ``CheckResult("<catalogue ID>", "...")`` in the
+    library or the card package (the drift issue 18 found: CA-3, CA-5, CA-7, KCD-2 and
+    CARD-3 had two titles each)."""
+    ids = "|".join(re.escape(rid) for rid in catalogue())
+    pattern = re.compile(r'CheckResult\(\s*"(?:' + ids + r')"\s*,')
+    found = [f"{p.relative_to(ROOT)}:{i}" for folder in ("wscard", "hardware", "steps")
+             for p in sorted((ROOT / folder).rglob("*.py"))
+             for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    assert not found, found

@@ -297,3 +297,19 @@ def test_openssl_verify_agrees_on_broken_chains(tmp_path):
                        capture_output=True, text=True)
     assert v.returncode != 0 and "certificate has expired" in v.stdout + v.stderr
     assert K.check_chain_and_validity(pki.get("user"), pki.ca_chain).status is Status.FAILED
+
+
+# --- the model rows' judges (issue 18: the pki steps no longer compare for themselves) --------
+
+def test_model_row_judges_fail_when_the_trace_differs_from_the_row():
+    from wscard.pki.environment import expect_model_branch, expect_model_result
+
+    trace = O.RevocationTrace("user-aia-absent", branch="OCSP-2", result="good", used_source="registration")
+    assert expect_model_branch(trace, "OCSP-2", "registration").status == Status.PASSED
+    assert expect_model_result(trace, "good").status == Status.PASSED
+    wrong = expect_model_branch(trace, "OCSP-1", "aia")
+    assert wrong.status == Status.FAILED and "OCSP-2 branch using the registration URL" in wrong.findings[0].problem
+    assert expect_model_result(trace, "revoked").status == Status.FAILED
+    silent = O.RevocationTrace("user-aia-unresolvable", branch="OCSP-4", result="failed", used_source="")
+    assert expect_model_branch(silent, "OCSP-4", "no").status == Status.PASSED
+    assert expect_model_branch(silent, "OCSP-4", "registration").status == Status.FAILED

@@ -108,3 +108,29 @@ def test_a_simulated_deregistration_never_seen_deregistering_fails(ds_sandbox, e
     result = proc.expect_deregistration_progress(ds_sandbox, 5)
     assert result.status == Status.FAILED
     assert "never Deregistering" in result.findings[0].problem
+
+
+# --- judges the AD Connector steps call (issue 18: no finding built in a step) ---------------
+
+def test_certificate_id_is_required_of_a_registration():
+    ok = proc.Outcome("RegisterCertificate", response={"CertificateId": "c-1234567890"}, http_status=200)
+    assert proc.expect_certificate_id(ok).status == Status.PASSED
+    none = proc.Outcome("RegisterCertificate", response={}, http_status=200)
+    result = proc.expect_certificate_id(none)
+    assert result.status == Status.FAILED and "without a CertificateId" in result.findings[0].problem
+    refused = proc.Outcome("RegisterCertificate", error_code="InvalidCertificateException")
+    assert proc.expect_certificate_id(refused).status == Status.FAILED
+    assert proc.expect_certificate_id(None).status == Status.FAILED
+
+
+@pytest.mark.parametrize("wanted, outcome, status", [
+    ("success", proc.Outcome("EnableClientAuthentication", http_status=200), Status.PASSED),
+    ("success", proc.Outcome("EnableClientAuthentication", error_code="AccessDeniedException"), Status.FAILED),
+    ("refused with AccessDeniedException", proc.Outcome("X", error_code="AccessDeniedException"), Status.PASSED),
+    ("refused with AccessDeniedException", proc.Outcome("X", http_status=200), Status.FAILED),
+    ("refused with AccessDeniedException", proc.Outcome("X", error_code="ClientException"), Status.FAILED),
+    ("refused with ValidationException or InvalidParameterException",
+     proc.Outcome("X", error_code="InvalidParameterException"), Status.PASSED),
+])
+def test_outcome_of_a_row(wanted, outcome, status):
+    assert proc.expect_outcome(outcome, wanted).status == status

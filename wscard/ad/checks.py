@@ -21,14 +21,6 @@ from .model import (
     uac_flags,
 )
 
-TITLES = {
-    "KCD-1": "The AD Connector service account has an SPN that no other account holds",
-    "KCD-2": "Delegation to specified services only, with any authentication protocol",
-    "KCD-3": "Delegation to the ldap service of every domain controller",
-    "KCD-4": "Domain controllers carry certificates with the KDC Authentication EKU",
-}
-
-
 def _svc(snap: DomainSnapshot) -> str:
     a = snap.service_account
     return f"service account {a.name} ({a.dn})"
@@ -45,7 +37,7 @@ def split_spn(spn: str) -> tuple[str, str]:
 
 def check_service_principal_name(snap: DomainSnapshot) -> CheckResult:
     """KCD-1: the account has an SPN and no other account in the forest holds it."""
-    r = CheckResult("KCD-1", TITLES["KCD-1"])
+    r = CheckResult("KCD-1")
     acct = snap.service_account
     r.evidence.update(snap.evidence())
     if not acct.spns:
@@ -90,7 +82,7 @@ def check_service_principal_name(snap: DomainSnapshot) -> CheckResult:
 
 def check_delegation_settings(snap: DomainSnapshot) -> CheckResult:
     """KCD-2: constrained delegation with protocol transition, not unconstrained."""
-    r = CheckResult("KCD-2", TITLES["KCD-2"])
+    r = CheckResult("KCD-2")
     acct = snap.service_account
     uac = acct.user_account_control
     r.evidence["service_account"] = acct.describe()
@@ -153,7 +145,7 @@ def _proof_precondition(r: CheckResult, snap: DomainSnapshot, proof) -> bool:
 def check_delegation_granted(snap: DomainSnapshot, proof) -> CheckResult:
     """KCD-2 at the KDC: a ticket to a listed ldap service, for a user who gave no
     password, through protocol transition (S4U2Self) and constrained delegation (S4U2Proxy)."""
-    r = CheckResult("KCD-2", "The KDC delegates for a user to a listed service through protocol transition")
+    r = CheckResult("KCD-2")
     if not _proof_precondition(r, snap, proof):
         return r
     acct = snap.service_account
@@ -179,7 +171,7 @@ def check_delegation_granted(snap: DomainSnapshot, proof) -> CheckResult:
 
 def check_delegation_refused_elsewhere(snap: DomainSnapshot, proof) -> CheckResult:
     """KCD-2 at the KDC: delegation to a service that is not listed is refused."""
-    r = CheckResult("KCD-2", "The KDC refuses to delegate to a service that is not listed")
+    r = CheckResult("KCD-2")
     if not _proof_precondition(r, snap, proof):
         return r
     acct = snap.service_account
@@ -210,8 +202,8 @@ def check_delegation_proof(snap: DomainSnapshot, proof) -> CheckResult:
     """Both halves of the KCD-2 proof in one result."""
     from ..checks import merge
 
-    return merge("KCD-2", "The KDC delegates for a user to listed services only",
-                 [check_delegation_granted(snap, proof), check_delegation_refused_elsewhere(snap, proof)])
+    return merge("KCD-2", results=[check_delegation_granted(snap, proof),
+                                   check_delegation_refused_elsewhere(snap, proof)])
 
 
 # --- KCD-3 --------------------------------------------------------------------------
@@ -230,7 +222,7 @@ def _dc_names(snap: DomainSnapshot) -> dict[str, str]:
 
 def check_ldap_service_chosen(snap: DomainSnapshot) -> CheckResult:
     """KCD-3 (seed steps 5-8): the ldap service type of a domain controller is a target."""
-    r = CheckResult("KCD-3", "The ldap service of a domain controller is a delegation target")
+    r = CheckResult("KCD-3")
     acct = snap.service_account
     targets = acct.allowed_to_delegate_to
     r.evidence["msDS-AllowedToDelegateTo"] = list(targets)
@@ -259,7 +251,7 @@ def check_ldap_service_chosen(snap: DomainSnapshot) -> CheckResult:
 
 def check_every_domain_controller(snap: DomainSnapshot) -> CheckResult:
     """KCD-3 (seed step 9): ``ldap/<dNSHostName>`` of every domain controller is listed."""
-    r = CheckResult("KCD-3", TITLES["KCD-3"])
+    r = CheckResult("KCD-3")
     acct = snap.service_account
     listed = {t.lower() for t in acct.allowed_to_delegate_to}
     r.evidence["domain_controllers"] = [dc.dns_host_name for dc in snap.domain_controllers]
@@ -323,7 +315,7 @@ def other_forms(targets: list[str], dc) -> list[tuple[str, str]]:
 
 def check_delegation_every_dc(snap: DomainSnapshot, proof) -> CheckResult:
     """KCD-3 at the KDC: a ticket to ``ldap/<dc>`` of every domain controller for a user."""
-    r = CheckResult("KCD-3", "The KDC delegates to the ldap service of every domain controller")
+    r = CheckResult("KCD-3")
     if not _proof_precondition(r, snap, proof):
         return r
     if check_delegation_settings(snap).failures():
@@ -372,7 +364,7 @@ def certificate_facts(cert: x509.Certificate) -> dict:
 def check_dc_certificates(snap: DomainSnapshot, probes: list[CertificateProbe],
                           now: datetime | None = None) -> CheckResult:
     """KCD-4: each domain controller's certificate has the KDC Authentication EKU."""
-    r = CheckResult("KCD-4", TITLES["KCD-4"])
+    r = CheckResult("KCD-4")
     now = now or datetime.now(timezone.utc)
     by_dc = {p.dc.lower(): p for p in probes}
     fix = ("enroll the domain controller for a certificate of the 'Kerberos Authentication' template (EKU KDC "
@@ -459,7 +451,7 @@ def check_service_account_name(given: str | None, matches: list[tuple], judged=N
         say when AD Connector uses another one.
     :param unreadable: why ``given`` could not be read (the result is then skipped).
     """
-    r = CheckResult("KCD-5", "AD Connector uses the service account's sAMAccountName (at most 20 characters)")
+    r = CheckResult("KCD-5")
     if given is None:
         return r.skip(unreadable or "AD Connector's ConnectSettings.CustomerUserName could not be read")
     r.evidence["ConnectSettings.CustomerUserName"] = given
@@ -539,7 +531,7 @@ def check_encryption_types(snap: DomainSnapshot) -> CheckResult:
     attribute is not set). AES is recommended: sharing only RC4 (or DES) is a warning."""
     from .model import DEFAULT_ENCTYPES_SOURCE, describe_enctypes
 
-    r = CheckResult("KCD-6", "The service account and every domain controller share a Kerberos encryption type")
+    r = CheckResult("KCD-6")
     acct = snap.service_account
     mine = _enc_set(acct.supported_encryption_types)
     r.evidence["service_account"] = {"dn": acct.dn, "msDS-SupportedEncryptionTypes":
@@ -574,7 +566,7 @@ def check_encryption_types(snap: DomainSnapshot) -> CheckResult:
 def check_encryption_at_kdc(snap: DomainSnapshot, proof) -> CheckResult:
     """KCD-6 at the KDC: the S4U2Self and S4U2Proxy tickets were issued, and with which
     encryption type (``klist -e``); a KDC_ERR_ETYPE_NOSUPP refusal is a failure."""
-    r = CheckResult("KCD-6", "The KDC issues the delegation tickets with an encryption type both sides support")
+    r = CheckResult("KCD-6")
     if proof is None:
         return r.skip("no delegation proof was run")
     if proof.skipped_because:
@@ -630,7 +622,7 @@ def check_ntauth(store, user_certs: list[tuple[str, x509.Certificate]]) -> Check
     :param store: :class:`~wscard.ad.model.NtAuthStore`, None when not read.
     :param user_certs: (label, certificate) of each logon certificate under test.
     """
-    r = CheckResult("KCD-7", "The CA that issues the logon certificates is in the forest's NTAuth store")
+    r = CheckResult("KCD-7")
     if store is None:
         return r.skip("the NTAuth store was not read")
     if store.error:

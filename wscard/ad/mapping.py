@@ -46,7 +46,6 @@ from .model import Account
 
 STRONG = ("X509IssuerSerialNumber", "X509SKI", "X509SHA1PublicKey")
 WEAK = ("X509IssuerSubject", "X509SubjectOnly", "X509RFC822")
-TITLE = "The certificate is strongly mapped to the user's AD account (SID extension or altSecurityIdentities)"
 
 
 def x500_order(name: x509.Name) -> str:
@@ -230,7 +229,7 @@ def check_strong_mapping(cert: x509.Certificate, label: str, account: Account | 
     :returns: passed with the strong mapping found as evidence, or failed naming the
         mapping missing or wrong and the fix for each way (SID extension, altSecurityIdentities).
     """
-    r = CheckResult("UC-7", TITLE)
+    r = CheckResult("UC-7")
     if account is None:
         return r.skip(not_found or f"no AD account was found for {label}: see UC-1")
     sam = account.sam_account_name or account.name

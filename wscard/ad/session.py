@@ -154,30 +154,30 @@ class AdSession:
         certificate's SAN UPN, else ``expected_upn``) must map it strongly."""
         from ..checks import merge
         from ..pki.certs import upns
-        from .mapping import TITLE, check_strong_mapping
+        from .mapping import check_strong_mapping
 
         results = []
         for label, cert in user_certs:
             try:
                 found = upns(cert)
             except Exception as exc:  # a certificate whose extensions cryptography refuses
-                results.append(CheckResult("UC-7", TITLE).skip(f"the UPN of {label} cannot be read: {exc}"))
+                results.append(CheckResult("UC-7").skip(f"the UPN of {label} cannot be read: {exc}"))
                 continue
             upn = found[0] if found else expected_upn
             if not upn:
-                results.append(CheckResult("UC-7", TITLE).skip(
+                results.append(CheckResult("UC-7").skip(
                     f"{label} has no UPN and the profile names none ([pki].upn): the account cannot be found (UC-1)"))
                 continue
             acct = self.user_account(upn)
             results.append(check_strong_mapping(cert, label, acct, f"no account of the domain has the "
                                                                    f"userPrincipalName {upn} (UC-1)"))
         if not results:
-            return CheckResult("UC-7", TITLE).skip("there is no user certificate to judge")
+            return CheckResult("UC-7").skip("there is no user certificate to judge")
         if len(results) == 1:
             return results[0]
         judged = [r for r in results if not r.skipped_because]
         # a skipped certificate must not hide another's failure
-        return merge("UC-7", TITLE, judged or results)
+        return merge("UC-7", results=judged or results)
 
     def delegation_trace(self) -> str:
         p = self._proof

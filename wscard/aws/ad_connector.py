@@ -190,8 +190,8 @@ def blocked(snap: DirectoryServiceSnapshot) -> str | None:
     return None
 
 
-def _new(rid: str, title: str, snap: DirectoryServiceSnapshot | None = None) -> CheckResult:
-    r = CheckResult(rid, title)
+def _new(rid: str, snap: DirectoryServiceSnapshot | None = None) -> CheckResult:
+    r = CheckResult(rid)
     if snap is not None:
         r.evidence["directory"] = {"id": snap.directory_id, "region": snap.region, "type": snap.type}
     return r
@@ -200,7 +200,7 @@ def _new(rid: str, title: str, snap: DirectoryServiceSnapshot | None = None) -> 
 # --- the checks ------------------------------------------------------------------------
 
 def check_directory_type(snap: DirectoryServiceSnapshot) -> CheckResult:
-    r = _new("AUTH-4", "The directory is an AD Connector", snap)
+    r = _new("AUTH-4", snap)
     if snap.type != "ADConnector":
         r.fail(
             f"directory {snap.directory_id} ({snap.directory.get('Name', '')})",
@@ -213,7 +213,7 @@ def check_directory_type(snap: DirectoryServiceSnapshot) -> CheckResult:
 
 def check_region(snap: DirectoryServiceSnapshot) -> CheckResult:
     regions = smart_card_regions()
-    r = _new("REGION-3", "AD Connector offers smart card authentication in the directory's Region", snap)
+    r = _new("REGION-3", snap)
     r.evidence["regions_with_smart_card_authentication"] = regions
     if snap.region not in regions:
         r.fail(
@@ -227,7 +227,7 @@ def check_region(snap: DirectoryServiceSnapshot) -> CheckResult:
 
 def check_issuing_ca_ocsp(snap: DirectoryServiceSnapshot, chain: Sequence[CaEntry], expected_url: str) -> CheckResult:
     """CA-1: the issuing CA is registered as ClientCertAuth, with the OCSP URL."""
-    r = _new("CA-1", "The issuing CA is registered for client certificate authentication with its OCSP URL", snap)
+    r = _new("CA-1", snap)
     why = blocked(snap)
     if why:
         return r.skip(why)
@@ -252,7 +252,7 @@ def check_issuing_ca_ocsp(snap: DirectoryServiceSnapshot, chain: Sequence[CaEntr
 
 def check_registration_states(snap: DirectoryServiceSnapshot, ds=None, timeout: float = 0.0) -> CheckResult:
     """CA-2: every ClientCertAuth registration reached Registered (bounded wait)."""
-    r = _new("CA-2", "Every CA certificate registration has reached Registered", snap)
+    r = _new("CA-2", snap)
     why = blocked(snap)
     if why:
         return r.skip(why)
@@ -286,7 +286,7 @@ def check_registration_states(snap: DirectoryServiceSnapshot, ds=None, timeout: 
 def check_expiry_margin(snap: DirectoryServiceSnapshot, now: datetime | None = None) -> CheckResult:
     """CA-4: no registered CA is 90 days or less from expiry."""
     min_days = ca_limits()["min_days_to_expiry_at_registration"]
-    r = _new("CA-4", f"No registered CA certificate is within {min_days} days of expiry", snap)
+    r = _new("CA-4", snap)
     why = blocked(snap)
     if why:
         return r.skip(why)
@@ -311,7 +311,7 @@ def check_expiry_margin(snap: DirectoryServiceSnapshot, now: datetime | None = N
 
 def check_chain_registered(snap: DirectoryServiceSnapshot, chain: Sequence[CaEntry]) -> CheckResult:
     """CA-5: every CA from the issuing CA up to the root is registered and Registered."""
-    r = _new("CA-5", "Every CA certificate from the issuing CA up to the root is registered", snap)
+    r = _new("CA-5", snap)
     why = blocked(snap)
     if why:
         return r.skip(why)
@@ -343,7 +343,7 @@ def check_chain_registered(snap: DirectoryServiceSnapshot, chain: Sequence[CaEnt
 def check_certificate_count(snap: DirectoryServiceSnapshot, chain_length: int) -> CheckResult:
     """CA-6: at most 100 ClientCertAuth certificates; warn when a renewed chain would not fit."""
     limit = ca_limits()["max_client_cert_auth_certificates"]
-    r = _new("CA-6", f"The directory stays within {limit} CA certificates", snap)
+    r = _new("CA-6", snap)
     why = blocked(snap)
     if why:
         return r.skip(why)
@@ -361,7 +361,7 @@ def check_certificate_count(snap: DirectoryServiceSnapshot, chain_length: int) -
 
 def check_details_and_expiry_warning(snap: DirectoryServiceSnapshot, warn_days: int, now: datetime | None = None) -> CheckResult:
     """CA-8: describe-certificate shows the details; warn well before a CA expires."""
-    r = _new("CA-8", "Registered CA certificates show their details and are not close to expiry", snap)
+    r = _new("CA-8", snap)
     why = blocked(snap)
     if why:
         return r.skip(why)
@@ -386,7 +386,7 @@ def check_details_and_expiry_warning(snap: DirectoryServiceSnapshot, warn_days: 
 
 def check_smart_card_enabled(snap: DirectoryServiceSnapshot) -> CheckResult:
     """AUTH-3: describe-client-authentication-settings reports smart card Enabled."""
-    r = _new("AUTH-3", "Smart card authentication is enabled on the directory", snap)
+    r = _new("AUTH-3", snap)
     why = blocked(snap)
     if why:
         return r.skip(why)
@@ -404,7 +404,7 @@ def check_smart_card_enabled(snap: DirectoryServiceSnapshot) -> CheckResult:
 
 def check_pre_session_type(snap: DirectoryServiceSnapshot, uses: Iterable[str]) -> CheckResult:
     """AUTH-5: pre-session sign-in needs SmartCard, not SmartCardOrPassword."""
-    r = _new("AUTH-5", "Pre-session sign-in uses smart card only, not smart card or password", snap)
+    r = _new("AUTH-5", snap)
     why = blocked(snap)
     if why:
         return r.skip(why)

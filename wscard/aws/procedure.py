@@ -77,6 +77,13 @@ class Sandbox:
         self.last = out
         return out
 
+    def simulate_delay(self, operation: str, seconds: float) -> None:
+        """In the simulated service, let ``operation`` (``"registration"`` or
+        ``"deregistration"``) of a certificate take ``seconds`` before its state settles;
+        nothing on real AWS, which takes the time it takes."""
+        if self.env.simulated:
+            setattr(self.env.ds_backend(self.region), f"certificate_{operation}_delay_seconds", seconds)
+
     # --- the documented operations -----------------------------------------------
     def register(self, certificate_data: str, ocsp_url: str | None = None, cert_type: str = "ClientCertAuth") -> Outcome:
         kwargs: dict[str, Any] = {"CertificateData": certificate_data, "Type": cert_type}
@@ -289,7 +296,7 @@ def throwaway_cas_for_limit(profile, count: int) -> tuple[list, CheckResult]:
     from ..errors import EnvironmentProblem
     from ..pki import throwaway_cas
 
-    r = CheckResult("CA-6", "throwaway CA certificates fill the scratch directory")
+    r = CheckResult("CA-6")
     try:
         return throwaway_cas(profile.pki, count), r
     except EnvironmentProblem as exc:
@@ -362,6 +369,24 @@ def expect_ok(outcome: Outcome | None) -> CheckResult:
                f"should succeed, but {outcome.describe() if outcome else 'no request was made'}.",
                "See the error code: the environment or the service is not as documented.")
     return r
+
+
+def expect_certificate_id(outcome: Outcome | None) -> CheckResult:
+    """RegisterCertificate succeeded and answered a ``CertificateId`` (CA-1, S-API)."""
+    r = expect_ok(outcome)
+    r.title = "The registration returns a certificate ID"
+    if outcome is not None and outcome.ok and not (outcome.response or {}).get("CertificateId"):
+        r.fail(outcome.operation, "answered without a CertificateId.", "The service is not as documented.")
+    return r
+
+
+def expect_outcome(outcome: Outcome | None, wanted: str) -> CheckResult:
+    """The request ended as a scenario row says: ``"success"``, or ``"refused with CODE"``
+    (several codes joined by " or ": any of them)."""
+    if wanted.strip() == "success":
+        return expect_ok(outcome)
+    codes = wanted.strip().removeprefix("refused with").split(" or ")
+    return expect_refused(outcome, [c.strip() for c in codes])
 
 
 def expect_empty_200(outcome: Outcome | None) -> CheckResult:

@@ -184,8 +184,8 @@ def _listing(items: list[dict[str, Any]]) -> str:
     return shown + (f" and {more} more (all are listed in the evidence)" if more > 0 else "")
 
 
-def _new(rid: str, title: str, snap: WorkspacesSnapshot | None = None) -> CheckResult:
-    r = CheckResult(rid, title)
+def _new(rid: str, snap: WorkspacesSnapshot | None = None) -> CheckResult:
+    r = CheckResult(rid)
     if snap is not None:
         r.evidence["directory"] = {"id": snap.directory_id, "region": snap.region,
                                    "registered_with_workspaces": snap.registered,
@@ -230,7 +230,7 @@ def check_protocol(snap: WorkspacesSnapshot, baseline: str) -> CheckResult:
 
 def _protocol(snap: WorkspacesSnapshot, baseline: str) -> CheckResult:
     allowed = smart_card_protocols(baseline)
-    r = _new("WSP-1", "Every WorkSpace of the directory uses the WSP protocol", snap)
+    r = _new("WSP-1", snap)
     why = _blocked(snap)
     if why:
         return r.skip(why)
@@ -280,7 +280,7 @@ def check_operating_systems(snap: WorkspacesSnapshot, baseline: str) -> CheckRes
 
 def _operating_systems(snap: WorkspacesSnapshot, baseline: str) -> CheckResult:
     families = workspace_os_families(baseline)
-    r = _new("WSP-2", "The WorkSpaces run Windows or Linux, Linux on WSP only where documented", snap)
+    r = _new("WSP-2", snap)
     why = _blocked(snap)
     if why:
         return r.skip(why)
@@ -325,7 +325,7 @@ def required_device_types(connect_from: Iterable[str], client_platform: str | No
 def check_device_access(snap: WorkspacesSnapshot, device_types: Iterable[str]) -> CheckResult:
     """WSP-3: registered with WorkSpaces, and every device type the users connect from allowed."""
     wanted = list(device_types)
-    r = _new("WSP-3", "The directory is registered with WorkSpaces and allows the users' device types", snap)
+    r = _new("WSP-3", snap)
     r.evidence["required_device_types"] = wanted
     why = out_of_scope_reason(snap)
     if why:
@@ -364,7 +364,7 @@ def check_pre_session_region(region: str, uses: Iterable[str], baseline: str) ->
 
 def _pre_session_region(region: str, uses: list[str], baseline: str) -> CheckResult:
     regions = pre_session_regions(baseline)
-    r = CheckResult("REGION-1", "Pre-session smart card authentication is available in the Region")
+    r = CheckResult("REGION-1")
     r.evidence.update({"region": region, "authentication": uses, "pre_session_regions": regions})
     if "pre-session" not in uses:
         return r.skip("smart cards are not used for pre-session authentication here ([profile].authentication)")
@@ -387,7 +387,7 @@ def check_in_session_region(region: str, uses: Iterable[str], baseline: str) -> 
 
 def _in_session_region(region: str, uses: list[str], baseline: str) -> CheckResult:
     regions = in_session_regions(baseline)
-    r = CheckResult("REGION-2", "In-session smart card authentication is available in the Region")
+    r = CheckResult("REGION-2")
     r.evidence.update({"region": region, "authentication": uses, "wsp_regions": regions,
                        "wsp_regions_source": wsp_regions_source()})
     if "in-session" not in uses:

@@ -68,8 +68,8 @@ def client_under_test(section, system: str | None = None) -> ClientUnderTest:
                            f"detected: {found.source}", found.details, os_release=getattr(section, "os_release", ""))
 
 
-def _new(rid: str, title: str, client: ClientUnderTest) -> CheckResult:
-    r = CheckResult(rid, title)
+def _new(rid: str, client: ClientUnderTest) -> CheckResult:
+    r = CheckResult(rid)
     r.evidence["client"] = client.as_evidence()
     return r
 
@@ -100,7 +100,7 @@ def _minimum_why(platform: str, baseline: str) -> str:
 
 def _windows_version(client: ClientUnderTest, baseline: str) -> CheckResult:
     minimum = client_minimum_versions(baseline)["windows"]
-    r = _new("CLIENT-1", f"The WorkSpaces Windows client is version {minimum} or later", client)
+    r = _new("CLIENT-1", client)
     r.evidence["minimum_version"] = minimum
     r.evidence["minimum_version_sources"] = client_minimum_sources(baseline)
     if client.platform != "windows":
@@ -123,7 +123,7 @@ def check_windows_64bit(client: ClientUnderTest, baseline: str) -> CheckResult:
 
 def _windows_64bit(client: ClientUnderTest, baseline: str) -> CheckResult:
     allowed = windows_architectures(baseline)
-    r = _new("CLIENT-2", "The WorkSpaces Windows client runs on 64-bit Windows", client)
+    r = _new("CLIENT-2", client)
     r.evidence["architectures"] = allowed
     if client.platform != "windows":
         return r.not_applicable(f"the client is the {client.name}, not the Windows client (CLIENT-3 judges it)")
@@ -175,7 +175,7 @@ def _platform(client: ClientUnderTest, baseline: str) -> CheckResult:
     minimums = client_minimum_versions(baseline)
     needs = client_os_requirements(baseline)
     listed = supported_clients_text(baseline)
-    r = _new("CLIENT-3", "The client application supports smart cards", client)
+    r = _new("CLIENT-3", client)
     r.evidence["supported_clients"] = {p: minimums.get(p, "any version") for p in platforms}
     if needs:
         r.evidence["client_os_requirements"] = needs
@@ -219,7 +219,7 @@ def _linux_client(client: ClientUnderTest, snapshot, baseline: str) -> CheckResu
     from ..aws.workspaces import is_wsp, os_family, protocols
 
     clients = linux_wsp_clients(baseline)
-    r = _new("CLIENT-4", "Linux WorkSpaces on WSP are reached with the Windows client", client)
+    r = _new("CLIENT-4", client)
     r.evidence["clients_for_linux_wsp"] = clients
     if not client.user:
         return r.skip("the profile names no user of this client ([client].user)")
@@ -255,7 +255,7 @@ def check_web_access(snapshot, smart_card: dict[str, Any] | None, baseline: str)
     from ..aws.workspaces import out_of_scope_reason
 
     src = web_client()
-    r = CheckResult("CLIENT-5", "Users of a smart card directory are not sent to the web client")
+    r = CheckResult("CLIENT-5")
     r.evidence["source"] = {k: src[k] for k in ("source", "url", "quote", "read_on")}
     if snapshot is None:
         return r.skip("the directory's WorkSpaces side was not read")

@@ -154,7 +154,7 @@ def _modules_evidence(mods: list[nss.Module]) -> list[dict]:
 
 def check_chrome_nssdb(guest: LinuxGuest) -> CheckResult:
     """Chrome on Linux: OpenSC is registered in ``~/.pki/nssdb`` with a library that exists."""
-    res = CheckResult("SESSION-3", "Chrome on Linux: the OpenSC module is in the user's NSS database")
+    res = CheckResult("SESSION-3")
     fs = guest.fs
     db_guest = guest.user_nssdb
     db = fs.host_path(db_guest)
@@ -255,7 +255,7 @@ def check_firefox_linux(guest: LinuxGuest) -> CheckResult:
     """Firefox on Linux: OpenSC loaded by a SecurityDevices policy or in the profile, for
     every Firefox installed (packages, /opt, snap, flatpak), each read where it keeps its
     policies and profiles."""
-    res = CheckResult("SESSION-4", "Firefox on Linux: the OpenSC module is loaded as a security device")
+    res = CheckResult("SESSION-4")
     fs = guest.fs
     installs = firefox.effective_policies(fs, guest.firefox_dirs, guest.home)
     if not installs:
@@ -405,7 +405,7 @@ def _no_smartcard_fix(fs: RootFS, reach: pam.Reach) -> str:
 def check_sudo_pam(guest: LinuxGuest) -> CheckResult:
     """sudo and sudo -i can authenticate with the card: a smart card module (pam_pkcs11,
     or pam_sss with try_cert_auth / require_cert_auth) is reached for them."""
-    res = CheckResult("SESSION-5", "sudo and sudo -i accept the smart card (smart card module reached, service not excluded)")
+    res = CheckResult("SESSION-5")
     fs = guest.fs
     ev: dict = {}
     modules_reached: set[str] = set()
@@ -506,7 +506,7 @@ def _spki(cert: x509.Certificate) -> bytes:
 
 def check_image_root_ca(guest: LinuxGuest, expected: x509.Certificate | None) -> CheckResult:
     """The root CA the directory trusts is in the image's NSS database, trusted as a CA."""
-    res = CheckResult("SESSION-6", "the root CA is in the image's NSS database")
+    res = CheckResult("SESSION-6")
     if expected is None:
         return res.skip("the expected root CA is unknown: set [guest].root_ca, or configure the PKI")
     subject = expected.subject.rfc4514_string()
@@ -561,7 +561,7 @@ def check_image_root_ca(guest: LinuxGuest, expected: x509.Certificate | None) ->
 
 def check_lock_screen_linux(guest: LinuxGuest) -> CheckResult:
     """The lock screen is disabled (a card cannot unlock it)."""
-    res = CheckResult("SESSION-7", "Linux: the lock screen is disabled")
+    res = CheckResult("SESSION-7")
     fs = guest.fs
     states = [lockscreen.probe(fs, s, k) for s, k in lockscreen.LOCK_KEYS]
     installed = [s for s in states if s.installed or s.overrides or s.dconf]

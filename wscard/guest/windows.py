@@ -516,7 +516,7 @@ def check_smartcard_redirection(cfg: WindowsGuestConfig) -> CheckResult:
     """SESSION-9: the WSP (DCV) Group Policy "Enable/disable smart card redirection" is
     enabled; without it the card reaches neither the Windows logon (pre-session) nor the
     applications (in-session). Off by default (S-ADMIN)."""
-    res = CheckResult("SESSION-9", "Windows: smart card redirection is turned on by the WSP (DCV) policy")
+    res = CheckResult("SESSION-9")
     return _policy_check(
         res, cfg, SMARTCARD_POLICY, "smartcard_redirection_value",
         "the card does not reach the WorkSpace: neither pre-session sign-in (the Windows logon) nor in-session "
@@ -528,7 +528,7 @@ def check_chrome_windows(cfg: WindowsGuestConfig) -> CheckResult:
     """SESSION-1: Chrome on Windows needs no configuration of its own (S-CLIENT): judged
     once the card reaches the WorkSpace (SESSION-9); skipped, naming SESSION-9, when it
     does not or when the redirection policy cannot be read."""
-    res = CheckResult("SESSION-1", "Chrome on Windows: no configuration beyond smart card redirection")
+    res = CheckResult("SESSION-1")
     st = policy_state(cfg, SMARTCARD_POLICY, cfg.smartcard_redirection_value)
     if st is None:
         return res.skip("whether the card reaches the WorkSpace cannot be told: the smart card redirection policy's "
@@ -567,7 +567,7 @@ def check_certificate_propagation(cfg: WindowsGuestConfig) -> CheckResult:
     spec = certificate_propagation()
     name, key = spec["service"], spec["key"]
     names = {int(k): v for k, v in spec["start_names"].items()}
-    res = CheckResult("SESSION-10", "Windows: the Certificate Propagation service is automatic and running")
+    res = CheckResult("SESSION-10")
     vals = cfg.registry.values(key)
     res.evidence["registry"] = cfg.registry.label
     fix = (f"Set the service to Automatic and start it: sc.exe config {name} start= auto && sc.exe start {name} "
@@ -618,7 +618,7 @@ def check_ecc_logon_policy(cfg: WindowsGuestConfig, certs: list[Any]) -> CheckRe
     from ..limits import ecc_logon_policy
 
     spec = ecc_logon_policy()
-    res = CheckResult("UC-8", "Windows: ECC logon certificates are allowed by policy")
+    res = CheckResult("UC-8")
     ecc = ecc_certificates(certs)
     res.evidence["policy"] = {"group_policy": spec["group_policy"], "key": spec["key"], "value": spec["value"],
                               "source": spec["url"], "registry": cfg.registry.label}
@@ -642,7 +642,7 @@ def check_ecc_logon_policy(cfg: WindowsGuestConfig, certs: list[Any]) -> CheckRe
 
 
 def check_lock_windows(cfg: WindowsGuestConfig) -> CheckResult:
-    res = CheckResult("SESSION-7", "Windows: the session disconnects when the screen locks")
+    res = CheckResult("SESSION-7")
     return _policy_check(
         res, cfg, LOCK_POLICY, "disconnect_on_lock_value",
         "a locked WorkSpace cannot be unlocked with the smart card; disconnecting on lock lets the user "
@@ -663,7 +663,7 @@ def firefox_devices(reg: Registry) -> list[tuple[str, str, str]]:
 
 
 def check_firefox_windows(cfg: WindowsGuestConfig) -> CheckResult:
-    res = CheckResult("SESSION-2", "Firefox on Windows: a PKCS#11 module registered by the SecurityDevices policy")
+    res = CheckResult("SESSION-2")
     devices = firefox_devices(cfg.registry)
     res.evidence["SecurityDevices"] = [{"key": k, "name": n, "library": p} for k, n, p in devices]
     res.evidence["registry"] = cfg.registry.label

@@ -185,8 +185,7 @@ class Procedure:
         from ..checks import CheckResult
         from .card import token_certificate_count
 
-        res = CheckResult("SESSION-3", "the card's certificates are visible through an NSS database where OpenSC is "
-                                       "registered")
+        res = CheckResult("SESSION-3")
         certs = [e.nickname for e in nss.parse_certutil_list(self.output)
                  if ":" in e.nickname and not e.nickname.startswith("NSS ")]
         res.evidence["certificates on the card"] = certs

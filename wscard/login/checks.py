@@ -23,52 +23,21 @@ from typing import Any
 
 from ..checks import CheckResult, Status
 from ..limits import judged_under_each_baseline
+from ..requirements import default_fix
 from .flow import MESSAGE_NOT_OFFERED, MESSAGE_RETRY, STEPS, FlowRun
-
-TITLES = {
-    "LOGIN-1": '"Insert your smart card" is offered after the registration code (model of the documented client)',
-    "LOGIN-2": "The user picks the certificate, enters the PIN twice, and the session starts (model of the "
-               "documented client)",
-    "LOGIN-3": "A failed sign-in can be retried after reopening the client, and never leaves the card locked "
-               "(model of the documented client)",
-}
-
-FIXES = {
-    "WSP-3": "Register the directory with WorkSpaces (aws workspaces register-workspace-directory), hand out its "
-             "registration code, and allow the users' device type (aws workspaces modify-workspace-access-properties "
-             "--workspace-access-properties DeviceTypeWindows=ALLOW, or the type of their client).",
-    "SESSION-9": "Enable the WSP (DCV) Group Policy \"Enable/disable smart card redirection\" for the WorkSpaces.",
-    "SESSION-10": "Set the Certificate Propagation service (CertPropSvc) to Automatic and start it in the WorkSpace "
-                  "image.",
-    "UC-8": "Enable \"Allow ECC certificates to be used for logon and authentication\" (EnumerateECCCerts = 1) in "
-            "the WorkSpaces, or issue RSA 2048 logon certificates.",
-    "AUTH-3": "Register the CA certificates, then: aws ds enable-client-authentication --directory-id <id> --type "
-              "SmartCard.",
-    "AUTH-4": "Sign in through an AD Connector directory with smart card authentication enabled.",
-    "REGION-3": "Use an AD Connector in a Region where smart card authentication exists.",
-    "CA-5": "Register every CA certificate from the issuing CA up to the root on the directory "
-            "(aws ds register-certificate --type ClientCertAuth) and wait for Registered.",
-    "UC-1": "Issue the user a certificate with their userPrincipalName in the subjectAltName.",
-    "UC-2": "Issue the user a certificate with the Client Authentication EKU.",
-    "UC-3": "Issue the user a certificate with the Smart Card Logon EKU.",
-    "UC-4": "Issue the user a certificate that is valid now and chains to the registered CA certificates.",
-    "UC-6": "Load the private key that matches the logon certificate onto the card (or re-issue the certificate).",
-    "CARD-3": "Enter the card's PIN (the harness: set SMARTCARD_PIN to it).",
-}
-
 
 def _flow_evidence(run: FlowRun) -> dict[str, Any]:
     return run.as_evidence()
 
 
 def _new(rid: str, run: FlowRun) -> CheckResult:
-    r = CheckResult(rid, TITLES[rid])
+    r = CheckResult(rid)
     r.evidence["flow"] = _flow_evidence(run)
     return r
 
 
 def _fix(run: FlowRun, default: str) -> str:
-    fixes = [FIXES[s] for s in run.see if s in FIXES]
+    fixes = [f for f in map(default_fix, run.see) if f]
     return " ".join(dict.fromkeys(fixes)) or default
 
 
@@ -210,8 +179,7 @@ def check_retry(first: FlowRun, reopened: FlowRun, *, reopened_must_sign_in: boo
 def expect_stop(run: FlowRun, step_label: str, message: str) -> CheckResult:
     """A model case reproduces the documented behaviour: the flow stops at the step
     whose title contains ``step_label`` and the client shows ``message``."""
-    r = CheckResult(run.requirement or "LOGIN-2", f'The model client stops at "{step_label}" with the documented '
-                                                 "message")
+    r = CheckResult(run.requirement or "LOGIN-2")
     r.evidence["flow"] = _flow_evidence(run)
     if run.signed_in or not run.stopped_at:
         r.fail(run.label, f"the model client {run.outcome or 'ended'} instead of stopping at '{step_label}'",
@@ -229,7 +197,7 @@ def expect_stop(run: FlowRun, step_label: str, message: str) -> CheckResult:
 
 def expect_counter(run: FlowRun, expected: str) -> CheckResult:
     """The retry counter after a model case: ``unchanged`` or ``one try lower``."""
-    r = CheckResult("LOGIN-3", f"The card's PIN retry counter is {expected} after the sign-in")
+    r = CheckResult("LOGIN-3")
     start, end = run.tries_at_start, _tries_end(run)
     r.evidence.update({"pin_tries_at_start": start, "pin_tries_at_end": end, "pins_sent": run.pins_sent})
     if start is None or end is None:

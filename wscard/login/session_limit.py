@@ -35,7 +35,6 @@ from ..checks import CheckResult
 from ..errors import EnvironmentProblem
 from ..limits import limits
 
-TITLE = "The session is limited by the Kerberos maximum service ticket lifetime (reported, not failed)"
 _KLIST_LINE = re.compile(r"^\s*(\d{2}/\d{2}/\d{2,4} \d{2}:\d{2}:\d{2})\s+(\d{2}/\d{2}/\d{2,4} \d{2}:\d{2}:\d{2})\s+(\S+)")
 
 
@@ -199,7 +198,7 @@ def documented_default(why: str) -> TicketLifetimes:
 def check_session_limit(reading: TicketLifetimes, hours_needed: float) -> CheckResult:
     """SESSION-8: the figure is reported; a warning when it cannot be read, or when it is
     shorter than ``hours_needed``."""
-    r = CheckResult("SESSION-8", TITLE)
+    r = CheckResult("SESSION-8")
     r.evidence["kerberos_ticket_lifetimes"] = reading.as_evidence()
     r.evidence["session_hours_needed"] = hours_needed
     fix = ("Group Policy: Default Domain Policy > Computer Configuration > Policies > Windows Settings > Security "

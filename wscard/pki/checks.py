@@ -39,7 +39,7 @@ __all__ = [
     "check_ca_format", "check_ca_expiry", "check_ca_chain", "check_ca_signatures",
     "check_upn", "check_client_auth_eku", "check_smart_card_logon_eku", "check_chain_and_validity",
     "check_user_certificate", "check_kdc_eku", "has_kdc_eku", "min_days_to_expiry",
-    "aws_refusal_reasons", "CA_TITLES", "CERTIFICATE_DATA_MAX_LENGTH",
+    "aws_refusal_reasons", "CERTIFICATE_DATA_MAX_LENGTH",
 ]
 
 is_ca = C.is_ca
@@ -183,16 +183,6 @@ def _label(obj: Any, cert: Any) -> str:
 #: reference; the botocore model says the same).
 CERTIFICATE_DATA_MAX_LENGTH = 8192
 
-#: The titles of the CA requirements judged on the certificate files, kept once here
-#: (the AD Connector feature and the PKI feature both call these checks).
-CA_TITLES = {
-    "CA-3": "CA certificates are PEM-encoded CA certificates",
-    "CA-4": "CA certificates are more than {min_days} days from expiry",
-    "CA-5": "the CA chain from the issuing CA to the root is complete",
-    "CA-7": "CA certificates are not signed with RSASSA-PSS",
-}
-
-
 def _items(cas: Sequence[Any]) -> list[tuple[Any, Any, str]]:
     """(object, certificate view or None, encoding or problem) for CA-3: bytes are read
     here, each of their certificates judged; what cannot be read is kept with the reason."""
@@ -263,7 +253,7 @@ def check_ca_format(cas: Sequence[Any], files: Sequence[C.CertificateFile] = ())
     CA). Junk outside the PEM blocks and non-certificate blocks are warnings; a
     certificate only a tolerant parser reads is judged, with a warning. Never raises for
     the data. Sources: AD Connector smart card prerequisites; RegisterCertificate API."""
-    r = CheckResult("CA-3", CA_TITLES["CA-3"])
+    r = CheckResult("CA-3")
     formats = []
     for obj, cert, enc in _items(cas):
         if cert is None:
@@ -326,7 +316,7 @@ def check_ca_format(cas: Sequence[Any], files: Sequence[C.CertificateFile] = ())
 def check_ca_expiry(cas: Sequence[Any], *, now: datetime | None = None, min_days: int | None = None) -> CheckResult:
     """CA-4: every CA certificate is more than ``min_days`` (90) days from expiry."""
     min_days = min_days_to_expiry() if min_days is None else min_days
-    r = CheckResult("CA-4", CA_TITLES["CA-4"].format(min_days=min_days))
+    r = CheckResult("CA-4")
     left = {}
     for obj in cas:
         cert = _cert(obj)
@@ -345,7 +335,7 @@ def check_ca_expiry(cas: Sequence[Any], *, now: datetime | None = None, min_days
 def check_ca_chain(user_certs: Sequence[Any], cas: Sequence[Any], *, now: datetime | None = None) -> CheckResult:
     """CA-5: every CA certificate from each user certificate's issuing CA up to the root
     is in ``cas`` (a missing link fails, naming the missing CA)."""
-    r = CheckResult("CA-5", CA_TITLES["CA-5"])
+    r = CheckResult("CA-5")
     paths = {}
     for obj in user_certs:
         user = _user_cert(obj)
@@ -379,7 +369,7 @@ def check_ca_signatures(cas: Sequence[Any]) -> CheckResult:
     """CA-7: no CA certificate is signed with RSASSA-PSS (AD Connector does not support
     it for CA certificates). Items as :func:`check_ca_format`; data that cannot be read
     raises :class:`EnvironmentProblem` naming it (CA-3 reports it)."""
-    r = CheckResult("CA-7", CA_TITLES["CA-7"])
+    r = CheckResult("CA-7")
     algs = {}
     for obj in cas:
         cert = _cert(obj)
@@ -398,7 +388,7 @@ def check_ca_signatures(cas: Sequence[Any]) -> CheckResult:
 def check_upn(cert: Any, expected_upn: str = "") -> CheckResult:
     """UC-1: the SAN carries the AD user's userPrincipalName (otherName 1.3.6.1.4.1.311.20.2.3)."""
     cert = _user_cert(cert)
-    r = CheckResult("UC-1", "the user certificate carries the user's UPN in its subjectAltName")
+    r = CheckResult("UC-1")
     found = C.upns(cert)
     r.evidence["upn_in_san"] = found
     if not found:
@@ -415,7 +405,7 @@ def check_upn(cert: Any, expected_upn: str = "") -> CheckResult:
 
 def _check_eku(cert: Any, rid: str, oid: x509.ObjectIdentifier, name: str) -> CheckResult:
     cert = _user_cert(cert)
-    r = CheckResult(rid, f"the user certificate carries the {name} EKU ({oid.dotted_string})")
+    r = CheckResult(rid)
     have = C.ekus(cert)
     r.evidence["extended_key_usage"] = [C.EKU_NAMES.get(o, o) for o in have or []]
     if have is None:
@@ -444,7 +434,7 @@ def check_chain_and_validity(cert: Any, cas: Sequence[Any], *, now: datetime | N
     path validation) to the CA certificates ``cas``."""
     cert = _user_cert(cert)
     now = _now(now)
-    r = CheckResult("UC-4", "the user certificate chains to the registered CAs and is within its validity period")
+    r = CheckResult("UC-4")
     nb, na = C.not_before(cert), C.not_after(cert)
     r.evidence["validity"] = {"not_before": nb.isoformat(), "not_after": na.isoformat(), "checked_at": now.isoformat()}
     if now > na:
@@ -473,7 +463,7 @@ def check_key_algorithm(cert: Any) -> CheckResult:
 
     rules = key_algorithms()
     cert = _cert(cert)
-    r = CheckResult("UC-8", "the user certificate's key is RSA 2048 or more, or ECC P-256 / P-384")
+    r = CheckResult("UC-8")
     r.evidence["rule"] = {"rsa_min_bits": rules["rsa_min_bits"], "ec_curves": rules["ec_curves"],
                           "source": rules["url"], "quote": rules["quote"]}
     try:
@@ -528,7 +518,7 @@ def has_kdc_eku(cert: Any) -> bool:
 def check_kdc_eku(dc_certs: Sequence[tuple[str, Any]]) -> CheckResult:
     """KCD-4: each domain controller's certificate carries the KDC Authentication EKU.
     ``dc_certs``: (domain controller name, certificate) pairs."""
-    r = CheckResult("KCD-4", "domain controller certificates carry the KDC Authentication EKU")
+    r = CheckResult("KCD-4")
     for dc, obj in dc_certs:
         cert = _user_cert(obj)
         r.evidence[dc] = [C.EKU_NAMES.get(o, o) for o in C.ekus(cert) or []]

@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography import x509
 
-from ..checks import CheckResult
+from ..checks import CheckResult, Status
 from ..errors import EnvironmentProblem
 from . import CertEntry, Pki
 from . import build as _build
@@ -234,6 +234,38 @@ class PkiEnvironment:
     def ocsp_results(self, entry: CertEntry) -> dict[str, CheckResult]:
         return OC.all_results(self.trace(entry), self.profile.profile.authentication)
 
+    def revocation_result(self, traces: list[O.RevocationTrace], rid: str) -> CheckResult:
+        """``rid`` (OCSP-1..4, OCSP-6, OCSP-7) judged on the revocation checks of the users'
+        certificates (``traces``, from :meth:`trace`): one result, every certificate's
+        findings in it; skipped when there is no certificate to judge."""
+        from ..checks import merge
+
+        results = [OC.all_results(t, self.profile.profile.authentication)[rid] for t in traces]
+        if not results:
+            return CheckResult(rid).skip("there is no user certificate to judge")
+        return results[0] if len(results) == 1 else merge(rid, results=results)
+
+    # --- the OCSP process rows (model) ------------------------------------------------------
+    def expect_model_url_rules(self, cert_name: str, registered: str, meet: bool) -> CheckResult:
+        """A model row: the OCSP URLs of test certificate ``cert_name`` (AIA) and of the
+        registration named ``registered`` (:data:`MODEL_REGISTRATION_URLS`) meet the OCSP-5
+        rules (HTTP, a DNS name under an IANA root zone TLD) when ``meet``, break them
+        otherwise. The OCSP-5 findings are in the evidence."""
+        urls = [("AIA", u) for u in C.aia(self.pki.get(cert_name).cert).ocsp]
+        reg = MODEL_REGISTRATION_URLS.get(registered, registered)
+        if reg:
+            urls.append(("registration", reg))
+        rules = OC.check_urls(urls)
+        r = CheckResult("model", "The OCSP URLs meet the HTTP and IANA root zone rules" if meet
+                        else "The OCSP URLs break the HTTP and IANA root zone rules")
+        r.evidence["OCSP-5 URL rules"] = {"urls": urls, "findings": [f.render() for f in rules.findings]}
+        if (rules.status is Status.PASSED) != meet:
+            found = "; ".join(f.render() for f in rules.findings) or "no rule broken"
+            r.fail(f"the OCSP URLs of {cert_name}", f"were expected to {'meet' if meet else 'break'} the rules: {found}.",
+                   "The test PKI's certificate or the row's registration URL is not what the row says: fix the row "
+                   "or the test PKI (wscard/pki/build.py).")
+        return r
+
     def check_ocsp_urls(self) -> CheckResult:
         return OC.check_urls(self.ocsp_urls(), self.resolver, check_reachability=self.section.resolver == "system")
 
@@ -266,11 +298,11 @@ class PkiEnvironment:
         }[rid]
         users = self._readable_users()
         if not users:
-            return CheckResult(rid, "user certificates").skip("there is no user certificate to judge")
+            return CheckResult(rid).skip("there is no user certificate to judge")
         results = [fn(u.cert) for u in users]
         if len(results) == 1:
             return results[0]
-        return merge(rid, results[0].title, results)
+        return merge(rid, results=results)
 
     def ca_result(self, rid: str) -> CheckResult:
         """CA-3, CA-4, CA-5 or CA-7 judged on the CA files (one implementation each, in
@@ -280,6 +312,30 @@ class PkiEnvironment:
 
     def ca_summary(self) -> list[dict[str, Any]]:
         return K.ca_entries_summary(self.pki.ca_certificates, self.now)
+
+
+def expect_model_branch(trace: O.RevocationTrace, branch: str, used: str) -> CheckResult:
+    """A model row: the documented revocation process (S-PREREQ) ends in ``branch``
+    ("OCSP-1".."OCSP-7") using the ``used`` URL ("aia", "registration", or "no")."""
+    r = CheckResult("model", f"The revocation check ends in the {branch} branch using the {used} URL")
+    want = "" if used == "no" else used
+    if (trace.branch, trace.used_source) != (branch, want):
+        r.fail(trace.certificate, f"the revocation check ends in the {trace.branch} branch using the "
+                                  f"{trace.used_source or 'no'} URL, not as documented: {O.describe_outcome(trace)}",
+               "See the revocation process attached: the responder or the name resolution does not behave as the "
+               "row expects.")
+    return r
+
+
+def expect_model_result(trace: O.RevocationTrace, result: str) -> CheckResult:
+    """A model row: the revocation result is ``result`` ("good", "revoked", "unknown",
+    "failed")."""
+    r = CheckResult("model", f"The revocation result is {result!r}")
+    if trace.result != result:
+        r.fail(trace.certificate, f"the revocation result is {trace.result!r}, not {result!r}: "
+                                  f"{O.describe_outcome(trace)}",
+               "See the revocation process attached: the responder does not answer as the row expects.")
+    return r
 
 
 def ca_file_result(pki: Pki, rid: str, *, users=(), now: datetime | None = None) -> CheckResult:
