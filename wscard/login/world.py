@@ -257,7 +257,7 @@ class ModelSetup:
     reopened: Any = None  # FlowRun
 
     def describe(self) -> dict[str, Any]:
-        return {**self.case.describe(), "scratch_directory": self.directory_id, "region": self.client.region,
+        return {**self.case.describe(), "scratch_directory": self.directory_id, "region": self.client.context.region,
                 "client": self.client.client.as_evidence(), "user": self.inputs.user,
                 "registration_code_typed": self.inputs.registration_code,
                 "registration_code_of_the_directory": self.right_inputs.registration_code,
