@@ -75,20 +75,22 @@ def bench_ocsp(queries: int) -> None:
             res = simulated_resolver({"ocsp.pki.example.com": "responder", "ocsp-silent.pki.example.com": "silent"},
                                      Endpoint("127.0.0.1", proc.port), Endpoint("127.0.0.1", proc.silent_port))
             user, issuer = pki.get("user-good").cert, pki.get("intermediate").cert
-            O.query("http://ocsp.pki.example.com/", user, issuer, res)  # warm-up
+            ctx = O.OcspContext(res)
+            O.query(ctx, "http://ocsp.pki.example.com/", user, issuer)  # warm-up
             rtts, checks = [], []
             for _ in range(queries):
-                ex, t = timed(lambda: O.query("http://ocsp.pki.example.com/", user, issuer, res))
+                ex, t = timed(lambda: O.query(ctx, "http://ocsp.pki.example.com/", user, issuer))
                 assert ex.cert_status == "good", ex.as_evidence()
                 rtts.append(t)
             for _ in range(queries):
-                tr, t = timed(lambda: O.check_revocation(user, issuer, "http://ocsp.pki.example.com/", res))
+                tr, t = timed(lambda: O.check_revocation(ctx, user, issuer, "http://ocsp.pki.example.com/"))
                 assert tr.result == "good"
                 checks.append(t)
-            fb, t_fb = timed(lambda: O.check_revocation(pki.get("user-aia-unresolvable").cert, issuer,
-                                                        "http://ocsp.pki.example.com/", res))
-            silent, t_silent = timed(lambda: O.check_revocation(pki.get("user-aia-silent").cert, issuer,
-                                                                "http://ocsp.pki.example.com/", res, timeout=0.5))
+            fb, t_fb = timed(lambda: O.check_revocation(ctx, pki.get("user-aia-unresolvable").cert, issuer,
+                                                        "http://ocsp.pki.example.com/"))
+            short = dataclasses.replace(ctx, timeout=0.5)
+            silent, t_silent = timed(lambda: O.check_revocation(short, pki.get("user-aia-silent").cert, issuer,
+                                                                "http://ocsp.pki.example.com/"))
         finally:
             _, t_stop = timed(proc.stop)
     q = sorted(rtts)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from wscard.login.context import LoginContext
 from wscard.login.environment import EnvironmentSignIn, environment_sign_in
 from wscard.login.world import ModelWorlds
 from wscard.profile import Profile
@@ -48,8 +49,8 @@ def environment_login(profile: Profile, aws_env, world, workspaces_world, client
     directory_id = world.directory_id if world is not None else profile.aws.directory.id
     windows_guest = (guest_world.windows_guest(guest_profile, tmp_path_factory.mktemp("guests"))
                      if "windows" in guest_profile.guest.os else None)
-    return environment_sign_in(profile, aws_env, directory_id, client, card_session, pki, ocsp_responder,
-                               windows_guest, directory=login_directory)
+    return environment_sign_in(LoginContext.from_profile(profile, pki, ocsp_responder), aws_env, directory_id, client,
+                               card_session, windows_guest=windows_guest, directory=login_directory)
 
 
 @pytest.fixture(scope="session")

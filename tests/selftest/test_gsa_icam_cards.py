@@ -391,7 +391,7 @@ def judge(card: Card, directory: Directory, resolver) -> dict[str, tuple[str, st
                                "issuer's name and key, so none can be built")
     else:
         def ocsp() -> CheckResult:
-            trace = O.check_revocation(user, issuer, "", resolver, timeout=5.0,
+            trace = O.check_revocation(O.OcspContext(resolver, timeout=5.0), user, issuer, "",
                                        registered_where="the GSA CA's registration")
             return OC.check_status(trace)
 

@@ -117,3 +117,29 @@ def _sign_rsa(key, message):
     from cryptography.hazmat.primitives.asymmetric import padding
 
     return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_the_login_context_is_built_from_the_profile(pki, tmp_path):
+    """One constructor: [aws] Region, [profile] baseline and authentication, [pki] UPN,
+    [login] what the user types, the PKI's CA files; the responder asked for only when
+    the OCSP process first runs."""
+    import dataclasses
+
+    from wscard.login.context import LoginContext
+
+    f = tmp_path / "p.toml"
+    f.write_text('extends = "embedded"\n[login]\nuser = "alice"\nregistration_code = "SLiad+ABCDEF"\n'
+                 '[pki]\nupn = "alice@corp.example.com"\n')
+    p = load_profile(f)
+    asked = []
+    ctx = LoginContext.from_profile(p, pki, lambda: asked.append(1))
+    assert (ctx.region, ctx.baseline, ctx.authentication) == (p.aws.region, p.profile.baseline,
+                                                               tuple(p.profile.authentication))
+    assert (ctx.expected_upn, ctx.registration_code, ctx.user) == ("alice@corp.example.com", "SLiad+ABCDEF", "alice")
+    assert ctx.ca_entries == tuple(pki.ca_chain) and ctx.moment is None and not asked
+    env = ctx.pki_environment([])
+    assert asked == [1] and env.responder is None and env.directory_registrations == []
+    model = LoginContext.from_profile(p, pki, baseline="admin-guide", authentication=("in-session",))
+    assert (model.baseline, model.authentication) == ("admin-guide", ("in-session",))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ctx.baseline = "seed"  # type: ignore[misc]

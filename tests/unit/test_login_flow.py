@@ -146,22 +146,27 @@ def test_one_try_left_sends_no_pin_and_leaves_the_card_as_it_was(worlds):
     assert lc.check_retry(first, model.run(setup.inputs, attempt=2)).status is Status.PASSED
 
 
+def _with_context(setup, **changes):
+    """The case's model client with its login context changed (baseline, authentication...)."""
+    return dataclasses.replace(setup.client, context=dataclasses.replace(setup.client.context, **changes))
+
+
 def test_login_1_is_judged_under_each_baseline(worlds):
     setup = worlds.prepare("nothing is wrong")
     mac = ClientUnderTest("macos", "3.1.5", "arm64", "testuser")
-    run = dataclasses.replace(setup.client, client=mac, baseline="seed").run(setup.inputs)
+    run = dataclasses.replace(_with_context(setup, baseline="seed"), client=mac).run(setup.inputs)
     assert run.outcome == "not offered" and "CLIENT-3" in run.see
     result = lc.check_offer(run, "seed")
     assert result.status is Status.FAILED
     assert result.evidence["baselines"]["admin-guide"]["status"] == "passed"
     assert result.evidence["baselines_disagree"]
-    run = dataclasses.replace(setup.client, client=mac, baseline="admin-guide").run(setup.inputs)
+    run = dataclasses.replace(_with_context(setup, baseline="admin-guide"), client=mac).run(setup.inputs)
     assert run.signed_in, run.text()
 
 
 def test_no_pre_session_authentication_skips_every_login_check(worlds):
     setup = worlds.prepare("nothing is wrong")
-    run = dataclasses.replace(setup.client, authentication=["in-session"]).run(setup.inputs)
+    run = _with_context(setup, authentication=("in-session",)).run(setup.inputs)
     assert run.outcome == "not used"
     for r in (lc.check_offer(run, "seed"), lc.check_sign_in(run), lc.check_retry(run, run)):
         assert r.status is Status.SKIPPED

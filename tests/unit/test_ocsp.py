@@ -4,6 +4,7 @@ branch by branch, the IANA TLD data, and agreement with `openssl verify` / `open
 from __future__ import annotations
 
 import base64
+import dataclasses
 import shutil
 import socket
 import subprocess
@@ -81,11 +82,11 @@ def test_responder_listens_on_loopback_only(responder):
 
 def test_responder_answers_good_revoked_unknown(pki, resolver):
     for name, status in (("user-good", "good"), ("user-revoked", "revoked"), ("user-unknown", "unknown")):
-        ex = O.query(URL, pki.get(name).cert, issuer(pki), resolver, timeout=2)
+        ex = O.query(O.OcspContext(resolver, timeout=2), URL, pki.get(name).cert, issuer(pki))
         assert ex.answered and ex.cert_status == status and not ex.problems, ex.as_evidence()
         assert ex.response["responder_certificate"] == "CN=WSCard Test OCSP Responder,O=WSCard Test PKI"
         assert ex.response["nonce"] == ex.request["nonce"]
-    ex = O.query(URL, pki.get("user-revoked").cert, issuer(pki), resolver)
+    ex = O.query(O.OcspContext(resolver), URL, pki.get("user-revoked").cert, issuer(pki))
     assert ex.response["revocation_reason"] == "key_compromise" and ex.response["revocation_time"]
 
 
@@ -104,12 +105,12 @@ def test_responder_http_get_and_malformed(pki, responder):
 
 def test_responder_refuses_unknown_issuers(pki, resolver):
     other = pki.get("other-root").cert
-    ex = O.query(URL, pki.get("user-good").cert, other, resolver)
+    ex = O.query(O.OcspContext(resolver), URL, pki.get("user-good").cert, other)
     assert ex.error_kind == "unsuccessful" and "unauthorized" in ex.error
 
 
 def test_responder_answers_for_the_intermediate_with_the_roots_key(pki, resolver):
-    ex = O.query(URL, pki.get("intermediate").cert, pki.get("root").cert, resolver)
+    ex = O.query(O.OcspContext(resolver), URL, pki.get("intermediate").cert, pki.get("root").cert)
     assert ex.cert_status == "good" and not ex.problems
 
 
@@ -118,24 +119,27 @@ def test_response_verification_catches_a_bad_signature(pki, tmp_path):
 
     der = Responder(config_for(pki, tmp_path)).answer(
         O.build_request(pki.get("user-good").cert, issuer(pki)).public_bytes(serialization.Encoding.DER))
-    now, skew = datetime.now(timezone.utc), timedelta(minutes=5)
+    now = datetime.now(timezone.utc)
+    ctx = O.OcspContext(MapResolver(), moment=now, time_tolerance=timedelta(minutes=5).total_seconds())
     good = x_ocsp.load_der_ocsp_response(der)
-    assert O.verify_response(good, pki.get("user-good").cert, issuer(pki), now, skew, None) == []
+    assert O.verify_response(ctx, good, pki.get("user-good").cert, issuer(pki), None) == []
     # flip the last byte of the signature
     i = der.index(good.signature) + len(good.signature) - 1
     bad = x_ocsp.load_der_ocsp_response(der[:i] + bytes([der[i] ^ 0xFF]) + der[i + 1:])
-    problems = O.verify_response(bad, pki.get("user-good").cert, issuer(pki), now, skew, None)
+    problems = O.verify_response(ctx, bad, pki.get("user-good").cert, issuer(pki), None)
     assert any("does not verify" in p for p in problems)
     # a response for another certificate, or a stale one
-    problems = O.verify_response(good, pki.get("user-revoked").cert, issuer(pki), now, skew, None)
+    problems = O.verify_response(ctx, good, pki.get("user-revoked").cert, issuer(pki), None)
     assert any("is for serial" in p for p in problems)
-    problems = O.verify_response(good, pki.get("user-good").cert, issuer(pki), now + timedelta(days=3), skew, None)
+    later = dataclasses.replace(ctx, moment=now + timedelta(days=3))
+    problems = O.verify_response(later, good, pki.get("user-good").cert, issuer(pki), None)
     assert any("stale" in p for p in problems)
 
 
 def test_timeouts_are_bounded(pki, resolver, responder):
     start = time.perf_counter()
-    ex = O.query("http://ocsp-silent.pki.example.com/", pki.get("user-good").cert, issuer(pki), resolver, timeout=0.3)
+    ex = O.query(O.OcspContext(resolver, timeout=0.3),
+                 "http://ocsp-silent.pki.example.com/", pki.get("user-good").cert, issuer(pki))
     elapsed = time.perf_counter() - start
     assert ex.error_kind == "timeout" and elapsed < 2
     # a closed port: refused at once
@@ -143,9 +147,10 @@ def test_timeouts_are_bounded(pki, resolver, responder):
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    ex = O.query(f"http://127.0.0.1:{port}/", pki.get("user-good").cert, issuer(pki), resolver, timeout=1)
+    ex = O.query(O.OcspContext(resolver, timeout=1),
+                 f"http://127.0.0.1:{port}/", pki.get("user-good").cert, issuer(pki))
     assert ex.error_kind == "refused"
-    ex = O.query("https://ocsp.pki.example.com/", pki.get("user-good").cert, issuer(pki), resolver)
+    ex = O.query(O.OcspContext(resolver), "https://ocsp.pki.example.com/", pki.get("user-good").cert, issuer(pki))
     assert ex.error_kind == "not-http"
 
 
@@ -157,10 +162,11 @@ def test_the_silent_port_waits_its_own_shorter_time_and_the_responder_keeps_the_
                            Endpoint("127.0.0.1", responder.port),
                            Endpoint("127.0.0.1", responder.silent_port, 0.2))
     start = time.perf_counter()
-    ex = O.query("http://ocsp-silent.pki.example.com/", pki.get("user-good").cert, issuer(pki), r, timeout=5)
+    ex = O.query(O.OcspContext(r, timeout=5),
+                 "http://ocsp-silent.pki.example.com/", pki.get("user-good").cert, issuer(pki))
     elapsed = time.perf_counter() - start
     assert ex.error_kind == "timeout" and "no answer within 0.2 s" in ex.error and elapsed < 2
-    ex = O.query(URL, pki.get("user-good").cert, issuer(pki), r, timeout=5)
+    ex = O.query(O.OcspContext(r, timeout=5), URL, pki.get("user-good").cert, issuer(pki))
     assert ex.error_kind == "" and ex.http_status == 200, ex.error
 
 
@@ -175,6 +181,28 @@ def test_the_pki_environment_gives_the_silent_port_the_profile_wait(pki, respond
     assert silent_ep.wait == 0.1 and silent_ep.port == responder.silent_port
     live = profile.replace("pki", silent_wait_seconds=0.0)
     assert PkiEnvironment(live, pki, responder)._endpoints()[1].wait is None  # 0: ocsp_timeout_seconds applies
+
+
+def test_the_ocsp_context_is_built_from_the_pki_section(responder):
+    """One constructor: the [pki] section's resolver, timeout and clock tolerance."""
+    from wscard.profile import load_profile
+
+    sec = dataclasses.replace(load_profile(None).pki, ocsp_timeout_seconds=2.5, ocsp_clock_skew_seconds=60.0)
+    ctx = O.OcspContext.from_section(sec, responder)
+    assert (ctx.timeout, ctx.time_tolerance, ctx.moment, ctx.use_nonce) == (2.5, 60.0, None, True)
+    silent = ctx.resolver.resolve("ocsp-silent.pki.example.com", 80)
+    assert silent[0].port == responder.silent_port and silent[0].wait == sec.silent_wait_seconds == 0.1
+    with pytest.raises(Unresolvable):
+        ctx.resolver.resolve("ocsp.not-listed.pki.example.com", 80)
+    # no responder running: its names do not resolve (they never reach the machine's DNS)
+    with pytest.raises(Unresolvable):
+        O.OcspContext.from_section(sec).resolver.resolve("ocsp.pki.example.com", 80)
+    live = O.OcspContext.from_section(dataclasses.replace(sec, resolver="system", dns_timeout_seconds=1.5))
+    assert isinstance(live.resolver, SystemResolver) and live.resolver.timeout == 1.5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ctx.timeout = 1.0  # type: ignore[misc]
+    pinned = ctx.pinned()
+    assert pinned.moment is not None and pinned.pinned() is pinned and ctx.moment is None
 
 
 # --- the documented process -------------------------------------------------------------
@@ -199,7 +227,7 @@ def test_the_pki_environment_gives_the_silent_port_the_profile_wait(pki, respond
     ],
 )
 def test_process_branches(pki, resolver, name, registered, branch, source, result):
-    tr = O.check_revocation(pki.get(name).cert, issuer(pki), registered, resolver, timeout=0.3)
+    tr = O.check_revocation(O.OcspContext(resolver, timeout=0.3), pki.get(name).cert, issuer(pki), registered)
     assert (tr.branch, tr.used_source, tr.result) == (branch, source, result), O.describe_outcome(tr)
     assert tr.because
     # exactly one of OCSP-1..4/7 fails (OCSP-6 judges the answer), whatever the branch
@@ -213,18 +241,18 @@ def test_process_branches(pki, resolver, name, registered, branch, source, resul
 
 
 def test_ocsp7_only_warns_in_session(pki, resolver):
-    tr = O.check_revocation(pki.get("user-aia-absent").cert, issuer(pki), "", resolver)
+    tr = O.check_revocation(O.OcspContext(resolver), pki.get("user-aia-absent").cert, issuer(pki), "")
     assert OC.check_revocation_configured(tr, ["pre-session"]).status is Status.FAILED
     r = OC.check_revocation_configured(tr, ["in-session"])
     assert r.status is Status.WARNING and "recommended for in-session" in r.warnings()[0].problem
 
 
 def test_fallback_and_missing_aia_are_warnings(pki, resolver):
-    tr = O.check_revocation(pki.get("user-aia-unresolvable").cert, issuer(pki), URL, resolver)
+    tr = O.check_revocation(O.OcspContext(resolver), pki.get("user-aia-unresolvable").cert, issuer(pki), URL)
     w = OC.check_fallback(tr)
     assert w.status is Status.WARNING and "cannot be resolved" in w.warnings()[0].problem
     assert OC.check_aia_first(tr).status is Status.PASSED
-    tr = O.check_revocation(pki.get("user-aia-absent").cert, issuer(pki), URL, resolver)
+    tr = O.check_revocation(O.OcspContext(resolver), pki.get("user-aia-absent").cert, issuer(pki), URL)
     assert OC.check_aia_first(tr).status is Status.WARNING
 
 
@@ -273,7 +301,7 @@ def test_openssl_verify_and_ocsp_agree_with_the_harness(pki, responder, resolver
                             "-CAfile", str(bundle), "-timeout", "5"], capture_output=True, text=True, timeout=30)
         assert "Response verify OK" in o.stdout + o.stderr, o.stdout + o.stderr
         assert f"{cert}: {want}" in o.stdout, o.stdout
-        ex = O.query(URL, pki.get(name).cert, issuer(pki), resolver)
+        ex = O.query(O.OcspContext(resolver), URL, pki.get(name).cert, issuer(pki))
         assert ex.cert_status == want and not ex.problems
 
 

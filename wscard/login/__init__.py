@@ -11,6 +11,9 @@ card and PKI, and reports each step. Reports name it "a model of the documented 
 * :mod:`wscard.login.directory`: the directory's side, a model of AD Connector's
   documented validation of the certificate;
 * :mod:`wscard.login.checks`: LOGIN-1..LOGIN-3 judged from runs of the flow;
+* :mod:`wscard.login.context`: :class:`LoginContext`, what a sign-in is judged against
+  (Region, baseline, authentication, UPN, CA files, the PKI view), built once from the
+  profile;
 * :mod:`wscard.login.environment`: the model pointed at the environment under test;
 * :mod:`wscard.login.world`: scratch worlds for the documented failures (model cases);
 * :mod:`wscard.login.session_limit`: SESSION-8, the Kerberos service ticket lifetime.
@@ -21,6 +24,8 @@ docs/workspaces.md, "The pre-session login model".
 
 from __future__ import annotations
 
+from .context import LoginContext
 from .flow import FlowInputs, FlowRun, ModelClient, registration_code_of, resolve_registration_code
 
-__all__ = ["FlowInputs", "FlowRun", "ModelClient", "registration_code_of", "resolve_registration_code"]
+__all__ = ["FlowInputs", "FlowRun", "LoginContext", "ModelClient", "registration_code_of",
+           "resolve_registration_code"]

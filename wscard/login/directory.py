@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Sequence
 
 from cryptography import x509
@@ -35,6 +35,7 @@ from ..errors import EnvironmentProblem
 from ..pki import certs as C
 from ..pki import checks as K
 from ..pki.certs import verify_signature  # noqa: F401  (the one implementation; re-exported)
+from .context import LoginContext
 
 #: Bytes of the directory's random challenge.
 CHALLENGE_BYTES = 32
@@ -150,23 +151,33 @@ def _chain_rule(cert: x509.Certificate, registered: Sequence[Any], ca_entries: S
                 f"does not chain to the registered CA certificates: {res.error or known.error}")
 
 
-def validate(snap: DirectorySnapshot, ca_entries: Sequence[Any], user_entry: Any, pki_env: Any,
-             sign: Callable[[bytes], bytes], *, expected_upn: str = "", authentication: Sequence[str] = ("pre-session",),
-             now: datetime | None = None) -> DirectoryDecision:
-    """Model AD Connector's validation of ``user_entry`` (a CertEntry: the certificate
-    chosen on the card) for directory ``snap``. ``pki_env`` runs the OCSP process with
-    the directory's registered OCSP URLs; ``sign(challenge)`` signs with the card."""
+def validate(ctx: LoginContext, snap: DirectorySnapshot, user_entry: Any,
+             sign: Callable[[bytes], bytes]) -> DirectoryDecision:
+    """Model AD Connector's validation (S-PREREQ, S-ADMIN) of ``user_entry`` (a
+    :class:`~wscard.pki.CertEntry`: the certificate chosen on the card) for the directory
+    ``snap``, with the inputs of ``ctx``: proof of possession (UC-6; ``sign(challenge)``
+    signs :data:`CHALLENGE_BYTES` random bytes with the card), the chain to the CA files
+    of ``ctx.ca_entries`` registered on the directory and the validity period at
+    ``ctx.now()`` (CA-5, UC-4), the UPN ``ctx.expected_upn`` (UC-1), the EKUs (UC-2,
+    UC-3), and the documented OCSP process run by ``ctx.pki_environment`` with the
+    directory's registrations (OCSP-1..OCSP-7 under ``ctx.authentication``).
+
+    Returns the :class:`DirectoryDecision`, one :class:`Rule` per check. An OCSP process
+    that cannot run (:class:`~wscard.errors.EnvironmentProblem`) is a refused rule; an
+    ``EnvironmentProblem`` from ``sign`` or from building the PKI view propagates."""
     from ..pki.ocsp_checks import all_results
 
+    pki_env = ctx.pki_environment(snap.client_cert_auth())
     t0 = time.perf_counter()
     cert = user_entry.cert
-    now = now or datetime.now(timezone.utc)
+    now = ctx.now()
     decision = DirectoryDecision(snap.directory_id, C.describe(cert))
     rule, decision.proof = proof_of_possession(cert, sign)
     decision.rules.append(rule)
-    registered, decision.registered_cas = registered_ca_certificates(snap, ca_entries)
-    decision.rules.append(_chain_rule(cert, registered, ca_entries, now))
-    for check in (K.check_upn(cert, expected_upn), K.check_client_auth_eku(cert), K.check_smart_card_logon_eku(cert)):
+    registered, decision.registered_cas = registered_ca_certificates(snap, ctx.ca_entries)
+    decision.rules.append(_chain_rule(cert, registered, ctx.ca_entries, now))
+    for check in (K.check_upn(cert, ctx.expected_upn), K.check_client_auth_eku(cert),
+                  K.check_smart_card_logon_eku(cert)):
         ok = not check.failures()
         detail = check.title if ok else "; ".join(f.problem for f in check.failures())
         decision.rules.append(Rule(check.title, check.requirement, ok, detail))
@@ -180,7 +191,7 @@ def validate(snap: DirectorySnapshot, ca_entries: Sequence[Any], user_entry: Any
             decision.rules.append(Rule("revocation (OCSP)", trace.branch or "OCSP-1", True,
                                        f"OCSP answers good ({trace.used_source} URL {trace.used_url})"))
         else:
-            failed = [rid for rid, r in all_results(trace, list(authentication)).items() if r.failures()]
+            failed = [rid for rid, r in all_results(trace, list(ctx.authentication)).items() if r.failures()]
             why = trace.because or trace.result
             decision.rules.append(Rule("revocation (OCSP)", ", ".join(failed) or "OCSP-6", False,
                                        f"the OCSP process ends '{trace.result}' ({why})"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .context import LoginContext
 from .flow import FlowInputs, FlowRun, ModelClient, registration_code_of
 
 
@@ -36,39 +37,37 @@ class EnvironmentSignIn:
         return {"model": "a model of the documented WorkSpaces Windows client's pre-session sign-in (S-CLIENT), "
                          "not the real client; the directory's side is a model of AD Connector's documented "
                          "validation",
-                "region": self.model.region, "registration_code": self.inputs.registration_code,
+                "region": self.model.context.region, "registration_code": self.inputs.registration_code,
                 "registration_code_from": self.code_source, "user": self.inputs.user,
-                "client": self.model.client.as_evidence(), "baseline": self.model.baseline,
+                "client": self.model.client.as_evidence(), "baseline": self.model.context.baseline,
                 "windows_workspace_image": (self.model.windows_guest.registry.label if self.model.windows_guest
                                             is not None else "none ([guest].os): the Windows logon is not modelled"),
                 "card_backend": getattr(getattr(self.model.card, "backend", None), "name", "")}
 
 
-def environment_sign_in(profile, aws_env, directory_id: str, client, card_session, pki, responder,
-                        windows_guest: Any = None, directory=None) -> EnvironmentSignIn:
-    """The model client on the environment of ``profile``; ``windows_guest``: the Windows
-    WorkSpace image whose logon the second PIN prompt is (None: not modelled);
+def environment_sign_in(ctx: LoginContext, aws_env: Any, directory_id: str, client: Any, card_session: Any, *,
+                        windows_guest: Any = None, directory: Any = None) -> EnvironmentSignIn:
+    """The model client (S-CLIENT, "Use a Smart Card to Log In to Your WorkSpace") on the
+    environment under test, judged against ``ctx`` (:meth:`LoginContext.from_profile`).
+
+    ``aws_env``: the :class:`~wscard.aws.env.AwsEnvironment`; ``directory_id``: the
+    directory under test, whose registration code (DescribeWorkspaceDirectories) the
+    user types when ``ctx.registration_code`` is empty; ``client``: the client under test
+    (``[client]``); ``card_session``: the run's card session; ``windows_guest``: the
+    Windows WorkSpace image whose logon the second PIN prompt is (None: not modelled);
     ``directory``: a provider of the domain for that Windows logon (see
-    :class:`~wscard.login.windows_logon.WindowsLogon`; None: the domain's side is not modelled)."""
+    :class:`~wscard.login.windows_logon.WindowsLogon`; None: the domain's side is not
+    modelled). Nothing runs until :meth:`EnvironmentSignIn.first`; AWS errors of the code
+    lookup propagate (botocore ``ClientError``)."""
     from .windows_logon import WindowsLogon
 
-    from ..pki.environment import PkiEnvironment
-
-    region = profile.aws.region
-    login = profile.login
-    if login.registration_code:
-        code, source = login.registration_code, "[login].registration_code (what the user types)"
+    if ctx.registration_code:
+        code, source = ctx.registration_code, "[login].registration_code (what the user types)"
     else:
-        code = registration_code_of(aws_env.client("workspaces", region), directory_id)
+        code = registration_code_of(aws_env.client("workspaces", ctx.region), directory_id)
         source = (f"DescribeWorkspaceDirectories of directory {directory_id} (the code the administrator hands out)"
                   if code else f"none: directory {directory_id} is not registered with WorkSpaces")
-
-    def pki_environment(registrations: list[dict[str, Any]]) -> PkiEnvironment:
-        return PkiEnvironment(profile, pki, responder, directory_registrations=registrations)
-
-    model = ModelClient(aws=aws_env, region=region, client=client, card=card_session, ca_entries=list(pki.ca_chain),
-                        pki_environment=pki_environment, baseline=profile.profile.baseline,
-                        authentication=list(profile.profile.authentication), expected_upn=profile.pki.upn,
+    model = ModelClient(aws=aws_env, client=client, card=card_session, context=ctx,
                         label="the environment's sign-in", windows_guest=windows_guest,
-                        windows_logon=WindowsLogon(directory, profile.pki.upn))
-    return EnvironmentSignIn(model, FlowInputs(code, login.user_name(profile)), source)
+                        windows_logon=WindowsLogon(directory, ctx.expected_upn))
+    return EnvironmentSignIn(model, FlowInputs(code, ctx.user), source)

@@ -43,13 +43,14 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from ..aws.ad_connector import DirectorySnapshot, blocked, read_directory
 from ..aws.workspaces import WorkspacesSnapshot, check_pre_session_region, check_protocol
 from ..checks import CheckResult, Status
 from ..client.checks import check_client_platform, check_windows_64bit, check_windows_client_version
 from . import directory as D
+from .context import LoginContext
 
 #: The documented messages (S-CLIENT, "Use a Smart Card to Log In to Your WorkSpace").
 MESSAGE_WRONG_CODE = ("If you don't see this text, verify that you've entered the correct registration code.")
@@ -218,23 +219,18 @@ class _Stop(Exception):
 class ModelClient:
     """The model client and what it talks to.
 
-    ``aws``: an :class:`~wscard.aws.env.AwsEnvironment`; ``card``: a
-    :class:`~hardware.session.CardSession` (duck-typed: presence, card, certificates,
-    logon_certificate, login, sign, guard, backend); ``ca_entries``: the profile's CA
-    files (registrations are matched to them); ``pki_environment(registrations)``: a
-    :class:`~wscard.pki.environment.PkiEnvironment` whose OCSP process uses the
-    registrations read from the directory the code resolved to.
+    ``aws``: an :class:`~wscard.aws.env.AwsEnvironment`; ``client``: the client under
+    test; ``card``: a :class:`~hardware.session.CardSession` (duck-typed: presence, card,
+    certificates, logon_certificate, login, sign, guard, backend); ``context``: the
+    :class:`~wscard.login.context.LoginContext` the sign-in is judged against (Region,
+    baseline, authentication, expected UPN, CA files, the PKI view that runs the OCSP
+    process with the registrations read from the directory the code resolved to).
     """
 
     aws: Any
-    region: str
     client: Any  # wscard.client.checks.ClientUnderTest
     card: Any
-    ca_entries: list[Any]
-    pki_environment: Callable[[list[dict[str, Any]]], Any]
-    baseline: str
-    authentication: list[str]
-    expected_upn: str = ""
+    context: LoginContext
     label: str = "the environment's sign-in"
     #: The Windows WorkSpace image (:class:`~wscard.guest.windows.WindowsGuestConfig`) whose
     #: logon the second PIN prompt is; None when the profile describes none.
@@ -253,7 +249,7 @@ class ModelClient:
         run.card, run.tries_at_start = self._observe()
         t0 = time.perf_counter()
         try:
-            if "pre-session" not in self.authentication:
+            if "pre-session" not in self.context.authentication:
                 run.outcome = "not used"
                 run.reason = "smart cards are not used for pre-session authentication here ([profile].authentication)"
                 return run
@@ -315,25 +311,27 @@ class ModelClient:
             rec.facts = {"client": self.client.as_evidence()}
 
     def _register(self, run: FlowRun) -> tuple[DirectorySnapshot, dict[str, Any]]:
+        region = self.context.region
         with self._step(run, "register") as rec:
             code = run.inputs.registration_code
-            ws = self.aws.client("workspaces", self.region)
+            ws = self.aws.client("workspaces", region)
             found, listed = resolve_registration_code(ws, code)
-            rec.facts = {"registration_code": code, "region": self.region,
+            rec.facts = {"registration_code": code, "region": region,
                          "directories_registered_with_workspaces": listed}
             if found is None:
                 why = (f"registration code {code!r} belongs to no directory registered with WorkSpaces in "
-                       f"{self.region} ({listed} listed by DescribeWorkspaceDirectories)") if code else \
+                       f"{region} ({listed} listed by DescribeWorkspaceDirectories)") if code else \
                       "there is no registration code to enter: the directory is not registered with WorkSpaces"
                 self._stop(run, rec, "not offered", "LOGIN-1", MESSAGE_WRONG_CODE, why, [] if code else ["WSP-3"])
             did = found["DirectoryId"]
-            run.directory_id, run.region = did, self.region
-            rec.detail = f"the code belongs to directory {did} ({found.get('DirectoryName', '')}) in {self.region}"
-            snap = read_directory(self.aws.client("ds", self.region), did, self.region)
+            run.directory_id, run.region = did, region
+            rec.detail = f"the code belongs to directory {did} ({found.get('DirectoryName', '')}) in {region}"
+            snap = read_directory(self.aws.client("ds", region), did, region)
             rec.facts["directory"] = {"id": did, "type": snap.type, "name": snap.directory.get("Name", "")}
             return snap, found
 
     def _offer(self, run: FlowRun, snap: DirectorySnapshot, ws_dir: dict[str, Any]) -> None:
+        ctx = self.context
         with self._step(run, "offer") as rec:
             user = run.inputs.user
             enabled = snap.enabled_smart_card()
@@ -341,13 +339,13 @@ class ModelClient:
             mine = self._user_workspaces(ws_dir["DirectoryId"], user)
             run.workspace = _workspace_summary(mine[0]) if mine else None
             run.access = dict(ws_dir.get("WorkspaceAccessProperties") or {})
-            user_snap = WorkspacesSnapshot(ws_dir["DirectoryId"], self.region, ws_dir, workspaces=mine)
+            user_snap = WorkspacesSnapshot(ws_dir["DirectoryId"], ctx.region, ws_dir, workspaces=mine)
             run.eligibility = [
-                check_windows_client_version(self.client, self.baseline),
-                check_windows_64bit(self.client, self.baseline),
-                check_client_platform(self.client, self.baseline),
-                check_pre_session_region(self.region, self.authentication, self.baseline),
-                check_protocol(user_snap, self.baseline),
+                check_windows_client_version(self.client, ctx.baseline),
+                check_windows_64bit(self.client, ctx.baseline),
+                check_client_platform(self.client, ctx.baseline),
+                check_pre_session_region(ctx.region, ctx.authentication, ctx.baseline),
+                check_protocol(user_snap, ctx.baseline),
             ]
             rec.facts["eligibility"] = [{"requirement": r.requirement, "title": r.title, "status": r.status.value,
                                          "findings": [f.render() for f in r.findings],
@@ -381,7 +379,7 @@ class ModelClient:
     def _user_workspaces(self, directory_id: str, user: str) -> list[dict[str, Any]]:
         if not user:
             return []
-        ws = self.aws.client("workspaces", self.region)
+        ws = self.aws.client("workspaces", self.context.region)
         out, token = [], None
         while True:
             args: dict[str, Any] = {"DirectoryId": directory_id, "UserName": user}
@@ -462,11 +460,9 @@ class ModelClient:
         slot_cert, key_id = chosen
         with self._step(run, "directory") as rec:
             entry = card_user_entries([slot_cert])[0]
-            pki_env = self.pki_environment(snap.client_cert_auth())
             pub = slot_cert.cert.public_key()
-            decision = D.validate(snap, self.ca_entries, entry, pki_env,
-                                  lambda challenge: self.card.sign(key_id, challenge, pub, FIRST_PROMPT),
-                                  expected_upn=self.expected_upn, authentication=self.authentication)
+            decision = D.validate(self.context, snap, entry,
+                                  lambda challenge: self.card.sign(key_id, challenge, pub, FIRST_PROMPT))
             run.decision = decision
             rec.facts = decision.as_evidence()
             if not decision.accepted:

@@ -33,6 +33,7 @@ from typing import Any, Callable
 
 from ..client.checks import ClientUnderTest
 from ..errors import EnvironmentProblem
+from .context import LoginContext
 from .flow import FlowInputs, ModelClient, registration_code_of
 
 #: The user of the model worlds (the embedded profile's [client].user).
@@ -256,7 +257,7 @@ class ModelSetup:
     reopened: Any = None  # FlowRun
 
     def describe(self) -> dict[str, Any]:
-        return {**self.case.describe(), "scratch_directory": self.directory_id, "region": self.client.region,
+        return {**self.case.describe(), "scratch_directory": self.directory_id, "region": self.client.context.region,
                 "client": self.client.client.as_evidence(), "user": self.inputs.user,
                 "registration_code_typed": self.inputs.registration_code,
                 "registration_code_of_the_directory": self.right_inputs.registration_code,
@@ -277,6 +278,7 @@ class ModelWorlds:
         self.profile = load_profile(None)  # the embedded compliant world
         self.region = self.profile.aws.region
         self._pki = None
+        self._context: LoginContext | None = None
         self._responder = None
         self._own_responder = False
         #: (pki, its running responder) of the environment: used when it is the model's PKI
@@ -318,10 +320,14 @@ class ModelWorlds:
             self.timings["responder_start"] = round(time.perf_counter() - t0, 3)
         return self._responder
 
-    def pki_environment(self, registrations: list[dict[str, Any]]):
-        from ..pki.environment import PkiEnvironment
-
-        return PkiEnvironment(self.profile, self.pki, self.responder(), directory_registrations=registrations)
+    def context(self) -> LoginContext:
+        """The login context of the model cases: the embedded profile and its PKI, both
+        authentications, this run's baseline; the responder starts when a case's flow
+        first reaches the directory."""
+        if self._context is None:
+            self._context = LoginContext.from_profile(self.profile, self.pki, self.responder, baseline=self.baseline,
+                                                      authentication=("pre-session", "in-session"))
+        return self._context
 
     def directory(self, case: ModelCase) -> str:
         key = case.directory_key
@@ -386,11 +392,8 @@ class ModelWorlds:
         code = registration_code_of(ws, did)
         client = ClientUnderTest("windows", case.client_version, case.architecture, MODEL_USER,
                                  source=f"model case: {case.name}")
-        model = ModelClient(
-            aws=self.env, region=self.region, client=client, card=self.card(case), ca_entries=self.pki.ca_chain,
-            pki_environment=self.pki_environment, baseline=self.baseline,
-            authentication=["pre-session", "in-session"], expected_upn=self.profile.pki.upn,
-            label=f"model case: {case.name}", windows_guest=self.windows_image(case.windows_image))
+        model = ModelClient(aws=self.env, client=client, card=self.card(case), context=self.context(),
+                            label=f"model case: {case.name}", windows_guest=self.windows_image(case.windows_image))
         typed = FlowInputs(case.registration_code or code, MODEL_USER)
         return ModelSetup(case, model, typed, FlowInputs(code, MODEL_USER), did)
 

@@ -6,8 +6,9 @@ user certificate. The step glue calls these; the logic stays in ``checks``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from . import certs as C
 from . import checks as K
 from . import ocsp as O
 from . import ocsp_checks as OC
-from .resolver import Endpoint, MapResolver, Resolver, SystemResolver, simulated_resolver
+from .resolver import Endpoint, MapResolver, Resolver, simulated_resolver
 from .responder import ResponderProcess
 
 def _match_registration(reg: dict[str, Any], certs: list[x509.Certificate]) -> x509.Certificate | None:
@@ -88,20 +89,19 @@ class PkiEnvironment:
     def section(self):
         return self.profile.pki
 
-    # --- resolver --------------------------------------------------------------------
+    # --- OCSP context and resolver ------------------------------------------------------
     def _endpoints(self) -> tuple[Endpoint | None, Endpoint | None]:
-        r = self.responder
-        if r is None or not r.port:
-            return None, None
-        wait = self.section.silent_wait_seconds or None
-        return Endpoint(r.host, r.port), Endpoint(r.host, r.silent_port, wait)
+        return O.responder_endpoints(self.responder, self.section.silent_wait_seconds)
+
+    @cached_property
+    def ocsp(self) -> O.OcspContext:
+        """The OCSP context of this environment (``[pki]``, its responder, its moment),
+        built once, on first use (the responder is running by then)."""
+        return O.OcspContext.from_section(self.section, self.responder, moment=self.now)
 
     @property
     def resolver(self) -> Resolver:
-        if self.section.resolver == "system":
-            return SystemResolver(self.section.dns_timeout_seconds)
-        responder, silent = self._endpoints()
-        return simulated_resolver(self.section.ocsp_hosts, responder, silent)
+        return self.ocsp.resolver
 
     def model_resolver(self) -> MapResolver:
         """The fixed simulated resolver of the OCSP process scenarios."""
@@ -207,17 +207,20 @@ class PkiEnvironment:
         if key not in self._traces:
             cert = entry.cert
             url, where = self.registration_url_for(cert)
-            self._traces[key] = O.check_revocation(
-                cert, self.issuer_of(cert), url, self.resolver, timeout=self.section.ocsp_timeout_seconds,
-                now=self.now, skew=self.section.ocsp_clock_skew_seconds, registered_where=where)
+            self._traces[key] = O.check_revocation(self.ocsp, cert, self.issuer_of(cert), url,
+                                                   registered_where=where)
         return self._traces[key]
 
     def model_trace(self, cert_name: str, registered: str) -> O.RevocationTrace:
+        """The documented process for one row of the OCSP process scenarios: the PKI's
+        certificate ``cert_name``, the registration URL named ``registered`` (a key of
+        :data:`MODEL_REGISTRATION_URLS`, or a URL), through the fixed model resolver,
+        waiting at most 1 s per responder. Raises :class:`EnvironmentProblem` when the
+        local responder is not running."""
         cert = self.pki.get(cert_name).cert
         url = MODEL_REGISTRATION_URLS.get(registered, registered)
-        return O.check_revocation(cert, self.issuer_of(cert), url, self.model_resolver(),
-                                  timeout=min(self.section.ocsp_timeout_seconds, 1.0), now=self.now,
-                                  skew=self.section.ocsp_clock_skew_seconds)
+        ctx = replace(self.ocsp, resolver=self.model_resolver(), timeout=min(self.ocsp.timeout, 1.0))
+        return O.check_revocation(ctx, cert, self.issuer_of(cert), url)
 
     def ocsp_urls(self) -> list[tuple[str, str]]:
         """Every OCSP URL the process may use: AIA URLs of the user certificates and the

@@ -1,5 +1,11 @@
 """OCSP client and AD Connector's documented revocation checking process.
 
+The settings every OCSP exchange shares (the resolver, the timeout, the moment judged and
+the tolerated clock difference, the nonce policy) travel in one :class:`OcspContext`,
+built once from the profile's ``[pki]`` section (:meth:`OcspContext.from_section`), as
+certvalidator's ``ValidationContext`` carries its moment and fetchers. The functions take
+``(ctx, ...certificates)``.
+
 :func:`query` sends one OCSP request over HTTP (bounded timeouts, through a resolver
 seam) and returns an :class:`Exchange` with the request, the response, and both
 decoded for the report. :func:`check_revocation` follows the documented process
@@ -26,7 +32,7 @@ import http.client
 import os
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlparse
@@ -39,10 +45,74 @@ from cryptography.x509 import ocsp
 
 from . import certs as C
 from . import tlds
-from .resolver import Resolver, Unresolvable
+from .resolver import Endpoint, Resolver, SystemResolver, Unresolvable, simulated_resolver
 
 #: Largest OCSP response read (bytes).
 MAX_RESPONSE = 1 << 20
+
+
+def responder_endpoints(responder: Any, silent_wait: float = 0.0) -> tuple[Endpoint | None, Endpoint | None]:
+    """The local test responder's two endpoints, ``(responder, silent)``, or
+    ``(None, None)`` when ``responder`` (a :class:`~wscard.pki.responder.ResponderProcess`,
+    duck-typed: ``host``, ``port``, ``silent_port``) is None or not listening.
+    ``silent_wait`` (seconds, ``[pki] silent_wait_seconds``; 0: none) caps the wait at
+    the silent port, which by construction never answers."""
+    if responder is None or not responder.port:
+        return None, None
+    return (Endpoint(responder.host, responder.port),
+            Endpoint(responder.host, responder.silent_port, silent_wait or None))
+
+
+@dataclass(frozen=True)
+class OcspContext:
+    """What every OCSP exchange of one environment shares, built once and carried
+    through (the role of certvalidator's ``ValidationContext``).
+
+    The fields are those RFC 6960 leaves to the client: where to send the request
+    (``resolver``, section 4.1 and appendix A.1, HTTP), how long to wait, when the
+    answer is judged (thisUpdate/nextUpdate, section 4.2.2.1, within a tolerated clock
+    difference) and whether the request carries a nonce (section 4.4.1; RFC 8954).
+    """
+
+    #: How responder host names are resolved (:class:`~wscard.pki.resolver.Resolver`:
+    #: ``MapResolver`` for the simulated world, ``SystemResolver`` for live ones).
+    resolver: Resolver
+    #: Longest wait for a responder, seconds (connection and answer, each).
+    timeout: float = 5.0
+    #: The moment answers are judged at (aware UTC datetime); None: the current time,
+    #: read once per query or per run of the documented process.
+    moment: datetime | None = None
+    #: Tolerated clock difference when judging thisUpdate/nextUpdate and the responder
+    #: certificate's validity, seconds.
+    time_tolerance: float = 300.0
+    #: Send a fresh 16-byte nonce with each request (RFC 6960 4.4.1).
+    use_nonce: bool = True
+
+    @classmethod
+    def from_section(cls, sec: Any, responder: Any = None, *, moment: datetime | None = None) -> "OcspContext":
+        """The context of a profile's ``[pki]`` section (a
+        :class:`~wscard.sections.pki.PkiSection`): its resolver (``resolver``,
+        ``ocsp_hosts``, ``dns_timeout_seconds``, ``silent_wait_seconds``), timeout
+        (``ocsp_timeout_seconds``) and clock tolerance (``ocsp_clock_skew_seconds``).
+        ``responder``: the running local test responder the simulated resolver points
+        ``responder``/``silent`` names at (None: those names cannot be resolved);
+        ``moment``: see :attr:`moment`. Raises nothing: the section was validated when
+        the profile was loaded."""
+        if sec.resolver == "system":
+            resolver: Resolver = SystemResolver(sec.dns_timeout_seconds)
+        else:
+            resolver = simulated_resolver(sec.ocsp_hosts, *responder_endpoints(responder, sec.silent_wait_seconds))
+        return cls(resolver, timeout=sec.ocsp_timeout_seconds, moment=moment,
+                   time_tolerance=sec.ocsp_clock_skew_seconds)
+
+    def now(self) -> datetime:
+        """:attr:`moment`, or the current time (aware UTC) when it is None."""
+        return self.moment or datetime.now(timezone.utc)
+
+    def pinned(self) -> "OcspContext":
+        """This context with :attr:`moment` fixed (to now when it was None), so that
+        every step of one run judges at the same moment."""
+        return self if self.moment is not None else replace(self, moment=self.now())
 
 
 @dataclass
@@ -152,9 +222,16 @@ def _verify_sig(signer: x509.Certificate, signature: bytes, data: bytes, hash_al
         pub.verify(signature, data)  # type: ignore[call-arg]
 
 
-def verify_response(resp: ocsp.OCSPResponse, cert: x509.Certificate, issuer: x509.Certificate,
-                    now: datetime, skew: timedelta, nonce: bytes | None) -> list[str]:
-    """RFC 6960 checks of a successful response; returns the problems (empty: valid)."""
+def verify_response(ctx: OcspContext, resp: ocsp.OCSPResponse, cert: x509.Certificate,
+                    issuer: x509.Certificate, nonce: bytes | None = None) -> list[str]:
+    """The RFC 6960 checks of a successful response ``resp`` about ``cert`` (issued by
+    ``issuer``), at ``ctx.now()`` within ``ctx.time_tolerance`` seconds: the
+    certificate ID (section 4.1.1), the signer (the CA, or a responder certificate it
+    issued with the OCSP Signing EKU, section 4.2.2.2), the signature, thisUpdate and
+    nextUpdate (section 4.2.2.1) and, when the request carried one, the nonce (section
+    4.4.1; a response without a nonce is accepted, RFC 8954). Returns the problems, one
+    sentence each (empty: valid). Raises nothing for a bad response."""
+    now, skew = ctx.now(), timedelta(seconds=ctx.time_tolerance)
     problems: list[str] = []
     if resp.serial_number != cert.serial_number:
         problems.append(f"the response is for serial {resp.serial_number:X}, not {cert.serial_number:X}")
@@ -216,15 +293,17 @@ def _key_hash(cert: x509.Certificate) -> bytes:
     return h.finalize()
 
 
-def query(url: str, cert: x509.Certificate, issuer: x509.Certificate, resolver: Resolver, *,
-          timeout: float = 5.0, now: datetime | None = None, skew: float = 300.0,
-          use_nonce: bool = True) -> Exchange:
-    """Ask the responder at ``url`` about ``cert``. Never raises for network trouble:
-    the :class:`Exchange` says what happened."""
-    now = now or datetime.now(timezone.utc)
+def query(ctx: OcspContext, url: str, cert: x509.Certificate, issuer: x509.Certificate) -> Exchange:
+    """Ask the responder at ``url`` about ``cert`` (issued by ``issuer``): one RFC 6960
+    request (SHA-1 certificate ID, a nonce when ``ctx.use_nonce``) by HTTP POST
+    (appendix A.1), resolved through ``ctx.resolver``, waiting at most ``ctx.timeout``
+    seconds per endpoint, the answer verified by :func:`verify_response` at
+    ``ctx.now()``. Never raises for network trouble or a bad answer: the
+    :class:`Exchange` says what happened (``error_kind``, ``problems``)."""
+    ctx = ctx.pinned()
     ex = Exchange(url)
     u = urlparse(url)
-    nonce = os.urandom(16) if use_nonce else None
+    nonce = os.urandom(16) if ctx.use_nonce else None
     req = build_request(cert, issuer, nonce=nonce)
     ex.request_der = req.public_bytes(serialization.Encoding.DER)
     ex.request = decode_request(ex.request_der)
@@ -234,7 +313,7 @@ def query(url: str, cert: x509.Certificate, issuer: x509.Certificate, resolver: 
     host = u.hostname or ""
     port = u.port or 80
     try:
-        endpoints = resolver.resolve(host, port)
+        endpoints = ctx.resolver.resolve(host, port)
     except Unresolvable as exc:
         ex.error_kind, ex.error = "unresolvable", str(exc)
         return ex
@@ -245,7 +324,7 @@ def query(url: str, cert: x509.Certificate, issuer: x509.Certificate, resolver: 
     last_kind, last_err = "refused", "no address to connect to"
     for ep in endpoints:
         ex.endpoint = str(ep)
-        wait = min(timeout, ep.wait) if getattr(ep, "wait", None) else timeout
+        wait = min(ctx.timeout, ep.wait) if getattr(ep, "wait", None) else ctx.timeout
         conn = http.client.HTTPConnection(ep.address, ep.port, timeout=wait)
         try:
             conn.putrequest("POST", path, skip_host=True, skip_accept_encoding=True)
@@ -283,7 +362,7 @@ def query(url: str, cert: x509.Certificate, issuer: x509.Certificate, resolver: 
             ex.error_kind = "unsuccessful"
             ex.error = f"{ep}: the responder answered '{resp.response_status.name.lower()}' without a status"
             return ex
-        ex.problems = verify_response(resp, cert, issuer, now, timedelta(seconds=skew), nonce)
+        ex.problems = verify_response(ctx, resp, cert, issuer, nonce)
         return ex
     ex.elapsed_ms = (time.perf_counter() - start) * 1000
     ex.error_kind, ex.error = last_kind, last_err
@@ -366,11 +445,11 @@ def url_rule_problem(url: str) -> tuple[str, str] | None:
     return None
 
 
-def _try(source: str, url: str, cert, issuer, resolver: Resolver, timeout: float, now, skew) -> Step:
+def _try(ctx: OcspContext, source: str, url: str, cert, issuer) -> Step:
     bad = url_rule_problem(url)
     if bad is not None:
         return Step(source, url, bad[0], bad[1] + "; AD Connector cannot use it")
-    ex = query(url, cert, issuer, resolver, timeout=timeout, now=now, skew=skew)
+    ex = query(ctx, url, cert, issuer)
     if ex.error_kind == "unresolvable":
         return Step(source, url, "unresolvable", f"the name cannot be resolved ({ex.error})", ex)
     if not ex.answered:
@@ -378,11 +457,16 @@ def _try(source: str, url: str, cert, issuer, resolver: Resolver, timeout: float
     return Step(source, url, "answered", f"the responder answered '{ex.cert_status}' in {ex.elapsed_ms:.0f} ms", ex)
 
 
-def check_revocation(cert: x509.Certificate, issuer: x509.Certificate, registered_url: str, resolver: Resolver, *,
-                     timeout: float = 5.0, now: datetime | None = None, skew: float = 300.0,
+def check_revocation(ctx: OcspContext, cert: x509.Certificate, issuer: x509.Certificate, registered_url: str, *,
                      registered_where: str = "the root CA's registration") -> RevocationTrace:
-    """Follow AD Connector's documented revocation checking process for ``cert``."""
-    now = now or datetime.now(timezone.utc)
+    """Follow AD Connector's documented revocation checking process (S-PREREQ,
+    "Certificate revocation checking process"; OCSP-1..OCSP-4, OCSP-7) for ``cert``
+    (issued by ``issuer``): the AIA OCSP URL first, then ``registered_url`` (the OCSP
+    URL given at root CA registration, "" for none; ``registered_where`` says where it
+    was given, for the messages). Each query is one :func:`query` with ``ctx``, all
+    judged at the same moment. Returns the :class:`RevocationTrace` (branch, result,
+    the URL used and why). Never raises for network trouble or a bad answer."""
+    ctx = ctx.pinned()
     tr = RevocationTrace(C.describe(cert))
     aia_urls = C.aia(cert).ocsp
 
@@ -397,7 +481,7 @@ def check_revocation(cert: x509.Certificate, issuer: x509.Certificate, registere
         return tr
 
     if aia_urls:
-        step = _try("aia", aia_urls[0], cert, issuer, resolver, timeout, now, skew)
+        step = _try(ctx, "aia", aia_urls[0], cert, issuer)
         tr.steps.append(step)
         if step.outcome == "answered":
             tr.because = "the certificate's AIA extension names this OCSP URL and its responder answered"
@@ -423,7 +507,7 @@ def check_revocation(cert: x509.Certificate, issuer: x509.Certificate, registere
             tr.branch, tr.result = "OCSP-4", "failed"
             tr.because = f"{why_fallback}, and no OCSP URL was given at {registered_where}"
         return tr
-    step = _try("registration", registered_url, cert, issuer, resolver, timeout, now, skew)
+    step = _try(ctx, "registration", registered_url, cert, issuer)
     tr.steps.append(step)
     if step.outcome == "answered":
         tr.because = f"{why_fallback}; the OCSP URL given at {registered_where} is used instead"

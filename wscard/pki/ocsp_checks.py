@@ -32,7 +32,18 @@ def _result(rid: str, trace: RevocationTrace) -> CheckResult:
     return r
 
 
+def _branch_result(rid: str, trace: RevocationTrace, problem: str, fix: str, *, warn: bool = False) -> CheckResult:
+    """``rid``'s result: a failure (a warning with ``warn``) on ``trace.certificate``
+    when the process took ``rid``'s branch, else passed."""
+    r = _result(rid, trace)
+    if trace.branch == rid:
+        (r.warn if warn else r.fail)(trace.certificate, problem, fix)
+    return r
+
+
 def check_aia_first(trace: RevocationTrace) -> CheckResult:
+    """OCSP-1 (S-PREREQ: the OCSP URL in the user certificate's AIA extension is used
+    first): a warning when the certificate has none, else passed. Raises nothing."""
     r = _result("OCSP-1", trace)
     aia = trace.aia_step
     if aia is None or aia.outcome == "absent":
@@ -43,38 +54,42 @@ def check_aia_first(trace: RevocationTrace) -> CheckResult:
 
 
 def check_fallback(trace: RevocationTrace) -> CheckResult:
-    r = _result("OCSP-2", trace)
-    if trace.branch == "OCSP-2":
-        r.warn(trace.certificate, f"AD Connector falls back to the registration OCSP URL {trace.used_url}: "
-                                  f"{trace.because}.",
-               "Put a resolvable HTTP OCSP URL in the AIA extension of the user certificates, or keep the "
-               "registration URL working (it is the only one used).")
-    return r
+    """OCSP-2 (S-PREREQ: the registration URL is used when the AIA URL cannot be
+    resolved or is absent): a warning when the fallback was taken and answered."""
+    return _branch_result(
+        "OCSP-2", trace,
+        f"AD Connector falls back to the registration OCSP URL {trace.used_url}: {trace.because}.",
+        "Put a resolvable HTTP OCSP URL in the AIA extension of the user certificates, or keep the "
+        "registration URL working (it is the only one used).", warn=True)
 
 
 def check_aia_responds(trace: RevocationTrace) -> CheckResult:
-    r = _result("OCSP-3", trace)
-    if trace.branch == "OCSP-3":
-        ex = trace.exchange
-        detail = ex.error if ex is not None else "no answer"
-        r.fail(trace.certificate, f"its AIA OCSP URL {trace.used_url} resolves but the responder does not answer "
-                                  f"({detail}); authentication fails, with no fallback to the registration URL.",
-               "Make the responder answer at that URL (from the internet), or issue certificates with a "
-               "working AIA OCSP URL.")
-    return r
+    """OCSP-3 (S-PREREQ: an AIA URL that resolves but does not answer fails
+    authentication, with no fallback): a failure on that branch."""
+    ex = trace.exchange
+    detail = ex.error if ex is not None else "no answer"
+    return _branch_result(
+        "OCSP-3", trace,
+        f"its AIA OCSP URL {trace.used_url} resolves but the responder does not answer ({detail}); "
+        "authentication fails, with no fallback to the registration URL.",
+        "Make the responder answer at that URL (from the internet), or issue certificates with a "
+        "working AIA OCSP URL.")
 
 
 def check_registration_responds(trace: RevocationTrace) -> CheckResult:
-    r = _result("OCSP-4", trace)
-    if trace.branch == "OCSP-4":
-        r.fail(trace.certificate, f"the registration OCSP URL is needed and cannot be used: {trace.because}; "
-                                  "authentication fails.",
-               "Register the root CA with a working HTTP OCSP URL (ClientCertAuthSettings.OCSPUrl), or fix the "
-               "AIA OCSP URL of the user certificates.")
-    return r
+    """OCSP-4 (S-PREREQ: the registration URL, when needed, must resolve and answer):
+    a failure on that branch."""
+    return _branch_result(
+        "OCSP-4", trace,
+        f"the registration OCSP URL is needed and cannot be used: {trace.because}; authentication fails.",
+        "Register the root CA with a working HTTP OCSP URL (ClientCertAuthSettings.OCSPUrl), or fix the "
+        "AIA OCSP URL of the user certificates.")
 
 
 def check_status(trace: RevocationTrace) -> CheckResult:
+    """OCSP-6 (S-PREREQ; RFC 6960 4.2.2): the answer used must verify and say ``good``;
+    revoked, unknown or an answer that does not verify fails. Skipped (never passed)
+    when no answer arrived: the branch requirements judge that."""
     r = _result("OCSP-6", trace)
     ex = trace.exchange
     if ex is None or not ex.answered:
@@ -98,6 +113,10 @@ def check_status(trace: RevocationTrace) -> CheckResult:
 
 
 def check_revocation_configured(trace: RevocationTrace, authentication: Sequence[str]) -> CheckResult:
+    """OCSP-7 (S-PREREQ: OCSP is required for pre-session authentication, recommended
+    for in-session): with no OCSP URL anywhere, a failure when ``authentication``
+    ([profile].authentication, e.g. ``["pre-session", "in-session"]``) includes
+    ``pre-session``, else a warning."""
     r = _result("OCSP-7", trace)
     r.evidence["authentication"] = list(authentication)
     if trace.branch != "OCSP-7":
@@ -145,6 +164,8 @@ def check_urls(urls: Sequence[tuple[str, str]], resolver: Resolver | None = None
 
 
 def all_results(trace: RevocationTrace, authentication: Sequence[str]) -> dict[str, CheckResult]:
+    """OCSP-1..OCSP-4, OCSP-6 and OCSP-7 judged from one trace, by requirement ID
+    (OCSP-5 judges the URLs themselves: :func:`check_urls`)."""
     return {
         "OCSP-1": check_aia_first(trace),
         "OCSP-2": check_fallback(trace),
