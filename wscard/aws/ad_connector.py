@@ -77,9 +77,6 @@ class DirectoryServiceSnapshot:
         return None
 
 
-#: The former name, kept only for wscard/login/flow.py and wscard/login/directory.py, which
-#: another change reworks: remove it once they import DirectoryServiceSnapshot.
-DirectorySnapshot = DirectoryServiceSnapshot
 
 
 def _paginate(call, key: str, **kwargs) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from typing import Any, Callable, Sequence
 
 from cryptography import x509
 
-from ..aws.ad_connector import DirectorySnapshot, common_name, find_registration
+from ..aws.ad_connector import DirectoryServiceSnapshot, common_name, find_registration
 from ..errors import EnvironmentProblem
 from ..pki import certs as C
 from ..pki import checks as K
@@ -105,7 +105,7 @@ def proof_of_possession(cert: x509.Certificate, sign: Callable[[bytes], bytes],
     return Rule("proof of possession", "UC-6", ok, detail), facts
 
 
-def registered_ca_certificates(snap: DirectorySnapshot, ca_entries: Sequence[Any]) -> tuple[list[Any], list[dict]]:
+def registered_ca_certificates(snap: DirectoryServiceSnapshot, ca_entries: Sequence[Any]) -> tuple[list[Any], list[dict]]:
     """The CA files whose registration on the directory is ``Registered`` (matched by
     common name and expiry), and a description of every ClientCertAuth registration."""
     used, described = [], []
@@ -151,7 +151,7 @@ def _chain_rule(cert: x509.Certificate, registered: Sequence[Any], ca_entries: S
                 f"does not chain to the registered CA certificates: {res.error or known.error}")
 
 
-def validate(ctx: LoginContext, snap: DirectorySnapshot, user_entry: Any,
+def validate(ctx: LoginContext, snap: DirectoryServiceSnapshot, user_entry: Any,
              sign: Callable[[bytes], bytes]) -> DirectoryDecision:
     """Model AD Connector's validation (S-PREREQ, S-ADMIN) of ``user_entry`` (a
     :class:`~wscard.pki.CertEntry`: the certificate chosen on the card) for the directory

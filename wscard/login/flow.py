@@ -45,7 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from ..aws.ad_connector import DirectorySnapshot, blocked, read_directory
+from ..aws.ad_connector import DirectoryServiceSnapshot, blocked, read_directory
 from ..aws.workspaces import WorkspacesSnapshot, check_pre_session_region, check_protocol
 from ..checks import CheckResult, Status
 from ..client.checks import check_client_platform, check_windows_64bit, check_windows_client_version
@@ -310,7 +310,7 @@ class ModelClient:
             rec.detail = self.client.describe()
             rec.facts = {"client": self.client.as_evidence()}
 
-    def _register(self, run: FlowRun) -> tuple[DirectorySnapshot, dict[str, Any]]:
+    def _register(self, run: FlowRun) -> tuple[DirectoryServiceSnapshot, dict[str, Any]]:
         region = self.context.region
         with self._step(run, "register") as rec:
             code = run.inputs.registration_code
@@ -330,7 +330,7 @@ class ModelClient:
             rec.facts["directory"] = {"id": did, "type": snap.type, "name": snap.directory.get("Name", "")}
             return snap, found
 
-    def _offer(self, run: FlowRun, snap: DirectorySnapshot, ws_dir: dict[str, Any]) -> None:
+    def _offer(self, run: FlowRun, snap: DirectoryServiceSnapshot, ws_dir: dict[str, Any]) -> None:
         ctx = self.context
         with self._step(run, "offer") as rec:
             user = run.inputs.user
@@ -454,7 +454,7 @@ class ModelClient:
             self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY, f"the PIN login failed: {prompt.message}",
                        ["CARD-3"])
 
-    def _directory(self, run: FlowRun, snap: DirectorySnapshot, chosen: tuple[Any, bytes]) -> None:
+    def _directory(self, run: FlowRun, snap: DirectoryServiceSnapshot, chosen: tuple[Any, bytes]) -> None:
         from ..pki.environment import card_user_entries
 
         slot_cert, key_id = chosen
@@ -595,7 +595,7 @@ def registration_code_of(ws, directory_id: str) -> str:
     return ""
 
 
-def _client_auth_text(snap: DirectorySnapshot) -> str:
+def _client_auth_text(snap: DirectoryServiceSnapshot) -> str:
     if snap.client_auth:
         return ", ".join(f"{s.get('Type')} {s.get('Status')}" for s in snap.client_auth)
     if snap.unsupported.get("DescribeClientAuthenticationSettings"):
