@@ -21,6 +21,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,9 +104,27 @@ def _prefix(directory: Path, state: DbState) -> str:
     return f"{'dbm' if state is DbState.LEGACY else 'sql'}:{directory}"
 
 
-def _run(args: list[str], *, cwd: str | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+#: A PC/SC socket that no pcscd listens on (nothing creates it).
+NO_PCSC_SERVICE = os.path.join(tempfile.gettempdir(), f"wscard-no-pcsc-service-{os.getpid()}.comm")
+
+
+def _run(args: list[str], *, cwd: str | None = None, stdin: str | None = None,
+         card: bool = False) -> subprocess.CompletedProcess:
+    """Run an NSS tool (timeout :data:`TIMEOUT` seconds; raises EnvironmentProblem when it
+    does not answer).
+
+    A command that loads the database's modules (``modutil -add``/``-list``, ``certutil
+    -L``) starts OpenSC, which asks the PC/SC service for readers. Only ``card=True``
+    (``certutil -L -h all``: the card's certificates) needs one; every other command is
+    pointed at no PC/SC service (``PCSCLITE_CSOCK_NAME`` = :data:`NO_PCSC_SERVICE`), so
+    OpenSC loads at once with no slot: whether a module is registered or loads does not
+    depend on a reader, and the command never talks to whatever pcscd answers on the
+    machine's socket (another harness run's included) nor waits on a card that run holds
+    (measured: the 30 s timeout, and the scenario not evaluated)."""
     env = dict(os.environ)
     env.pop("NSS_DEFAULT_DB_TYPE", None)
+    if not card:
+        env["PCSCLITE_CSOCK_NAME"] = NO_PCSC_SERVICE
     try:
         # a new session has no controlling terminal: NSS cannot open /dev/tty to ask for a
         # token's PIN (certutil -L -h all tries to, for a card that requires login), so
@@ -319,7 +338,8 @@ def documented_add_command(library: str, name: str = "OpenSC") -> str:
 
 def run_documented_add(home: Path, library: str, name: str = "OpenSC") -> subprocess.CompletedProcess:
     """Run the user guide's ``modutil`` command in ``home`` exactly as written (relative
-    ``sql:.pki/nssdb/``), answering the "close the browser" prompt with Enter."""
+    ``sql:.pki/nssdb/``), answering the "close the browser" prompt with Enter (no PC/SC
+    service: :func:`_run`)."""
     return _run(
         [tool("modutil"), "-dbdir", "sql:.pki/nssdb/", "-add", name, "-libfile", library],
         cwd=str(home),
@@ -361,4 +381,4 @@ def add_cert(directory: Path, nickname: str, pem: bytes, trust: str = "CT,C,C") 
 def list_token_certs(directory: Path) -> subprocess.CompletedProcess:
     """``certutil -L -h all``: the certificates of every token the database's modules
     see (a card through OpenSC included): what Chrome and Firefox see."""
-    return _run([tool("certutil"), "-d", f"sql:{directory}", "-L", "-h", "all"], stdin="")
+    return _run([tool("certutil"), "-d", f"sql:{directory}", "-L", "-h", "all"], stdin="", card=True)
