@@ -50,8 +50,9 @@ def test_no_pcsc_service_is_not_evaluated_and_never_passed(tmp_path):
     assert all("Environment problem" in r["statusDetails"]["message"] for r in broken)
 
 
-def test_scenarios_that_never_start_are_in_the_summary_and_the_report_with_their_reason(tmp_path):
-    run = run_suite(EMBEDDED, "-m", "hw", "--card=softhsm", out_dir=tmp_path)
+def test_scenarios_that_never_start_are_in_the_summary_and_the_report_with_their_reason(tmp_path, selftest_server):
+    run = run_suite(EMBEDDED, "-m", "hw", "--card=softhsm",
+                    server=selftest_server, out_dir=tmp_path)
     s = run.summary
     assert run.returncode == 6 == s["exit_code"]
     assert set(run.statuses().values()) == {"not evaluated"}
@@ -70,16 +71,18 @@ def test_scenarios_that_never_start_are_in_the_summary_and_the_report_with_their
             pytest.fail(f"Allure result {r['name']!r} is not in the summary")
 
 
-def test_a_warning_is_marked_at_the_top_of_its_result(tmp_path):
-    run = run_suite(FAULTS / "aws-ca-expiring-150-days.toml", "-m", "CA-8", "--card=softhsm", out_dir=tmp_path)
+def test_a_warning_is_marked_at_the_top_of_its_result(tmp_path, selftest_server):
+    run = run_suite(FAULTS / "aws-ca-expiring-150-days.toml", "-m", "CA-8", "--card=softhsm",
+                    server=selftest_server, out_dir=tmp_path)
     assert run.statuses()["CA-8"] == "warning" and run.returncode == 0, run.output[-3000:]
     warned = [r for r in _results(tmp_path) if "warning" in _labels(r, "tag")]
     assert warned, "no Allure result carries the warning tag"
     assert all(r["statusDetails"]["message"].startswith("WARNING: ") for r in warned)
 
 
-def test_non_compliance_exits_1_and_junit_has_each_property_once(tmp_path):
-    run = run_suite(FAULTS / "aws-region-eu-central-1.toml", "-m", "REGION-3", "--card=softhsm", out_dir=tmp_path)
+def test_non_compliance_exits_1_and_junit_has_each_property_once(tmp_path, selftest_server):
+    run = run_suite(FAULTS / "aws-region-eu-central-1.toml", "-m", "REGION-3", "--card=softhsm",
+                    server=selftest_server, out_dir=tmp_path)
     assert run.returncode == 1 == run.summary["exit_code"], run.output[-3000:]
     assert run.statuses()["REGION-3"] == "failed"
     tree = ET.parse(tmp_path / "junit.xml")
@@ -113,8 +116,9 @@ def test_a_harness_error_is_neither_a_pass_nor_a_non_compliance(tmp_path):
     assert run.summary["scenario_counts"]["harness error"] >= 1
 
 
-def test_a_run_that_selects_nothing_says_so_and_does_not_exit_0(tmp_path):
-    run = run_suite(EMBEDDED, "-m", "CA-3 and hw", "--card=softhsm", out_dir=tmp_path)
+def test_a_run_that_selects_nothing_says_so_and_does_not_exit_0(tmp_path, selftest_server):
+    run = run_suite(EMBEDDED, "-m", "CA-3 and hw", "--card=softhsm",
+                    server=selftest_server, out_dir=tmp_path)
     assert run.returncode == 5 and run.summary.get("exit_code", 5) == 5, run.output[-2000:]
 
 
@@ -133,6 +137,13 @@ def test_usage_errors_exit_4_before_any_scenario_with_the_place_named(tmp_path, 
     assert "passed" not in out
 
 
+def _default_sigint() -> None:
+    """In the child before exec: Ctrl-C's default action. A test session started in the
+    background of a non-interactive shell inherits SIGINT ignored, and Python keeps an
+    ignored SIGINT ignored, so the run under test would never see the signal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("entry", ["pytest", "wscard check"])
 def test_an_interrupted_run_is_marked_and_never_the_latest(tmp_path, entry):
     """Ctrl-C in the middle (SIGINT to the whole process group, as a terminal sends it):
@@ -144,7 +155,7 @@ def test_an_interrupted_run_is_marked_and_never_the_latest(tmp_path, entry):
             else [sys.executable, "-m", "wscard.cli", "check"])
     cmd = [*head, "-q", "-p", "no:cacheprovider", "--card=softhsm", f"--run-dir={out}"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+                            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_default_sigint)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if (out / "plan.json").exists() and len(list((out / "allure-results").glob("*-result.json"))) >= 3:
@@ -172,8 +183,9 @@ def test_an_interrupted_run_is_marked_and_never_the_latest(tmp_path, entry):
         assert (out / "compliance-report.html").exists() and "Traceback" not in output
 
 
-def test_a_folder_that_holds_a_run_is_refused(tmp_path):
-    first = run_suite(EMBEDDED, "-m", "REGION-3 and compliance", "--card=softhsm", out_dir=tmp_path / "run")
+def test_a_folder_that_holds_a_run_is_refused(tmp_path, selftest_server):
+    first = run_suite(EMBEDDED, "-m", "REGION-3 and compliance", "--card=softhsm", server=selftest_server,
+                      out_dir=tmp_path / "run")
     assert first.returncode == 0
     before = sorted(p.name for p in (tmp_path / "run" / "allure-results").iterdir())
     again = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "CA-3",

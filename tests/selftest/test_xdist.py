@@ -44,11 +44,12 @@ def verdicts(summary: dict) -> dict:
 
 
 @pytest.mark.parametrize("profile", PROFILES, ids=[p.stem for p in PROFILES])
-def test_two_workers_give_the_serial_verdicts(profile):
+def test_two_workers_give_the_serial_verdicts(profile, selftest_server, tmp_path):
     # SoftHSM: the two virtual readers serve one process at a time (the card-edge scenarios
-    # are then not evaluated, alike in both runs)
-    serial = run_suite(profile, "--card=softhsm")
-    parallel = run_suite(profile, "--card=softhsm", "-n", "2")
+    # are then not evaluated, alike in both runs). Both runs are forked from the worker's
+    # fork server (the -n 2 run's controller; its xdist workers are processes of their own).
+    serial = run_suite(profile, "--card=softhsm", server=selftest_server, out_dir=tmp_path / "serial")
+    parallel = run_suite(profile, "--card=softhsm", "-n", "2", server=selftest_server, out_dir=tmp_path / "parallel")
     assert serial.summary, f"serial run wrote no summary:\n{serial.output[-3000:]}"
     assert parallel.summary, f"-n 2 run wrote no summary:\n{parallel.output[-3000:]}"
     assert not schema_problems(serial.summary) and not schema_problems(parallel.summary)
