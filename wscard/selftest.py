@@ -57,7 +57,11 @@ def run_suite(profile: Path | str, *args: str, out_dir: Path | None = None, env:
         # --tb=native: a non-compliance's report is its message (steps/harness_plugin.py);
         # pytest's own traceback format parses the source of every frame for nothing
         "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--tb=native",
-        f"--profile={profile}", f"--run-dir={out_dir}", f"--junitxml={out_dir / 'junit.xml'}", *args,
+        f"--profile={profile}", f"--run-dir={out_dir}", f"--junitxml={out_dir / 'junit.xml'}",
+        # the run's temporary files (built guest trees, the card's token folder) in its own
+        # folder: gone with it, and no run pays for deleting an older run's numbered
+        # /tmp/pytest-of-<user>/pytest-N (about 1 s of unlinking a run)
+        f"--basetemp={out_dir / 'tmp'}", *args,
     ]
     if server is not None:
         returncode, output = server.run(pytest_args, out_dir / "pytest-output.txt", env=env, timeout=timeout,
@@ -165,13 +169,16 @@ def area_files() -> dict[str, Path]:
 
 
 def selected_areas(changed: set[str] | None, inputs: dict[str, set[str] | None] | None) -> list[str] | None:
-    """The areas whose verdicts a profile that changes the sections ``changed`` can move:
-    those that read one of them (``inputs``: area -> sections read, None = unknown, always
-    run). None means the whole suite: no inputs, a profile that extends nothing, or one
-    whose changes no area reads (its [expect] then shows what is wrong)."""
+    """The areas whose verdicts a profile that changes the keys ``changed`` (``"pki.
+    user_validity"``, :func:`changed_inputs`) can move: those that read one of them, or
+    the whole of a section one of them is in (``inputs``: area -> what it reads,
+    :class:`SectionTracer`; None = unknown, always run). None means the whole suite: no
+    inputs, a profile that extends nothing, or one whose changes no area reads (its
+    [expect] then shows what is wrong)."""
     if changed is None or not inputs:
         return None
-    areas = [a for a, read in sorted(inputs.items()) if read is None or changed & read]
+    wanted = changed | {key.split(".", 1)[0] for key in changed}
+    areas = [a for a, read in sorted(inputs.items()) if read is None or wanted & read]
     return areas or None
 
 
@@ -180,26 +187,31 @@ LABEL_KEYS = {"name", "description"}
 
 
 def changed_inputs(path: Path) -> set[str] | None:
-    """The sections a profile file changes that a scenario may read: those of
-    :func:`changed_sections`, plus ``profile`` when ``[profile]`` sets more than its name
-    and description (``baseline``, ``authentication``). None when it extends nothing."""
+    """The profile keys a profile file changes that a scenario may read, as
+    ``"<section>.<key>"`` (a top-level key of each table of :func:`changed_sections`, a
+    nested table being one key), plus ``[profile]``'s keys other than its name and
+    description (``profile.baseline``, ``profile.authentication``). Any key the file sets
+    counts, even one it sets to the value it extends. None when it extends nothing."""
     import tomllib
 
     changed = changed_sections(path)
     if changed is None:
         return None
     with Path(path).open("rb") as fh:
-        meta = tomllib.load(fh).get("profile", {})
-    return changed | ({"profile"} if set(meta) - LABEL_KEYS else set())
+        data = tomllib.load(fh)
+    keys = {f"{sec}.{key}" for sec in changed for key in data[sec]}
+    return keys | {f"profile.{k}" for k in set(data.get("profile", {})) - LABEL_KEYS}
 
 
 def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
-                  inputs: dict[str, set[str] | None] | None = None, full: bool = True) -> tuple[SuiteRun, list[str]]:
+                  inputs: dict[str, set[str] | None] | None = None, full: bool = True,
+                  out_dir: Path | None = None) -> tuple[SuiteRun, list[str]]:
     """Run the suite on the profile ``path`` and compare the verdicts with its [expect].
 
     ``full=False`` with ``inputs`` (:func:`area_inputs`) runs only the areas that read a
     section the profile changes (:func:`selected_areas`); every other area's verdicts are
-    those of the embedded default, which passes. ``COSTLY_AREAS`` applies either way."""
+    those of the embedded default, which passes. ``COSTLY_AREAS`` applies either way.
+    ``out_dir``: the run folder (:func:`run_suite`; give one the caller removes)."""
     profile = load_profile(path)
     extra = list(args)
     changed = changed_sections(path)
@@ -216,7 +228,7 @@ def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
         files = area_files()
         extra += [str(files[a].relative_to(ROOT)) for a in areas if a in files]
     if "--card=softhsm" in extra:
-        run = run_suite(path, *extra, server=server)
+        run = run_suite(path, *extra, server=server, out_dir=out_dir)
     else:
         # A run on the virtual card takes the machine's virtual readers and (for its domain)
         # the simulated DC, in an order that depends on the areas it runs: two such runs at
@@ -226,19 +238,31 @@ def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
 
         with locks.acquire(locks.machine_lock_path("selftest-virtual-card"), timeout=1800,
                            busy="another self-test run has used the virtual card for 30 minutes"):
-            run = run_suite(path, *extra, server=server)
+            run = run_suite(path, *extra, server=server, out_dir=out_dir)
     return run, compare(run, profile)
 
 
 def family_heads(paths: list[Path]) -> set[Path]:
-    """One fault profile per family (the profiles that change the same sections), the first
-    by name: its self-test runs the whole suite, so an effect outside the areas its
-    sections feed is still caught for each kind of change."""
-    heads: dict[frozenset, Path] = {}
-    for p in sorted(paths):
+    """One fault profile per area family (the profiles named ``<area>-...``: ``pki-``,
+    ``card-``, ``ws-``...) whose self-test runs the whole suite, so an effect outside the
+    areas its changes feed is still caught for each kind of fault: the family's profile
+    that changes the most sections (the first by name among equals). Then, for any section
+    some profile changes and no head does yet, the first profile that changes it, so each
+    section's changes are run whole at least once."""
+    def sections(p: Path) -> frozenset[str]:
         changed = changed_inputs(p)
-        heads.setdefault(frozenset(changed) if changed is not None else frozenset({p.name}), p)
-    return set(heads.values())
+        return frozenset({key.split(".", 1)[0] for key in changed} if changed is not None else {p.name})
+
+    families: dict[str, list[Path]] = {}
+    for p in sorted(paths):
+        families.setdefault(p.stem.split("-", 1)[0], []).append(p)
+    heads = {max(members, key=lambda p: (len(sections(p)), -members.index(p))) for members in families.values()}
+    covered = set().union(*(sections(h) for h in heads)) if heads else set()
+    for p in sorted(paths):
+        if sections(p) - covered:
+            heads.add(p)
+            covered |= sections(p)
+    return heads
 
 
 # --- the fork server -----------------------------------------------------------------------
@@ -402,6 +426,14 @@ def _preload_harness() -> None:
         install()
     except Exception:
         pass
+    try:  # botocore's data (endpoints, the services' models) read once for every child
+        from .aws.env import simulated_session
+
+        session = simulated_session("us-east-1")
+        for service in ("ds", "workspaces", "sts"):
+            session.client(service)
+    except Exception:
+        pass
 
 
 def _child(req: dict) -> None:
@@ -451,12 +483,23 @@ def _reseed() -> None:
 # --- which profile sections each area reads ---------------------------------------------
 
 class SectionTracer:
-    """A pytest plug-in (fork server children only) that records the profile sections the
-    run reads from collection on, and writes them as a JSON list to ``out``.
+    """A pytest plug-in (fork server children only) that records which profile keys the
+    run reads from collection on, and writes them as a JSON list to ``out``: ``"pki.
+    user_validity"`` for a key (a top-level key of the section's table; a nested table such
+    as ``[aws.directory]`` is one key, ``aws.directory``), or ``"pki"`` for the whole
+    section.
 
-    A read is an access to ``profile.<section>`` or ``profile.values[<section>]``; copying a
-    profile (``Profile.replace``) and validating one are not reads. Profile loading and the
-    run header (before collection) are left out: they are the same for every area."""
+    A key is read when its attribute is read on any instance of the section's class
+    (``sec.user_validity``, and so every method, ``dataclasses.asdict``, ``==`` and
+    ``repr`` that reads it), however the instance was reached (``profile.pki``,
+    ``profile.values["pki"]``, an object that kept it); the whole section is read by
+    anything that takes the instance's ``__dict__`` or state (``vars``, ``copy``,
+    ``pickle``). Copying a profile (``Profile.replace``) and validating one are not reads.
+    Profile loading and the run header (before collection) are left out: they are the same
+    for every area."""
+
+    #: attribute names through which the whole instance is read (vars, copy, pickle)
+    WHOLE = frozenset({"__dict__", "__getstate__", "__reduce_ex__", "__reduce__"})
 
     def __init__(self, out: Path):
         self.out = out
@@ -464,41 +507,13 @@ class SectionTracer:
         self.on = False
 
     def pytest_collection(self, session) -> None:
+        import dataclasses
+
         from . import profile as profile_mod
 
         tracer = self
         cls = profile_mod.Profile
-        orig_getattr, orig_replace, orig_validate = cls.__getattr__, cls.replace, cls._validate
-
-        class Recording(dict):
-            def __getitem__(self, key):
-                tracer._read(key)
-                return dict.__getitem__(self, key)
-
-            def get(self, key, default=None):
-                tracer._read(key)
-                return dict.get(self, key, default)
-
-            def items(self):
-                for k in dict.keys(self):
-                    tracer._read(k)
-                return dict.items(self)
-
-            def values(self):
-                for k in dict.keys(self):
-                    tracer._read(k)
-                return dict.values(self)
-
-        def values_get(obj):
-            return Recording(obj.__dict__.get("values", {}))
-
-        def values_set(obj, value):
-            obj.__dict__["values"] = value
-
-        def getattr_(obj, item):
-            if item in obj.__dict__.get("values", {}):
-                tracer._read(item)
-            return orig_getattr(obj, item)
+        orig_replace, orig_validate = cls.replace, cls._validate
 
         def quiet(fn):
             def wrapper(obj, *a, **kw):
@@ -509,15 +524,28 @@ class SectionTracer:
                     tracer.on = was
             return wrapper
 
-        cls.values = property(values_get, values_set)
-        cls.__getattr__ = getattr_
+        def recorder(name: str, section_cls: type):
+            keys = frozenset(f.name for f in dataclasses.fields(section_cls))
+            base = section_cls.__getattribute__
+
+            def getattribute(obj, item):
+                if tracer.on:
+                    if item in keys:
+                        tracer._read(f"{name}.{item}")
+                    elif item in SectionTracer.WHOLE:
+                        tracer._read(name)
+                return base(obj, item)
+            return getattribute
+
+        for name, section_cls in profile_mod.sections().items():
+            section_cls.__getattribute__ = recorder(name, section_cls)
         cls.replace = quiet(orig_replace)
         cls._validate = quiet(orig_validate)
         self.on = True
 
-    def _read(self, section: str) -> None:
+    def _read(self, what: str) -> None:
         if self.on:
-            self.reads.add(section)
+            self.reads.add(what)
 
     def pytest_sessionfinish(self, session) -> None:
         self.on = False
@@ -555,12 +583,14 @@ def area_inputs(server: ForkServer, work: Path) -> dict[str, set[str] | None]:
         return False
 
     def measure(area: str, test_file: Path) -> None:
-        trace = Path(tempfile.mkdtemp(prefix=f"wscard-trace-{area}-")) / "reads.json"
-        run = run_suite(embedded, str(test_file.relative_to(ROOT)), server=server, trace=trace)
-        # an area alone may leave a scenario skipped (the in-session card smoke test needs
-        # the card layer's reader): what compare() accepts of the default is enough
-        ok = trace.exists() and not compare(run, embedded_profile)
-        out[area] = set(json.loads(trace.read_text())) if ok else None
+        with tempfile.TemporaryDirectory(prefix=f"wscard-trace-{area}-") as folder:
+            trace = Path(folder) / "reads.json"
+            run = run_suite(embedded, str(test_file.relative_to(ROOT)), server=server, trace=trace,
+                            out_dir=Path(folder) / "run")
+            # an area alone may leave a scenario skipped (the in-session card smoke test needs
+            # the card layer's reader): what compare() accepts of the default is enough
+            ok = trace.exists() and not compare(run, embedded_profile)
+            out[area] = set(json.loads(trace.read_text())) if ok else None
         tmp = work / f".wscard-area-inputs-{key}-{area}.{os.getpid()}"
         tmp.write_text(json.dumps(sorted(out[area]) if out[area] is not None else None))
         os.replace(tmp, work / f"wscard-area-inputs-{key}-{area}.json")

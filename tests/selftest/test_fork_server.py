@@ -47,9 +47,10 @@ def test_a_run_that_outlives_its_time_is_stopped_and_says_so(server, tmp_path):
     assert code == 0, output  # the server still serves
 
 
-def test_the_tracer_records_the_sections_an_area_reads(server, tmp_path):
-    """The region area reads [aws] and never [guest]; the in-session area reads [guest]
-    (a trap and a fault for the measurement the area selection rests on)."""
+def test_the_tracer_records_the_keys_an_area_reads(server, tmp_path):
+    """The region area reads [aws].region and never a [guest] key nor the AD Connector's
+    [aws].ocsp_url; the in-session area reads [guest].build (a trap and a fault for the
+    measurement the area selection rests on)."""
     reads = {}
     for area in ("region", "in_session"):
         trace = tmp_path / f"{area}.json"
@@ -57,5 +58,6 @@ def test_the_tracer_records_the_sections_an_area_reads(server, tmp_path):
                           "-m", "not hw", "--card=softhsm", server=server, trace=trace, out_dir=tmp_path / area)
         assert run.returncode == 0, run.output[-2000:]
         reads[area] = set(json.loads(trace.read_text()))
-    assert "aws" in reads["region"] and "guest" not in reads["region"], reads
-    assert "guest" in reads["in_session"], reads
+    assert "aws.region" in reads["region"], reads
+    assert not {r for r in reads["region"] if r.startswith("guest")} and "aws.ocsp_url" not in reads["region"], reads
+    assert "guest.build" in reads["in_session"], reads

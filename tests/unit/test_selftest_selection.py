@@ -1,5 +1,6 @@
-"""Which areas a fault profile's self-test runs (wscard.selftest): the sections a profile
-changes, the areas that read them, one whole-suite run per family."""
+"""Which areas a fault profile's self-test runs (wscard.selftest): the profile keys a
+profile changes, the areas that read them (or the whole of their section), one
+whole-suite run per family of profiles that change the same sections."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 
 from wscard import selftest as S
 
-INPUTS = {"ad": {"ad", "aws", "pki"}, "client": {"client", "workspaces"}, "in_session": {"guest", "pki"},
-          "region": {"aws"}, "odd": None}
+INPUTS = {"ad": {"ad.spn", "aws.directory", "pki"}, "client": {"client.os", "workspaces.protocol"},
+          "in_session": {"guest.build", "pki"}, "region": {"aws.region", "aws.directory"}, "odd": None}
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -20,32 +21,51 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return p
 
 
-def test_a_profile_runs_the_areas_that_read_a_section_it_changes_and_those_never_measured():
-    assert S.selected_areas({"guest"}, INPUTS) == ["in_session", "odd"]
-    assert S.selected_areas({"aws"}, INPUTS) == ["ad", "odd", "region"]
-    assert S.selected_areas({"aws", "client"}, INPUTS) == ["ad", "client", "odd", "region"]
+def test_a_profile_runs_the_areas_that_read_a_key_it_changes_and_those_never_measured():
+    assert S.selected_areas({"guest.build"}, INPUTS) == ["in_session", "odd"]
+    assert S.selected_areas({"aws.directory"}, INPUTS) == ["ad", "odd", "region"]
+    assert S.selected_areas({"aws.region", "client.os"}, INPUTS) == ["client", "odd", "region"]
+
+
+def test_a_key_no_area_reads_leaves_out_the_areas_that_read_other_keys_of_its_section():
+    """The trap: [aws].region is read by the region area only; the ad area reads another
+    [aws] key, so a profile that moves the Region does not run it."""
+    assert S.selected_areas({"aws.region"}, INPUTS) == ["odd", "region"]
+    assert S.selected_areas({"guest.home"}, INPUTS) == ["odd"]
+
+
+def test_an_area_that_read_a_whole_section_runs_for_any_key_of_it():
+    """The fault case: profile.values["pki"] (or vars() of the section) is a read of every
+    key, so a change of any [pki] key runs the areas that did it."""
+    assert S.selected_areas({"pki.user_validity"}, INPUTS) == ["ad", "in_session", "odd"]
 
 
 def test_the_whole_suite_when_nothing_is_known_or_nothing_reads_the_change():
     assert S.selected_areas(None, INPUTS) is None  # extends nothing
-    assert S.selected_areas({"guest"}, None) is None  # no measurement (no fork server)
-    assert S.selected_areas({"login"}, {"region": {"aws"}}) is None  # nothing reads it: compare() says why
+    assert S.selected_areas({"guest.build"}, None) is None  # no measurement (no fork server)
+    assert S.selected_areas({"login.user"}, {"region": {"aws.region"}}) is None  # nothing reads it: compare() says why
 
 
 def test_the_profile_table_counts_only_when_it_sets_more_than_labels(tmp_path):
     labels = write(tmp_path, "a", 'extends = "embedded"\n[profile]\nname = "x"\ndescription = "y"\n[pki]\nkey_type = "ec-p256"\n')
     baseline = write(tmp_path, "b", 'extends = "embedded"\n[profile]\nname = "x"\nbaseline = "admin-guide"\n[client]\nos = "macos"\n')
-    assert S.changed_inputs(labels) == {"pki"}
-    assert S.changed_inputs(baseline) == {"client", "profile"}
+    assert S.changed_inputs(labels) == {"pki.key_type"}
+    assert S.changed_inputs(baseline) == {"client.os", "profile.baseline"}
+    nested = write(tmp_path, "n", 'extends = "embedded"\n[aws.directory]\nuser_name = "x"\n[aws]\nregion = "us-east-1"\n')
+    assert S.changed_inputs(nested) == {"aws.directory", "aws.region"}
     assert S.changed_inputs(write(tmp_path, "c", '[profile]\nname = "standalone"\n')) is None
 
 
-def test_one_profile_of_each_family_runs_the_whole_suite(tmp_path):
-    a1 = write(tmp_path, "a1", 'extends = "embedded"\n[pki]\nkey_type = "ec-p256"\n')
-    a2 = write(tmp_path, "a2", 'extends = "embedded"\n[pki]\nupn = ""\n')
-    b1 = write(tmp_path, "b1", 'extends = "embedded"\n[pki]\nupn = ""\n[aws]\nregion = "us-east-1"\n')
-    c1 = write(tmp_path, "c1", 'extends = "embedded"\n[profile]\nbaseline = "admin-guide"\n[pki]\nupn = ""\n')
-    assert S.family_heads([a2, b1, a1, c1]) == {a1, b1, c1}
+def test_one_profile_of_each_area_family_runs_the_whole_suite(tmp_path):
+    """The family is the name's area prefix; its head is the member that changes the most
+    sections; a section no head changes gets a head of its own."""
+    a1 = write(tmp_path, "pki-a1", 'extends = "embedded"\n[pki]\nkey_type = "ec-p256"\n')
+    a2 = write(tmp_path, "pki-a2", 'extends = "embedded"\n[pki]\nupn = ""\n[aws]\nregion = "us-east-1"\n')
+    a3 = write(tmp_path, "pki-a3", 'extends = "embedded"\n[pki]\nupn = ""\n')
+    b1 = write(tmp_path, "ws-b1", 'extends = "embedded"\n[profile]\nbaseline = "admin-guide"\n[pki]\nupn = ""\n')
+    b2 = write(tmp_path, "ws-b2", 'extends = "embedded"\n[workspaces]\npage_size = 5\n')
+    assert S.family_heads([a3, b1, a1, a2, b2]) == {a2, b1, b2}
+    assert S.family_heads([a1, a3]) == {a1}
 
 
 def test_every_area_file_is_an_area_of_features():
