@@ -23,6 +23,7 @@ Never imports pytest.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import threading
@@ -35,6 +36,7 @@ from ..pki.checks import check_ca_format, check_ca_signatures
 from ..checks import CheckResult, Status
 from ..errors import EnvironmentProblem, ProfileError
 from ..limits import smart_card_regions
+from ..sections.fleet import FleetSection
 from .. import verdict
 from ..verdict import Outcome
 from . import ad_connector as adc
@@ -80,37 +82,17 @@ def shard_of(account: str, count: int) -> int:
     return 1 + int(hashlib.sha256(account.encode()).hexdigest(), 16) % count
 
 
-@dataclass
-class Scope:
-    accounts: list[str] = field(default_factory=list)
-    organization: bool = False
-    role_name: str = "wscard-audit"
-    role_session_name: str = "wscard-audit"
-    external_id: str = ""
-    regions: list[str] = field(default_factory=list)
-    directory_ids: list[str] = field(default_factory=list)
-    directory_names: list[str] = field(default_factory=list)
-    directory_tags: dict[str, str] = field(default_factory=dict)
-    workers: int = 8
-    shard: tuple[int, int] | None = None
+#: ``[fleet]`` keys left out of the ``scope`` block of a fleet summary: the ExternalId the
+#: roles' trust policies check (not written into reports) and the organization the
+#: simulated world builds (not part of what the audit reads).
+SCOPE_LEFT_OUT = ("external_id", "simulated")
 
-    @classmethod
-    def from_section(cls, sec, **overrides: Any) -> "Scope":
-        values = {k: getattr(sec, k) for k in ("accounts", "organization", "role_name", "role_session_name",
-                                              "external_id", "regions", "directory_ids", "directory_names",
-                                              "directory_tags", "workers")}
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
 
-    @property
-    def filtered(self) -> bool:
-        return bool(self.directory_ids or self.directory_names or self.directory_tags)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"accounts": list(self.accounts), "organization": self.organization, "role_name": self.role_name,
-                "role_session_name": self.role_session_name, "regions": list(self.regions),
-                "directory_ids": list(self.directory_ids), "directory_names": list(self.directory_names),
-                "directory_tags": dict(self.directory_tags), "workers": self.workers}
+def scope_record(section: FleetSection) -> dict[str, Any]:
+    """The ``scope`` block of a fleet summary (``fleet.scope``): the ``[fleet]`` keys the
+    audit ran with, except :data:`SCOPE_LEFT_OUT`, in the section's order (lists and
+    tables copied). Two shards are of one audit only when their blocks are equal."""
+    return {k: v for k, v in dataclasses.asdict(section).items() if k not in SCOPE_LEFT_OUT}
 
 
 @dataclass
@@ -168,7 +150,7 @@ class DirectoryAudit:
 
 @dataclass
 class FleetRun:
-    scope: Scope
+    scope: FleetSection  # the [fleet] section the audit ran with (command-line overrides applied)
     partition: str
     accounts_in_scope: list[str]  # before sharding
     accounts: list[tuple[str, str]]  # (ID, name) this run read (its shard)
@@ -229,11 +211,13 @@ def slim_workspace(w: dict[str, Any]) -> dict[str, Any]:
 # --- the auditor --------------------------------------------------------------------------
 
 class FleetAuditor:
-    """Runs the audit of a :class:`Scope` against ``env`` (simulated or live) and returns a
-    :class:`FleetRun`. Raises EnvironmentProblem when the scope itself cannot be read
-    (ListAccounts refused, no credentials)."""
+    """Runs the audit of ``scope`` (the profile's ``[fleet]`` section, validated, with any
+    command-line overrides applied) against ``env`` (simulated or live) and returns a
+    :class:`FleetRun`; the shard is :meth:`run`'s. Raises EnvironmentProblem when the scope
+    itself cannot be read (ListAccounts refused, no credentials)."""
 
-    def __init__(self, env: AwsEnvironment, scope: Scope, criteria: Criteria, *, retry_mode: str = "adaptive"):
+    def __init__(self, env: AwsEnvironment, scope: FleetSection, criteria: Criteria, *,
+                 retry_mode: str = "adaptive"):
         self.env = env
         self.scope = scope
         self.criteria = criteria
@@ -311,7 +295,7 @@ class FleetAuditor:
 
     # the run -----------------------------------------------------------------------------
     def run(self, *, shard: tuple[int, int] | None = None) -> FleetRun:
-        shard = shard or self.scope.shard
+        """The audit of the scope's accounts, or of those in ``shard`` ``(I, N)`` (:func:`shard_of`)."""
         started = time.perf_counter()
         mark = self.env.recorder.mark()
         session = self.env.session

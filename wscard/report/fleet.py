@@ -88,7 +88,7 @@ def _cells(scs: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str
 
 
 def fleet_section(run, shard: tuple[int, int] | None) -> dict[str, Any]:
-    from ..aws.fleet import DIRECTORY_REQUIREMENTS
+    from ..aws.fleet import DIRECTORY_REQUIREMENTS, scope_record
 
     count = shard[1] if shard else 1
     index = shard[0] if shard else 1
@@ -104,7 +104,7 @@ def fleet_section(run, shard: tuple[int, int] | None) -> dict[str, Any]:
                         "certificates": d.certificates})
         directories.append(row)
     return {
-        "scope": run.scope.as_dict(),
+        "scope": scope_record(run.scope),
         "partition": run.partition,
         "accounts_in_scope": list(run.accounts_in_scope),
         "accounts_read": [a for a, _ in run.accounts],
