@@ -115,6 +115,12 @@ class Criteria:
 
 # --- results ----------------------------------------------------------------------------
 
+def not_read_because(reason: str, fix: str) -> str:
+    """The message of a requirement left not evaluated because a read failed: the reason,
+    then the fix (``"<reason>. Fix: <fix>"``), in the results and in the fleet table."""
+    return f"{reason}. Fix: {fix}"
+
+
 @dataclass
 class Unreadable:
     """An account, or an account's Region, that could not be read: not evaluated."""
@@ -125,6 +131,11 @@ class Unreadable:
     fix: str
     code: str = ""
     account_name: str = ""
+
+    @property
+    def problem(self) -> str:
+        """:func:`not_read_because` of this entry."""
+        return not_read_because(self.reason, self.fix)
 
     def as_dict(self) -> dict[str, str]:
         return {"account": self.account, "account_name": self.account_name, "region": self.region,
@@ -226,6 +237,10 @@ class FleetAuditor:
         self._loader = None
         self._lock = threading.Lock()
 
+    def role_arn(self, account: str, partition: str) -> str:
+        """The audit role's ARN in ``account`` (``[fleet].role_name``)."""
+        return f"arn:{partition}:iam::{account}:role/{self.scope.role_name}"
+
     # clients -----------------------------------------------------------------------------
     def _client(self, session, service: str, region: str, account: str):
         return self.env.session_client(session, service, region, account=account, retry_mode=self.retry_mode,
@@ -239,7 +254,7 @@ class FleetAuditor:
 
         sts = self._client(self.env.session, "sts", self.home, "")
         params: dict[str, Any] = {
-            "RoleArn": f"arn:{partition}:iam::{account}:role/{self.scope.role_name}",
+            "RoleArn": self.role_arn(account, partition),
             "RoleSessionName": self.scope.role_session_name, "DurationSeconds": 3600}
         if self.scope.external_id:
             params["ExternalId"] = self.scope.external_id
@@ -331,8 +346,7 @@ class FleetAuditor:
                     except Exception as exc:
                         u = _failure(exc, "sts", "AssumeRole", account, "*")
                         if u.code in DENIED:
-                            arn = f"arn:{partition}:iam::{account}:role/{self.scope.role_name}"
-                            u.reason = (f"the audit role {arn} cannot be assumed ({u.code}): the role is missing, "
+                            u.reason = (f"the audit role {self.role_arn(account, partition)} cannot be assumed ({u.code}): the role is missing, "
                                         "or its trust policy does not trust these credentials")
                             u.fix = (f"Create the role {self.scope.role_name} in account {account} with the policy "
                                      f"{POLICY} and a trust policy for the auditing principal (README, 'Auditing an "
@@ -423,12 +437,12 @@ class FleetAuditor:
                 except Exception as exc:
                     u = _failure(exc, "ds", "ListCertificates", account, region)
                     for rid in NEEDS["ListCertificates"] + NEEDS["DescribeClientAuthenticationSettings"]:
-                        audit.problems[rid] = f"{u.reason}. Fix: {u.fix}"
+                        audit.problems[rid] = u.problem
             if adc.blocked(snap) is None:
                 for op, code in snap.unsupported.items():
                     reason, fix = _explain(code, "refused", "ds", op, account, region)
                     for rid in NEEDS[op]:
-                        audit.problems[rid] = f"{reason}. Fix: {fix}"
+                        audit.problems[rid] = not_read_because(reason, fix)
             audit.certificates = len(snap.certificates)
             snaps[did] = snap
             audits.append(audit)
@@ -469,7 +483,7 @@ class FleetAuditor:
                         ws.describe_workspaces, "Workspaces", DirectoryId=did, Limit=wsp.PAGE_MAX)]
         except Exception as exc:
             u = _failure(exc, "workspaces", op, account, region)
-            return {}, f"{u.reason}. Fix: {u.fix}"
+            return {}, u.problem
         return snaps, ""
 
     def _judge(self, snap: adc.DirectoryServiceSnapshot, wsnap: wsp.WorkspacesSnapshot) -> list[CheckResult]:
