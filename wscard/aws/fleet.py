@@ -23,13 +23,12 @@ Never imports pytest.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 from ..pki.checks import check_ca_format, check_ca_signatures
@@ -92,7 +91,7 @@ def scope_record(section: FleetSection) -> dict[str, Any]:
     """The ``scope`` block of a fleet summary (``fleet.scope``): the ``[fleet]`` keys the
     audit ran with, except :data:`SCOPE_LEFT_OUT`, in the section's order (lists and
     tables copied). Two shards are of one audit only when their blocks are equal."""
-    return {k: v for k, v in dataclasses.asdict(section).items() if k not in SCOPE_LEFT_OUT}
+    return {k: v for k, v in asdict(section).items() if k not in SCOPE_LEFT_OUT}
 
 
 @dataclass
