@@ -41,6 +41,8 @@ sys.path.insert(0, str(ROOT))
 from wscard.aws import fleet  # noqa: E402
 from wscard.aws.env import AwsEnvironment  # noqa: E402
 from wscard.aws.fleet_world import add_workspaces, build_organization, clear_disabled_regions, facts  # noqa: E402
+from wscard.errors import ProfileError  # noqa: E402
+from wscard.fleet_cli import fleet_scope  # noqa: E402
 from wscard.profile import load_profile  # noqa: E402
 
 PROFILE = ROOT / "profiles" / "fleet-simulated.toml"
@@ -82,6 +84,11 @@ def main() -> None:
     from wscard.pki import get_pki
 
     profile = load_profile(PROFILE)
+    try:
+        scope = fleet_scope(profile, workers=args.workers, organization=True, accounts=[])
+    except ProfileError as exc:
+        ap.error(str(exc))
+    serial_scope = fleet_scope(profile, workers=1, organization=True, accounts=[])
     sim = profile.fleet.simulated
     sim.accounts = args.members
     sim.regions = args.regions.split(",")
@@ -102,8 +109,6 @@ def main() -> None:
               f"{sum(len(v) for v in world.directories.values())} directories ({len(readable)} readable), "
               f"{per_dir * len(readable)} WorkSpaces to read, in {time.perf_counter() - t0:.1f} s "
               f"(broken: no role in {len(world.missing_role)}, a Region not enabled in {len(world.disabled)})")
-        scope = fleet.Scope.from_section(profile.fleet, workers=args.workers, organization=True, accounts=[])
-        serial_scope = fleet.Scope.from_section(profile.fleet, workers=1, organization=True, accounts=[])
         config.latency_ms = args.latency_ms
         try:
             run, t, calls, minimum = audit(env, scope, criteria, world)

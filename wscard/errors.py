@@ -23,6 +23,7 @@ class ProfileError(HarnessError, ValueError):
     """A profile file is malformed: names the file and the key."""
 
     def __init__(self, message: str, *, path: str | None = None, key: str | None = None):
+        self.message = message  # what is wrong, without the file and the key
         self.path = path
         self.key = key
         where = ""

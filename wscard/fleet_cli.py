@@ -25,6 +25,9 @@ from .errors import EnvironmentProblem, HarnessError, ProfileError
 from .verdict import ExitCode
 
 TABLE_NAME = "fleet-table.txt"
+#: The option of ``wscard fleet`` that overrides each ``[fleet]`` key.
+OPTIONS = {"accounts": "--accounts", "organization": "--organization", "role_name": "--role-name",
+           "regions": "--regions", "directory_ids": "--directory-id", "workers": "--workers"}
 
 
 def _err(msg: str) -> None:
@@ -43,6 +46,25 @@ def _run_info(run_dir: Path, started: datetime, argv: list[str]) -> dict[str, An
     return {"run_id": run_dir.name, "run_folder": str(run_dir), "started": started.isoformat(timespec="seconds"),
             "ended": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": ["wscard", *argv],
             "harness": {"version": __version__, "git_commit": git_commit(root)}}
+
+
+def fleet_scope(profile, **overrides: Any):
+    """The ``[fleet]`` section (:class:`wscard.sections.fleet.FleetSection`) the audit runs
+    with: ``profile.fleet`` with each override that is not None in its key (keyed by the
+    ``[fleet]`` key, :data:`OPTIONS`; ``dataclasses.replace`` through
+    :meth:`wscard.profile.Profile.replace`), validated as the profile loader validates the
+    profile (the section's ``validate``, then the rules across sections). An override of
+    None keeps the profile's value. Raises ProfileError naming the option when an
+    overridden key is refused (``--workers (overrides [fleet].workers): must be 1 to 64``),
+    and naming the profile's file and key when the profile's own value is."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return profile.replace("fleet", **given).fleet
+    except ProfileError as exc:
+        key = (exc.key or "").removeprefix("[fleet].")
+        if key in given:
+            raise ProfileError(exc.message, key=f"{OPTIONS.get(key, key)} (overrides [fleet].{key})") from None
+        raise
 
 
 def write_run(run_dir: Path, summary: dict[str, Any]) -> str:
@@ -97,11 +119,7 @@ def cmd_fleet(argv: list[str]) -> int:
                                      "workers": a.workers}
         if a.organization:
             overrides.update(organization=True, accounts=[])
-        scope = fleet_mod.Scope.from_section(profile.fleet, **overrides)
-        import dataclasses
-
-        dataclasses.replace(profile.fleet, **{k: v for k, v in scope.as_dict().items()
-                                              if hasattr(profile.fleet, k)}).validate(profile)
+        scope = fleet_scope(profile, **overrides)
     except ProfileError as exc:
         _err(str(exc))
         return ExitCode.USAGE_ERROR

@@ -116,7 +116,7 @@ class Profile:
                 check(self)
             except ProfileError as exc:
                 if exc.path is None:
-                    raise ProfileError(str(exc), path=self.label) from None
+                    raise ProfileError(exc.message, path=self.label, key=exc.key) from None
                 raise
 
 

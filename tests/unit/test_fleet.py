@@ -5,6 +5,7 @@ session, the IAM policy covering every call, and the moto server's request hook.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from wscard.aws.fleet_world import build_organization, clear_disabled_regions, f
 from wscard.errors import ChangeRefused, HarnessError, ProfileError
 from wscard.profile import load_profile
 from wscard.report import fleet as fleet_report
+from wscard.sections.fleet import FleetSection
 from wscard.verdict import Outcome
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +53,7 @@ def org():
 
 def _audit(org, shard=None, **scope):
     env, world, profile, criteria = org
-    s = fleet.Scope.from_section(profile.fleet, **scope)
+    s = dataclasses.replace(profile.fleet, **scope)
     return fleet.FleetAuditor(env, s, criteria).run(shard=shard)
 
 
@@ -158,7 +160,7 @@ def test_policy_covers_every_call_and_is_read_only(org):
 
 def test_write_guard_applies_to_every_assumed_session(org):
     env, world, profile, criteria = org
-    auditor = fleet.FleetAuditor(env, fleet.Scope(), criteria)
+    auditor = fleet.FleetAuditor(env, FleetSection(), criteria)
     auditor._loader = env.session._session.get_component("data_loader")
     account = next(a for a, _ in world.members if a not in world.missing_role)
     session = auditor._assume(account, "aws")
@@ -210,6 +212,50 @@ def test_fleet_section_refuses_bad_values(tmp_path):
     p.write_text('extends = "embedded"\n[fleet]\norganization = true\naccounts = ["123456789012"]\n')
     with pytest.raises(ProfileError, match="either accounts or organization"):
         load_profile(p)
+
+
+def test_a_command_line_override_is_validated_like_the_profile_key(tmp_path, capsys):
+    """Fault: each value the profile's key refuses is refused as an override too, with the
+    same message, naming the option (and `wscard fleet` stops with a usage error before
+    anything is read)."""
+    from wscard import fleet_cli
+    from wscard.verdict import ExitCode
+
+    profile = load_profile(PROFILE)
+    cases = (("workers", 0), ("workers", 65), ("regions", ["us-east"]), ("directory_ids", ["d-1"]),
+             ("role_name", "no spaces"), ("accounts", ["12345"]))
+    for key, value in cases:
+        p = tmp_path / "p.toml"
+        p.write_text(f'extends = "{PROFILE.as_posix()}"\n[fleet]\norganization = false\n{key} = {json.dumps(value)}\n')
+        with pytest.raises(ProfileError) as in_profile:
+            load_profile(p)
+        overrides = {key: value, "organization": False} if key == "accounts" else {key: value}
+        with pytest.raises(ProfileError) as given:
+            fleet_cli.fleet_scope(profile, **overrides)
+        assert in_profile.value.key == f"[fleet].{key}", in_profile.value
+        assert given.value.message == in_profile.value.message, (key, value)
+        assert given.value.key == f"{fleet_cli.OPTIONS[key]} (overrides [fleet].{key})"
+    for argv, said in ((["--workers", "0"], "--workers (overrides [fleet].workers): must be 1 to 64"),
+                       (["--regions", "us-east-1,useast"], "--regions (overrides [fleet].regions): 'useast' is not")):
+        run_dir = tmp_path / "run"
+        assert fleet_cli.main(["--profile", str(PROFILE), "--run-dir", str(run_dir), *argv]) == ExitCode.USAGE_ERROR
+        assert said in capsys.readouterr().err
+        assert not run_dir.exists()
+
+
+def test_an_override_of_none_keeps_the_profiles_value():
+    """Trap: an option not given (None) leaves the profile's key as it is; one given
+    replaces only its key; the loaded profile is not changed."""
+    from wscard import fleet_cli
+
+    profile = load_profile(PROFILE)
+    kept = fleet_cli.fleet_scope(profile, **dict.fromkeys(fleet_cli.OPTIONS))
+    assert kept == profile.fleet and kept.organization is True and kept.workers == 8
+    given = fleet_cli.fleet_scope(profile, workers=3, regions=["us-west-2"], role_name=None)
+    assert (given.workers, given.regions, given.organization, given.role_name) == (3, ["us-west-2"], True,
+                                                                                   "wscard-audit")
+    assert profile.fleet.workers == 8 and profile.fleet.regions == []
+    assert fleet.scope_record(given) == {**fleet.scope_record(profile.fleet), "workers": 3, "regions": ["us-west-2"]}
 
 
 def test_wscard_report_merges_shard_run_folders(org, tmp_path, capsys):
@@ -277,7 +323,7 @@ def test_a_refused_read_leaves_exactly_its_requirements_not_evaluated():
     criteria = fleet.Criteria("admin-guide", ["pre-session", "in-session"], [], "", 180, ["windows"])
     from types import SimpleNamespace
 
-    auditor = fleet.FleetAuditor(SimpleNamespace(region="us-east-1"), fleet.Scope(), criteria)  # type: ignore[arg-type]
+    auditor = fleet.FleetAuditor(SimpleNamespace(region="us-east-1"), FleetSection(), criteria)  # type: ignore[arg-type]
     auditor._client = lambda session, service, region, account: Ds() if service == "ds" else Ws()
     (audit,), unreadable = auditor._read_unit("111122223333", "", None, "us-east-1")
     assert unreadable == []

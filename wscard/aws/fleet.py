@@ -28,13 +28,14 @@ import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 from ..pki.checks import check_ca_format, check_ca_signatures
 from ..checks import CheckResult, Status
 from ..errors import EnvironmentProblem, ProfileError
 from ..limits import smart_card_regions
+from ..sections.fleet import FleetSection
 from .. import verdict
 from ..verdict import Outcome
 from . import ad_connector as adc
@@ -80,37 +81,17 @@ def shard_of(account: str, count: int) -> int:
     return 1 + int(hashlib.sha256(account.encode()).hexdigest(), 16) % count
 
 
-@dataclass
-class Scope:
-    accounts: list[str] = field(default_factory=list)
-    organization: bool = False
-    role_name: str = "wscard-audit"
-    role_session_name: str = "wscard-audit"
-    external_id: str = ""
-    regions: list[str] = field(default_factory=list)
-    directory_ids: list[str] = field(default_factory=list)
-    directory_names: list[str] = field(default_factory=list)
-    directory_tags: dict[str, str] = field(default_factory=dict)
-    workers: int = 8
-    shard: tuple[int, int] | None = None
+#: ``[fleet]`` keys left out of the ``scope`` block of a fleet summary: the ExternalId the
+#: roles' trust policies check (not written into reports) and the organization the
+#: simulated world builds (not part of what the audit reads).
+SCOPE_LEFT_OUT = ("external_id", "simulated")
 
-    @classmethod
-    def from_section(cls, sec, **overrides: Any) -> "Scope":
-        values = {k: getattr(sec, k) for k in ("accounts", "organization", "role_name", "role_session_name",
-                                              "external_id", "regions", "directory_ids", "directory_names",
-                                              "directory_tags", "workers")}
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
 
-    @property
-    def filtered(self) -> bool:
-        return bool(self.directory_ids or self.directory_names or self.directory_tags)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"accounts": list(self.accounts), "organization": self.organization, "role_name": self.role_name,
-                "role_session_name": self.role_session_name, "regions": list(self.regions),
-                "directory_ids": list(self.directory_ids), "directory_names": list(self.directory_names),
-                "directory_tags": dict(self.directory_tags), "workers": self.workers}
+def scope_record(section: FleetSection) -> dict[str, Any]:
+    """The ``scope`` block of a fleet summary (``fleet.scope``): the ``[fleet]`` keys the
+    audit ran with, except :data:`SCOPE_LEFT_OUT`, in the section's order (lists and
+    tables copied). Two shards are of one audit only when their blocks are equal."""
+    return {k: v for k, v in asdict(section).items() if k not in SCOPE_LEFT_OUT}
 
 
 @dataclass
@@ -133,6 +114,12 @@ class Criteria:
 
 # --- results ----------------------------------------------------------------------------
 
+def not_read_because(reason: str, fix: str) -> str:
+    """The message of a requirement left not evaluated because a read failed: the reason,
+    then the fix (``"<reason>. Fix: <fix>"``), in the results and in the fleet table."""
+    return f"{reason}. Fix: {fix}"
+
+
 @dataclass
 class Unreadable:
     """An account, or an account's Region, that could not be read: not evaluated."""
@@ -143,6 +130,11 @@ class Unreadable:
     fix: str
     code: str = ""
     account_name: str = ""
+
+    @property
+    def problem(self) -> str:
+        """:func:`not_read_because` of this entry."""
+        return not_read_because(self.reason, self.fix)
 
     def as_dict(self) -> dict[str, str]:
         return {"account": self.account, "account_name": self.account_name, "region": self.region,
@@ -168,7 +160,7 @@ class DirectoryAudit:
 
 @dataclass
 class FleetRun:
-    scope: Scope
+    scope: FleetSection  # the [fleet] section the audit ran with (command-line overrides applied)
     partition: str
     accounts_in_scope: list[str]  # before sharding
     accounts: list[tuple[str, str]]  # (ID, name) this run read (its shard)
@@ -229,11 +221,13 @@ def slim_workspace(w: dict[str, Any]) -> dict[str, Any]:
 # --- the auditor --------------------------------------------------------------------------
 
 class FleetAuditor:
-    """Runs the audit of a :class:`Scope` against ``env`` (simulated or live) and returns a
-    :class:`FleetRun`. Raises EnvironmentProblem when the scope itself cannot be read
-    (ListAccounts refused, no credentials)."""
+    """Runs the audit of ``scope`` (the profile's ``[fleet]`` section, validated, with any
+    command-line overrides applied) against ``env`` (simulated or live) and returns a
+    :class:`FleetRun`; the shard is :meth:`run`'s. Raises EnvironmentProblem when the scope
+    itself cannot be read (ListAccounts refused, no credentials)."""
 
-    def __init__(self, env: AwsEnvironment, scope: Scope, criteria: Criteria, *, retry_mode: str = "adaptive"):
+    def __init__(self, env: AwsEnvironment, scope: FleetSection, criteria: Criteria, *,
+                 retry_mode: str = "adaptive"):
         self.env = env
         self.scope = scope
         self.criteria = criteria
@@ -241,6 +235,10 @@ class FleetAuditor:
         self.home = env.region
         self._loader = None
         self._lock = threading.Lock()
+
+    def role_arn(self, account: str, partition: str) -> str:
+        """The audit role's ARN in ``account`` (``[fleet].role_name``)."""
+        return f"arn:{partition}:iam::{account}:role/{self.scope.role_name}"
 
     # clients -----------------------------------------------------------------------------
     def _client(self, session, service: str, region: str, account: str):
@@ -255,7 +253,7 @@ class FleetAuditor:
 
         sts = self._client(self.env.session, "sts", self.home, "")
         params: dict[str, Any] = {
-            "RoleArn": f"arn:{partition}:iam::{account}:role/{self.scope.role_name}",
+            "RoleArn": self.role_arn(account, partition),
             "RoleSessionName": self.scope.role_session_name, "DurationSeconds": 3600}
         if self.scope.external_id:
             params["ExternalId"] = self.scope.external_id
@@ -311,7 +309,7 @@ class FleetAuditor:
 
     # the run -----------------------------------------------------------------------------
     def run(self, *, shard: tuple[int, int] | None = None) -> FleetRun:
-        shard = shard or self.scope.shard
+        """The audit of the scope's accounts, or of those in ``shard`` ``(I, N)`` (:func:`shard_of`)."""
         started = time.perf_counter()
         mark = self.env.recorder.mark()
         session = self.env.session
@@ -347,8 +345,7 @@ class FleetAuditor:
                     except Exception as exc:
                         u = _failure(exc, "sts", "AssumeRole", account, "*")
                         if u.code in DENIED:
-                            arn = f"arn:{partition}:iam::{account}:role/{self.scope.role_name}"
-                            u.reason = (f"the audit role {arn} cannot be assumed ({u.code}): the role is missing, "
+                            u.reason = (f"the audit role {self.role_arn(account, partition)} cannot be assumed ({u.code}): the role is missing, "
                                         "or its trust policy does not trust these credentials")
                             u.fix = (f"Create the role {self.scope.role_name} in account {account} with the policy "
                                      f"{POLICY} and a trust policy for the auditing principal (README, 'Auditing an "
@@ -439,12 +436,12 @@ class FleetAuditor:
                 except Exception as exc:
                     u = _failure(exc, "ds", "ListCertificates", account, region)
                     for rid in NEEDS["ListCertificates"] + NEEDS["DescribeClientAuthenticationSettings"]:
-                        audit.problems[rid] = f"{u.reason}. Fix: {u.fix}"
+                        audit.problems[rid] = u.problem
             if adc.blocked(snap) is None:
                 for op, code in snap.unsupported.items():
                     reason, fix = _explain(code, "refused", "ds", op, account, region)
                     for rid in NEEDS[op]:
-                        audit.problems[rid] = f"{reason}. Fix: {fix}"
+                        audit.problems[rid] = not_read_because(reason, fix)
             audit.certificates = len(snap.certificates)
             snaps[did] = snap
             audits.append(audit)
@@ -485,7 +482,7 @@ class FleetAuditor:
                         ws.describe_workspaces, "Workspaces", DirectoryId=did, Limit=wsp.PAGE_MAX)]
         except Exception as exc:
             u = _failure(exc, "workspaces", op, account, region)
-            return {}, f"{u.reason}. Fix: {u.fix}"
+            return {}, u.problem
         return snaps, ""
 
     def _judge(self, snap: adc.DirectoryServiceSnapshot, wsnap: wsp.WorkspacesSnapshot) -> list[CheckResult]:

@@ -35,11 +35,27 @@ def _nodeid(account: str, region: str, directory: str, rid: str) -> str:
     return f"fleet/{account}/{region}/{directory}::{rid}"
 
 
+def _judged(r) -> tuple[Outcome, str]:
+    """A fleet check's outcome and its message (the failure, or why it was skipped)."""
+    from ..aws.fleet import outcome_of
+
+    outcome = outcome_of(r)
+    return outcome, r.message() if outcome is Outcome.FAILED else (r.skipped_because or "")
+
+
+def _not_read(account: str, region: str, message: str, host: str, suffix: str = "") -> list[ScenarioOutcome]:
+    """Every directory requirement of an account or Region that was not read: an
+    environment problem there (directory ``*``), never a pass."""
+    from ..aws.fleet import DIRECTORY_REQUIREMENTS
+
+    return [ScenarioOutcome(_nodeid(account, region, "*", rid) + suffix, f"{rid}: not read", FEATURE, [rid],
+                            Outcome.ENVIRONMENT.value, message, [], host, account, region, "*")
+            for rid in DIRECTORY_REQUIREMENTS]
+
+
 def scenarios(run) -> list[ScenarioOutcome]:
     """One outcome per (directory, requirement), per (unreadable account or Region,
     requirement), and per chain requirement."""
-    from ..aws.fleet import DIRECTORY_REQUIREMENTS, outcome_of
-
     host = socket.gethostname()
     out: list[ScenarioOutcome] = []
     for d in run.directories:
@@ -50,19 +66,14 @@ def scenarios(run) -> list[ScenarioOutcome]:
             elif rid in d.problems:
                 outcome, message = Outcome.ENVIRONMENT, d.problems[rid]
             else:
-                outcome = outcome_of(r)
-                message = r.message() if outcome is Outcome.FAILED else (r.skipped_because or "")
+                outcome, message = _judged(r)
             out.append(ScenarioOutcome(
                 _nodeid(d.account, d.region, d.directory_id, rid), f"{rid}: {r.title}", FEATURE, [rid], outcome.value,
                 message, [f.render() for f in r.warnings()], host, d.account, d.region, d.directory_id))
     for u in run.unreadable:
-        for rid in DIRECTORY_REQUIREMENTS:
-            out.append(ScenarioOutcome(_nodeid(u.account, u.region, "*", rid), f"{rid}: not read", FEATURE, [rid],
-                                       Outcome.ENVIRONMENT.value, f"{u.reason}. Fix: {u.fix}", [], host, u.account,
-                                       u.region, "*"))
+        out += _not_read(u.account, u.region, u.problem, host)
     for r in run.chain_results:
-        outcome = outcome_of(r)
-        message = r.message() if outcome is Outcome.FAILED else (r.skipped_because or "")
+        outcome, message = _judged(r)
         out.append(ScenarioOutcome(f"fleet/chain::{r.requirement}", f"{r.requirement}: {r.title}", FEATURE,
                                    [r.requirement], outcome.value, message, [f.render() for f in r.warnings()], host,
                                    "", "", "chain"))
@@ -88,7 +99,7 @@ def _cells(scs: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str
 
 
 def fleet_section(run, shard: tuple[int, int] | None) -> dict[str, Any]:
-    from ..aws.fleet import DIRECTORY_REQUIREMENTS
+    from ..aws.fleet import DIRECTORY_REQUIREMENTS, scope_record
 
     count = shard[1] if shard else 1
     index = shard[0] if shard else 1
@@ -104,7 +115,7 @@ def fleet_section(run, shard: tuple[int, int] | None) -> dict[str, Any]:
                         "certificates": d.certificates})
         directories.append(row)
     return {
-        "scope": run.scope.as_dict(),
+        "scope": scope_record(run.scope),
         "partition": run.partition,
         "accounts_in_scope": list(run.accounts_in_scope),
         "accounts_read": [a for a, _ in run.accounts],
@@ -145,13 +156,12 @@ def _not_found(fleet: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _missing_outcomes(entries: list[dict[str, str]]) -> list[ScenarioOutcome]:
-    from ..aws.fleet import DIRECTORY_REQUIREMENTS
+    from ..aws.fleet import not_read_because
 
     host = socket.gethostname()
-    return [ScenarioOutcome(_nodeid(e["account"], e["region"], "*", rid) + f"#{e['code']}", f"{rid}: not read",
-                            FEATURE, [rid], Outcome.ENVIRONMENT.value, f"{e['reason']}. Fix: {e['fix']}", [], host,
-                            e["account"], e["region"], "*")
-            for e in entries for rid in DIRECTORY_REQUIREMENTS]
+    return [sc for e in entries
+            for sc in _not_read(e["account"], e["region"], not_read_because(e["reason"], e["fix"]), host,
+                                f"#{e['code']}")]
 
 
 def _finish(scs: list[ScenarioOutcome], fleet: dict[str, Any], *, profile: str, baseline: str,
@@ -272,6 +282,8 @@ def merge(summaries: list[dict[str, Any]], *, run_info: dict[str, Any]) -> dict[
 def table(summary: dict[str, Any]) -> str:
     """The fleet table: one row per directory (and per account or Region not read), one
     column per requirement; then the reasons of everything not passed."""
+    from ..aws.fleet import not_read_because
+
     fleet = summary["fleet"]
     reqs = fleet["requirements"]
     rows = [(f"{d['account']} {d['region']} {d['directory']}", [SYMBOLS.get(d["verdicts"].get(r, ""), "")
@@ -291,7 +303,8 @@ def table(summary: dict[str, Any]) -> str:
         lines += findings
     if fleet["not_evaluated"]:
         lines.append("not evaluated (could not be read):")
-        lines += [f"  {e['account']} {e['region']}: {e['reason']}. Fix: {e['fix']}" for e in fleet["not_evaluated"]]
+        lines += [f"  {e['account']} {e['region']}: {not_read_because(e['reason'], e['fix'])}"
+                  for e in fleet["not_evaluated"]]
     for region, why in fleet.get("regions_left_out", {}).items():
         lines.append(f"Region {region} left out: {why}")
     shards = fleet["shards"]

@@ -77,6 +77,12 @@ class FleetSection:
     #: The organization the simulated world builds.
     simulated: SimulatedOrganization = field(default_factory=SimulatedOrganization)
 
+    @property
+    def filtered(self) -> bool:
+        """Whether ``directory_ids``, ``directory_names`` or ``directory_tags`` narrow the
+        directories read (then WorkSpaces are listed per directory, not per Region)."""
+        return bool(self.directory_ids or self.directory_names or self.directory_tags)
+
     def validate(self, profile) -> None:
         for a in self.accounts:
             if not ACCOUNT_ID.match(a):
