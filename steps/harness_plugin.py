@@ -11,7 +11,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -115,7 +115,7 @@ def _prepare_run(config: pytest.Config) -> "RunPlaces | None":
             raise pytest.UsageError(str(exc)) from None
         places.lock = runs_mod.hold_run(places.run_dir)
         config.add_cleanup(lambda: _drop_if_nothing_ran(places))
-        _interrupt_on_sigterm()
+        config.add_cleanup(_interrupt_on_sigterm())
     return places
 
 
@@ -130,23 +130,55 @@ def _drop_if_nothing_ran(places: "RunPlaces") -> None:
     runs_mod.remove_if_empty(places.run_dir)
 
 
-def _interrupt_on_sigterm() -> None:
+#: Seconds after an interrupt in which another SIGINT or SIGTERM is the same one delivered
+#: twice, not a second Ctrl-C.
+INTERRUPT_ECHO_SECONDS = 2.0
+
+
+def _interrupt_on_sigterm() -> Callable[[], None]:
     """SIGTERM (a CI job cancelled, ``kill``) ends the run as Ctrl-C does: an interrupted
-    run whose summary says so, rather than one that vanishes without a word."""
+    run whose summary says so, rather than one that vanishes without a word.
+
+    And one Ctrl-C is one interrupt: a terminal's Ctrl-C reaches every process of its
+    foreground group, so under ``wscard check`` pytest gets it from the terminal and again
+    from ``wscard check``, which passes SIGINT on (for a SIGINT sent to it alone). The
+    second, landing while pytest was reporting the first, ended the run with exit 254 and
+    a traceback instead of 2 (measured in the interrupted-run self-test). A SIGINT or
+    SIGTERM within :data:`INTERRUPT_ECHO_SECONDS` of the first is dropped; a later one
+    interrupts again (a second Ctrl-C still stops a teardown that hangs). Returns what
+    puts the previous handlers back."""
     import signal
     import threading
+    import time
+
+    previous: dict[int, Any] = {}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            try:
+                signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+            except (ValueError, OSError):
+                pass
 
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
-        return
+        return restore
+    first: list[float] = []
 
     def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum} (SIGTERM)")
+        now = time.monotonic()
+        if first and now - first[-1] < INTERRUPT_ECHO_SECONDS:
+            return
+        first.append(now)
+        name = "SIGTERM" if signum == signal.SIGTERM else "SIGINT"
+        raise KeyboardInterrupt(f"signal {signum} ({name})")
 
-    try:
-        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-            signal.signal(signal.SIGTERM, interrupt)
-    except (ValueError, OSError):
-        pass
+    for sig, default in ((signal.SIGTERM, (signal.SIG_DFL, None)), (signal.SIGINT, (signal.default_int_handler,))):
+        try:
+            if signal.getsignal(sig) in default:
+                previous[sig] = signal.signal(sig, interrupt)
+        except (ValueError, OSError):
+            pass
+    return restore
 
 
 @pytest.hookimpl(optionalhook=True)
