@@ -63,10 +63,14 @@ class CheckResult:
 
     @property
     def status(self) -> Status:
-        if self.skipped_because:
-            return Status.SKIPPED
+        """FAILED when any finding is a failure, even if part of the check could not be
+        judged (a non-compliance found stays found: a merged result whose other part was
+        skipped once read SKIPPED, and the requirement "not evaluated" instead of
+        "failed"); else SKIPPED when a reason is set; else WARNING or PASSED."""
         if any(f.severity is Status.FAILED for f in self.findings):
             return Status.FAILED
+        if self.skipped_because:
+            return Status.SKIPPED
         if any(f.severity is Status.WARNING for f in self.findings):
             return Status.WARNING
         return Status.PASSED
@@ -126,7 +130,9 @@ def enforce(result: CheckResult) -> list[Finding]:
 
 def merge(requirement: str, title: str = "", results: Iterable[CheckResult] = ()) -> CheckResult:
     """Combine several results of the same requirement into one, under ``title`` (the
-    catalogue's title of ``requirement`` by default)."""
+    catalogue's title of ``requirement`` by default): every finding and all evidence; the
+    first skip reason, which makes the whole skipped unless a finding is a failure
+    (:attr:`CheckResult.status`)."""
     out = CheckResult(requirement, title)
     for r in results:
         out.findings += r.findings

@@ -219,6 +219,26 @@ def test_proof_skips_when_s4u2self_fails_for_lack_of_spn():
     assert r.status is Status.SKIPPED and "KCD-1" in r.skipped_because
 
 
+def test_a_skipped_half_never_hides_a_failed_half():
+    """The fault case: S4U2Self fails with SPNs present (the KDC refused: "granted" half
+    failed) while the other half cannot be judged; merged, the result is FAILED, not
+    SKIPPED (the requirement would read "not evaluated" instead of "failed")."""
+    r = checks.check_delegation_proof(snap(), proof(self_ok=False))
+    assert r.status is Status.FAILED, (r.status, r.skipped_because, messages(r))
+
+
+def test_a_failure_recorded_before_a_skip_stays_a_failure_and_a_lone_skip_stays_a_skip():
+    from wscard.checks import CheckResult, merge
+
+    r = CheckResult("KCD-2", "t")
+    r.fail("x", "broken", "fix it")
+    r.skip("the rest cannot be judged")
+    assert r.status is Status.FAILED
+    skipped, passed = CheckResult("KCD-2", "t").skip("no user"), CheckResult("KCD-2", "t")
+    assert merge("KCD-2", "t", [passed, skipped]).status is Status.SKIPPED  # the trap: never passed
+    assert merge("KCD-2", "t", [skipped, r]).status is Status.FAILED
+
+
 def test_proof_skipped_because_is_passed_through():
     p = proof()
     p.skipped_because = "no user"
