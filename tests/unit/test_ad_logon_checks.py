@@ -300,6 +300,25 @@ def test_kcd7_passes_when_the_issuing_ca_is_published():
     assert r.status is Status.PASSED
 
 
+def test_kcd7_trap_an_rsa_ca_that_signs_with_pss_is_recognised():
+    """An RSA issuing CA that signs the logon certificates with RSASSA-PSS is published:
+    KCD-7 passes. (The NTAuth lookup once verified RSA signatures as PKCS#1 v1.5 only and
+    failed this with "not in the forest's NTAuth store": a false alarm.)"""
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca = make_ca("PSS Issuing CA", key=ca_key, issuer=(ROOT_KEY, ROOT.subject))[0]
+    user_key = ec.generate_private_key(ec.SECP256R1())
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+    user = (x509.CertificateBuilder().subject_name(_name("Test User")).issuer_name(ca.subject)
+            .public_key(user_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=365))
+            .sign(ca_key, hashes.SHA256(), rsa_padding=pss))
+    assert checks.check_ntauth(NtAuthStore(DN, True, [der(ca)]), [("user", user)]).status is Status.PASSED
+    other = checks.check_ntauth(NtAuthStore(DN, True, [der(ISSUING)]), [("user", user)])
+    assert other.status is Status.FAILED  # the fault: another CA of the same chain does not count
+
+
 def test_kcd7_trap_issuing_ca_among_others_and_unreadable_values_passes():
     store = NtAuthStore(DN, True, [der(OTHER), b"\x30\x03garbage", der(ROOT), der(ISSUING)])
     r = checks.check_ntauth(store, [("user", user_cert())])

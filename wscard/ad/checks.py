@@ -703,20 +703,8 @@ class _NtAuthCa:
         return issuer.public_bytes() == self.name_der
 
     def issued(self, cert: x509.Certificate) -> bool:
-        """Same name as the certificate's issuer, and its key verifies the certificate's signature."""
-        from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+        """Same name as the certificate's issuer, and its key verifies the certificate's
+        signature (any algorithm a CA signs with: :func:`wscard.pki.certs.signed_by_key`)."""
+        from ..pki.certs import signed_by_key
 
-        if not self.named(cert.issuer) or self.public_key is None:
-            return False
-        try:
-            if isinstance(self.public_key, rsa.RSAPublicKey):
-                self.public_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(),
-                                       cert.signature_hash_algorithm)
-            elif isinstance(self.public_key, ec.EllipticCurvePublicKey):
-                self.public_key.verify(cert.signature, cert.tbs_certificate_bytes,
-                                       ec.ECDSA(cert.signature_hash_algorithm))
-            else:
-                return False
-            return True
-        except Exception:  # another key, an algorithm that is not RSA PKCS#1 v1.5 or ECDSA
-            return False
+        return self.named(cert.issuer) and self.public_key is not None and signed_by_key(cert, self.public_key)

@@ -557,6 +557,30 @@ def authority_key_identifier(cert: x509.Certificate) -> bytes | None:
         return None
 
 
+def signed_by_key(cert: x509.Certificate, public_key: Any) -> bool:
+    """Does the certificate's own signature verify with ``public_key`` (its issuer's)?
+    RSA with PKCS#1 v1.5 or RSASSA-PSS (the parameters the certificate's signature
+    algorithm names, RFC 4055 section 3.1), ECDSA, Ed25519 and Ed448 (RFC 5280 section
+    4.1.1.3). Another key type, another key, or a signature that does not verify: False;
+    never raises."""
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    try:
+        params = cert.signature_algorithm_parameters
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, params, cert.signature_hash_algorithm)
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, params)
+        elif isinstance(public_key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes)
+        else:
+            return False
+        return True
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+        return False
+
+
 def verify_signature(cert: x509.Certificate, message: bytes, signature: bytes) -> bool:
     """Does ``signature`` over SHA-256(``message``) verify with the certificate's public
     key? RSA: PKCS#1 v1.5. ECDSA: the DER ``Ecdsa-Sig-Value`` (RFC 3279 section 2.2.3,
