@@ -44,15 +44,14 @@ def client(profile: Profile) -> ClientUnderTest:
 
 def baselines_table(result: CheckResult) -> str | None:
     """A text table of the result's verdict under each baseline (None if not judged per baseline)."""
-    side = result.evidence.get("baselines")
-    if not side:
+    if not result.by_baseline:
         return None
     selected = result.evidence.get("selected_baseline", "")
     lines = [f"{'baseline':<24} {'verdict':<9} findings"]
-    for name, v in side.items():
+    for name, v in result.by_baseline.items():
         mark = " (selected)" if name == selected else ""
-        found = "; ".join(v.get("findings", [])) or v.get("skipped_because", "") or "-"
-        lines.append(f"{name + mark:<24} {v['status']:<9} {found}")
+        found = "; ".join(v.findings) or v.skipped_because or "-"
+        lines.append(f"{name + mark:<24} {v.status.value:<9} {found}")
     if result.evidence.get("baselines_disagree"):
         lines.append("The baselines disagree here: the verdict follows the selected baseline.")
     from wscard.limits import unconfirmed

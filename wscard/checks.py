@@ -38,6 +38,25 @@ class Finding:
         return text
 
 
+@dataclass(frozen=True)
+class BaselineVerdict:
+    """What one check found under one baseline (wscard.limits.judged_under_each_baseline):
+    its status, its findings rendered as the report shows them, and the skip reason."""
+
+    status: Status
+    findings: tuple[str, ...] = ()
+    skipped_because: str | None = None
+
+    @classmethod
+    def of(cls, result: "CheckResult") -> "BaselineVerdict":
+        return cls(result.status, tuple(f.render() for f in result.findings), result.skipped_because)
+
+    def as_evidence(self) -> dict[str, Any]:
+        """JSON for the report: ``{"status": "failed", "findings": [...], "skipped_because": ...}``."""
+        return {"status": self.status.value, "findings": list(self.findings),
+                **({"skipped_because": self.skipped_because} if self.skipped_because else {})}
+
+
 @dataclass
 class CheckResult:
     """Outcome of one check against one environment.
@@ -54,6 +73,9 @@ class CheckResult:
     #: False when the check does not apply to the environment the profile declares
     #: (:meth:`not_applicable`); a skip otherwise means "could not be judged".
     applies: bool = True
+    #: The verdict under every baseline, when the check was judged under each
+    #: (wscard.limits.judged_under_each_baseline); empty otherwise.
+    by_baseline: dict[str, BaselineVerdict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.title:

@@ -218,29 +218,25 @@ def workspaces_api_limits() -> dict[str, Any]:
 def judged_under_each_baseline(check: Callable[[str], Any], selected: str) -> Any:
     """Run ``check(baseline)`` (returning a CheckResult) under every baseline.
 
-    Returns the selected baseline's result, with ``evidence["baselines"]`` holding every
-    baseline's verdict side by side (``{baseline: {"status": Status value, "findings": [str],
-    "skipped_because": str}}``; the status is stored as its plain string value, so the
-    evidence stays JSON/YAML-serialisable and formats as ``failed``: read it back with
-    ``Status(value)``), and ``evidence["baselines_disagree"]``. When they
-    disagree, each failure of the selected baseline says what the other baseline says.
-    """
+    Returns the selected baseline's result with ``by_baseline`` holding every baseline's
+    :class:`~wscard.checks.BaselineVerdict` (typed: read it, not the evidence), the same
+    side by side in ``evidence["baselines"]`` for the report, and
+    ``evidence["baselines_disagree"]``. When they disagree, each failure of the selected
+    baseline says what the other baselines say. Raises ValueError for an unknown
+    ``selected`` baseline."""
+    from .checks import BaselineVerdict
+
     check_baseline(selected)
     results = {b: check(b) for b in BASELINES}
     chosen = results[selected]
-    side = {}
-    for b, r in results.items():
-        side[b] = {
-            "status": r.status.value,
-            "findings": [f.render() for f in r.findings],
-            **({"skipped_because": r.skipped_because} if r.skipped_because else {}),
-        }
-    statuses = {v["status"] for v in side.values()}
+    side = {b: BaselineVerdict.of(r) for b, r in results.items()}
+    disagree = len({v.status for v in side.values()}) > 1
+    chosen.by_baseline = side
     chosen.evidence["selected_baseline"] = selected
-    chosen.evidence["baselines"] = side
-    chosen.evidence["baselines_disagree"] = len(statuses) > 1
-    if len(statuses) > 1:
-        others = "; ".join(f"under the {b} baseline it is {side[b]['status']}" for b in BASELINES if b != selected)
+    chosen.evidence["baselines"] = {b: v.as_evidence() for b, v in side.items()}
+    chosen.evidence["baselines_disagree"] = disagree
+    if disagree:
+        others = "; ".join(f"under the {b} baseline it is {side[b].status.value}" for b in BASELINES if b != selected)
         for f in chosen.findings:
             f.problem = f"{f.problem} (Baseline {selected}; {others}.)"
     return chosen

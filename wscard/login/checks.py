@@ -49,9 +49,11 @@ def check_offer(run: FlowRun, baseline: str) -> CheckResult:
 
 
 def _baseline_status(result: CheckResult, baseline: str) -> tuple[Status, list[str]]:
-    side = result.evidence.get("baselines")
-    if side and baseline in side:
-        return Status(side[baseline]["status"]), list(side[baseline].get("findings", []))
+    """The result's status and rendered findings under ``baseline`` (its ``by_baseline``
+    when it was judged under each, else its own)."""
+    judged = result.by_baseline.get(baseline)
+    if judged is not None:
+        return judged.status, list(judged.findings)
     return result.status, [f.render() for f in result.findings]
 
 
