@@ -229,10 +229,16 @@ def expect_that(condition: bool, problem: str) -> None:
         raise NonCompliance(f"{NonCompliance.PREFIX} {problem}")
 
 
+class NotApplicable(pytest.skip.Exception):
+    """The skip of a scenario that is *not applicable* (wscard.verdict.Outcome.
+    NOT_APPLICABLE): the report carries the flag (``report.wscard["not_applicable"]``),
+    not a marker in the reason's text, so no skip reason can pass for one."""
+
+
 def not_applicable(reason: str) -> None:
     """Skip the scenario as *not applicable*: it checks a variant the environment does not
     have, as the profile declares it (see wscard.verdict.Outcome.NOT_APPLICABLE)."""
-    pytest.skip(NOT_APPLICABLE_PREFIX + reason)
+    raise NotApplicable(NOT_APPLICABLE_PREFIX + reason)
 
 
 # --- requirement IDs and Allure labels -----------------------------------------------
@@ -433,7 +439,9 @@ class Evidence:
         try:
             warnings = enforce(result)
         except CheckSkipped as exc:
-            pytest.skip(str(exc) if exc.applies else NOT_APPLICABLE_PREFIX + str(exc))
+            if not exc.applies:
+                not_applicable(str(exc))
+            pytest.skip(str(exc))
         for w in warnings:
             self.warn(f"[{result.requirement}] {w.render()}")
         return result
@@ -468,6 +476,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     data = {"requirements": info["requirements"], "scenario": info["scenario"], "feature": info["feature"],
             "feature_file": info["feature_file"], "parameters": info["parameters"], "tags": info.get("tags", []),
             "warnings": list(info["warnings"])}
+    if report.skipped and call.excinfo is not None and isinstance(call.excinfo.value, NotApplicable):
+        data["not_applicable"] = True
     if report.failed and call.excinfo is not None:
         kind = _error_kind(call.excinfo)
         data["outcome"] = kind.value
@@ -520,7 +530,7 @@ class _OutcomeCollector:
             oc.outcome, oc.message = Outcome.PASSED.value, ""
         if report.skipped and oc.outcome == Outcome.NOT_RUN.value:
             reason = _skip_reason(report)
-            if reason.startswith(NOT_APPLICABLE_PREFIX):
+            if data.get("not_applicable"):
                 oc.outcome, oc.message = Outcome.NOT_APPLICABLE.value, reason.removeprefix(NOT_APPLICABLE_PREFIX)
             else:
                 oc.outcome, oc.message = Outcome.SKIPPED.value, reason

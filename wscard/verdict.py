@@ -199,5 +199,6 @@ ALLURE_STATUS = {
     Outcome.NOT_APPLICABLE: "skipped",
 }
 
-#: How a skip that means "not applicable" is marked in pytest's skip reason.
+#: How a skip that means "not applicable" begins its reason, for readers of the report (the
+#: verdict comes from the skip's type, steps/harness_plugin.NotApplicable, not this text).
 NOT_APPLICABLE_PREFIX = "not applicable: "

@@ -116,6 +116,28 @@ def test_a_harness_error_is_neither_a_pass_nor_a_non_compliance(tmp_path):
     assert run.summary["scenario_counts"]["harness error"] >= 1
 
 
+LOOKALIKE_SKIP_PLUGIN = '''
+import pytest
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_before_step_call(request, feature, scenario, step, step_func, step_func_args):
+    if "REGION-3" in {m.name for m in request.node.iter_markers()}:
+        pytest.skip("not applicable: a plain skip whose reason only reads like one")
+'''
+
+
+def test_a_skip_that_only_reads_not_applicable_is_not_evaluated(tmp_path):
+    """Only the harness's not-applicable skip (its type) makes a scenario not applicable:
+    a plain skip whose reason starts with the same words leaves the requirement not
+    evaluated, exit 6, never 0 (the verdict once came from the reason's text)."""
+    (tmp_path / "lookalike.py").write_text(LOOKALIKE_SKIP_PLUGIN)
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    run = run_suite(EMBEDDED, "-m", "REGION-3 and compliance", "--card=softhsm", "-p", "lookalike",
+                    out_dir=tmp_path / "run", env=env)
+    assert run.statuses()["REGION-3"] == "not evaluated", run.output[-3000:]
+    assert run.returncode == 6 == run.summary["exit_code"], run.output[-3000:]
+
+
 def test_a_run_that_selects_nothing_says_so_and_does_not_exit_0(tmp_path, selftest_server):
     run = run_suite(EMBEDDED, "-m", "CA-3 and hw", "--card=softhsm",
                     server=selftest_server, out_dir=tmp_path)
