@@ -345,7 +345,7 @@ def test_a_registration_the_service_refuses_stops_the_set_up_naming_it(pki, tmp_
     (tmp_path / "user.pem").write_bytes(pki.get("user").pem)
     profile = load_profile().replace("aws", certificates=[RegisteredCertificate(source="pki:root"),
                                                           RegisteredCertificate(source=str(tmp_path / "user.pem"))])
-    with pytest.raises(EnvironmentProblem, match=r"user\.pem.*InvalidCertificateException.*it is not a CA "
+    with pytest.raises(EnvironmentProblem, match=r"user\.pem.*InvalidCertificateException.*is not a CA "
                                                  r"certificate.*Fix:"):
         _seed(profile)
 

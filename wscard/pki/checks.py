@@ -210,33 +210,35 @@ def _items(cas: Sequence[Any]) -> list[tuple[Any, Any, str]]:
 
 def aws_refusal_reasons(certificate_data: str | bytes, *, now: datetime | None = None) -> list[str]:
     """The documented rules of RegisterCertificate that ``certificate_data`` breaks, as
-    AWS would refuse it (empty: none). Rules: at most 8192 characters (API reference),
-    exactly one PEM certificate (CA-3), a CA certificate (CA-3), more than 90 days from
-    expiry (CA-4), not signed with RSASSA-PSS (CA-7). Data that cannot be read is one
-    reason too. Never raises for the data."""
+    AWS would refuse it (empty: none). The rules of the call itself: at most 8192
+    characters of CertificateData (API reference) and one certificate; then the CA rules
+    the harness judges everywhere else, taken from the checks themselves (no copy of
+    them): CA-3 (:func:`check_ca_format`: PEM, a CA certificate), CA-4
+    (:func:`check_ca_expiry`: more than 90 days from expiry), CA-7
+    (:func:`check_ca_signatures`: not RSASSA-PSS), each failure as the check words it
+    (its subject and problem).
+    Data that cannot be read is one reason too. Never raises for the data."""
     text = certificate_data.decode("utf-8", "replace") if isinstance(certificate_data, bytes) else certificate_data
     reasons = []
-    if len(text) > CERTIFICATE_DATA_MAX_LENGTH:
-        reasons.append(f"it is {len(text)} characters, over the {CERTIFICATE_DATA_MAX_LENGTH} characters "
-                       "RegisterCertificate's CertificateData takes (ValidationException)")
     found = C.read_certificates(text.encode("utf-8", "replace"), "the certificate data")
     if found.unreadable or not found.certificates:
+        if len(text) > CERTIFICATE_DATA_MAX_LENGTH:
+            reasons.append(_too_long(len(text)))
         reasons.append("it cannot be read as a certificate: " + ("; ".join(found.unreadable) or "no certificate"))
         return reasons
     if len(found.certificates) > 1:
         reasons.append(f"it holds {len(found.certificates)} certificates; a registration takes one")
     cert = found.certificates[0]
-    if cert.encoding != "pem":
-        reasons.append(f"it is not a PEM certificate ({cert.encoding}); AD Connector accepts PEM only")
-    if not C.is_ca(cert.view):
-        reasons.append("it is not a CA certificate (basicConstraints cA is not TRUE)")
-    if signed_with_pss(cert.view):
-        reasons.append("it is signed with RSASSA-PSS, which AD Connector does not support for CA certificates")
-    days = days_to_expiry(cert.view, now)
-    if days <= min_days_to_expiry():
-        reasons.append(f"it is {days:.0f} days from expiry; AD Connector registers a CA certificate only more than "
-                       f"{min_days_to_expiry()} days from expiry")
-    return reasons
+    judged = [check_ca_format([cert]), check_ca_expiry([cert], now=now), check_ca_signatures([cert])]
+    rules = [f"{f.subject} {f.problem.rstrip('.')}" for r in judged for f in r.failures()]
+    if len(text) > CERTIFICATE_DATA_MAX_LENGTH and not any(str(CERTIFICATE_DATA_MAX_LENGTH) in p for p in rules):
+        reasons.append(_too_long(len(text)))  # the certificate fits, the text around it does not
+    return reasons + rules
+
+
+def _too_long(length: int) -> str:
+    return (f"it is {length} characters, over the {CERTIFICATE_DATA_MAX_LENGTH} characters RegisterCertificate's "
+            "CertificateData takes (ValidationException)")
 
 
 def check_ca_format(cas: Sequence[Any], files: Sequence[C.CertificateFile] = ()) -> CheckResult:
