@@ -50,6 +50,9 @@ class LoginOutcome:
     where: str = ""
     session: Any = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        self.status = CardLoginStatus(self.status)  # ValueError for a status no card gives
+
     def summary(self) -> dict[str, Any]:
         return {"status": self.status, "card": self.card, "pin_tries_before": self.tries_before,
                 "pin_tries_after": self.tries_after, "message": self.message, "first_attempt_in": self.where}

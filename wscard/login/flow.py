@@ -127,6 +127,9 @@ class StepRecord:
     facts: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
+    def __post_init__(self) -> None:
+        self.status = StepStatus(self.status)
+
     @property
     def guide_step(self) -> str:
         return STEPS[self.key][0]
@@ -151,6 +154,9 @@ class PinPrompt:
     tries_after: int | None
     message: str = ""
     first_attempt_in: str = ""
+
+    def __post_init__(self) -> None:
+        self.status = CardLoginStatus(self.status)
 
     def as_evidence(self) -> dict[str, Any]:
         return {"prompt": self.prompt, "login_status": self.status, "pin_sent_to_card": self.pin_sent_to_card,
@@ -192,6 +198,9 @@ class FlowRun:
     prompts: list[PinPrompt] = field(default_factory=list)
     api_calls: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.outcome = FlowOutcome(self.outcome)
 
     @property
     def signed_in(self) -> bool:
@@ -460,7 +469,7 @@ class ModelClient:
         before = self.card.guard.pins_sent()
         out = self.card.login(where)
         sent = self.card.guard.pins_sent() > before
-        return PinPrompt(where, CardLoginStatus(out.status), sent, out.tries_before, out.tries_after, out.message, out.where)
+        return PinPrompt(where, out.status, sent, out.tries_before, out.tries_after, out.message, out.where)
 
     def _pin(self, run: FlowRun) -> None:
         with self._step(run, "pin") as rec:
