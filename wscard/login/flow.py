@@ -361,7 +361,8 @@ class ModelClient:
                 why = (f"registration code {code!r} belongs to no directory registered with WorkSpaces in "
                        f"{region} ({listed} listed by DescribeWorkspaceDirectories)") if code else \
                       "there is no registration code to enter: the directory is not registered with WorkSpaces"
-                self._stop(run, rec, FlowOutcome.NOT_OFFERED, "LOGIN-1", MESSAGE_WRONG_CODE, why, [] if code else ["WSP-3"])
+                self._stop(run, rec, FlowOutcome.NOT_OFFERED, "LOGIN-1", MESSAGE_WRONG_CODE, why,
+                           [] if code else ["WSP-3"])
             did = found["DirectoryId"]
             run.directory_id, run.region = did, region
             rec.detail = f"the code belongs to directory {did} ({found.get('DirectoryName', '')}) in {region}"
@@ -487,11 +488,13 @@ class ModelClient:
                            f"the card refused the PIN ({left}; {how}); the harness makes no further PIN attempt on "
                            "this card in this run", ["CARD-3"])
             if prompt.status is CardLoginStatus.LOCKED:
-                self._stop(run, rec, FlowOutcome.FAILED, "LOGIN-2", MESSAGE_RETRY, "the card's PIN is blocked", ["CARD-3"])
+                self._stop(run, rec, FlowOutcome.FAILED, "LOGIN-2", MESSAGE_RETRY, "the card's PIN is blocked",
+                           ["CARD-3"])
             if prompt.status in (CardLoginStatus.REFUSED, CardLoginStatus.NO_TOKEN):
-                self._stop(run, rec, FlowOutcome.STOPPED, "LOGIN-2", MESSAGE_RETRY, f"PIN not sent: {prompt.message}", ["CARD-3"])
-            self._stop(run, rec, FlowOutcome.FAILED, "LOGIN-2", MESSAGE_RETRY, f"the PIN login failed: {prompt.message}",
-                       ["CARD-3"])
+                self._stop(run, rec, FlowOutcome.STOPPED, "LOGIN-2", MESSAGE_RETRY, f"PIN not sent: {prompt.message}",
+                           ["CARD-3"])
+            self._stop(run, rec, FlowOutcome.FAILED, "LOGIN-2", MESSAGE_RETRY,
+                       f"the PIN login failed: {prompt.message}", ["CARD-3"])
 
     def _directory(self, run: FlowRun, snap: DirectoryServiceSnapshot, chosen: tuple[Any, bytes]) -> None:
         from ..pki.environment import card_user_entries

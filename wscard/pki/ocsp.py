@@ -490,8 +490,10 @@ def _try(ctx: OcspContext, source: str, url: str, cert, issuer) -> Step:
     if ex.error_kind == "unresolvable":
         return Step(source, url, StepOutcome.UNRESOLVABLE, f"the name cannot be resolved ({ex.error})", ex)
     if not ex.answered:
-        return Step(source, url, StepOutcome.NO_ANSWER, f"the name resolves but the responder does not answer ({ex.error})", ex)
-    return Step(source, url, StepOutcome.ANSWERED, f"the responder answered '{ex.cert_status}' in {ex.elapsed_ms:.0f} ms", ex)
+        return Step(source, url, StepOutcome.NO_ANSWER,
+                    f"the name resolves but the responder does not answer ({ex.error})", ex)
+    return Step(source, url, StepOutcome.ANSWERED,
+                f"the responder answered '{ex.cert_status}' in {ex.elapsed_ms:.0f} ms", ex)
 
 
 def check_revocation(ctx: OcspContext, cert: x509.Certificate, issuer: x509.Certificate, registered_url: str, *,
