@@ -80,11 +80,11 @@ def bench_ocsp(queries: int) -> None:
             rtts, checks = [], []
             for _ in range(queries):
                 ex, t = timed(lambda: O.query(ctx, "http://ocsp.pki.example.com/", user, issuer))
-                assert ex.cert_status == "good", ex.as_evidence()
+                assert ex.cert_status is O.RevocationResult.GOOD, ex.as_evidence()
                 rtts.append(t)
             for _ in range(queries):
                 tr, t = timed(lambda: O.check_revocation(ctx, user, issuer, "http://ocsp.pki.example.com/"))
-                assert tr.result == "good"
+                assert tr.result is O.RevocationResult.GOOD
                 checks.append(t)
             fb, t_fb = timed(lambda: O.check_revocation(ctx, pki.get("user-aia-unresolvable").cert, issuer,
                                                         "http://ocsp.pki.example.com/"))

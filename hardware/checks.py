@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from wscard.card_login import CardLoginStatus
 from wscard.checks import CheckResult, Status
 
 from .identify import CAC, DUAL, PIV, SUPPORTED, CardIdentity, SignatureProof, SlotCert, SlotProblem
@@ -72,28 +73,31 @@ def _one_card(present: Sequence[Any], where: str, baseline: str) -> CheckResult:
 
 
 def pin_login(outcome: Any) -> CheckResult:
-    """CARD-3: the PIN unlocks the card, and the harness never risked the last try."""
+    """CARD-3: the PIN unlocks the card, and the harness never risked the last try.
+
+    ``outcome``: a :class:`hardware.session.LoginOutcome`, whose status is a
+    :class:`~wscard.card_login.CardLoginStatus` (a card that went away is an
+    :class:`~wscard.errors.EnvironmentProblem` raised by the login, never an outcome)."""
     r = CheckResult("CARD-3")
     r.evidence["login"] = outcome.summary()
     subject = f"card {outcome.card or '(unknown serial)'}"
-    if outcome.status == "ok":
+    status = CardLoginStatus(outcome.status)
+    if status is CardLoginStatus.OK:
         return r
-    if outcome.status == "refused":
+    if status is CardLoginStatus.REFUSED:
         r.fail(subject, f"PIN not sent: {outcome.message}",
                "Have the card's PIN retry counter reset (PUK or the card management system) before running the "
                "card scenarios.")
-    elif outcome.status == "wrong-pin":
+    elif status is CardLoginStatus.WRONG_PIN:
         left = f"{outcome.tries_after} tries left" if outcome.tries_after is not None else "tries left unknown"
         r.fail(subject, f"the card refused the PIN ({left}); the harness will not try again in this run",
                "Set SMARTCARD_PIN to the card's PIN (or type it at the prompt).")
-    elif outcome.status == "locked":
+    elif status is CardLoginStatus.LOCKED:
         r.fail(subject, "the card's PIN is blocked", "Unblock the PIN with the PUK or the card management system.")
-    elif outcome.status == "tries-unknown":
+    elif status is CardLoginStatus.TRIES_UNKNOWN:
         r.skip(f"not evaluated: the PIN was not sent because the retry counter is unknown ({outcome.message})")
-    elif outcome.status == "no-token":
+    else:  # CardLoginStatus.NO_TOKEN
         r.skip(f"no PKCS#11 token for the card: {outcome.message} (see CARD-1/CARD-2)")
-    else:
-        r.fail(subject, f"PIN login failed: {outcome.message}", "See the attached login record.")
     return r
 
 

@@ -266,8 +266,23 @@ class Pkcs11Card:
 
 
 def is_wrong_pin(exc: BaseException) -> bool:
+    """The card's answer to a PIN: CKR_PIN_INCORRECT or CKR_PIN_LOCKED (python-pkcs11's
+    ``PinIncorrect``, ``PinLocked``)."""
     try:
         from pkcs11 import exceptions as e
     except ImportError:  # pragma: no cover
         return False
     return isinstance(exc, (e.PinIncorrect, e.PinLocked))
+
+
+def is_device_gone(exc: BaseException) -> bool:
+    """The token or its reader is no longer usable: PKCS#11 v2.40 CKR_DEVICE_REMOVED,
+    CKR_TOKEN_NOT_PRESENT, CKR_DEVICE_ERROR, CKR_TOKEN_NOT_RECOGNIZED, CKR_SLOT_ID_INVALID,
+    CKR_SESSION_CLOSED, CKR_SESSION_HANDLE_INVALID (python-pkcs11's exceptions of those
+    names). An environment problem, not an answer of the card to the PIN."""
+    try:
+        from pkcs11 import exceptions as e
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, (e.DeviceRemoved, e.TokenNotPresent, e.DeviceError, e.TokenNotRecognised,
+                            e.SlotIDInvalid, e.SessionClosed, e.SessionHandleInvalid))

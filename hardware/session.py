@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from wscard.card_login import CardLoginStatus
 from wscard.errors import EnvironmentProblem
 
 from . import pkcs11 as p11
@@ -41,13 +42,16 @@ class NoCard(Exception):
 
 @dataclass
 class LoginOutcome:
-    status: str  # ok, wrong-pin, refused, tries-unknown, locked, no-token, error
+    status: CardLoginStatus
     card: str = ""
     tries_before: int | None = None
     tries_after: int | None = None
     message: str = ""
     where: str = ""
     session: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.status = CardLoginStatus(self.status)  # ValueError for a status no card gives
 
     def summary(self) -> dict[str, Any]:
         return {"status": self.status, "card": self.card, "pin_tries_before": self.tries_before,
@@ -68,6 +72,9 @@ class CardSession:
         self.guard = guard or PinGuard()
         self.trace = ApduTrace()
         self._login: LoginOutcome | None = None
+        #: The exception that ended the one PIN login without an answer of the card (the
+        #: card went away, a harness bug): raised again, the PIN is never sent twice.
+        self._login_failure: BaseException | None = None
         self._identity: CardIdentity | None = None
         self._card: p11.Pkcs11Card | None = None
 
@@ -137,13 +144,26 @@ class CardSession:
     # --- PIN -------------------------------------------------------------------------------------
     def login(self, where: str = "") -> LoginOutcome:
         """Log in to the token once per run, through the PIN guard. Later calls return the
-        remembered outcome, so a wrong or refused PIN is never retried."""
+        remembered outcome, so a wrong or refused PIN is never retried.
+
+        Returns the card's answer as a :class:`LoginOutcome` (``ok``, ``wrong-pin``,
+        ``locked``) or the PIN guard's refusal to send (``refused``, ``tries-unknown``);
+        ``no-token`` when there is no token (nothing tried). Raises
+        :class:`~wscard.errors.EnvironmentProblem` when the card went away during the login
+        (PKCS#11 CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT, CKR_DEVICE_ERROR...,
+        :func:`hardware.pkcs11.is_device_gone`): the environment, not the card's compliance.
+        Any other exception propagates (a harness error). Either is raised again by later
+        calls: the PIN is not sent a second time in the run.
+        """
         if self._login is not None:
             return self._login
+        if self._login_failure is not None:
+            raise self._login_failure
         try:
             card = self.card()
         except NoCard as exc:
-            return LoginOutcome("no-token", message=str(exc))  # not remembered: nothing was tried
+            # not remembered: nothing was tried
+            return LoginOutcome(CardLoginStatus.NO_TOKEN, message=str(exc))
         serial = card.info.serial
         pin = self.backend.harness_pin()
         state: dict[str, Any] = {}
@@ -155,23 +175,34 @@ class CardSession:
         try:
             session = self.guard.attempt(serial, read_tries, lambda: card.login(pin), p11.is_wrong_pin, where)
         except PinAttemptRefused as exc:
-            out = LoginOutcome("tries-unknown" if isinstance(exc, TriesUnknown) else "refused", serial,
+            out = LoginOutcome(CardLoginStatus.TRIES_UNKNOWN if isinstance(exc, TriesUnknown) else
+                               CardLoginStatus.REFUSED, serial,
                                exc.tries_left if exc.tries_left is not None else state.get("before"),
                                None, exc.reason, where)
         except Exception as exc:
-            wrong = p11.is_wrong_pin(exc)
-            self.backend.after_login(False, wrong)
+            if not p11.is_wrong_pin(exc):
+                # Not an answer of the card to the PIN: never a CARD-3 outcome.
+                self.backend.after_login(False, False)
+                if p11.is_device_gone(exc):
+                    problem = EnvironmentProblem(
+                        f"the card {serial} went away during the PIN login ({type(exc).__name__}: {exc}): "
+                        "check that the card is inserted and the reader connected, then run again; the harness "
+                        "does not send the PIN again in this run")
+                    self._login_failure = problem
+                    raise problem from exc
+                self._login_failure = exc
+                raise
+            self.backend.after_login(False, True)
             after = self._tries_after(card)
-            name = type(exc).__name__
-            if name == "PinLocked" or (wrong and after == 0):
-                out = LoginOutcome("locked", serial, state.get("before"), after, "the PIN is blocked", where)
-            elif wrong:
-                out = LoginOutcome("wrong-pin", serial, state.get("before"), after, "the card refused the PIN", where)
+            if type(exc).__name__ == "PinLocked" or after == 0:
+                out = LoginOutcome(CardLoginStatus.LOCKED, serial, state.get("before"), after, "the PIN is blocked",
+                                   where)
             else:
-                out = LoginOutcome("error", serial, state.get("before"), after, f"{name}: {exc}", where)
+                out = LoginOutcome(CardLoginStatus.WRONG_PIN, serial, state.get("before"), after,
+                                   "the card refused the PIN", where)
         else:
             self.backend.after_login(True, False)
-            out = LoginOutcome("ok", serial, state.get("before"), None, "", where, session)
+            out = LoginOutcome(CardLoginStatus.OK, serial, state.get("before"), None, "", where, session)
         self._login = out
         return out
 
@@ -191,7 +222,7 @@ class CardSession:
 
     def require_login(self, where: str = "") -> LoginOutcome:
         out = self.login(where)
-        if out.status != "ok":
+        if out.status is not CardLoginStatus.OK:
             raise NoCard(f"not logged in to the card ({out.status}: {out.message}); see CARD-3")
         return out
 
@@ -275,7 +306,7 @@ class CardSession:
                     ok = PivCard(conn).try_select()
                 steps.append((f"selecting the card application on the {label} connection", ok, ""))
             login = self.login(where)
-            if login.status == "ok":
+            if login.status is CardLoginStatus.OK:
                 found = self.logon_certificate()
                 if found is not None:
                     from .piv import verify_signature

@@ -163,11 +163,6 @@ def protocol_aliases() -> dict[str, str]:
     return dict(limits()["protocol_names"]["aliases"])
 
 
-def several_cards_verdict(baseline: str) -> str:
-    """CARD-2: ``failed`` or ``warning`` when more than one card is present."""
-    return str(fact("several_cards", baseline)["verdict"])
-
-
 def web_client() -> dict[str, Any]:
     return dict(limits()["web_client"])
 

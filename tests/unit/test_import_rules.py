@@ -25,7 +25,7 @@ TEST_MACHINERY_EXCEPTIONS = {
 }
 #: Rule 3: hold what a section and an area both need; from wscard at most wscard.errors.
 LEAVES = ("wscard.errors", "wscard.requirements", "wscard.regions", "wscard.client_version",
-          "wscard.service_faults")
+          "wscard.service_faults", "wscard.card_login")
 #: Rule 5.
 CORE = ("wscard.errors", "wscard.checks", "wscard.verdict")
 FRONT_ENDS = ("wscard.cli", "wscard.fleet_cli", "wscard.selftest")
@@ -34,8 +34,9 @@ CARD_PROTOCOL = tuple(f"hardware.{m}" for m in ("apdu", "transport", "pcsc", "pi
                                                  "identify"))
 CARD_CHECKS = ("hardware.checks", "hardware.scenarios")
 CARD_PROTOCOL_MAY_USE = ("wscard.errors", "wscard.pki.certs")
-CARD_ENVIRONMENT_MAY_USE = CARD_PROTOCOL_MAY_USE + ("wscard.host", "wscard.locks", "wscard.lifetime", "wscard.ports")
-CARD_CHECKS_MAY_USE = ("wscard.checks", "wscard.errors", "wscard.limits", "wscard.requirements")
+CARD_ENVIRONMENT_MAY_USE = CARD_PROTOCOL_MAY_USE + ("wscard.host", "wscard.locks", "wscard.lifetime", "wscard.ports",
+                                                   "wscard.card_login")
+CARD_CHECKS_MAY_USE = ("wscard.checks", "wscard.errors", "wscard.limits", "wscard.requirements", "wscard.card_login")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from typing import Any
 from ..checks import CheckResult, Status
 from ..limits import judged_under_each_baseline
 from ..requirements import default_fix
-from .flow import MESSAGE_NOT_OFFERED, MESSAGE_RETRY, STEPS, FlowRun
+from ..card_login import CardLoginStatus
+from .flow import MESSAGE_NOT_OFFERED, MESSAGE_RETRY, STEPS, FlowOutcome, FlowRun, StepStatus
 
 def _flow_evidence(run: FlowRun) -> dict[str, Any]:
     return run.as_evidence()
@@ -59,7 +60,7 @@ def _baseline_status(result: CheckResult, baseline: str) -> tuple[Status, list[s
 
 def _offer(run: FlowRun, baseline: str) -> CheckResult:
     r = _new("LOGIN-1", run)
-    if run.outcome == "not used":
+    if run.outcome is FlowOutcome.NOT_USED:
         return r.skip(run.reason)
     code = run.inputs.registration_code
     if run.stopped_at == "register":
@@ -69,7 +70,7 @@ def _offer(run: FlowRun, baseline: str) -> CheckResult:
                          "(DescribeWorkspaceDirectories shows it as RegistrationCode; [login].registration_code)."))
         return r
     offer = run.steps["offer"]
-    if offer.status == "not reached":
+    if offer.status is StepStatus.NOT_REACHED:
         return r.skip("the flow did not reach the login page")
     ineligible = []
     for res in run.eligibility:
@@ -95,11 +96,11 @@ def check_sign_in(run: FlowRun) -> CheckResult:
     """LOGIN-2: the rest of the flow, from the certificate to the started session."""
     r = _new("LOGIN-2", run)
     r.evidence["pin_prompts"] = [p.as_evidence() for p in run.prompts]
-    if run.outcome == "not used":
+    if run.outcome is FlowOutcome.NOT_USED:
         return r.skip(run.reason)
     if run.requirement == "LOGIN-1" or not run.offered:
         return r.skip('the sign-in was not offered ("Insert your smart card" did not appear): see LOGIN-1')
-    if run.outcome == "stopped":
+    if run.outcome is FlowOutcome.STOPPED:
         return r.skip(f"{run.reason} (see {', '.join(run.see)})")
     if run.signed_in:
         return r
@@ -119,7 +120,7 @@ def _tries_end(run: FlowRun) -> int | None:
     for p in reversed(run.prompts):
         if p.tries_after is not None:
             return p.tries_after
-        if p.status in ("refused", "locked") and p.tries_before is not None:
+        if p.status in (CardLoginStatus.REFUSED, CardLoginStatus.LOCKED) and p.tries_before is not None:
             return p.tries_before
     return None
 
@@ -128,10 +129,10 @@ def check_retry(first: FlowRun, reopened: FlowRun, *, reopened_must_sign_in: boo
     """LOGIN-3 from a run of the flow and a second run in a reopened client."""
     r = _new("LOGIN-3", first)
     r.evidence["reopened_flow"] = _flow_evidence(reopened)
-    if first.outcome == "not used":
+    if first.outcome is FlowOutcome.NOT_USED:
         return r.skip(first.reason)
     card = f"card {first.card or '(no token)'}"
-    wrong = next((p for p in first.prompts if p.status == "wrong-pin"), None)
+    wrong = next((p for p in first.prompts if p.status is CardLoginStatus.WRONG_PIN), None)
     end = _tries_end(first)
     summary = {"first_outcome": first.outcome, "first_stopped_at": first.stopped_at and STEPS[first.stopped_at][1],
                "pins_sent_by_the_first_run": first.pins_sent, "pins_sent_by_the_reopened_run": reopened.pins_sent,
@@ -139,7 +140,7 @@ def check_retry(first: FlowRun, reopened: FlowRun, *, reopened_must_sign_in: boo
                              "reopened_run_start": reopened.tries_at_start, "reopened_run_end": reopened.tries_at_end},
                "reopened_outcome": reopened.outcome}
     r.evidence["retry"] = summary
-    if end == 0 or any(p.status == "locked" for p in first.prompts):
+    if end == 0 or any(p.status is CardLoginStatus.LOCKED for p in first.prompts):
         r.fail(card, "the card is locked (0 PIN tries left) after the sign-in: reopening the client and trying again "
                      "cannot succeed",
                "Unblock the PIN with the PUK or the card management system; a sign-in must never be attempted with "
@@ -165,7 +166,7 @@ def check_retry(first: FlowRun, reopened: FlowRun, *, reopened_must_sign_in: boo
             and reopened.tries_at_start != reopened.tries_at_end:
         r.fail(card, f"the reopened client changed the retry counter without sending a PIN "
                      f"({reopened.tries_at_start} -> {reopened.tries_at_end})", "See the attached flows.")
-    if not first.signed_in and reopened.outcome not in ("signed in", first.outcome):
+    if not first.signed_in and reopened.outcome not in (FlowOutcome.SIGNED_IN, first.outcome):
         r.fail(card, f"the reopened client ends differently ({reopened.outcome} at "
                      f"{reopened.stopped_at and STEPS[reopened.stopped_at][1]}) from the first attempt "
                      f"({first.outcome} at {first.stopped_at and STEPS[first.stopped_at][1]}): the retry is not the "

@@ -35,6 +35,7 @@ from ..errors import EnvironmentProblem
 from ..pki import certs as C
 from ..pki import checks as K
 from ..pki.certs import verify_signature  # noqa: F401  (the one implementation; re-exported)
+from ..pki.ocsp import RevocationResult
 from .context import LoginContext
 
 #: Bytes of the directory's random challenge.
@@ -187,7 +188,7 @@ def validate(ctx: LoginContext, snap: DirectoryServiceSnapshot, user_entry: Any,
         decision.rules.append(Rule("revocation (OCSP)", "OCSP-6", False, f"the OCSP process could not run: {exc}"))
     else:
         decision.revocation = trace.as_evidence()
-        if trace.result == "good":
+        if trace.result is RevocationResult.GOOD:
             decision.rules.append(Rule("revocation (OCSP)", trace.branch or "OCSP-1", True,
                                        f"OCSP answers good ({trace.used_source} URL {trace.used_url})"))
         else:

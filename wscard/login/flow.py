@@ -40,6 +40,7 @@ no PIN from the harness (a user would retype it; the harness does not).
 
 from __future__ import annotations
 
+import enum
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ from typing import Any, Iterator
 
 from ..aws.ad_connector import DirectoryServiceSnapshot, blocked, read_directory
 from ..aws.workspaces import WorkspacesSnapshot, check_pre_session_region, check_protocol
+from ..card_login import CardLoginStatus
 from ..checks import CheckResult, Status
 from ..client.checks import check_client_platform, check_windows_64bit, check_windows_client_version
 from . import directory as D
@@ -79,6 +81,33 @@ FIRST_PROMPT = "LOGIN-2: the Smart Card dialog of the model client"
 SECOND_PROMPT = "LOGIN-2: the Starting WorkSpace page of the model client"
 
 
+class StepStatus(enum.StrEnum):
+    """How far one step of the user guide went in a run (the value is what evidence shows)."""
+
+    DONE = "done"
+    #: The step failed: the sign-in fails here (LOGIN-1 or LOGIN-2).
+    FAILED = "failed"
+    #: The step stopped on a precondition another requirement judges (CARD-2, CARD-3...).
+    STOPPED = "stopped"
+    NOT_REACHED = "not reached"
+
+
+class FlowOutcome(enum.StrEnum):
+    """The outcome of one run of the model client (the value is what evidence shows)."""
+
+    SIGNED_IN = "signed in"
+    #: "Insert your smart card" did not appear (LOGIN-1).
+    NOT_OFFERED = "not offered"
+    #: The sign-in failed after the offer (LOGIN-2).
+    FAILED = "failed"
+    #: A precondition another requirement judges: no single card, the PIN not sent.
+    STOPPED = "stopped"
+    #: Smart cards are not used for pre-session authentication here.
+    NOT_USED = "not used"
+    #: The run has not ended (never the outcome of a run :meth:`ModelClient.run` returns).
+    UNFINISHED = ""
+
+
 @dataclass
 class FlowInputs:
     """What the user types or chooses (never the PIN)."""
@@ -93,10 +122,13 @@ class FlowInputs:
 @dataclass
 class StepRecord:
     key: str
-    status: str = "not reached"  # done, failed, stopped, not reached
+    status: StepStatus = StepStatus.NOT_REACHED
     detail: str = ""
     facts: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.status = StepStatus(self.status)
 
     @property
     def guide_step(self) -> str:
@@ -116,12 +148,15 @@ class PinPrompt:
     """One PIN prompt of the flow, as far as the card is concerned (no PIN value)."""
 
     prompt: str
-    status: str  # the card session's login status: ok, wrong-pin, refused, locked, no-token, error
+    status: CardLoginStatus  # the card session's login status
     pin_sent_to_card: bool
     tries_before: int | None
     tries_after: int | None
     message: str = ""
     first_attempt_in: str = ""
+
+    def __post_init__(self) -> None:
+        self.status = CardLoginStatus(self.status)
 
     def as_evidence(self) -> dict[str, Any]:
         return {"prompt": self.prompt, "login_status": self.status, "pin_sent_to_card": self.pin_sent_to_card,
@@ -139,7 +174,7 @@ class FlowRun:
     steps: dict[str, StepRecord] = field(default_factory=lambda: {k: StepRecord(k) for k in STEPS})
     #: signed in, not offered (LOGIN-1), failed (LOGIN-2), stopped (a precondition another
     #: requirement judges: no single card, the PIN not sent), not used (no pre-session)
-    outcome: str = ""
+    outcome: FlowOutcome = FlowOutcome.UNFINISHED
     message: str = ""
     stopped_at: str = ""
     #: The LOGIN requirement the failure belongs to, and the requirements of the rules broken.
@@ -164,17 +199,20 @@ class FlowRun:
     api_calls: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
+    def __post_init__(self) -> None:
+        self.outcome = FlowOutcome(self.outcome)
+
     @property
     def signed_in(self) -> bool:
-        return self.outcome == "signed in"
+        return self.outcome is FlowOutcome.SIGNED_IN
 
     @property
     def offered(self) -> bool:
-        return self.steps["offer"].status == "done"
+        return self.steps["offer"].status is StepStatus.DONE
 
     @property
     def reached_pin(self) -> bool:
-        return self.steps["pin"].status != "not reached"
+        return self.steps["pin"].status is not StepStatus.NOT_REACHED
 
     def as_evidence(self) -> dict[str, Any]:
         return {
@@ -196,9 +234,10 @@ class FlowRun:
         lines = [f"{self.label}, attempt {self.attempt} (a MODEL of the documented client, not the real client)",
                  f"registration code {self.inputs.registration_code or '(none)'}, user {self.inputs.user or '(none)'}"]
         for s in self.steps.values():
-            mark = {"done": "ok  ", "failed": "FAIL", "stopped": "STOP", "not reached": " -  "}.get(s.status, s.status)
+            mark = {StepStatus.DONE: "ok  ", StepStatus.FAILED: "FAIL", StepStatus.STOPPED: "STOP",
+                    StepStatus.NOT_REACHED: " -  "}[s.status]
             detail = f": {s.detail}" if s.detail else ""
-            timing = f" ({s.seconds * 1000:.1f} ms)" if s.status != "not reached" else ""
+            timing = f" ({s.seconds * 1000:.1f} ms)" if s.status is not StepStatus.NOT_REACHED else ""
             lines.append(f"[{mark}] step {s.guide_step}. {s.title}{timing}{detail}")
         lines.append(f"outcome: {self.outcome}" + (f" ({self.requirement}; see {', '.join(self.see)})"
                                                     if self.requirement and self.see else
@@ -250,7 +289,7 @@ class ModelClient:
         t0 = time.perf_counter()
         try:
             if "pre-session" not in self.context.authentication:
-                run.outcome = "not used"
+                run.outcome = FlowOutcome.NOT_USED
                 run.reason = "smart cards are not used for pre-session authentication here ([profile].authentication)"
                 return run
             self._open(run)
@@ -262,7 +301,7 @@ class ModelClient:
             self._pin(run)
             self._directory(run, snap, chosen)
             self._starting(run, chosen)
-            run.outcome, run.message = "signed in", MESSAGE_SIGNED_IN
+            run.outcome, run.message = FlowOutcome.SIGNED_IN, MESSAGE_SIGNED_IN
         except _Stop:
             pass
         finally:
@@ -277,15 +316,15 @@ class ModelClient:
     def _step(self, run: FlowRun, key: str) -> Iterator[StepRecord]:
         rec = run.steps[key]
         t0 = time.perf_counter()
-        rec.status = "done"
+        rec.status = StepStatus.DONE
         try:
             yield rec
         finally:
             rec.seconds = time.perf_counter() - t0
 
-    def _stop(self, run: FlowRun, rec: StepRecord, outcome: str, requirement: str, message: str, reason: str,
+    def _stop(self, run: FlowRun, rec: StepRecord, outcome: FlowOutcome, requirement: str, message: str, reason: str,
               see: list[str] | None = None) -> None:
-        rec.status = "stopped" if outcome == "stopped" else "failed"
+        rec.status = StepStatus.STOPPED if outcome is FlowOutcome.STOPPED else StepStatus.FAILED
         rec.detail = reason
         run.outcome, run.requirement, run.message, run.reason = outcome, requirement, message, reason
         run.see = list(dict.fromkeys(see or []))
@@ -322,7 +361,8 @@ class ModelClient:
                 why = (f"registration code {code!r} belongs to no directory registered with WorkSpaces in "
                        f"{region} ({listed} listed by DescribeWorkspaceDirectories)") if code else \
                       "there is no registration code to enter: the directory is not registered with WorkSpaces"
-                self._stop(run, rec, "not offered", "LOGIN-1", MESSAGE_WRONG_CODE, why, [] if code else ["WSP-3"])
+                self._stop(run, rec, FlowOutcome.NOT_OFFERED, "LOGIN-1", MESSAGE_WRONG_CODE, why,
+                           [] if code else ["WSP-3"])
             did = found["DirectoryId"]
             run.directory_id, run.region = did, region
             rec.detail = f"the code belongs to directory {did} ({found.get('DirectoryName', '')}) in {region}"
@@ -370,7 +410,7 @@ class ModelClient:
                 texts.append("the client is not eligible for smart card sign-in: " + "; ".join(
                     f"{r.requirement}: {f.subject}: {f.problem}" for r in failed for f in r.failures()))
             if texts:
-                self._stop(run, rec, "not offered", "LOGIN-1", MESSAGE_NOT_OFFERED, "; ".join(texts),
+                self._stop(run, rec, FlowOutcome.NOT_OFFERED, "LOGIN-1", MESSAGE_NOT_OFFERED, "; ".join(texts),
                            [s for _, see in blockers for s in see] + [r.requirement for r in failed])
             rec.detail = (f'"Insert your smart card" appears: smart card authentication is {enabled.get("Status")} '
                           f'({enabled.get("Type")}) and the client is eligible; user {user}\'s WorkSpace '
@@ -397,7 +437,7 @@ class ModelClient:
             rec.facts["cards_present"] = [p.summary() if hasattr(p, "summary") else str(p) for p in present]
             if len(present) != 1:
                 what = "no smart card is present" if not present else f"{len(present)} smart cards are present"
-                self._stop(run, rec, "stopped", "LOGIN-2", MESSAGE_RETRY,
+                self._stop(run, rec, FlowOutcome.STOPPED, "LOGIN-2", MESSAGE_RETRY,
                            f"{what}; WorkSpaces supports one smart card at a time", ["CARD-2"])
             rec.detail = f"one card: {getattr(present[0], 'where', present[0])}"
 
@@ -406,7 +446,7 @@ class ModelClient:
             try:
                 info = self.card.card().info
             except Exception as exc:  # the card session's NoCard
-                self._stop(run, rec, "stopped", "LOGIN-2", MESSAGE_RETRY,
+                self._stop(run, rec, FlowOutcome.STOPPED, "LOGIN-2", MESSAGE_RETRY,
                            f"the client finds no PKCS#11 token for the card: {exc}", ["CARD-1"])
             serial, tries = self._observe()
             rec.detail = f"the card's PKCS#11 token {info.serial}; {tries} PIN tries left"
@@ -418,7 +458,7 @@ class ModelClient:
             rec.facts["certificates"] = [c.summary() for c in listed]
             chosen = self.card.logon_certificate()
             if chosen is None:
-                self._stop(run, rec, "stopped", "LOGIN-2", MESSAGE_RETRY,
+                self._stop(run, rec, FlowOutcome.STOPPED, "LOGIN-2", MESSAGE_RETRY,
                            "the Certificates dialog is empty: the card holds no certificate", ["UC-5"])
             slot_cert, _ = chosen
             rec.facts["chosen"] = slot_cert.summary()
@@ -439,20 +479,22 @@ class ModelClient:
             rec.facts = prompt.as_evidence()
             how = "the PIN went to the card" if prompt.pin_sent_to_card else \
                 f"no PIN sent: the card's login earlier in this run ({prompt.first_attempt_in}) is reused"
-            if prompt.status == "ok":
+            if prompt.status is CardLoginStatus.OK:
                 rec.detail = f"the card is unlocked ({how})"
                 return
-            if prompt.status == "wrong-pin":
+            if prompt.status is CardLoginStatus.WRONG_PIN:
                 left = f"{prompt.tries_after} tries left" if prompt.tries_after is not None else "tries left unknown"
-                self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY,
+                self._stop(run, rec, FlowOutcome.FAILED, "LOGIN-2", MESSAGE_RETRY,
                            f"the card refused the PIN ({left}; {how}); the harness makes no further PIN attempt on "
                            "this card in this run", ["CARD-3"])
-            if prompt.status == "locked":
-                self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY, "the card's PIN is blocked", ["CARD-3"])
-            if prompt.status in ("refused", "no-token"):
-                self._stop(run, rec, "stopped", "LOGIN-2", MESSAGE_RETRY, f"PIN not sent: {prompt.message}", ["CARD-3"])
-            self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY, f"the PIN login failed: {prompt.message}",
-                       ["CARD-3"])
+            if prompt.status is CardLoginStatus.LOCKED:
+                self._stop(run, rec, FlowOutcome.FAILED, "LOGIN-2", MESSAGE_RETRY, "the card's PIN is blocked",
+                           ["CARD-3"])
+            if prompt.status in (CardLoginStatus.REFUSED, CardLoginStatus.NO_TOKEN):
+                self._stop(run, rec, FlowOutcome.STOPPED, "LOGIN-2", MESSAGE_RETRY, f"PIN not sent: {prompt.message}",
+                           ["CARD-3"])
+            self._stop(run, rec, FlowOutcome.FAILED, "LOGIN-2", MESSAGE_RETRY,
+                       f"the PIN login failed: {prompt.message}", ["CARD-3"])
 
     def _directory(self, run: FlowRun, snap: DirectoryServiceSnapshot, chosen: tuple[Any, bytes]) -> None:
         from ..pki.environment import card_user_entries
@@ -467,7 +509,7 @@ class ModelClient:
             rec.facts = decision.as_evidence()
             if not decision.accepted:
                 why = "; ".join(f"{r.name} ({r.requirement}): {r.detail}" for r in decision.refusals)
-                self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY,
+                self._stop(run, rec, FlowOutcome.FAILED, "LOGIN-2", MESSAGE_RETRY,
                            f"the directory refuses the certificate: {why}",
                            [rid.strip() for r in decision.refusals for rid in r.requirement.split(",")])
             rec.detail = (f"directory {snap.directory_id} accepts the certificate: "
@@ -482,7 +524,7 @@ class ModelClient:
         value = run.access.get(member, "not reported")
         rec.facts["device_access"] = {"client_platform": self.client.platform, "member": member, "value": value}
         if value != "ALLOW":
-            self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY,
+            self._stop(run, rec, FlowOutcome.FAILED, "LOGIN-2", MESSAGE_RETRY,
                        f"the directory {run.directory_id} does not allow the client's device type ({member} = "
                        f"{value}): the client registered, but the WorkSpace refuses the session", ["WSP-3"])
 
@@ -511,7 +553,7 @@ class ModelClient:
                                       for r in results]
         failed = [r for r in results if r.status is Status.FAILED]
         if failed:
-            self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY,
+            self._stop(run, rec, FlowOutcome.FAILED, "LOGIN-2", MESSAGE_RETRY,
                        "the Windows logon inside the WorkSpace cannot use the card: " + "; ".join(
                            f"{r.requirement}: {f.subject}: {f.problem}" for r in failed for f in r.failures()),
                        [r.requirement for r in failed])
@@ -532,12 +574,12 @@ class ModelClient:
             prompt = self._prompt(SECOND_PROMPT)
             run.prompts.append(prompt)
             rec.facts.update({"prompt": prompt.as_evidence(), "workspace": run.workspace})
-            if prompt.status != "ok":  # the first prompt unlocked the card; this cannot differ
-                self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY, f"the card is no longer unlocked: "
+            if prompt.status is not CardLoginStatus.OK:  # the first prompt unlocked the card; this cannot differ
+                self._stop(run, rec, FlowOutcome.FAILED, "LOGIN-2", MESSAGE_RETRY, f"the card is no longer unlocked: "
                            f"{prompt.status} {prompt.message}", ["CARD-3"])
             state = (run.workspace or {}).get("State", "")
             if state not in ("AVAILABLE", "STOPPED", "PENDING", "STARTING", "REBOOTING"):
-                self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY,
+                self._stop(run, rec, FlowOutcome.FAILED, "LOGIN-2", MESSAGE_RETRY,
                            f"the WorkSpace {(run.workspace or {}).get('WorkspaceId')} is {state or 'in no state'}: "
                            "it cannot be started")
             rule, facts = D.proof_of_possession(
@@ -545,14 +587,14 @@ class ModelClient:
                                                                 SECOND_PROMPT))
             rec.facts["second_use_of_the_card"] = {**facts, "rule": rule.as_evidence()}
             if not rule.passed:
-                self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY,
+                self._stop(run, rec, FlowOutcome.FAILED, "LOGIN-2", MESSAGE_RETRY,
                            f"the WorkSpace's logon: {rule.detail}", [rule.requirement])
             domain = self._windows_logon_domain(slot_cert)
             rec.facts["windows_logon_domain"] = domain.as_evidence()
             if domain.refusals:
                 why = "; ".join(f"{r.requirement}: {f.subject}: {f.problem}" for r in domain.refusals
                                 for f in r.failures())
-                self._stop(run, rec, "failed", "LOGIN-2", MESSAGE_RETRY,
+                self._stop(run, rec, FlowOutcome.FAILED, "LOGIN-2", MESSAGE_RETRY,
                            f"the Windows logon inside the WorkSpace is refused by the domain controller: {why}",
                            [r.requirement for r in domain.refusals])
             how = ("the PIN went to the card again" if prompt.pin_sent_to_card else

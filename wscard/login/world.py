@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from ..card_login import CardLoginStatus
 from ..client.checks import ClientUnderTest
 from ..errors import EnvironmentProblem
 from .context import LoginContext
@@ -134,7 +135,7 @@ class _Presence:
 
 @dataclass
 class _Outcome:
-    status: str
+    status: CardLoginStatus
     card: str = ""
     tries_before: int | None = None
     tries_after: int | None = None
@@ -214,23 +215,23 @@ class ModelCard:
             self.guard.attempt(self.serial, lambda: self.tries, send, lambda e: isinstance(e, _WrongPin), where)
         except _WrongPin:
             self.tries = max(0, self.tries - 1)
-            status = "locked" if self.tries == 0 else "wrong-pin"
+            status = CardLoginStatus.LOCKED if self.tries == 0 else CardLoginStatus.WRONG_PIN
             self._login = _Outcome(status, self.serial, before, self.tries, "the card refused the PIN", where)
         except Exception as exc:  # the guard's PinAttemptRefused: nothing was sent
             reason = getattr(exc, "reason", None)
             if reason is None:
                 raise
-            self._login = _Outcome("refused", self.serial, before, self.tries, reason, where)
+            self._login = _Outcome(CardLoginStatus.REFUSED, self.serial, before, self.tries, reason, where)
         else:
             self.tries = self.max_tries
-            self._login = _Outcome("ok", self.serial, before, None, "", where)
+            self._login = _Outcome(CardLoginStatus.OK, self.serial, before, None, "", where)
         return self._login
 
     def sign(self, key_id: bytes, message: bytes, public_key: Any, where: str = "") -> bytes:
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-        if self.login(where).status != "ok":
+        if self.login(where).status is not CardLoginStatus.OK:
             raise PermissionError("the card is not unlocked")
         key = self.entry.key
         if isinstance(key, rsa.RSAPrivateKey):

@@ -332,10 +332,15 @@ def expect_model_branch(trace: O.RevocationTrace, branch: str, used: str) -> Che
 
 def expect_model_result(trace: O.RevocationTrace, result: str) -> CheckResult:
     """A model row: the revocation result is ``result`` ("good", "revoked", "unknown",
-    "failed")."""
+    "failed", a :class:`~wscard.pki.ocsp.RevocationResult` value). Raises ValueError for
+    any other ``result`` (a typo in the feature)."""
     r = CheckResult("model", f"The revocation result is {result!r}")
-    if trace.result != result:
-        r.fail(trace.certificate, f"the revocation result is {trace.result!r}, not {result!r}: "
+    try:
+        wanted = O.RevocationResult(result)
+    except ValueError:
+        raise ValueError(f"unknown revocation result {result!r}: good, revoked, unknown or failed") from None
+    if trace.result is not wanted:
+        r.fail(trace.certificate, f"the revocation result is '{trace.result}', not {result!r}: "
                                   f"{O.describe_outcome(trace)}",
                "See the revocation process attached: the responder does not answer as the row expects.")
     return r

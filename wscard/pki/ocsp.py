@@ -28,6 +28,7 @@ unresolvable one; the trace says so.
 
 from __future__ import annotations
 
+import enum
 import http.client
 import os
 import socket
@@ -140,8 +141,10 @@ class Exchange:
         return not self.error_kind
 
     @property
-    def cert_status(self) -> str:
-        return self.response.get("cert_status", "") if self.answered else ""
+    def cert_status(self) -> RevocationResult:
+        """The answer's CertStatus (RFC 6960 4.2.1: good, revoked, unknown); UNDECIDED
+        when no answer arrived."""
+        return RevocationResult(self.response.get("cert_status", "")) if self.answered else RevocationResult.UNDECIDED
 
     def as_evidence(self) -> dict[str, Any]:
         return {
@@ -371,15 +374,46 @@ def query(ctx: OcspContext, url: str, cert: x509.Certificate, issuer: x509.Certi
 
 # --- the documented process ----------------------------------------------------------
 
+class StepOutcome(enum.StrEnum):
+    """What happened to one OCSP URL of the documented process (the value is what evidence shows)."""
+
+    #: No OCSP URL there (none in the AIA extension, none given at registration).
+    ABSENT = "absent"
+    #: OCSP-5: not an http:// URL, or no host.
+    NOT_HTTP = "not-http"
+    #: OCSP-5: the host is not under a top-level domain of the IANA root zone.
+    NOT_IANA = "not-iana"
+    UNRESOLVABLE = "unresolvable"
+    #: The name resolves but the responder does not answer.
+    NO_ANSWER = "no-answer"
+    ANSWERED = "answered"
+
+
+class RevocationResult(enum.StrEnum):
+    """The result of the revocation checking process, and an OCSP answer's CertStatus
+    (RFC 6960 4.2.1); the value is what evidence shows."""
+
+    GOOD = "good"
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"
+    #: No usable answer: authentication fails (S-PREREQ).
+    FAILED = "failed"
+    #: No answer arrived, or the process has not decided yet.
+    UNDECIDED = ""
+
+
 @dataclass
 class Step:
     """One step of the process: which URL, from where, what happened."""
 
     source: str  # "aia" or "registration"
     url: str
-    outcome: str  # absent, not-http, not-iana, unresolvable, no-answer, answered
+    outcome: StepOutcome
     reason: str
     exchange: Exchange | None = None
+
+    def __post_init__(self) -> None:
+        self.outcome = StepOutcome(self.outcome)  # ValueError for a value the process does not know
 
     def as_evidence(self) -> dict[str, Any]:
         d: dict[str, Any] = {"source": self.source, "url": self.url, "outcome": self.outcome, "reason": self.reason}
@@ -399,11 +433,14 @@ class RevocationTrace:
     #: OCSP-4 (registration URL needed and unusable), OCSP-7 (no OCSP URL at all).
     branch: str = ""
     #: good, revoked, unknown, or failed (no usable answer: authentication fails)
-    result: str = ""
+    result: RevocationResult = RevocationResult.UNDECIDED
     used_url: str = ""
     used_source: str = ""
     because: str = ""
     exchange: Exchange | None = None
+
+    def __post_init__(self) -> None:
+        self.result = RevocationResult(self.result)  # ValueError for a result the process does not know
 
     @property
     def fallback_taken(self) -> bool:
@@ -429,18 +466,18 @@ class RevocationTrace:
         }
 
 
-def url_rule_problem(url: str) -> tuple[str, str] | None:
+def url_rule_problem(url: str) -> tuple[StepOutcome, str] | None:
     """OCSP-5 form rules: ``(outcome, reason)`` for a URL AD Connector cannot use, else None."""
     u = urlparse(url)
     if u.scheme != "http":
-        return "not-http", f"'{u.scheme or '(no scheme)'}' URL: AD Connector requires an HTTP OCSP URL"
+        return StepOutcome.NOT_HTTP, f"'{u.scheme or '(no scheme)'}' URL: AD Connector requires an HTTP OCSP URL"
     host = u.hostname or ""
     if not host:
-        return "not-http", "the URL has no host"
+        return StepOutcome.NOT_HTTP, "the URL has no host"
     if tlds.is_ip_literal(host):
         return None
     if not tlds.in_root_zone(host):
-        return ("not-iana", f"'{host}' does not end in a top-level domain of the IANA root zone "
+        return (StepOutcome.NOT_IANA, f"'{host}' does not end in a top-level domain of the IANA root zone "
                             f"(list version {tlds.data_version()})")
     return None
 
@@ -451,10 +488,12 @@ def _try(ctx: OcspContext, source: str, url: str, cert, issuer) -> Step:
         return Step(source, url, bad[0], bad[1] + "; AD Connector cannot use it")
     ex = query(ctx, url, cert, issuer)
     if ex.error_kind == "unresolvable":
-        return Step(source, url, "unresolvable", f"the name cannot be resolved ({ex.error})", ex)
+        return Step(source, url, StepOutcome.UNRESOLVABLE, f"the name cannot be resolved ({ex.error})", ex)
     if not ex.answered:
-        return Step(source, url, "no-answer", f"the name resolves but the responder does not answer ({ex.error})", ex)
-    return Step(source, url, "answered", f"the responder answered '{ex.cert_status}' in {ex.elapsed_ms:.0f} ms", ex)
+        return Step(source, url, StepOutcome.NO_ANSWER,
+                    f"the name resolves but the responder does not answer ({ex.error})", ex)
+    return Step(source, url, StepOutcome.ANSWERED,
+                f"the responder answered '{ex.cert_status}' in {ex.elapsed_ms:.0f} ms", ex)
 
 
 def check_revocation(ctx: OcspContext, cert: x509.Certificate, issuer: x509.Certificate, registered_url: str, *,
@@ -477,44 +516,44 @@ def check_revocation(ctx: OcspContext, cert: x509.Certificate, issuer: x509.Cert
         if ex is not None and ex.answered and not ex.problems:
             tr.result = ex.cert_status
         else:
-            tr.result = "failed"
+            tr.result = RevocationResult.FAILED
         return tr
 
     if aia_urls:
         step = _try(ctx, "aia", aia_urls[0], cert, issuer)
         tr.steps.append(step)
-        if step.outcome == "answered":
+        if step.outcome is StepOutcome.ANSWERED:
             tr.because = "the certificate's AIA extension names this OCSP URL and its responder answered"
             return finish(step, "OCSP-1")
-        if step.outcome == "no-answer":
+        if step.outcome is StepOutcome.NO_ANSWER:
             tr.because = ("the AIA URL resolves but its responder does not answer: authentication fails, "
                           "AD Connector does not fall back to the registration URL")
             tr.used_url, tr.used_source, tr.exchange = step.url, "aia", step.exchange
-            tr.branch, tr.result = "OCSP-3", "failed"
+            tr.branch, tr.result = "OCSP-3", RevocationResult.FAILED
             return tr
         why_fallback = f"the AIA URL {aia_urls[0]} cannot be used: {step.reason}"
     else:
-        tr.steps.append(Step("aia", "", "absent", "the certificate has no OCSP URL in its AIA extension"))
+        tr.steps.append(Step("aia", "", StepOutcome.ABSENT, "the certificate has no OCSP URL in its AIA extension"))
         why_fallback = "the certificate has no OCSP URL in its AIA extension"
 
     if not registered_url:
-        tr.steps.append(Step("registration", "", "absent", f"no OCSP URL was given at {registered_where}"))
+        tr.steps.append(Step("registration", "", StepOutcome.ABSENT, f"no OCSP URL was given at {registered_where}"))
         if not aia_urls:
-            tr.branch, tr.result = "OCSP-7", "failed"
+            tr.branch, tr.result = "OCSP-7", RevocationResult.FAILED
             tr.because = (f"{why_fallback}, and no OCSP URL was given at {registered_where}: "
                           "no revocation checking is possible")
         else:
-            tr.branch, tr.result = "OCSP-4", "failed"
+            tr.branch, tr.result = "OCSP-4", RevocationResult.FAILED
             tr.because = f"{why_fallback}, and no OCSP URL was given at {registered_where}"
         return tr
     step = _try(ctx, "registration", registered_url, cert, issuer)
     tr.steps.append(step)
-    if step.outcome == "answered":
+    if step.outcome is StepOutcome.ANSWERED:
         tr.because = f"{why_fallback}; the OCSP URL given at {registered_where} is used instead"
         return finish(step, "OCSP-2")
     tr.because = f"{why_fallback}; the OCSP URL given at {registered_where} cannot be used either: {step.reason}"
     tr.used_url, tr.used_source, tr.exchange = step.url, "registration", step.exchange
-    tr.branch, tr.result = "OCSP-4", "failed"
+    tr.branch, tr.result = "OCSP-4", RevocationResult.FAILED
     return tr
 
 

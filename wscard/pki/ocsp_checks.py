@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..checks import CheckResult
-from .ocsp import RevocationTrace, url_rule_problem
+from .ocsp import RevocationResult, RevocationTrace, StepOutcome, url_rule_problem
 from .resolver import Resolver, Unresolvable, is_public_address
 
 def _result(rid: str, trace: RevocationTrace) -> CheckResult:
@@ -46,7 +46,7 @@ def check_aia_first(trace: RevocationTrace) -> CheckResult:
     first): a warning when the certificate has none, else passed. Raises nothing."""
     r = _result("OCSP-1", trace)
     aia = trace.aia_step
-    if aia is None or aia.outcome == "absent":
+    if aia is None or aia.outcome is StepOutcome.ABSENT:
         r.warn(trace.certificate, "has no OCSP responder URL in its Authority Information Access extension; "
                                   "revocation checking depends on the OCSP URL given at root CA registration alone.",
                "Issue user certificates whose AIA extension names the OCSP responder (http://...).")
@@ -99,13 +99,13 @@ def check_status(trace: RevocationTrace) -> CheckResult:
         r.fail(trace.certificate, f"the OCSP answer from {trace.used_url} cannot be trusted: {'; '.join(ex.problems)}.",
                "Sign OCSP responses with the issuing CA or a responder certificate it issued with the OCSP "
                "Signing EKU, for this certificate, with current thisUpdate/nextUpdate.")
-    elif ex.cert_status == "revoked":
+    elif ex.cert_status is RevocationResult.REVOKED:
         when = ex.response.get("revocation_time") or "?"
         why = ex.response.get("revocation_reason") or "unspecified"
         r.fail(trace.certificate, f"is revoked (since {when}, reason {why}) according to {trace.used_url}; "
                                   "a revoked certificate fails authentication.",
                "Issue a new certificate to the user's card.")
-    elif ex.cert_status == "unknown":
+    elif ex.cert_status is RevocationResult.UNKNOWN:
         r.fail(trace.certificate, f"is 'unknown' to the OCSP responder at {trace.used_url}; an unknown answer "
                                   "fails authentication.",
                "Point the responder at the issuing CA's database (or use the responder that serves this CA).")
@@ -143,7 +143,7 @@ def check_urls(urls: Sequence[tuple[str, str]], resolver: Resolver | None = None
         bad = url_rule_problem(url)
         if bad is not None:
             outcome, reason = bad
-            fix = ("Use an http:// OCSP URL (AD Connector requires HTTP)." if outcome == "not-http" else
+            fix = ("Use an http:// OCSP URL (AD Connector requires HTTP)." if outcome is StepOutcome.NOT_HTTP else
                    "Use a DNS name under a public top-level domain (IANA root zone), reachable from the internet.")
             r.fail(f"OCSP URL {url} ({where})", reason + ".", fix)
             continue
