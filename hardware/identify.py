@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from wscard.pki import certs
 
 from . import cac, piv
 from .apdu import ApduError
@@ -19,34 +19,28 @@ from .transport import CardConnection
 
 PIV, CAC, DUAL, OTHER = "PIV", "CAC", "CAC with PIV endpoint", "other"
 SUPPORTED = (PIV, CAC, DUAL)
-SMART_CARD_LOGON = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.2")
+SMART_CARD_LOGON = certs.OID_SMART_CARD_LOGON
 
 
 def has_logon_eku(cert: x509.Certificate) -> bool:
     """Does the certificate carry the Smart Card Logon EKU? False when it has no EKU, or
     when its extensions cannot be parsed (``describe_certificate`` records why)."""
     try:
-        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except (x509.ExtensionNotFound, ValueError):
+        return SMART_CARD_LOGON.dotted_string in (certs.ekus(cert) or [])
+    except ValueError:
         return False
-    return SMART_CARD_LOGON in eku
 
 
 def describe_certificate(cert: x509.Certificate) -> dict[str, Any]:
     problem = ""
     try:
-        ekus = [o.dotted_string for o in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value]
-    except x509.ExtensionNotFound:
-        ekus = []
+        ekus = certs.ekus(cert) or []
     except ValueError as exc:  # cryptography parses extensions lazily
         ekus, problem = [], f"the extensions cannot be parsed ({exc})"
     return {
-        "subject": cert.subject.rfc4514_string(),
-        "issuer": cert.issuer.rfc4514_string(),
-        "serial": format(cert.serial_number, "X"),
-        "not_after": cert.not_valid_after_utc.isoformat(),
+        **certs.identity_facts(cert),
         "smart_card_logon": SMART_CARD_LOGON.dotted_string in ekus,
-        "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH.dotted_string in ekus,
+        "client_auth": certs.OID_CLIENT_AUTH.dotted_string in ekus,
         **({"problem": problem} if problem else {}),
     }
 
@@ -66,7 +60,7 @@ class SlotCert:
 
     @property
     def pem(self) -> bytes:
-        return self.cert.public_bytes(serialization.Encoding.PEM)
+        return certs.to_pem(self.cert)
 
     def summary(self) -> dict[str, Any]:
         return {"slot": self.slot, "where": self.where, **describe_certificate(self.cert)}

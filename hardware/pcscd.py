@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -176,14 +175,7 @@ class PcscdHelper:
     def stop(self) -> None:
         """Stop the pcscd this helper started (SIGTERM, then SIGKILL); never another one."""
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        lifetime.forget(proc)
+        lifetime.stop(proc, grace_seconds=5)
         if self.workdir is not None:
             lifetime.remove(self.workdir)
             self.workdir = None

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -188,6 +189,25 @@ def forget(proc: subprocess.Popen | None) -> None:
     dog = _WATCHDOG_PROC
     if proc is not None and dog is not None:
         dog.send(f"p {proc.pid}")
+
+
+def stop(proc: subprocess.Popen | None, grace_seconds: float = 5.0) -> None:
+    """Stop the child ``proc`` that this run started, then :func:`forget` it: SIGTERM, up
+    to ``grace_seconds`` seconds for it to exit, then SIGKILL and up to ``grace_seconds``
+    seconds more. Nothing is sent to a child that has already exited; ``None`` does nothing.
+    Signals the child only, not its process group. Raises subprocess.TimeoutExpired when the
+    child outlives SIGKILL by ``grace_seconds`` (stuck in the kernel); it is then still
+    watched by the watchdog."""
+    if proc is None:
+        return
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=grace_seconds)
+    forget(proc)
 
 
 def private_dir(prefix: str) -> Path:

@@ -274,3 +274,24 @@ def test_old_days_are_pruned_keys_kept(tmp_path):
 def test_get_pki_takes_the_pki_section_not_a_whole_profile():
     with pytest.raises(TypeError, match=r"the \[pki\] section \(profile\.pki\), not Profile"):
         get_pki(load_profile())
+
+
+def test_certificate_facts_share_one_naming_core(cache):
+    """The card summary (hardware.identify) and the KCD-4 evidence (wscard.ad.checks) name a
+    certificate with the same facts from certs.identity_facts; each keeps its own EKU keys."""
+    from hardware.identify import describe_certificate, has_logon_eku
+    from wscard.ad.checks import certificate_facts
+
+    pki = make(cache)
+    user, dc = pki.get("user").cert, pki.get("dc-no-kdc").cert
+    core = C.identity_facts(user)
+    assert list(core) == ["subject", "issuer", "serial", "not_after"]
+    assert core["serial"] == format(user.serial_number, "X")
+    assert core["not_after"] == user.not_valid_after_utc.isoformat()
+    assert describe_certificate(user) == {**core, "smart_card_logon": True, "client_auth": True}
+    assert has_logon_eku(user) and not has_logon_eku(dc)
+    assert certificate_facts(dc) == {**C.identity_facts(dc), "extended_key_usage": C.ekus(dc)}
+    root = pki.get("root").cert
+    assert C.ekus(root) is None  # no EKU extension: None, and the evidence shows []
+    assert certificate_facts(root)["extended_key_usage"] == []
+    assert describe_certificate(root)["smart_card_logon"] is False

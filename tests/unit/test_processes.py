@@ -437,3 +437,27 @@ def tempfile_dir() -> str:
     import tempfile
 
     return tempfile.gettempdir()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize("ignores_sigterm", [False, True])
+def test_lifetime_stop_terminates_then_kills(ignores_sigterm):
+    """lifetime.stop: SIGTERM, and SIGKILL after the grace period when the child ignores it;
+    a child already gone, or None, is left alone."""
+    code = ("import signal, sys, time\n"
+            + ("signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" if ignores_sigterm else "")
+            + "print('ready', flush=True)\ntime.sleep(60)\n")
+    proc = lifetime.spawn([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        t0 = time.monotonic()
+        lifetime.stop(proc, grace_seconds=0.5)
+        took = time.monotonic() - t0
+        assert proc.returncode == (-signal.SIGKILL if ignores_sigterm else -signal.SIGTERM)
+        assert took >= 0.5 or not ignores_sigterm  # SIGKILL only after the grace period
+        lifetime.stop(proc, grace_seconds=0.5)  # already stopped: nothing sent, no error
+        lifetime.stop(None)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from cryptography import x509
 
 from ..checks import CheckResult
+from ..pki import certs as C
 from ..pki.certs import load_certificate, read_certificates
 from .model import (
     OID_KDC_AUTH,
@@ -338,27 +339,13 @@ def check_delegation_every_dc(snap: DomainSnapshot, proof) -> CheckResult:
 
 # --- KCD-4 --------------------------------------------------------------------------
 
-def _ekus(cert: x509.Certificate) -> list[str]:
-    try:
-        ext = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
-    except x509.ExtensionNotFound:
-        return []
-    return [oid.dotted_string for oid in ext.value]
-
-
 def _describe(cert: x509.Certificate) -> str:
     return f"certificate '{cert.subject.rfc4514_string()}' (serial {cert.serial_number:X}, issued by " \
            f"'{cert.issuer.rfc4514_string()}')"
 
 
 def certificate_facts(cert: x509.Certificate) -> dict:
-    return {
-        "subject": cert.subject.rfc4514_string(),
-        "issuer": cert.issuer.rfc4514_string(),
-        "serial": f"{cert.serial_number:X}",
-        "not_after": cert.not_valid_after_utc.isoformat(),
-        "extended_key_usage": _ekus(cert),
-    }
+    return {**C.identity_facts(cert), "extended_key_usage": C.ekus(cert) or []}
 
 
 def check_dc_certificates(snap: DomainSnapshot, probes: list[CertificateProbe],
@@ -379,7 +366,7 @@ def check_dc_certificates(snap: DomainSnapshot, probes: list[CertificateProbe],
                 published.append(load_certificate(der, f"a userCertificate value of {dc.dns_host_name}"))
             except ValueError as exc:
                 unreadable.append(str(exc))
-        pub_kdc = [c for c in published if OID_KDC_AUTH in _ekus(c) and c.not_valid_after_utc > now]
+        pub_kdc = [c for c in published if OID_KDC_AUTH in (C.ekus(c) or []) and c.not_valid_after_utc > now]
         entry: dict = {"published_userCertificate": [certificate_facts(c) for c in published]}
         if unreadable:
             entry["unreadable_userCertificate"] = unreadable
@@ -400,7 +387,7 @@ def check_dc_certificates(snap: DomainSnapshot, probes: list[CertificateProbe],
         cert = p.certificate
         entry["presented"] = {**certificate_facts(cert), "address": f"{p.address}:{p.port}",
                               "chain_ok": p.chain_ok}
-        ekus = _ekus(cert)
+        ekus = C.ekus(cert) or []
         if OID_KDC_AUTH not in ekus:
             if pub_kdc:
                 entry["judged_from"] = "LDAPS presents another certificate; the account publishes one with the KDC EKU"

@@ -18,8 +18,7 @@ from typing import Any, Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from ..checks import CheckResult
@@ -253,22 +252,19 @@ def _ec_key():
 
 
 def make_ca(cn: str, days_valid: int, *, pss: bool = False) -> x509.Certificate:
-    """A self-signed CA certificate for a procedure scenario (not part of any user chain)."""
+    """A self-signed CA certificate for a procedure scenario (not part of any user chain):
+    CN ``cn``, O "wscard procedure", valid from five minutes ago for ``days_valid`` days,
+    keyUsage keyCertSign and cRLSign only, no key identifiers; an EC P-256 key, or with
+    ``pss`` an RSA 2048 key signing RSASSA-PSS."""
+    from ..pki.build import ca_certificate
+
     key = _rsa_key() if pss else _ec_key()
     now = datetime.now(timezone.utc) - timedelta(minutes=5)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, "wscard procedure")])
-    builder = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now)
-        .not_valid_after(now + timedelta(days=days_valid))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-    )
-    if pss:
-        return builder.sign(key, hashes.SHA256(), rsa_padding=padding.PSS(
-            mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH))
-    return builder.sign(key, hashes.SHA256())
+    return ca_certificate(name, key, not_before=now, not_after=now + timedelta(days=days_valid),
+                          key_usage=x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+                          subject_key_id=False, authority_key_id=False, pss=pss)
 
 
 def make_end_entity(cn: str, days_valid: int = 365) -> x509.Certificate:
@@ -304,7 +300,11 @@ def throwaway_cas_for_limit(profile, count: int) -> tuple[list, CheckResult]:
 
 
 def pem_text(cert: x509.Certificate) -> str:
-    return cert.public_bytes(Encoding.PEM).decode()
+    """``cert`` as PEM text (:func:`wscard.pki.certs.to_pem`), the form AD Connector's
+    RegisterCertificate takes."""
+    from ..pki import certs as C
+
+    return C.to_pem(cert).decode()
 
 
 def invalid_inputs(ca_pem: str, end_entity_pem: str) -> dict[str, str]:

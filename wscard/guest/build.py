@@ -27,11 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..errors import EnvironmentProblem
-from ..pki.certs import load_certificate
+from ..pki.certs import load_certificate, to_pem
 from . import nss, opensc
 from ..limits import certificate_propagation, ecc_logon_policy
 from .windows import DUMP_FORMAT, FIREFOX_DEVICES, HKLM, LOCK_POLICY, SMARTCARD_POLICY, WSP_KEY
@@ -241,21 +240,16 @@ def _write(root: Path, guest_path: str, text: str) -> Path:
 
 
 def impostor_of(cert: x509.Certificate) -> bytes:
-    """A self-signed CA with the same subject as ``cert`` and another key."""
+    """A self-signed CA with the same subject as ``cert`` and another key (EC P-256),
+    basicConstraints only, valid from yesterday for 3650 days; PEM."""
+    from ..pki.build import ca_certificate
+
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
-    imp = (
-        x509.CertificateBuilder()
-        .subject_name(cert.subject)
-        .issuer_name(cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return imp.public_bytes(serialization.Encoding.PEM)
+    imp = ca_certificate(cert.subject, key, not_before=now - datetime.timedelta(days=1),
+                         not_after=now + datetime.timedelta(days=3650), key_usage=None,
+                         subject_key_id=False, authority_key_id=False)
+    return to_pem(imp)
 
 
 def _copy_library(root: Path, guest_path: str, host_library: str | None) -> None:

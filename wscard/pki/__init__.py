@@ -232,8 +232,6 @@ class Pki:
 
 
 def _make_extra(pki: Pki, start: int, stop: int) -> list[CertEntry]:
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
 
     pool = _build.KeyPool(pki._key_pool.parent, pki._key_pool.name)  # type: ignore[union-attr]
@@ -251,18 +249,9 @@ def _make_extra(pki: Pki, start: int, stop: int) -> list[CertEntry]:
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, _build.ORG),
                 x509.NameAttribute(NameOID.COMMON_NAME, f"WSCard Extra Test CA {i:03d}"),
             ])
-            b = (
-                x509.CertificateBuilder().subject_name(subj).issuer_name(subj).public_key(key.public_key())
-                .serial_number(_build._serial(pki.directory.name, name))
-                .not_valid_before(day - timedelta(days=1)).not_valid_after(day + timedelta(days=730))
-                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
-                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            )
-            if isinstance(key, rsa.RSAPrivateKey):
-                cert = b.sign(key, hashes.SHA256())
-            else:
-                cert = b.sign(key, hashes.SHA256())
+            cert = _build.ca_certificate(subj, key, serial=_build._serial(pki.directory.name, name),
+                                         not_before=day - timedelta(days=1), not_after=day + timedelta(days=730),
+                                         authority_key_id=False)
             _build._atomic_write(path, C.to_pem(cert))
         out.append(CertEntry(name, cert, C.to_pem(cert), path, pool.path("extra"), "extra-ca"))
     return out

@@ -135,6 +135,51 @@ def _ski(pub) -> x509.SubjectKeyIdentifier:
     return x509.SubjectKeyIdentifier.from_public_key(pub)
 
 
+#: keyUsage of the test CAs (RFC 5280 section 4.2.1.3): digitalSignature, keyCertSign, cRLSign.
+CA_KEY_USAGE = x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                             data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                             encipher_only=False, decipher_only=False)
+
+
+def ca_certificate(subject: x509.Name, key, *, not_before: datetime, not_after: datetime,
+                   serial: int | None = None, issuer: tuple[x509.Name, Any, x509.AuthorityKeyIdentifier] | None = None,
+                   path_length: int | None = None, key_usage: x509.KeyUsage | None = CA_KEY_USAGE,
+                   subject_key_id: bool = True, authority_key_id: bool = True, pss: bool = False) -> x509.Certificate:
+    """The one builder of the project's CA certificates (the test PKI, its extra CAs, the
+    AD Connector procedure's CAs, the guest trees' impostor CAs).
+
+    ``key`` is the CA's private key (RSA or EC); ``issuer`` is ``(name, private key,
+    authorityKeyIdentifier)`` of the issuing CA, None for a self-signed certificate (its
+    AKI is then made from ``key``). ``serial`` None: a random serial. Extensions, in this
+    order: basicConstraints cA true with ``path_length`` (critical), ``key_usage``
+    (critical; None: none), subjectKeyIdentifier, authorityKeyIdentifier (each only when
+    asked). Signed with SHA-256; an RSA issuer signs PKCS#1 v1.5, or RSASSA-PSS (salt 32
+    bytes) with ``pss``. Raises what ``cryptography``'s builder raises for inconsistent
+    values (ValueError, TypeError)."""
+    if issuer is None:
+        issuer_name, issuer_key = subject, key
+        aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key())
+    else:
+        issuer_name, issuer_key, aki = issuer
+    b = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number() if serial is None else serial)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+    )
+    if key_usage is not None:
+        b = b.add_extension(key_usage, critical=True)
+    if subject_key_id:
+        b = b.add_extension(_ski(key.public_key()), critical=False)
+    if authority_key_id:
+        b = b.add_extension(aki, critical=False)
+    return _sign(b, issuer_key, pss=pss)
+
+
 class _Builder:
     def __init__(self, settings: dict[str, Any], now: datetime, pool: KeyPool, seed: str):
         self.s = settings
@@ -156,34 +201,14 @@ class _Builder:
     def ca(self, name: str, cn: str, issuer: str | None, not_after: datetime, pss: bool = False,
            path_length: int | None = None) -> x509.Certificate:
         key = self.key(name)
-        subj = _name(cn)
-        if issuer is None:
-            issuer_name, issuer_key, aki = subj, key, x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                key.public_key())
-        else:
+        issued_by = None
+        if issuer is not None:
             ic = self.certs[issuer]
-            issuer_name, issuer_key = ic.subject, self.keys[issuer]
-            aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
-                ic.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value)
-        b = (
-            x509.CertificateBuilder()
-            .subject_name(subj)
-            .issuer_name(issuer_name)
-            .public_key(key.public_key())
-            .serial_number(_serial(self.seed, name))
-            .not_valid_before(self.day - timedelta(days=5 * 365))
-            .not_valid_after(not_after)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
-            .add_extension(
-                x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                              data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                              encipher_only=False, decipher_only=False),
-                critical=True,
-            )
-            .add_extension(_ski(key.public_key()), critical=False)
-            .add_extension(aki, critical=False)
-        )
-        cert = _sign(b, issuer_key, pss=pss)
+            issued_by = (ic.subject, self.keys[issuer], x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
+                ic.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value))
+        cert = ca_certificate(_name(cn), key, serial=_serial(self.seed, name),
+                              not_before=self.day - timedelta(days=5 * 365), not_after=not_after,
+                              issuer=issued_by, path_length=path_length, pss=pss)
         self.certs[name] = cert
         self.key_roles[name] = name
         self.kinds[name] = "ca"

@@ -483,12 +483,29 @@ def signature_algorithm(cert: AnyCertificate) -> tuple[str, str]:
 
 
 def ekus(cert: x509.Certificate) -> list[str] | None:
-    """Dotted EKU OIDs, or None when the certificate has no EKU extension."""
+    """The certificate's extended key usages (RFC 5280 section 4.2.1.12) as dotted OID
+    strings in certificate order, or None when it has no EKU extension (callers wanting
+    "no EKU = empty" write ``ekus(cert) or []``).
+
+    Raises ValueError when the extensions cannot be parsed (``cryptography`` parses them
+    lazily, on first access)."""
     try:
         ext = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return None
     return [o.dotted_string for o in ext]
+
+
+def identity_facts(cert: x509.Certificate) -> dict[str, str]:
+    """The facts that name a certificate in evidence: ``{"subject", "issuer"}`` (RFC 4514
+    text), ``"serial"`` (upper-case hex, no leading zeros) and ``"not_after"`` (ISO 8601,
+    UTC), in that order. Callers add their own facts (EKUs, slot, ...) after these."""
+    return {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "serial": f"{cert.serial_number:X}",
+        "not_after": cert.not_valid_after_utc.isoformat(),
+    }
 
 
 def upns(cert: x509.Certificate) -> list[str]:

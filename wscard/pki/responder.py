@@ -315,14 +315,7 @@ class ResponderProcess:
         p, self.proc = self.proc, None
         if p is None:
             return
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        lifetime.forget(p)
+        lifetime.stop(p, grace_seconds=5)
         if p.stdout:
             p.stdout.close()
 
