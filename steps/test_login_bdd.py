@@ -10,7 +10,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from wscard.login import checks as lc
 from wscard.login import session_limit as sl
 
-from .workspaces_plugin import check_per_baseline
+from .glue import check_per_baseline
 
 scenarios("login")
 
