@@ -6,6 +6,8 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.serialization import Encoding
 from pytest_bdd import given, scenarios, then, when
 
+from wscard.aws.ad_connector import read_customer_user_name
+
 from .glue import shown
 
 scenarios("ad")
@@ -86,24 +88,15 @@ def _kdc_eku(ad, evidence):
 @given("the user name AD Connector signs in with (DescribeDirectories ConnectSettings.CustomerUserName)",
        target_fixture="customer_user_name")
 def _customer_user_name(request, evidence):
-    from wscard.errors import EnvironmentProblem
-
-    try:
-        snap = request.getfixturevalue("directory_under_test").snapshot
-    except EnvironmentProblem as exc:
-        return None, f"the AD Connector could not be read: {exc}"
-    name = snap.customer_user_name()
-    if name is None:
-        return None, f"directory {snap.directory_id} is of type {snap.type or '?'} and has no ConnectSettings (AUTH-4)"
-    evidence.attach_json("AD Connector (DescribeDirectories)", {"DirectoryId": snap.directory_id,
-                                                              "ConnectSettings.CustomerUserName": name})
-    return name, ""
+    # the fixture is asked for here, lazily, so that a directory that cannot be read skips KCD-5 only
+    found = read_customer_user_name(lambda: request.getfixturevalue("directory_under_test").snapshot)
+    evidence.attach_json("AD Connector (DescribeDirectories)", found.evidence)
+    return found
 
 
 @then("it is the sAMAccountName of an account of the domain, at most 20 characters long")
 def _kcd5(ad, customer_user_name, evidence):
-    name, unreadable = customer_user_name
-    evidence.check(ad.check_service_account_name(name, unreadable))
+    evidence.check(ad.check_service_account_name(customer_user_name.name, customer_user_name.unreadable))
 
 
 # --- KCD-6 ---------------------------------------------------------------------------------

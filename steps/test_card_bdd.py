@@ -9,7 +9,7 @@ from pytest_bdd import given, scenarios, then, when
 
 from hardware import scenarios as sc
 
-from .workspaces_plugin import check_per_baseline
+from .glue import check_per_baseline
 
 scenarios("card")
 

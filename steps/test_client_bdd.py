@@ -6,8 +6,7 @@ from pytest_bdd import given, scenarios, then
 
 from wscard.client import checks as cl
 
-from .glue import shown
-from .workspaces_plugin import check_per_baseline
+from .glue import check_per_baseline, shown
 
 scenarios("client")
 

@@ -60,8 +60,7 @@ def _fresh_home(throwaway_home):
 
 @then("the Chrome check fails and names the modutil command to run")
 def _before(procedure, evidence):
-    result = procedure.expect_failure_naming_the_command()
-    evidence.attach_text("Chrome check before the command", result.message())
+    evidence.check(procedure.check_failure_names_the_command())
 
 
 @when("the user runs the user guide's modutil command in that home")
@@ -70,8 +69,8 @@ def _run_command(procedure, evidence):
 
 
 @then("modutil answers that the OpenSC module was added to the database")
-def _added(procedure):
-    procedure.expect_added_message()
+def _added(procedure, evidence):
+    evidence.check(procedure.check_added_message())
 
 
 @then("the Chrome check passes for that home")

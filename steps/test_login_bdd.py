@@ -10,7 +10,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from wscard.login import checks as lc
 from wscard.login import session_limit as sl
 
-from .workspaces_plugin import check_per_baseline
+from .glue import check_per_baseline
 
 scenarios("login")
 
@@ -71,42 +71,46 @@ def _scratch_world(model_worlds, case, evidence):
     return setup
 
 
-@when("the user signs in with the model client in that world")
+@when("the user signs in with the model client in that world", target_fixture="first_run")
 def _model_sign_in(model, evidence):
-    model.first = model.client.run(model.inputs, attempt=1)
-    _attach(evidence, model.first)
+    run = model.client.run(model.inputs, attempt=1)
+    _attach(evidence, run)
+    return run
 
 
-@when("the user closes and reopens the model client and tries again")
+@when("the user closes and reopens the model client and tries again", target_fixture="reopened_run")
 def _model_reopen(model, evidence):
-    model.reopened = model.client.run(model.inputs, attempt=2)
-    _attach(evidence, model.reopened)
+    run = model.client.run(model.inputs, attempt=2)
+    _attach(evidence, run)
+    return run
 
 
-@when("the user closes and reopens the model client and enters the right registration code")
+@when("the user closes and reopens the model client and enters the right registration code",
+      target_fixture="reopened_run")
 def _model_reopen_right_code(model, evidence):
-    model.reopened = model.client.run(model.right_inputs, attempt=2)
-    _attach(evidence, model.reopened)
+    run = model.client.run(model.right_inputs, attempt=2)
+    _attach(evidence, run)
+    return run
 
 
 @then(parsers.parse('the sign-in stops at "{step}" with the documented message "{message}"'))
-def _stops(model, step, message, evidence):
-    evidence.check(lc.expect_stop(model.first, step, message))
+def _stops(first_run, step, message, evidence):
+    evidence.check(lc.expect_stop(first_run, step, message))
 
 
 @then(parsers.parse("the card's PIN retry counter is {counter}"))
-def _counter(model, counter, evidence):
-    evidence.check(lc.expect_counter(model.first, counter))
+def _counter(first_run, counter, evidence):
+    evidence.check(lc.expect_counter(first_run, counter))
 
 
 @then("the failed sign-in cost no PIN try and the reopened client signs in")
-def _retry_before_pin(model, evidence):
-    evidence.check(lc.check_retry(model.first, model.reopened, reopened_must_sign_in=True))
+def _retry_before_pin(first_run, reopened_run, evidence):
+    evidence.check(lc.check_retry(first_run, reopened_run, reopened_must_sign_in=True))
 
 
 @then("the wrong PIN cost exactly one try, the card is not locked, and no second PIN was sent")
-def _retry_after_wrong_pin(model, evidence):
-    evidence.check(lc.check_retry(model.first, model.reopened))
+def _retry_after_wrong_pin(first_run, reopened_run, evidence):
+    evidence.check(lc.check_retry(first_run, reopened_run))
 
 
 # --- SESSION-8 -------------------------------------------------------------------------------
@@ -127,12 +131,8 @@ def _measure(domain, evidence):
 @when("the profile has no domain the harness can read", target_fixture="lifetimes")
 def _no_domain(profile, evidence):
     from .ad_plugin import skip_reason
-    from .harness_plugin import not_applicable
 
-    why = skip_reason(profile)
-    if why is None:
-        not_applicable("the profile has a domain: its KDC is asked (the @ad scenario of SESSION-8)")
-    reading = sl.documented_default(why)
+    reading = sl.documented_default(skip_reason(profile))  # not applicable when the profile has a domain
     evidence.attach_text("Session limit (Kerberos ticket lifetimes)", reading.text())
     return reading
 

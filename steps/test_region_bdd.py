@@ -6,7 +6,7 @@ from pytest_bdd import scenarios, then
 
 from wscard.aws import workspaces as wsp
 
-from .workspaces_plugin import check_per_baseline
+from .glue import check_per_baseline
 
 scenarios("region")
 

@@ -134,3 +134,30 @@ def test_certificate_count():
     s.certificates.append(reg(e, CertificateId="c-9999999999"))
     s.certificates.append(reg(e, CertificateId="c-9999999998"))
     assert adc.check_certificate_count(s, 2).status is Status.FAILED
+
+
+# --- KCD-5's input: ConnectSettings.CustomerUserName ------------------------------------------
+
+def test_the_customer_user_name_of_an_ad_connector_is_read():
+    s = adc.DirectoryServiceSnapshot("d-1234567890", "us-gov-west-1",
+                                     {"Type": "ADConnector", "ConnectSettings": {"CustomerUserName": "svc-adc"}})
+    found = adc.read_customer_user_name(lambda: s)
+    assert (found.name, found.unreadable) == ("svc-adc", "")
+    assert found.evidence == {"DirectoryId": "d-1234567890", "ConnectSettings.CustomerUserName": "svc-adc"}
+
+
+def test_a_directory_without_connect_settings_names_auth_4():
+    found = adc.read_customer_user_name(lambda: snap(dtype="MicrosoftAD"))
+    assert found.name is None
+    assert "MicrosoftAD" in found.unreadable and "no ConnectSettings (AUTH-4)" in found.unreadable
+
+
+def test_a_directory_that_cannot_be_read_is_an_unreadable_name_not_an_error():
+    from wscard.errors import EnvironmentProblem
+
+    def unreadable():
+        raise EnvironmentProblem("cannot describe directory d-1234567890 in us-gov-west-1: AccessDeniedException")
+
+    found = adc.read_customer_user_name(unreadable)
+    assert found.name is None
+    assert found.unreadable.startswith("the AD Connector could not be read: ") and "AccessDenied" in found.unreadable

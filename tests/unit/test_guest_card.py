@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from wscard import host
+from wscard.checks import Status
 from wscard.guest import opensc, world
 from wscard.guest.card import card_presence
 
@@ -102,7 +103,8 @@ def test_card_certificates_through_the_nss_database(pcsc, tmp_path):
         assert presence.present, presence.reason
         proc = world.fresh_home(tmp_path / "home", opensc.host_library())
         proc.run_documented_command()
-        proc.expect_added_message()
+        added = proc.check_added_message()
+        assert added.status is Status.PASSED, added.message()
         listing = proc.list_all_token_certs()
         assert "Guest Smoke:Certificate for PIV Authentication" in proc.expect_card_certificates(), listing
     finally:

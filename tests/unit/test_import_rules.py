@@ -1,8 +1,10 @@
 """The import rules of docs/ARCHITECTURE.md ("What each package may import"), read from the
 syntax tree of every module of ``wscard/`` and ``hardware/``: imports at the top, inside
-functions and under ``if TYPE_CHECKING`` all count, and so does ``importlib.import_module``
-or ``__import__`` with a literal name. A failure names the file, the line, the import and
-the rule. No subprocess, nothing imported: about 0.5 s."""
+functions and under ``if TYPE_CHECKING`` all count, and so do ``importlib.import_module``,
+``__import__`` and ``runpy.run_module`` with a literal name (also through an alias, a relative
+name resolved against a literal package) and the imports in ``exec`` of literal code; a
+computed name (rule 7) is refused outside the listed call sites. A failure names the file,
+the line, the import and the rule. No subprocess, nothing imported: about 0.5 s."""
 
 from __future__ import annotations
 
@@ -22,6 +24,16 @@ TEST_MACHINERY = ("steps", "pytest", "_pytest", "pytest_bdd")
 TEST_MACHINERY_EXCEPTIONS = {
     "wscard.selftest": "the fault-profile self-test runner runs the suite itself (pytest.main in a forked "
                        "child of its fork server)",
+}
+#: Rule 7's allow-list: (module, enclosing function) -> why it imports by a computed name.
+DYNAMIC_IMPORT_EXCEPTIONS = {
+    ("wscard.profile", "sections"): "the profile loader imports every module of wscard.sections it finds "
+                                    "(pkgutil.iter_modules), so adding a section touches no other file; "
+                                    "rule 4 covers those modules' own imports",
+    ("wscard.selftest", "serve"): "the fork server preloads PRELOAD (pytest, boto3, moto...: the "
+                                  "test machinery rule 1 already allows this front end) before forking",
+    ("wscard.selftest", "_preload_harness"): "the fork server preloads every module of wscard and "
+                                             "hardware (pkgutil.walk_packages) before forking",
 }
 #: Rule 3: hold what a section and an area both need; from wscard at most wscard.errors.
 LEAVES = ("wscard.errors", "wscard.requirements", "wscard.regions", "wscard.client_version",
@@ -59,32 +71,172 @@ def _is_module(dotted: str) -> bool:
     return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
 
 
-def imports_of(path: Path, text: str | None = None) -> list[Import]:
-    """Every import in the file at ``path`` (or in ``text``, read as that file), relative
-    imports made absolute, ``from pkg import mod`` read as ``pkg.mod`` when ``mod`` is a
-    module of the repository."""
+@dataclass(frozen=True)
+class DynamicCall:
+    """A call that imports or runs code by a name (or code) the syntax tree does not hold."""
+    module: str
+    path: str
+    line: int
+    function: str  # the enclosing function's qualified name ("" at module level)
+    call: str  # what is called, as written: "importlib.import_module", "exec"...
+
+
+_IMPORTERS = {"import_module", "__import__"}  # importlib's and the builtin
+_RUNNERS = {"exec", "eval"}  # builtins that run code
+_RUNPY = {"run_module", "run_path"}
+
+
+def _literal(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in node.values):
+        return "".join(v.value for v in node.values)
+    return None
+
+
+def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
+    if len(call.args) > position:
+        return call.args[position]
+    return next((k.value for k in call.keywords if k.arg == keyword), None)
+
+
+def _resolve(name: str, level: int, package: str) -> str:
+    """importlib.util.resolve_name: ``level`` dots up from ``package``."""
+    base = package.split(".")[: len(package.split(".")) - level + 1]
+    return ".".join(base + ([name] if name else []))
+
+
+class _Reader(ast.NodeVisitor):
+    def __init__(self, module: str, package: str, rel: str):
+        self.module, self.package, self.rel = module, package, rel
+        self.found: list[Import] = []
+        self.dynamic: list[DynamicCall] = []
+        self.scope: list[str] = []
+        self.aliases: dict[str, str] = {}  # local name -> "import_module", "__import__", "exec", "runpy"...
+
+    def _add(self, node: ast.AST, name: str) -> None:
+        self.found.append(Import(self.module, self.rel, node.lineno, name))
+
+    def visit_FunctionDef(self, node):
+        self.scope.append(node.name)
+        self.generic_visit(node)
+        self.scope.pop()
+
+    visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef
+
+    def visit_Import(self, node):
+        for a in node.names:
+            self._add(node, a.name)
+            if a.name in ("importlib", "builtins", "runpy"):
+                self.aliases[a.asname or a.name] = a.name
+
+    def visit_ImportFrom(self, node):
+        origin = _resolve(node.module or "", node.level, self.package) if node.level else node.module or ""
+        for a in node.names:
+            sub = f"{origin}.{a.name}"
+            self._add(node, sub if _is_module(sub) else origin)
+            if (origin, a.name) in (("importlib", "import_module"), ("builtins", "__import__"),
+                                    ("builtins", "exec"), ("builtins", "eval")):
+                self.aliases[a.asname or a.name] = a.name
+            elif origin == "runpy" and a.name in _RUNPY:
+                self.aliases[a.asname or a.name] = a.name
+
+    def visit_Assign(self, node):
+        # ``_im = importlib.import_module`` or ``_imp = __import__``
+        kind = self._kind(node.value)
+        if kind:
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    self.aliases[t.id] = kind
+        self.generic_visit(node)
+
+    def _kind(self, func: ast.expr) -> str | None:
+        """What a callee is: one of _IMPORTERS, _RUNNERS, _RUNPY, or None."""
+        if isinstance(func, ast.Name):
+            kind = self.aliases.get(func.id, func.id if func.id in {"__import__", *_RUNNERS} else None)
+            return kind if kind in _IMPORTERS | _RUNNERS | _RUNPY else None
+        if isinstance(func, ast.Attribute):
+            owner = self.aliases.get(func.value.id, func.value.id) if isinstance(func.value, ast.Name) else None
+            if func.attr == "import_module" or (owner == "builtins" and func.attr in {"__import__", *_RUNNERS}):
+                return func.attr
+            if owner == "runpy" and func.attr in _RUNPY:
+                return func.attr
+        return None
+
+    def _dynamic(self, node: ast.Call) -> None:
+        self.dynamic.append(DynamicCall(self.module, self.rel, node.lineno, ".".join(self.scope),
+                                        ast.unparse(node.func)))
+
+    def _package_argument(self, node: ast.expr | None) -> str | None:
+        if isinstance(node, ast.Name) and node.id == "__package__":
+            return self.package
+        return _literal(node)
+
+    def visit_Call(self, node):
+        kind = self._kind(node.func)
+        if kind == "import_module":
+            name = _literal(_argument(node, 0, "name"))
+            if name is not None and name.startswith("."):
+                package = self._package_argument(_argument(node, 1, "package"))
+                level = len(name) - len(name.lstrip("."))
+                name = _resolve(name[level:], level, package) if package else None
+            self._add(node, name) if name else self._dynamic(node)
+        elif kind == "__import__":
+            name = _literal(_argument(node, 0, "name"))
+            level_node = _argument(node, 4, "level")
+            level = level_node.value if isinstance(level_node, ast.Constant) and isinstance(level_node.value, int) \
+                else (0 if level_node is None else None)
+            if name is None or level is None:
+                self._dynamic(node)
+            else:
+                self._add(node, _resolve(name, level, self.package) if level else name)
+        elif kind == "run_module":
+            name = _literal(_argument(node, 0, "mod_name"))
+            self._add(node, name) if name else self._dynamic(node)
+        elif kind in _RUNNERS:
+            code = _literal(_argument(node, 0, "source"))
+            try:
+                tree = ast.parse(code, mode="exec" if kind == "exec" else "eval") if code is not None else None
+            except SyntaxError:
+                tree = None
+            if tree is None:
+                self._dynamic(node)
+            else:  # literal code: its imports are this module's, at the call's line
+                inner = _Reader(self.module, self.package, self.rel)
+                inner.aliases = dict(self.aliases)
+                inner.visit(tree)
+                self.found += [Import(self.module, self.rel, node.lineno, i.name) for i in inner.found]
+                self.dynamic += [DynamicCall(self.module, self.rel, node.lineno, ".".join(self.scope), d.call)
+                                 for d in inner.dynamic]
+        elif kind == "run_path":  # runs a file: what it imports is not in this tree
+            self._dynamic(node)
+        self.generic_visit(node)
+
+
+def _read(path: Path, text: str | None) -> _Reader:
     module = _module_name(path)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     rel = str(path.relative_to(ROOT))
-    found: list[Import] = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8") if text is None else text, filename=rel)):
-        if isinstance(node, ast.Import):
-            found += [Import(module, rel, node.lineno, a.name) for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                origin = ".".join(base + ([node.module] if node.module else []))
-            else:
-                origin = node.module or ""
-            for alias in node.names:
-                sub = f"{origin}.{alias.name}"
-                found.append(Import(module, rel, node.lineno, sub if _is_module(sub) else origin))
-        elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
-              and isinstance(node.args[0].value, str)
-              and ((isinstance(node.func, ast.Attribute) and node.func.attr == "import_module")
-                   or (isinstance(node.func, ast.Name) and node.func.id == "__import__"))):
-            found.append(Import(module, rel, node.lineno, node.args[0].value))
-    return found
+    reader = _Reader(module, package, rel)
+    reader.visit(ast.parse(path.read_text(encoding="utf-8") if text is None else text, filename=rel))
+    return reader
+
+
+def imports_of(path: Path, text: str | None = None) -> list[Import]:
+    """Every import in the file at ``path`` (or in ``text``, read as that file): import
+    statements, relative ones made absolute, ``from pkg import mod`` read as ``pkg.mod`` when
+    ``mod`` is a module of the repository; ``importlib.import_module``, ``__import__`` (also
+    through an alias) and ``runpy.run_module`` with a literal name, a relative one resolved
+    against a literal package argument (or ``__package__``); the imports inside ``exec``/``eval``
+    of literal code."""
+    return _read(path, text).found
+
+
+def dynamic_calls_of(path: Path, text: str | None = None) -> list[DynamicCall]:
+    """The calls in ``path`` (or ``text``) that import or run code the syntax tree cannot
+    name: ``import_module``/``__import__``/``runpy.run_module`` with a computed name (a
+    variable, an f-string with fields), ``exec``/``eval`` of computed code, ``runpy.run_path``."""
+    return _read(path, text).dynamic
 
 
 @cache
@@ -93,6 +245,15 @@ def all_imports() -> tuple[Import, ...]:
     for top in ("wscard", "hardware"):
         for path in sorted((ROOT / top).rglob("*.py")):
             out += imports_of(path)
+    return tuple(out)
+
+
+@cache
+def all_dynamic_calls() -> tuple[DynamicCall, ...]:
+    out: list[DynamicCall] = []
+    for top in ("wscard", "hardware"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            out += dynamic_calls_of(path)
     return tuple(out)
 
 
@@ -191,6 +352,23 @@ def test_the_card_checks_use_only_the_check_api():
            lambda i: not _under(i.name, "wscard", "steps") or i.name in CARD_CHECKS_MAY_USE)
 
 
+def test_nothing_imports_or_runs_code_by_a_computed_name():
+    broken = [d for d in all_dynamic_calls() if (d.module, d.function) not in DYNAMIC_IMPORT_EXCEPTIONS]
+    if broken:
+        lines = [f"{d.path}:{d.line}: {d.call}(...) in {d.function or '<module>'} - rule: 7. wscard/ and hardware/ "
+                 "import and run code only by names written in the source (a computed name needs its call "
+                 "site listed in tests/unit/test_import_rules.py DYNAMIC_IMPORT_EXCEPTIONS with the reason)"
+                 for d in broken]
+        pytest.fail(f"{len(broken)} call(s) import or run code by a computed name ({DOC}):\n" + "\n".join(lines),
+                    pytrace=False)
+
+
+def test_every_dynamic_import_exception_is_still_needed():
+    sites = {(d.module, d.function) for d in all_dynamic_calls()}
+    stale = sorted(set(DYNAMIC_IMPORT_EXCEPTIONS) - sites)
+    assert not stale, f"listed as an exception to rule 7 but imports nothing by a computed name: {stale} ({DOC})"
+
+
 # --- the reader itself ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("source, expected", [
@@ -205,3 +383,49 @@ def test_the_card_checks_use_only_the_check_api():
 def test_the_reader_sees_every_kind_of_import(source, expected):
     # read as if it were wscard/sections/x.py, for the relative imports to resolve
     assert expected in [i.name for i in imports_of(ROOT / "wscard" / "sections" / "x.py", source)]
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("from importlib import import_module as _im\n_im('pytest')\n", "pytest"),
+    ("import importlib as il\nil.import_module('pytest')\n", "pytest"),
+    ("import importlib\n_im = importlib.import_module\n_im('pytest_bdd')\n", "pytest_bdd"),
+    ("_imp = __import__\n_imp('pytest')\n", "pytest"),
+    ("import builtins\nbuiltins.__import__('_pytest.python')\n", "_pytest.python"),
+    ("import importlib\nimportlib.import_module('.harness_plugin', 'steps')\n", "steps.harness_plugin"),
+    ("import importlib\nimportlib.import_module('..harness_plugin', package='steps.x')\n",
+     "steps.harness_plugin"),
+    ("import importlib\nimportlib.import_module('..aws', __package__)\n", "wscard.aws"),
+    ("__import__('profile', globals(), None, [], 2)\n", "wscard.profile"),
+    ("import runpy\nrunpy.run_module('pytest')\n", "pytest"),
+    ("exec('import pytest')\n", "pytest"),
+    ("exec(f'from steps import glue')\n", "steps.glue"),
+])
+def test_the_reader_resolves_aliases_relative_names_and_literal_code(source, expected):
+    path = ROOT / "wscard" / "sections" / "x.py"
+    assert expected in [i.name for i in imports_of(path, source)]
+    assert dynamic_calls_of(path, source) == []
+
+
+@pytest.mark.parametrize("source, call", [
+    ("import importlib\nname = 'pytest'\nimportlib.import_module(name)\n", "importlib.import_module"),
+    ("from importlib import import_module as _im\ndef f(p):\n    _im(f'{p}.harness_plugin')\n", "_im"),
+    ("def f(name):\n    return __import__(name)\n", "__import__"),
+    ("import importlib\ndef f(pkg):\n    importlib.import_module('.glue', pkg)\n", "importlib.import_module"),
+    ("__import__('x', level=n)\n", "__import__"),
+    ("def f(code):\n    exec(code)\n", "exec"),
+    ("import runpy\nrunpy.run_path('steps/harness_plugin.py')\n", "runpy.run_path"),
+    ("from runpy import run_module\nrun_module(m)\n", "run_module"),
+    ("exec('import importlib\\nimportlib.import_module(n)')\n", "importlib.import_module"),
+])
+def test_the_reader_flags_code_imported_or_run_by_a_computed_name(source, call):
+    assert [d.call for d in dynamic_calls_of(ROOT / "wscard" / "sections" / "x.py", source)] == [call]
+
+
+@pytest.mark.parametrize("source", [
+    "import re\nre.compile('x')\n",  # not the builtin compile, and not exec/eval
+    "def import_module(n):\n    return n\nimport_module(x)\n",  # a local function of that name
+    "import importlib\nimportlib.import_module('wscard.errors')\n",
+    "import ast\nast.literal_eval(s)\n",
+])
+def test_the_reader_lets_through_what_names_its_module(source):
+    assert dynamic_calls_of(ROOT / "wscard" / "sections" / "x.py", source) == []

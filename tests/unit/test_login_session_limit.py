@@ -40,6 +40,14 @@ def test_the_documented_default_is_reported_and_passes():
     assert "documented default" in reading.text()
 
 
+def test_the_documented_default_does_not_apply_when_the_profile_has_a_domain():
+    reading = sl.documented_default(None)  # the caller found a domain it can read
+    result = sl.check_session_limit(reading, 8.0)
+    assert result.status is Status.SKIPPED and result.applies is False
+    assert "its KDC is asked" in result.skipped_because
+    assert reading.text().startswith("Not applicable: ")
+
+
 def test_a_short_lifetime_is_a_warning_with_the_figure():
     reading = sl.TicketLifetimes("kdc", 4.0, 10.0, realm="CORP.EXAMPLE.COM", service="ldap/dc1")
     result = sl.check_session_limit(reading, 8.0)

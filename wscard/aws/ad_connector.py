@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -77,6 +77,36 @@ class DirectoryServiceSnapshot:
         return None
 
 
+@dataclass(frozen=True)
+class CustomerUserName:
+    """What KCD-5 judges: the user name AD Connector signs in with, or why it is unknown.
+
+    ``name``: DescribeDirectories ``ConnectSettings.CustomerUserName`` (None when it could not
+    be read); ``unreadable``: why not (the check is then skipped, never passed);
+    ``evidence``: what was read, JSON-able, for the report."""
+
+    name: str | None
+    unreadable: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def read_customer_user_name(read_snapshot: Callable[[], DirectoryServiceSnapshot]) -> CustomerUserName:
+    """The AD Connector's ``ConnectSettings.CustomerUserName`` (S-PREREQ), read with
+    ``read_snapshot`` (it raises :class:`EnvironmentProblem` when the directory cannot be
+    read: the step's lazy fixture). Never raises :class:`EnvironmentProblem`: a directory that
+    cannot be read, or one without ConnectSettings (not an AD Connector, AUTH-4), gives
+    ``name=None`` and the reason in ``unreadable``."""
+    try:
+        snap = read_snapshot()
+    except EnvironmentProblem as exc:
+        reason = f"the AD Connector could not be read: {exc}"
+        return CustomerUserName(None, reason, {"unreadable": reason})
+    name = snap.customer_user_name()
+    if name is None:
+        reason = f"directory {snap.directory_id} is of type {snap.type or '?'} and has no ConnectSettings (AUTH-4)"
+        return CustomerUserName(None, reason, {"DirectoryId": snap.directory_id, "Type": snap.type,
+                                               "unreadable": reason})
+    return CustomerUserName(name, "", {"DirectoryId": snap.directory_id, "ConnectSettings.CustomerUserName": name})
 
 
 def _paginate(call, key: str, **kwargs) -> list[dict[str, Any]]:

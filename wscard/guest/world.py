@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from ..checks import Status
+from ..checks import CheckResult, Status
 from ..errors import EnvironmentProblem, NonCompliance
 from . import build, nss, windows
 from .linux import LinuxGuest, check_chrome_nssdb
@@ -155,20 +155,39 @@ class Procedure:
         self.output = (proc.stdout + proc.stderr).strip()
         return self.output
 
-    def expect_failure_naming_the_command(self):
-        """The check on the fresh database: it must fail and name the command to run."""
-        result = self.check()
-        if result.status is not Status.FAILED or self.command.replace("cd; ", "") not in result.message():
-            raise NonCompliance(
-                "[SESSION-3] on a database without OpenSC the Chrome check should fail and name the "
-                f"command {self.command!r}; it gave: {result.status.value}: {result.message()}"
+    def check_failure_names_the_command(self) -> CheckResult:
+        """SESSION-3 on the fresh database (before the user guide's command): the Chrome check
+        must fail with a fix naming the documented modutil command (``self.command`` without
+        its leading ``cd; ``). A :class:`CheckResult` failing otherwise; the Chrome check's own
+        verdict is in its ``evidence["chrome_check"]``."""
+        result = CheckResult("SESSION-3")
+        chrome = self.check()
+        result.evidence["chrome_check"] = {"status": chrome.status.value, "message": chrome.message()}
+        want = self.command.replace("cd; ", "")
+        if chrome.status is not Status.FAILED or not any(want in f.fix for f in chrome.failures()):
+            result.fail(
+                f"the Chrome check on {self.home / '.pki/nssdb'} (a database without OpenSC)",
+                f"it should fail and name the command {self.command!r}; it gave: "
+                f"{chrome.status.value}: {chrome.message()}",
+                "make check_chrome_nssdb (wscard/guest/linux.py) fail on a database without OpenSC "
+                "with the user guide's modutil command as its fix",
             )
         return result
 
-    def expect_added_message(self) -> None:
+    def check_added_message(self) -> CheckResult:
+        """SESSION-3 after :meth:`run_documented_command`: modutil answered the user guide's
+        message (``nss.ADDED_MESSAGE`` for OpenSC). A :class:`CheckResult` failing otherwise."""
+        result = CheckResult("SESSION-3")
         want = nss.ADDED_MESSAGE.format(name="OpenSC")
+        result.evidence["modutil_output"] = self.output
         if want not in self.output:
-            raise NonCompliance(f"[SESSION-3] the user guide's command should answer {want!r}; it answered: {self.output!r}")
+            result.fail(
+                f"the user guide's command {self.command!r}",
+                f"it should answer {want!r}; it answered: {self.output!r}",
+                "check the user guide's modutil command and the OpenSC library it names "
+                f"({self.library})",
+            )
+        return result
 
     def list_all_token_certs(self) -> str:
         proc = nss.list_token_certs(self.home / ".pki/nssdb")

@@ -62,6 +62,8 @@ class TicketLifetimes:
     tickets: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
     problem: str = ""
+    #: why SESSION-8's no-domain case does not apply (the profile has a domain: its KDC is asked)
+    not_applicable: str = ""
     seconds: float = 0.0
 
     @property
@@ -78,6 +80,8 @@ class TicketLifetimes:
                 "seconds": round(self.seconds, 3)}
 
     def text(self) -> str:
+        if self.not_applicable:
+            return f"Not applicable: {self.not_applicable}."
         if self.problem:
             return (f"The Kerberos ticket lifetimes could not be read: {self.problem}\n"
                     f"Documented default: {documented_service_hours():g} h.")
@@ -189,8 +193,15 @@ def read_from_domain(session) -> TicketLifetimes:
     return reading
 
 
-def documented_default(why: str) -> TicketLifetimes:
-    """The documented default, when there is no domain to read (``why`` says so)."""
+def documented_default(why: str | None) -> TicketLifetimes:
+    """The documented default, when there is no domain to read: ``why`` says why not
+    (``wscard``'s caller knows: ``[ad] mode = "none"``, no Samba here...). ``why`` None means
+    the profile has a domain the harness can read: the reading is then marked not applicable
+    (its KDC is asked instead, by :func:`read_from_domain`), and :func:`check_session_limit`
+    says so."""
+    if why is None:
+        return TicketLifetimes("documented default", not_applicable="the profile has a domain: its KDC is asked "
+                                                                    "(the @ad scenario of SESSION-8)")
     return TicketLifetimes("documented default", documented_service_hours(), documented()["max_user_ticket_hours"],
                            note=f"Not read from a domain: {why}. The documented default is reported.")
 
@@ -199,6 +210,8 @@ def check_session_limit(reading: TicketLifetimes, hours_needed: float) -> CheckR
     """SESSION-8: the figure is reported; a warning when it cannot be read, or when it is
     shorter than ``hours_needed``."""
     r = CheckResult("SESSION-8")
+    if reading.not_applicable:
+        return r.not_applicable(reading.not_applicable)
     r.evidence["kerberos_ticket_lifetimes"] = reading.as_evidence()
     r.evidence["session_hours_needed"] = hours_needed
     fix = ("Group Policy: Default Domain Policy > Computer Configuration > Policies > Windows Settings > Security "

@@ -254,8 +254,6 @@ class ModelSetup:
     inputs: FlowInputs
     right_inputs: FlowInputs
     directory_id: str
-    first: Any = None  # FlowRun
-    reopened: Any = None  # FlowRun
 
     def describe(self) -> dict[str, Any]:
         return {**self.case.describe(), "scratch_directory": self.directory_id, "region": self.client.context.region,
