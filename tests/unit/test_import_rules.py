@@ -239,22 +239,18 @@ def dynamic_calls_of(path: Path, text: str | None = None) -> list[DynamicCall]:
     return _read(path, text).dynamic
 
 
+def _library_files() -> list[Path]:
+    return [path for top in ("wscard", "hardware") for path in sorted((ROOT / top).rglob("*.py"))]
+
+
 @cache
 def all_imports() -> tuple[Import, ...]:
-    out: list[Import] = []
-    for top in ("wscard", "hardware"):
-        for path in sorted((ROOT / top).rglob("*.py")):
-            out += imports_of(path)
-    return tuple(out)
+    return tuple(i for path in _library_files() for i in imports_of(path))
 
 
 @cache
 def all_dynamic_calls() -> tuple[DynamicCall, ...]:
-    out: list[DynamicCall] = []
-    for top in ("wscard", "hardware"):
-        for path in sorted((ROOT / top).rglob("*.py")):
-            out += dynamic_calls_of(path)
-    return tuple(out)
+    return tuple(d for path in _library_files() for d in dynamic_calls_of(path))
 
 
 def _under(name: str, *prefixes: str) -> bool:
