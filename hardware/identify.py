@@ -32,6 +32,11 @@ def has_logon_eku(cert: x509.Certificate) -> bool:
 
 
 def describe_certificate(cert: x509.Certificate) -> dict[str, Any]:
+    """The facts of a card certificate the card checks report: ``{"subject", "issuer",
+    "serial" (hex), "not_after" (ISO 8601), "smart_card_logon": bool, "client_auth": bool}``
+    (:func:`wscard.pki.certs.identity_facts` plus the two EKUs of UC-3, RFC 5280 section
+    4.2.1.12), with ``"problem"`` when the extensions cannot be parsed. Never raises for
+    the certificate's extensions."""
     problem = ""
     try:
         ekus = certs.ekus(cert) or []
@@ -190,6 +195,12 @@ def _cac_part(conn: CardConnection) -> tuple[dict[str, Any], list[SlotCert], boo
 
 
 def identify(conn: CardConnection, reader: str = "", atr: bytes = b"") -> CardIdentity:
+    """What card answers on ``conn`` (a PC/SC connection to ``reader``, whose ``atr`` is
+    given as read): PIV when it selects the PIV application (SP 800-73-4 part 2; DUAL when
+    its CCC or the CAC applets also mark it a CAC), else CAC when the CAC applets answer,
+    else OTHER; with the serial (CHUID GUID, else FASC-N), the discovery object, CHUID and
+    CCC summaries, the certificates by slot, and notes and problems of objects that could
+    not be read. Reads only (SELECT, GET DATA): never verifies a PIN, never writes."""
     ident = CardIdentity(OTHER, reader or conn.name, atr.hex().upper())
     p = piv.PivCard(conn)
     if p.try_select():

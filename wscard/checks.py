@@ -16,6 +16,10 @@ from .errors import NonCompliance
 
 
 class Status(str, enum.Enum):
+    """What one check found (:attr:`CheckResult.status`); the plug-in turns it into the
+    scenario's outcome (wscard.verdict.Outcome) and the verdict model into the requirement's
+    verdict (docs/verdicts.md)."""
+
     PASSED = "passed"
     WARNING = "warning"
     FAILED = "failed"

@@ -55,6 +55,10 @@ class Requirement:
 
 @functools.cache
 def catalogue() -> dict[str, Requirement]:
+    """The requirement catalogue (``wscard/data/requirements.toml``, the project's copy of
+    ``../shared/spec/requirements.md``): ID -> :class:`Requirement` (area, statement,
+    sources, severity, quote, title, default fix), in the catalogue's order. Raises OSError or
+    tomllib.TOMLDecodeError when the data file is missing or broken (a broken checkout)."""
     with (DATA / "requirements.toml").open("rb") as fh:
         data = tomllib.load(fh)
     sources = {

@@ -161,6 +161,9 @@ class Exchange:
 
 def build_request(cert: x509.Certificate, issuer: x509.Certificate, *, nonce: bytes | None = None,
                   algorithm: hashes.HashAlgorithm | None = None) -> ocsp.OCSPRequest:
+    """An OCSP request for ``cert`` issued by ``issuer`` (RFC 6960 section 4.1): CertID
+    hashed with ``algorithm`` (SHA-1 by default, what responders expect, section B.1),
+    with the nonce extension (section 4.4.1) when ``nonce`` (bytes) is given."""
     b = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, algorithm or hashes.SHA1())
     if nonce:
         b = b.add_extension(x509.OCSPNonce(nonce), critical=False)
@@ -168,6 +171,9 @@ def build_request(cert: x509.Certificate, issuer: x509.Certificate, *, nonce: by
 
 
 def decode_request(der: bytes) -> dict[str, Any]:
+    """A DER OCSP request as evidence: ``{"hash_algorithm", "issuer_name_hash" (hex),
+    "issuer_key_hash" (hex), "serial" (hex), "nonce" (hex, when present)}`` (RFC 6960
+    section 4.1.1). Raises ValueError for data that is not an OCSP request."""
     req = ocsp.load_der_ocsp_request(der)
     out: dict[str, Any] = {
         "hash_algorithm": req.hash_algorithm.name,
@@ -183,6 +189,10 @@ def decode_request(der: bytes) -> dict[str, Any]:
 
 
 def decode_response(der: bytes) -> dict[str, Any]:
+    """A DER OCSP response as evidence: ``{"response_status"}`` and, for a successful one,
+    the certificate's status, serial (hex), the responder (name or key hash), the times and
+    the signer (RFC 6960 section 4.2.1). Raises ValueError for data that is not an OCSP
+    response."""
     resp = ocsp.load_der_ocsp_response(der)
     out: dict[str, Any] = {"response_status": resp.response_status.name.lower()}
     if resp.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
@@ -467,7 +477,12 @@ class RevocationTrace:
 
 
 def url_rule_problem(url: str) -> tuple[StepOutcome, str] | None:
-    """OCSP-5 form rules: ``(outcome, reason)`` for a URL AD Connector cannot use, else None."""
+    """OCSP-5 form rules: ``(outcome, reason)`` for a URL AD Connector cannot use, else None.
+
+    ``outcome`` is :attr:`StepOutcome.NOT_HTTP` (not an ``http:`` URL, or no host: AD
+    Connector's smart card prerequisites require an HTTP OCSP URL) or
+    :attr:`StepOutcome.NOT_IANA` (a host name whose top-level domain is not in the IANA
+    root zone, ``wscard/data`` list); an IP literal passes. Never raises."""
     u = urlparse(url)
     if u.scheme != "http":
         return StepOutcome.NOT_HTTP, f"'{u.scheme or '(no scheme)'}' URL: AD Connector requires an HTTP OCSP URL"
