@@ -106,7 +106,9 @@ def test_card_certificates_through_the_nss_database(pcsc, tmp_path):
         added = proc.check_added_message()
         assert added.status is Status.PASSED, added.message()
         listing = proc.list_all_token_certs()
-        assert "Guest Smoke:Certificate for PIV Authentication" in proc.expect_card_certificates(), listing
+        shown = proc.card_certificates_result()
+        assert shown.status is Status.PASSED, listing
+        assert "Guest Smoke:Certificate for PIV Authentication" in shown.evidence["certificates on the card"], listing
     finally:
         link.remove()
     assert card.pin.attempts_with_pin == 0 and card.pin.tries_left == card.pin.max_tries

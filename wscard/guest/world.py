@@ -14,7 +14,7 @@ from pathlib import Path
 from cryptography import x509
 
 from ..checks import CheckResult, Status
-from ..errors import EnvironmentProblem, NonCompliance
+from ..errors import EnvironmentProblem
 from . import build, nss, windows
 from .linux import LinuxGuest, check_chrome_nssdb
 from .rootfs import RootFS
@@ -219,17 +219,6 @@ class Procedure:
                  f"no certificate of the card is visible through it (certutil -L -h all): {self.output[:500]}",
                  "check that the card's certificates are readable by OpenSC (pkcs11-tool --list-objects)")
         return res
-
-    def expect_card_certificates(self) -> list[str]:
-        """Certificates listed from a token other than NSS's own (nickname ``TOKEN:NAME``)."""
-        certs = [e.nickname for e in nss.parse_certutil_list(self.output)
-                 if ":" in e.nickname and not e.nickname.startswith("NSS ")]
-        if not certs:
-            raise NonCompliance(
-                "[SESSION-3] no certificate of the card is visible through the NSS database where OpenSC is "
-                f"registered (certutil -L -h all): {self.output[:500]}"
-            )
-        return certs
 
 
 def fresh_home(home: Path, library: str) -> Procedure:
