@@ -135,6 +135,23 @@ def test_a_locked_card_fails_login_3_and_skips_login_2(worlds):
     assert retry.status is Status.FAILED and "the card is locked (0 PIN tries left)" in retry.message()
 
 
+def test_a_try_counter_the_guard_cannot_read_stops_the_flow_without_a_verdict(worlds, monkeypatch):
+    """The PIN guard sends no PIN when it cannot read the card's try counter: LOGIN-2 is
+    not evaluated (stopped, as CARD-3 skips), never "failed" (the flow once failed it as
+    "the PIN login failed": a non-compliance for what the harness declined to do)."""
+    from wscard.card_login import CardLoginStatus
+    from wscard.login.world import _Outcome
+
+    setup = worlds.prepare("nothing is wrong")
+    card = ModelCard(worlds.pki.get("user-good"), PinGuard())
+    monkeypatch.setattr(card, "login", lambda where: _Outcome(
+        CardLoginStatus.TRIES_UNKNOWN, "model", None, None, "the card's PIN try counter cannot be read", where))
+    run = dataclasses.replace(setup.client, card=card).run(setup.inputs)
+    assert run.outcome == "stopped" and run.stopped_at == "pin" and run.pins_sent == 0, run.text()
+    result = lc.check_sign_in(run)
+    assert result.status is Status.SKIPPED and "PIN not sent" in result.skipped_because
+
+
 def test_one_try_left_sends_no_pin_and_leaves_the_card_as_it_was(worlds):
     setup = worlds.prepare("nothing is wrong")
     card = ModelCard(worlds.pki.get("user-good"), PinGuard())
