@@ -37,3 +37,20 @@ def model_fidelity(fidelity_recorder):
     if problems:
         pytest.fail("answers that break botocore's service model "
                     f"(botocore {fidelity.botocore_version()}):\n" + fidelity.report(problems), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def worlds(tmp_path_factory):
+    """The login model's worlds (wscard.login.world.ModelWorlds) on an embedded simulated AWS,
+    one per test module."""
+    from hardware.pin import PinGuard
+    from wscard.aws.env import AwsEnvironment
+    from wscard.login.world import ModelWorlds
+
+    env = AwsEnvironment("embedded", "us-gov-west-1").start()
+    w = ModelWorlds(env, tmp_path_factory.mktemp("model"), PinGuard)
+    try:
+        yield w
+    finally:
+        w.close()
+        env.stop()

@@ -10,24 +10,12 @@ import dataclasses
 import pytest
 
 from hardware.pin import PinGuard
-from wscard.aws.env import AwsEnvironment
 from wscard.checks import Status
 from wscard.client.checks import ClientUnderTest
 from wscard.login import checks as lc
 from wscard.login.flow import (MESSAGE_NOT_OFFERED, MESSAGE_RETRY, MESSAGE_SIGNED_IN, MESSAGE_WRONG_CODE,
                                FlowInputs, resolve_registration_code)
-from wscard.login.world import MODEL_CASES, ModelCard, ModelWorlds
-
-
-@pytest.fixture(scope="module")
-def worlds(tmp_path_factory):
-    env = AwsEnvironment("embedded", "us-gov-west-1").start()
-    w = ModelWorlds(env, tmp_path_factory.mktemp("model"), PinGuard)
-    try:
-        yield w
-    finally:
-        w.close()
-        env.stop()
+from wscard.login.world import MODEL_CASES, ModelCard
 
 
 #: case -> (outcome, step where it stops, LOGIN requirement, requirements of the rule, message)

@@ -8,29 +8,15 @@ import dataclasses
 
 import pytest
 
-from hardware.pin import PinGuard
 from wscard.ad import checks, mapping
 from wscard.ad.model import Account, NtAuthStore
-from wscard.aws.env import AwsEnvironment
 from wscard.checks import Status
 from wscard.errors import EnvironmentProblem
 from wscard.login import checks as lc
 from wscard.login.windows_logon import WindowsLogon
-from wscard.login.world import ModelWorlds
 from wscard.sid import TEST_USER_RID, simulated_sid
 
 DN = "CN=NTAuthCertificates,CN=Public Key Services,CN=Services,CN=Configuration,DC=corp,DC=example,DC=com"
-
-
-@pytest.fixture(scope="module")
-def worlds(tmp_path_factory):
-    env = AwsEnvironment("embedded", "us-gov-west-1").start()
-    w = ModelWorlds(env, tmp_path_factory.mktemp("model"), PinGuard)
-    try:
-        yield w
-    finally:
-        w.close()
-        env.stop()
 
 
 class Domain:
