@@ -150,3 +150,16 @@ def test_kcd4_kdc_eku(cache):
     msg = failed(r)
     assert "domain controller dc2.corp.example.com" in msg and "domain controller dc1" not in msg
     assert "1.3.6.1.5.2.3.5" in msg
+
+
+def test_refusal_reasons_name_the_data_length_once_whether_the_certificate_or_the_text_around_it_is_long(pki):
+    """RegisterCertificate measures the CertificateData it is sent: a CA certificate that
+    fits, with text around it past 8192 characters, is refused for the length (the fault);
+    the same certificate alone is not (the trap); a user certificate is refused as CA-3
+    words it (taken from the check, not restated)."""
+    pem = pki.get("root").pem.decode()
+    assert K.aws_refusal_reasons(pem) == []
+    long = K.aws_refusal_reasons("comment\n" * 1100 + pem)
+    assert len(long) == 1 and "over the 8192 characters" in long[0]
+    user = K.aws_refusal_reasons(pki.get("user").pem)
+    assert len(user) == 1 and "is not a CA certificate" in user[0]

@@ -231,8 +231,8 @@ def aws_refusal_reasons(certificate_data: str | bytes, *, now: datetime | None =
     cert = found.certificates[0]
     judged = [check_ca_format([cert]), check_ca_expiry([cert], now=now), check_ca_signatures([cert])]
     rules = [f"{f.subject} {f.problem.rstrip('.')}" for r in judged for f in r.failures()]
-    if len(text) > CERTIFICATE_DATA_MAX_LENGTH and not any(str(CERTIFICATE_DATA_MAX_LENGTH) in p for p in rules):
-        reasons.append(_too_long(len(text)))  # the certificate fits, the text around it does not
+    if len(text) > CERTIFICATE_DATA_MAX_LENGTH >= len(C.to_pem(cert.view)):
+        reasons.append(_too_long(len(text)))  # the certificate fits (CA-3 says when not), the text around it does not
     return reasons + rules
 
 
