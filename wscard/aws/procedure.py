@@ -132,24 +132,21 @@ class Sandbox:
 
     def wait_registered(self, certificate_id: str, timeout: float) -> tuple[list[str], float]:
         """Poll until Registered (or a final state); returns the states seen and the time taken."""
-        start = time.monotonic()
-        seen: list[str] = []
-        delay = 0.02
-        while True:
-            out = self.describe_certificate(certificate_id)
-            state = out.response["Certificate"]["State"] if out.ok else f"error {out.error_code}"
-            if not seen or seen[-1] != state:
-                seen.append(state)
-            if state != "Registering" or time.monotonic() - start >= timeout:
-                return seen, time.monotonic() - start
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
+        return self._wait_while(certificate_id, "Registering", timeout, missing_is_gone=False)
 
     def wait_deregistered(self, certificate_id: str, timeout: float) -> tuple[list[str], float]:
         """Poll DescribeCertificate while the certificate reads ``Deregistering``, at most
         ``timeout`` seconds.  Returns the states seen (``gone`` once
         CertificateDoesNotExistException answers: "deletes from the system") and the time
         taken.  Any other error ends the wait as ``error CODE``."""
+        return self._wait_while(certificate_id, "Deregistering", timeout, missing_is_gone=True)
+
+    def _wait_while(self, certificate_id: str, passing: str, timeout: float, *,
+                    missing_is_gone: bool) -> tuple[list[str], float]:
+        """Poll DescribeCertificate (backing off from 0.02 s to 5 s) while the state is
+        ``passing``, at most ``timeout`` seconds: the states seen, in order, and the seconds.
+        An error ends the wait as ``error CODE``; CertificateDoesNotExistException as
+        ``gone`` when ``missing_is_gone`` (a deregistration's end)."""
         start = time.monotonic()
         seen: list[str] = []
         delay = 0.02
@@ -157,13 +154,13 @@ class Sandbox:
             out = self.describe_certificate(certificate_id)
             if out.ok:
                 state = out.response["Certificate"]["State"]
-            elif out.error_code == "CertificateDoesNotExistException":
+            elif missing_is_gone and out.error_code == "CertificateDoesNotExistException":
                 state = "gone"
             else:
                 state = f"error {out.error_code}"
             if not seen or seen[-1] != state:
                 seen.append(state)
-            if state != "Deregistering" or time.monotonic() - start >= timeout:
+            if state != passing or time.monotonic() - start >= timeout:
                 return seen, time.monotonic() - start
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
