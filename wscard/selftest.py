@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from .profile import Profile, load_profile
@@ -230,16 +231,23 @@ def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
     if "--card=softhsm" in extra:
         run = run_suite(path, *extra, server=server, out_dir=out_dir)
     else:
-        # A run on the virtual card takes the machine's virtual readers and (for its domain)
-        # the simulated DC, in an order that depends on the areas it runs: two such runs at
-        # once (xdist workers) could each hold one and wait for the other until a timeout.
-        # They take turns; runs on SoftHSM need at most the DC and run alongside.
-        from . import locks
-
-        with locks.acquire(locks.machine_lock_path("selftest-virtual-card"), timeout=1800,
-                           busy="another self-test run has used the virtual card for 30 minutes"):
+        with virtual_card_turn():
             run = run_suite(path, *extra, server=server, out_dir=out_dir)
     return run, compare(run, profile)
+
+
+def virtual_card_turn() -> Any:
+    """The self-test's turn on the virtual card (a machine lock, held for a whole run).
+
+    A run on the virtual card takes the machine's virtual readers and (for its domain) the
+    simulated DC, in an order that depends on the areas it runs: two such runs at once
+    (xdist workers) could each hold one and wait for the other until a timeout. They take
+    turns; runs on SoftHSM need at most the DC and run alongside. Raises
+    EnvironmentProblem after 30 minutes of waiting."""
+    from . import locks
+
+    return locks.acquire(locks.machine_lock_path("selftest-virtual-card"), timeout=1800,
+                         busy="another self-test run has used the virtual card for 30 minutes")
 
 
 def family_heads(paths: list[Path]) -> set[Path]:
