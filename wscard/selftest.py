@@ -158,7 +158,10 @@ def changed_sections(path: Path) -> set[str] | None:
     import tomllib
 
     with Path(path).open("rb") as fh:
-        data = tomllib.load(fh)
+        return _changed_tables(tomllib.load(fh))
+
+
+def _changed_tables(data: dict) -> set[str] | None:
     if "extends" not in data:
         return None
     return {k for k in data if k not in ("extends", "expect", "profile")}
@@ -195,11 +198,11 @@ def changed_inputs(path: Path) -> set[str] | None:
     counts, even one it sets to the value it extends. None when it extends nothing."""
     import tomllib
 
-    changed = changed_sections(path)
-    if changed is None:
-        return None
     with Path(path).open("rb") as fh:
         data = tomllib.load(fh)
+    changed = _changed_tables(data)
+    if changed is None:
+        return None
     keys = {f"{sec}.{key}" for sec in changed for key in data[sec]}
     return keys | {f"profile.{k}" for k in set(data.get("profile", {})) - LABEL_KEYS}
 
@@ -257,19 +260,19 @@ def family_heads(paths: list[Path]) -> set[Path]:
     that changes the most sections (the first by name among equals). Then, for any section
     some profile changes and no head does yet, the first profile that changes it, so each
     section's changes are run whole at least once."""
-    def sections(p: Path) -> frozenset[str]:
+    sections: dict[Path, frozenset[str]] = {}
+    for p in sorted(paths):  # each file read once
         changed = changed_inputs(p)
-        return frozenset({key.split(".", 1)[0] for key in changed} if changed is not None else {p.name})
-
+        sections[p] = frozenset({key.split(".", 1)[0] for key in changed} if changed is not None else {p.name})
     families: dict[str, list[Path]] = {}
-    for p in sorted(paths):
+    for p in sections:
         families.setdefault(p.stem.split("-", 1)[0], []).append(p)
-    heads = {max(members, key=lambda p: (len(sections(p)), -members.index(p))) for members in families.values()}
-    covered = set().union(*(sections(h) for h in heads)) if heads else set()
-    for p in sorted(paths):
-        if sections(p) - covered:
+    heads = {max(members, key=lambda p: (len(sections[p]), -members.index(p))) for members in families.values()}
+    covered = set().union(*(sections[h] for h in heads)) if heads else set()
+    for p, changed in sections.items():
+        if changed - covered:
             heads.add(p)
-            covered |= sections(p)
+            covered |= changed
     return heads
 
 
