@@ -62,13 +62,7 @@ signal.signal(signal.SIGINT, signal.SIG_IGN)
 signal.signal(signal.SIGHUP, signal.SIG_IGN)
 tmp, prefix, owner_file, grace = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 
-def start_time(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return None if len(fields) < 20 or fields[0] in "ZX" else fields[19]  # a zombie is dead
+# start_time(pid): the module's own, put before this script (_watchdog_script)
 
 # folders of runs that died without their watchdog
 try:
@@ -156,6 +150,14 @@ def start_time(pid: int | str = "self") -> str | None:
     except OSError:
         return None
     return None if len(fields) < 20 or fields[0] in "ZX" else fields[19]  # a zombie is dead
+
+
+def _watchdog_script() -> str:
+    """The watchdog's code: :func:`start_time`'s source, then :data:`_WATCHDOG` (the
+    watchdog runs as ``python -I -S -c``, where this package cannot be imported)."""
+    import inspect
+
+    return inspect.getsource(start_time) + _WATCHDOG
 
 
 def tied(argv: list[str]) -> list[str]:
@@ -249,7 +251,7 @@ def keep(path: Path | str) -> None:
 class _Watchdog:
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", _WATCHDOG, tempfile.gettempdir(), PREFIX, OWNER_FILE,
+            [sys.executable, "-I", "-S", "-c", _watchdog_script(), tempfile.gettempdir(), PREFIX, OWNER_FILE,
              str(KILL_GRACE_SECONDS)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, text=True, bufsize=1,
