@@ -193,17 +193,18 @@ CHILD = textwrap.dedent(r"""
 """)
 
 
-def _group_of(pid: int) -> list[int]:
-    found = []
+def _proc_stats():
+    """(PID, the fields of /proc/PID/stat after the command name) of every live process."""
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
             try:
-                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+                yield int(d.name), (d / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[2]) == pid and fields[0] not in "ZX":
-                found.append(int(d.name))
-    return found
+
+
+def _group_of(pid: int) -> list[int]:
+    return [p for p, fields in _proc_stats() if int(fields[2]) == pid and fields[0] not in "ZX"]
 
 
 def _left(info: dict, address: str = "127.0.0.1") -> list[str]:
@@ -281,13 +282,8 @@ def test_sigkill_of_an_ad_run_removes_the_dc_folder(tmp_path):
 def _descendants(root: int) -> dict[int, str]:
     """PID -> start time of every live process below ``root``."""
     children: dict[int, list[int]] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(d.name))
+    for p, fields in _proc_stats():
+        children.setdefault(int(fields[1]), []).append(p)
     out, todo = {}, [root]
     while todo:
         for child in children.get(todo.pop(), []):
