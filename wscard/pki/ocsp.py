@@ -116,6 +116,25 @@ class OcspContext:
         return self if self.moment is not None else replace(self, moment=self.now())
 
 
+class ExchangeError(enum.StrEnum):
+    """Why an OCSP exchange gave no usable answer (the value is what evidence shows)."""
+
+    #: The URL is not http:// (OCSP over HTTP, RFC 6960 appendix A).
+    NOT_HTTP = "not-http"
+    #: The responder's name does not resolve.
+    UNRESOLVABLE = "unresolvable"
+    #: No address took the connection.
+    REFUSED = "refused"
+    #: Connected, but no answer within the timeout.
+    TIMEOUT = "timeout"
+    #: An HTTP status other than 200.
+    HTTP = "http"
+    #: The body is not an OCSP response.
+    MALFORMED = "malformed"
+    #: An OCSPResponseStatus other than successful (RFC 6960 4.2.1), so no CertStatus.
+    UNSUCCESSFUL = "unsuccessful"
+
+
 @dataclass
 class Exchange:
     """One OCSP request/response over HTTP, decoded for the report."""
@@ -126,9 +145,8 @@ class Exchange:
     response_der: bytes = b""
     http_status: int | None = None
     elapsed_ms: float = 0.0
-    #: "", or why there is no usable answer: unresolvable, refused, timeout, http,
-    #: malformed, unsuccessful, not-http
-    error_kind: str = ""
+    #: None, or why there is no usable answer
+    error_kind: ExchangeError | None = None
     error: str = ""
     request: dict[str, Any] = field(default_factory=dict)
     response: dict[str, Any] = field(default_factory=dict)
@@ -138,7 +156,7 @@ class Exchange:
     @property
     def answered(self) -> bool:
         """A successful OCSP response arrived (whether or not it verifies)."""
-        return not self.error_kind
+        return self.error_kind is None
 
     @property
     def cert_status(self) -> RevocationResult:
@@ -152,7 +170,7 @@ class Exchange:
             "endpoint": self.endpoint,
             "elapsed_ms": round(self.elapsed_ms, 2),
             "http_status": self.http_status,
-            "error": f"{self.error_kind}: {self.error}" if self.error_kind else "",
+            "error": f"{self.error_kind}: {self.error}" if self.error_kind is not None else "",
             "request": self.request,
             "response": self.response,
             "problems": self.problems,
@@ -321,20 +339,20 @@ def query(ctx: OcspContext, url: str, cert: x509.Certificate, issuer: x509.Certi
     ex.request_der = req.public_bytes(serialization.Encoding.DER)
     ex.request = decode_request(ex.request_der)
     if u.scheme != "http":
-        ex.error_kind, ex.error = "not-http", f"'{u.scheme}' URL: only HTTP is used for OCSP"
+        ex.error_kind, ex.error = ExchangeError.NOT_HTTP, f"'{u.scheme}' URL: only HTTP is used for OCSP"
         return ex
     host = u.hostname or ""
     port = u.port or 80
     try:
         endpoints = ctx.resolver.resolve(host, port)
     except Unresolvable as exc:
-        ex.error_kind, ex.error = "unresolvable", str(exc)
+        ex.error_kind, ex.error = ExchangeError.UNRESOLVABLE, str(exc)
         return ex
     path = u.path or "/"
     if u.query:
         path += "?" + u.query
     start = time.perf_counter()
-    last_kind, last_err = "refused", "no address to connect to"
+    last_kind, last_err = ExchangeError.REFUSED, "no address to connect to"
     for ep in endpoints:
         ex.endpoint = str(ep)
         wait = min(ctx.timeout, ep.wait) if getattr(ep, "wait", None) else ctx.timeout
@@ -350,29 +368,29 @@ def query(ctx: OcspContext, url: str, cert: x509.Certificate, issuer: x509.Certi
             ex.http_status = r.status
             body = r.read(MAX_RESPONSE + 1)
         except (socket.timeout, TimeoutError):
-            last_kind, last_err = "timeout", f"{ep}: no answer within {wait:g} s"
+            last_kind, last_err = ExchangeError.TIMEOUT, f"{ep}: no answer within {wait:g} s"
             continue
         except ConnectionRefusedError:
-            last_kind, last_err = "refused", f"{ep}: connection refused"
+            last_kind, last_err = ExchangeError.REFUSED, f"{ep}: connection refused"
             continue
         except (OSError, http.client.HTTPException) as exc:
-            last_kind, last_err = "refused", f"{ep}: {exc.__class__.__name__}: {exc}"
+            last_kind, last_err = ExchangeError.REFUSED, f"{ep}: {exc.__class__.__name__}: {exc}"
             continue
         finally:
             conn.close()
         ex.elapsed_ms = (time.perf_counter() - start) * 1000
         if r.status != 200:
-            ex.error_kind, ex.error = "http", f"{ep}: HTTP {r.status} {r.reason}"
+            ex.error_kind, ex.error = ExchangeError.HTTP, f"{ep}: HTTP {r.status} {r.reason}"
             return ex
         ex.response_der = body[:MAX_RESPONSE]
         try:
             resp = ocsp.load_der_ocsp_response(ex.response_der)
             ex.response = decode_response(ex.response_der)
         except Exception as exc:
-            ex.error_kind, ex.error = "malformed", f"{ep}: not an OCSP response ({exc})"
+            ex.error_kind, ex.error = ExchangeError.MALFORMED, f"{ep}: not an OCSP response ({exc})"
             return ex
         if resp.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
-            ex.error_kind = "unsuccessful"
+            ex.error_kind = ExchangeError.UNSUCCESSFUL
             ex.error = f"{ep}: the responder answered '{resp.response_status.name.lower()}' without a status"
             return ex
         ex.problems = verify_response(ctx, resp, cert, issuer, nonce)
@@ -390,7 +408,7 @@ class StepOutcome(enum.StrEnum):
     #: No OCSP URL there (none in the AIA extension, none given at registration).
     ABSENT = "absent"
     #: OCSP-5: not an http:// URL, or no host.
-    NOT_HTTP = "not-http"
+    NOT_HTTP = ExchangeError.NOT_HTTP
     #: OCSP-5: the host is not under a top-level domain of the IANA root zone.
     NOT_IANA = "not-iana"
     UNRESOLVABLE = "unresolvable"
@@ -502,7 +520,7 @@ def _try(ctx: OcspContext, source: str, url: str, cert, issuer) -> Step:
     if bad is not None:
         return Step(source, url, bad[0], bad[1] + "; AD Connector cannot use it")
     ex = query(ctx, url, cert, issuer)
-    if ex.error_kind == "unresolvable":
+    if ex.error_kind is ExchangeError.UNRESOLVABLE:
         return Step(source, url, StepOutcome.UNRESOLVABLE, f"the name cannot be resolved ({ex.error})", ex)
     if not ex.answered:
         return Step(source, url, StepOutcome.NO_ANSWER,
