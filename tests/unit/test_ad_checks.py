@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from wscard.ad import checks
-from wscard.ad.kerberos import DelegationProof, TicketRequest, classify, krb5_conf, mask_trace
+from wscard.ad.kerberos import DelegationProof, TicketOutcome, TicketRequest, classify, krb5_conf, mask_trace
 from wscard.ad.model import (
     TRUSTED_FOR_DELEGATION,
     TRUSTED_TO_AUTH_FOR_DELEGATION,
@@ -246,9 +246,11 @@ def test_proof_skipped_because_is_passed_through():
 
 
 def test_kvno_errors_are_classified():
-    assert classify("KDC can't fulfill requested option while getting credentials") == "refused"
-    assert classify("Server not found in Kerberos database") == "unknown-principal"
-    assert classify("Cannot contact any KDC for realm") == "error"
+    assert classify("KDC can't fulfill requested option while getting credentials") is TicketOutcome.REFUSED
+    assert classify("Server not found in Kerberos database") is TicketOutcome.UNKNOWN_PRINCIPAL
+    assert classify("Cannot contact any KDC for realm") is TicketOutcome.ERROR
+    with pytest.raises(ValueError):  # an outcome that is not one
+        TicketRequest("ldap/dc1", "S4U2Proxy", "grantd")
 
 
 def test_trace_masks_key_fingerprints_and_secrets():

@@ -13,6 +13,7 @@ from cryptography import x509
 from ..checks import CheckResult
 from ..pki import certs as C
 from ..pki.certs import load_certificate, read_certificates
+from .kerberos import TicketOutcome
 from .model import (
     OID_KDC_AUTH,
     TRUSTED_FOR_DELEGATION,
@@ -135,7 +136,7 @@ def _proof_precondition(r: CheckResult, snap: DomainSnapshot, proof) -> bool:
                f"{proof.self_request.error}) because the account has no SPN: see KCD-1")
         return False
     etype = [q for q in ([proof.self_request] if proof.self_request else []) + list(proof.requests)
-             if q.outcome == "etype"]
+             if q.outcome is TicketOutcome.ETYPE]
     if etype:
         r.skip(f"the KDC refused {etype[0].kind} to {etype[0].service} for lack of a shared encryption type "
                f"({etype[0].error}), whatever the delegation settings: see KCD-6")
@@ -190,7 +191,7 @@ def check_delegation_refused_elsewhere(snap: DomainSnapshot, proof) -> CheckResu
             "choose 'Trust this user for delegation to specified services only' on the Delegation tab "
             "(clears TRUSTED_FOR_DELEGATION).",
         )
-    elif unlisted.outcome != "refused":
+    elif unlisted.outcome is not TicketOutcome.REFUSED:
         r.warn(
             f"{acct.name} acting for {proof.user} to {unlisted.service}",
             f"could not show the refusal for an unlisted service: {unlisted.error}",
@@ -560,7 +561,7 @@ def check_encryption_at_kdc(snap: DomainSnapshot, proof) -> CheckResult:
         return r.skip(proof.skipped_because)
     r.evidence["delegation_proof"] = proof.summary()
     reqs = ([proof.self_request] if proof.self_request else []) + list(proof.requests)
-    etype = [q for q in reqs if q.outcome == "etype"]
+    etype = [q for q in reqs if q.outcome is TicketOutcome.ETYPE]
     for q in etype:
         r.fail(f"{snap.service_account.name} acting for {proof.user} to {q.service} ({q.kind})",
                f"the KDC refused: {q.error}: the account and the domain controller share no encryption type the KDC "

@@ -17,6 +17,7 @@ masked (it never holds a password).
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 import shutil
@@ -44,24 +45,40 @@ def mask_trace(text: str, secrets: tuple[str, ...] = ()) -> str:
     return redact_text(_KEY_FINGERPRINT.sub(r"\1/****", text), secrets)
 
 
+class TicketOutcome(enum.StrEnum):
+    """What the KDC answered to one ticket request (the value is what evidence shows)."""
+
+    GRANTED = "granted"
+    #: KDC policy refused it: KDC_ERR_BADOPTION / KDC_ERR_POLICY (MS-SFU 3.2.5.2.2).
+    REFUSED = "refused"
+    #: No shared encryption type: KDC_ERR_ETYPE_NOSUPP (RFC 4120 7.5.9).
+    ETYPE = "etype"
+    #: KDC_ERR_S_PRINCIPAL_UNKNOWN / KDC_ERR_C_PRINCIPAL_UNKNOWN.
+    UNKNOWN_PRINCIPAL = "unknown-principal"
+    #: Anything else (no KDC reached, a tool error).
+    ERROR = "error"
+
+
 @dataclass
 class TicketRequest:
-    """One ``kvno`` request and what the KDC answered."""
+    """One ``kvno`` request and what the KDC answered (``outcome`` given as a
+    :class:`TicketOutcome` or its value; any other value raises ValueError)."""
 
     service: str
     kind: str  # "S4U2Self" or "S4U2Proxy"
-    #: granted, refused (KDC policy: KDC_ERR_BADOPTION / KDC_ERR_POLICY), etype (no shared
-    #: encryption type: KDC_ERR_ETYPE_NOSUPP), unknown-principal, error
-    outcome: str
+    outcome: TicketOutcome
     error: str = ""
     #: Encryption types of the ticket granted (``klist -e``), as MS-KILE names
     #: (``AES256_CTS_HMAC_SHA1_96``); empty when not granted or not read.
     ticket_enctype: str = ""
     session_enctype: str = ""
 
+    def __post_init__(self) -> None:
+        self.outcome = TicketOutcome(self.outcome)
+
     @property
     def granted(self) -> bool:
-        return self.outcome == "granted"
+        return self.outcome is TicketOutcome.GRANTED
 
 
 @dataclass
@@ -105,7 +122,7 @@ class DelegationProof:
             "service_account": f"{self.account}@{self.realm}",
             "on_behalf_of": f"{self.user}@{self.realm}",
             "requests": [
-                {"kind": r.kind, "service": r.service, "outcome": r.outcome, **({"error": r.error} if r.error else {}),
+                {"kind": r.kind, "service": r.service, "outcome": r.outcome.value, **({"error": r.error} if r.error else {}),
                  **({"ticket_enctype": r.ticket_enctype, "session_key_enctype": r.session_enctype}
                     if r.ticket_enctype else {})}
                 for r in reqs
@@ -113,16 +130,18 @@ class DelegationProof:
         }
 
 
-def classify(stderr: str) -> str:
+def classify(stderr: str) -> TicketOutcome:
+    """The :class:`TicketOutcome` of a refused ``kvno`` from its error text (MIT krb5's
+    messages for the KDC error codes)."""
     s = stderr.lower()
     if "no support for encryption type" in s or "etype_nosupp" in s or "etype nosupp" in s:
-        return "etype"
+        return TicketOutcome.ETYPE
     if "can't fulfill requested option" in s or "kdc policy rejects" in s or "not allowed to delegate" in s \
             or "badoption" in s:
-        return "refused"
+        return TicketOutcome.REFUSED
     if "server not found in kerberos database" in s or "client not found" in s:
-        return "unknown-principal"
-    return "error"
+        return TicketOutcome.UNKNOWN_PRINCIPAL
+    return TicketOutcome.ERROR
 
 
 def parse_klist(text: str) -> dict[tuple[str, str], tuple[str, str]]:
@@ -227,7 +246,7 @@ class KerberosClient:
         p = self._run(args)
         kind = "S4U2Proxy" if proxy else "S4U2Self"
         if p.returncode == 0:
-            return TicketRequest(service, kind, "granted")
+            return TicketRequest(service, kind, TicketOutcome.GRANTED)
         err = mask_trace(p.stderr.strip().removeprefix("kvno: "), self._secrets)
         return TicketRequest(service, kind, classify(err), err)
 
