@@ -16,6 +16,7 @@ The guard enforces, for every backend:
 
 from __future__ import annotations
 
+import enum
 import getpass
 import logging
 import os
@@ -141,12 +142,26 @@ class TriesUnknown(PinAttemptRefused):
     counter it cannot read). Raised by the ``read_tries`` callables."""
 
 
+class AttemptOutcome(enum.StrEnum):
+    """How one PIN the guard let through ended (the value is what evidence shows)."""
+
+    #: The card accepted the PIN.
+    OK = "ok"
+    #: The card refused it (SW 63 CX / CKR_PIN_INCORRECT): no other PIN goes to that card in this run.
+    WRONG_PIN = "wrong-pin"
+    #: Anything else went wrong while it was sent (``detail``: the exception's type).
+    ERROR = "error"
+
+
 @dataclass
 class AttemptRecord:
+    """One PIN sent to a card: the tries left before it, and how it ended (None while the
+    PIN is on its way)."""
+
     card: str
     tries_before: int | None
     tries_after: int | None = None
-    outcome: str = ""  # "ok", "wrong-pin", "locked", "error"
+    outcome: AttemptOutcome | None = None
     detail: str = ""
 
 
@@ -197,11 +212,11 @@ class PinGuard:
                 result = send()
             except BaseException as exc:
                 if is_wrong_pin(exc):
-                    record.outcome = "wrong-pin"
+                    record.outcome = AttemptOutcome.WRONG_PIN
                     self.wrong_pin_cards[card] = where or "a PIN login"
                 else:
-                    record.outcome = "error"
+                    record.outcome = AttemptOutcome.ERROR
                     record.detail = type(exc).__name__
                 raise
-            record.outcome = "ok"
+            record.outcome = AttemptOutcome.OK
             return result

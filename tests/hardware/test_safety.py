@@ -6,7 +6,7 @@ import pytest
 
 from hardware import piv
 from hardware.apdu import Command
-from hardware.pin import Pin, PinAttemptRefused, PinGuard, PinLogFilter, pin_from_environment, scrub
+from hardware.pin import AttemptOutcome, Pin, PinAttemptRefused, PinGuard, PinLogFilter, pin_from_environment, scrub
 from hardware.transport import ApduTrace, CardSafetyError, mask_command
 from hardware.virtual.card import PinState
 from hardware.virtual.piv_card import SlotContent, VirtualPivCard
@@ -140,7 +140,7 @@ def test_guard_makes_no_second_attempt_after_a_wrong_pin(card):
     with pytest.raises(PinAttemptRefused, match="earlier in this run"):
         _guarded(card, guard, PIN)  # even the right PIN is not sent
     assert card.pin.attempts_with_pin == 1 and card.pin.tries_left == 2
-    assert [a.outcome for a in guard.attempts] == ["wrong-pin"]
+    assert [a.outcome for a in guard.attempts] == [AttemptOutcome.WRONG_PIN]
 
 
 def test_apdu_trace_lines():
