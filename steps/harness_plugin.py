@@ -31,6 +31,9 @@ RUN_KEY = pytest.StashKey[object]()
 PLAN_KEY = pytest.StashKey[dict]()
 INFO_KEY = pytest.StashKey[dict]()
 DESELECTED_KEY = pytest.StashKey[int]()
+#: the run's Allure labels and parameters taken from the profile (name, baseline): read once
+#: at session start, as the run header is, not again for every scenario
+LABELS_KEY = pytest.StashKey[dict]()
 HOST = socket.gethostname()
 
 
@@ -287,7 +290,7 @@ def pytest_bdd_before_scenario(request, feature, scenario) -> None:
     allure = _allure()
     if allure is None:
         return
-    p = get_profile(item.config)
+    labels = item.config.stash[LABELS_KEY]
     cat = catalogue()
     d = allure.dynamic
     _safe(d.epic, _epic(ids, Path(feature.filename).parent.name))
@@ -299,13 +302,13 @@ def pytest_bdd_before_scenario(request, feature, scenario) -> None:
     for rid in ids:
         _safe(d.link, cat[rid].url, link_type="requirement", name=f"{rid}: {cat[rid].sources[0].key}")
         _safe(d.label, "requirement", rid)
-    _safe(d.label, "profile", p.name)
-    _safe(d.label, "baseline", p.profile.baseline)
+    _safe(d.label, "profile", labels["profile"])
+    _safe(d.label, "baseline", labels["baseline"])
     _safe(d.label, "wscard_nodeid", item.nodeid)
     # Parameters make results from different hosts and profiles distinct entries when
     # results of several machines are merged into one report.
     _safe(d.parameter, "host", HOST)
-    _safe(d.parameter, "profile", p.name)
+    _safe(d.parameter, "profile", labels["profile"])
 
 
 def _feature_title(path: Path) -> str:
@@ -492,6 +495,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
+    p = get_profile(session.config)
+    session.config.stash[LABELS_KEY] = {"profile": p.name, "baseline": p.profile.baseline}
     session.config.pluginmanager.register(_OutcomeCollector(session.config), "wscard-outcomes")
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from pathlib import Path
 
+import pytest  # the runner's own front end (docs/ARCHITECTURE.md, import rule 1's exception)
+
 from .profile import Profile, load_profile
 from .verdict import Outcome, Verdict
 
@@ -506,8 +508,11 @@ class SectionTracer:
     ``profile.values["pki"]``, an object that kept it); the whole section is read by
     anything that takes the instance's ``__dict__`` or state (``vars``, ``copy``,
     ``pickle``). Copying a profile (``Profile.replace``) and validating one are not reads.
-    Profile loading and the run header (before collection) are left out: they are the same
-    for every area."""
+    Left out: profile loading and the run header (before collection), and everything from
+    session finish on (the summary, the report metadata). Those run in every run, the fault
+    profile's own included, on that profile: they turn the scenarios' outcomes into
+    verdicts, and an area left out has no outcomes for them to judge. What decides an
+    area's outcomes (collection, fixtures, steps) is traced."""
 
     #: attribute names through which the whole instance is read (vars, copy, pickle)
     WHOLE = frozenset({"__dict__", "__getstate__", "__reduce_ex__", "__reduce__"})
@@ -558,6 +563,7 @@ class SectionTracer:
         if self.on:
             self.reads.add(what)
 
+    @pytest.hookimpl(tryfirst=True)  # before the harness's own session finish builds the summary
     def pytest_sessionfinish(self, session) -> None:
         self.on = False
         try:

@@ -50,14 +50,20 @@ def test_a_run_that_outlives_its_time_is_stopped_and_says_so(server, tmp_path):
 def test_the_tracer_records_the_keys_an_area_reads(server, tmp_path):
     """The region area reads [aws].region and never a [guest] key nor the AD Connector's
     [aws].ocsp_url; the in-session area reads [guest].build (a trap and a fault for the
-    measurement the area selection rests on)."""
-    reads = {}
+    measurement the area selection rests on). The summary built at session finish reads
+    [profile].baseline in every run, and the Allure labels name it on every scenario: not
+    counted (they judge outcomes, they make none), so the in-session area, whose steps never
+    branch on the baseline, is not run again for a baseline change."""
+    reads, runs = {}, {}
     for area in ("region", "in_session"):
         trace = tmp_path / f"{area}.json"
         run = S.run_suite(S.ROOT / "wscard" / "profiles" / "embedded.toml", f"steps/test_{area}_bdd.py",
                           "-m", "not hw", "--card=softhsm", server=server, trace=trace, out_dir=tmp_path / area)
         assert run.returncode == 0, run.output[-2000:]
         reads[area] = set(json.loads(trace.read_text()))
+        runs[area] = run
     assert "aws.region" in reads["region"], reads
     assert not {r for r in reads["region"] if r.startswith("guest")} and "aws.ocsp_url" not in reads["region"], reads
     assert "guest.build" in reads["in_session"], reads
+    assert "profile.baseline" not in reads["in_session"], reads
+    assert runs["in_session"].summary["baseline"] == "seed"  # the summary read it, untraced
