@@ -12,25 +12,27 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 from pathlib import Path
 
-import pytest  # the runner's own front end (docs/ARCHITECTURE.md, import rule 1's exception)
-
 from .profile import Profile, load_profile
-from .verdict import Outcome, Verdict
+from .verdict import ExitCode, Outcome, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
 class SuiteRun:
+    """One run of the suite on a profile (:func:`run_suite`), or the union of several runs
+    of one profile over disjoint scenarios (:func:`merge_runs`: ``parts`` holds them)."""
+
     profile: Path
     returncode: int
     summary: dict
     output: str
     out_dir: Path
+    parts: list["SuiteRun"] = field(default_factory=list)
 
     def statuses(self) -> dict[str, str]:
         return {rid: e["status"] for rid, e in self.summary.get("requirements", {}).items()}
@@ -95,13 +97,17 @@ def compare(run: SuiteRun, profile: Profile) -> list[str]:
     profile behind "not evaluated"). Skipped scenarios are accepted (a check whose
     precondition is another requirement's failure)."""
     expect = profile.expect
-    statuses = run.statuses()
     problems = []
+    for part in run.parts or [run]:
+        if not part.summary:
+            return [f"the run wrote no summary (exit {part.returncode}):\n{part.output[-3000:]}"]
+        problems += schema_problems(part.summary)
+        if part.summary.get("exit_code") != part.returncode:
+            problems.append(f"the summary says exit code {part.summary.get('exit_code')}, the run exited "
+                            f"{part.returncode}")
+    statuses = run.statuses()
     if not statuses:
-        return [f"the run wrote no summary (exit {run.returncode}):\n{run.output[-3000:]}"]
-    problems += schema_problems(run.summary)
-    if run.summary.get("exit_code") != run.returncode:
-        problems.append(f"the summary says exit code {run.summary.get('exit_code')}, the run exited {run.returncode}")
+        return problems + [f"the run judged no requirement (exit {run.returncode}):\n{run.output[-3000:]}"]
     for rid, status in sorted(statuses.items()):
         want = (Verdict.FAILED if rid in expect.failed else Verdict.WARNING if rid in expect.warning
                 else Verdict.NOT_EVALUATED if rid in expect.not_evaluated else None)
@@ -135,6 +141,36 @@ def schema_problems(summary: dict) -> list[str]:
     validator = jsonschema.Draft202012Validator(schema)
     return [f"summary schema: {'/'.join(map(str, e.absolute_path))}: {e.message}"
             for e in sorted(validator.iter_errors(summary), key=str)][:10]
+
+
+def merge_runs(parts: list[SuiteRun]) -> SuiteRun:
+    """One view of several runs of one profile over disjoint sets of scenarios (the split
+    of :func:`check_profile`): the scenarios of all, each requirement's verdict judged
+    again from all its scenarios (``wscard.report.summary.build``, the summary's own rule)
+    and the exit code from those verdicts (``wscard.verdict.run_exit_code``). The runs are
+    kept in ``parts``: :func:`compare` checks each one's summary (schema, exit code)."""
+    from .report import summary as summary_mod
+    from .verdict import run_exit_code
+
+    known = {f.name for f in fields(summary_mod.ScenarioOutcome)} - {"requirements"}
+    scenarios: dict[tuple[int, str], summary_mod.ScenarioOutcome] = {}
+    for i, part in enumerate(parts):
+        for rid, entry in part.summary.get("requirements", {}).items():
+            for sc in entry.get("scenarios", []):
+                key = (i, sc["nodeid"])
+                if key in scenarios:
+                    scenarios[key].requirements.append(rid)
+                else:
+                    scenarios[key] = summary_mod.ScenarioOutcome(
+                        requirements=[rid], **{k: v for k, v in sc.items() if k in known})
+    first = next((p.summary for p in parts if p.summary), {})
+    merged = summary_mod.build(list(scenarios.values()), profile=first.get("profile", ""),
+                               baseline=first.get("baseline", ""))
+    code = int(run_exit_code((e["status"] for e in merged["requirements"].values()),
+                             (sc.outcome for sc in scenarios.values())))
+    merged["exit_code"] = code
+    output = "\n".join(f"--- run {i + 1} of {len(parts)} ({p.out_dir.name}) ---\n{p.output}" for i, p in enumerate(parts))
+    return SuiteRun(parts[0].profile, code, merged, output, parts[0].out_dir.parent, parts=list(parts))
 
 
 def _details(scenarios: list[dict]) -> str:
@@ -217,7 +253,14 @@ def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
     ``full=False`` with ``inputs`` (:func:`area_inputs`) runs only the areas that read a
     section the profile changes (:func:`selected_areas`); every other area's verdicts are
     those of the embedded default, which passes. ``COSTLY_AREAS`` applies either way.
-    ``out_dir``: the run folder (:func:`run_suite`; give one the caller removes)."""
+
+    A profile that needs the card-edge (``@hw``) scenarios but changes no ``[card]`` key
+    (a ``[pki]`` fault: the card holds other certificates, the card itself is the
+    default) is run twice, and the runs merged (:func:`merge_runs`): the ``@hw``
+    scenarios on the virtual card, in the self-test's turn (:func:`virtual_card_turn`),
+    and the rest on a SoftHSM token, alongside other runs. The virtual card is then held
+    for seconds, not for the whole suite. ``out_dir``: the run folder (:func:`run_suite`;
+    give one the caller removes)."""
     profile = load_profile(path)
     extra = list(args)
     changed = changed_sections(path)
@@ -227,18 +270,44 @@ def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
         # the card-edge scenarios are left out, so the card need not be a virtual one: a
         # SoftHSM token keeps the run short and off the machine's one pair of virtual readers
         extra.append("--card=softhsm")
-    markers = [m for m in [profile.expect.markers] + [f"not {m}" for m in skip] if m]
-    if markers:
-        extra += ["-m", " and ".join(f"({m})" for m in markers)]
-    if areas is not None:
-        files = area_files()
-        extra += [str(files[a].relative_to(ROOT)) for a in areas if a in files]
+    files = area_files()
+    chosen = list(files) if areas is None else [a for a in areas if a in files]
+
+    def select(*more: str) -> list[str]:
+        ms = [m for m in [profile.expect.markers, *[f"not {m}" for m in skip], *more] if m]
+        return ["-m", " and ".join(f"({m})" for m in ms)] if ms else []
+
+    def paths(among: list[str]) -> list[str]:
+        return [] if areas is None and among == chosen else [str(files[a].relative_to(ROOT)) for a in among]
+
     if "--card=softhsm" in extra:
-        run = run_suite(path, *extra, server=server, out_dir=out_dir)
-    else:
+        run = run_suite(path, *extra, *select(), *paths(chosen), server=server, out_dir=out_dir)
+    elif changed is None or "card" in changed or any(a.startswith("--card") for a in args):
         with virtual_card_turn():
-            run = run_suite(path, *extra, server=server, out_dir=out_dir)
+            run = run_suite(path, *extra, *select(), *paths(chosen), server=server, out_dir=out_dir)
+    else:
+        out = Path(out_dir or tempfile.mkdtemp(prefix="wscard-selftest-"))
+        parts = [run_suite(path, *extra, "--card=softhsm", *select("not hw"), *paths(chosen), server=server,
+                           out_dir=out / "softhsm")]
+        on_card = [a for a in chosen if a in hw_areas()]
+        if on_card:
+            with virtual_card_turn():
+                card = run_suite(path, *extra, *select("hw"), *paths(on_card), server=server,
+                                 out_dir=out / "virtual-card")
+            # the profile's own markers may leave no card-edge scenario: nothing to merge
+            if not (card.returncode == int(ExitCode.NOTHING_SELECTED) and not card.summary.get("requirements")):
+                parts.append(card)
+        run = merge_runs(parts) if len(parts) > 1 else parts[0]
     return run, compare(run, profile)
+
+
+def hw_areas() -> set[str]:
+    """The areas with a scenario tagged ``@hw`` (a card in a reader) in ``features/<area>/``."""
+    import re
+
+    tag = re.compile(r"(?<!\S)@hw(?!\S)")
+    return {a for a in area_files()
+            if any(tag.search(f.read_text(encoding="utf-8")) for f in (ROOT / "features" / a).glob("*.feature"))}
 
 
 def virtual_card_turn() -> Any:
@@ -509,7 +578,8 @@ class SectionTracer:
     anything that takes the instance's ``__dict__`` or state (``vars``, ``copy``,
     ``pickle``). Copying a profile (``Profile.replace``) and validating one are not reads.
     Left out: profile loading and the run header (before collection), and everything from
-    session finish on (the summary, the report metadata). Those run in every run, the fault
+    session finish on (the summary, the report metadata: the harness writes them in a
+    ``trylast`` session-finish hook, after this one has stopped). Those run in every run, the fault
     profile's own included, on that profile: they turn the scenarios' outcomes into
     verdicts, and an area left out has no outcomes for them to judge. What decides an
     area's outcomes (collection, fixtures, steps) is traced."""
@@ -563,7 +633,6 @@ class SectionTracer:
         if self.on:
             self.reads.add(what)
 
-    @pytest.hookimpl(tryfirst=True)  # before the harness's own session finish builds the summary
     def pytest_sessionfinish(self, session) -> None:
         self.on = False
         try:
