@@ -25,7 +25,12 @@ step() {
 # 1. The emulated card stack the main job's virtual cards need (pcscd in a private network
 #    namespace, vsmartcard, OpenSC): checked, with what is missing named, before any test.
 step "emulated card stack" tools/ci-card-setup.sh
-# 2. Everything else; last, so its closing line ends the log.
-step "unit tests, self-tests and the main job" $PY -m pytest tests/selftest tests/unit tests/hardware --durations=20 \
-    -n "${WSCARD_SELFTEST_WORKERS:-2}" --dist worksteal -p no:cacheprovider -o addopts="--strict-markers" \
+# 2. Everything else; last, so its closing line ends the log. One worker more than the
+#    machine has cores (WSCARD_SELFTEST_WORKERS overrides): a run spends part of its time
+#    waiting (the DC starting, pcscd seeing a card, the card's or the DC's turn), and the
+#    extra worker fills it. Measured on 2 cores, the fault-profile self-test alone: 348 s
+#    with 2 workers, 277 s with 3, 293 s with 4 (docs/ARCHITECTURE.md).
+WORKERS=${WSCARD_SELFTEST_WORKERS:-$(( $(nproc 2>/dev/null || echo 1) + 1 ))}
+step "unit tests, self-tests and the main job ($WORKERS workers)" $PY -m pytest tests/selftest tests/unit tests/hardware --durations=20 \
+    -n "$WORKERS" --dist worksteal -p no:cacheprovider -o addopts="--strict-markers" \
     --alluredir="$TMP/tests-results" "$@"
