@@ -9,8 +9,8 @@ means little without them).
 
 * main job: ``pytest`` on the embedded default (what ``./harness check`` runs before it
   writes the report), in a temporary run folder.
-* fault-profile self-test: ``pytest tests/selftest/test_fault_profiles.py -n 2`` as
-  ``tools/selftest.sh`` runs it: one fork server per xdist worker, the areas a profile
+* fault-profile self-test: ``pytest tests/selftest/test_fault_profiles.py -n N`` as
+  ``tools/selftest.sh`` runs it (N: cores + 1, or each of ``--workers N [N ...]``): one fork server per xdist worker, the areas a profile
   touches, one whole-suite run per family (wscard.selftest). ``--old`` runs it again with
   ``WSCARD_SELFTEST_SUBPROCESS=1``: one ``python -m pytest`` per profile over the whole
   suite, the approach before issue 17 (the cheaper simulated world stays in both).
@@ -74,6 +74,9 @@ def main() -> None:
     ap.add_argument("--keep-going", action="store_true",
                     help="with --selftest: run every step even after one fails (set +e), to time them all")
     ap.add_argument("--no-main", action="store_true", help="leave out the main job")
+    ap.add_argument("--workers", type=int, nargs="+", default=[(os.cpu_count() or 1) + 1],
+                    help="xdist workers for the fault-profile self-test; several numbers time it once each "
+                         "(default: cores + 1, as tools/selftest.sh)")
     a = ap.parse_args()
     print(f"{os.cpu_count()} CPUs; load average now {_load()}")
     rows = []
@@ -92,12 +95,13 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 rows.append(timed("main job: pytest on the embedded default",
                                   [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--run-dir={tmp}/run"]))
-        faults = [PY, "-m", "pytest", "tests/selftest/test_fault_profiles.py", "-n", "2", "-q", "-p",
-                  "no:cacheprovider", "-o", "addopts=--strict-markers"] + (["-k", a.k] if a.k else [])
-        rows.append(timed("fault-profile self-test (fork servers, areas)", faults))
-        if a.old:
-            rows.append(timed("fault-profile self-test, previous way (a process per profile, whole suite)",
-                              faults, {"WSCARD_SELFTEST_SUBPROCESS": "1"}))
+        for n in a.workers:
+            faults = [PY, "-m", "pytest", "tests/selftest/test_fault_profiles.py", "-n", str(n), "-q", "-p",
+                      "no:cacheprovider", "-o", "addopts=--strict-markers"] + (["-k", a.k] if a.k else [])
+            rows.append(timed(f"fault-profile self-test (fork servers, areas), {n} workers", faults))
+            if a.old:
+                rows.append(timed(f"fault-profile self-test, previous way (a process per profile, whole suite), "
+                                  f"{n} workers", faults, {"WSCARD_SELFTEST_SUBPROCESS": "1"}))
     print("\n| what | wall (s) | CPU (s) | load before | load after | exit |\n| --- | --- | --- | --- | --- | --- |")
     for r in rows:
         print(f"| {r['label']} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['load_before']} | {r['load_after']} | {r['exit']} |")
