@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from wscard.ad import samba  # noqa: E402
 from wscard.ad.session import session_for_samba  # noqa: E402
 from wscard.pki import get_pki  # noqa: E402
-from wscard.profile import load_profile  # noqa: E402
+from wscard.profile import directory_user_name, load_profile  # noqa: E402
 
 
 def main(cycles: int = 5) -> None:
@@ -51,7 +51,7 @@ def main(cycles: int = 5) -> None:
             results = [s.check_spn(), s.check_delegation_settings(), s.check_delegation_granted(),
                        s.check_delegation_refused_elsewhere(), s.check_ldap_service_chosen(),
                        s.check_every_domain_controller(), s.check_delegation_every_dc(), s.check_dc_certificates(),
-                       s.check_service_account_name(profile.aws.directory.user_name(profile)),
+                       s.check_service_account_name(directory_user_name(profile)),
                        s.check_encryption_types(), s.check_encryption_at_kdc(), s.check_ntauth(certs),
                        s.check_strong_mapping(certs, profile.pki.upn)]
             t_checks = time.monotonic() - t1

@@ -8,7 +8,7 @@ import pytest
 from wscard.aws import ad_connector, service_faults
 from wscard.aws.env import AwsEnvironment
 from wscard.errors import ProfileError
-from wscard.profile import Profile
+from wscard.profile import Profile, directory_user_name
 
 from .harness_plugin import PROFILE_KEY, get_profile
 
@@ -94,7 +94,7 @@ def world(aws_env: AwsEnvironment, profile: Profile, certificate_source):
         return None
     from wscard.aws.world import seed_or_explain
 
-    return seed_or_explain(aws_env, profile.aws, certificate_source, profile.aws.directory.user_name(profile))
+    return seed_or_explain(aws_env, profile.aws, certificate_source, directory_user_name(profile))
 
 
 class DirectoryUnderTest:

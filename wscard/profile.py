@@ -168,6 +168,61 @@ CROSS_SECTION_RULES: list[Callable[[Profile], None]] = [
 ]
 
 
+# --- values derived across sections ---------------------------------------------------
+# A value one section leaves to another when it is not set: the domain's name from the
+# AWS directory, the user who signs in from the client or the PKI's UPN. Each is worked
+# out here, once, so that no section reads another (as the rules above).
+
+def domain_name(profile: Profile) -> str:
+    """The AD domain's DNS name, lower-case: ``[ad].domain``, else the ``[aws.directory]``
+    name, else ``corp.example.com`` (the embedded world's)."""
+    ad, aws = profile.values.get("ad"), profile.values.get("aws")
+    if ad is not None and ad.domain:
+        return ad.domain.lower()
+    name = aws.directory.name if aws is not None else ""
+    return (name or "corp.example.com").lower()
+
+
+def netbios_name(profile: Profile) -> str:
+    """The domain's NetBIOS name, upper-case: ``[ad].netbios_domain``, else the
+    ``[aws.directory]`` short name, else the first label of :func:`domain_name`."""
+    ad, aws = profile.values.get("ad"), profile.values.get("aws")
+    if ad is not None and ad.netbios_domain:
+        return ad.netbios_domain.upper()
+    name = aws.directory.short_name if aws is not None else ""
+    return (name or domain_name(profile).split(".")[0]).upper()
+
+
+def realm_name(profile: Profile) -> str:
+    """The Kerberos realm, upper-case: ``[ad].realm``, else :func:`domain_name` (RFC 4120
+    6.1: an AD realm is its domain's DNS name in capitals)."""
+    ad = profile.values.get("ad")
+    return ((ad.realm if ad is not None else "") or domain_name(profile)).upper()
+
+
+def directory_user_name(profile: Profile) -> str:
+    """The CustomerUserName the simulated world gives AD Connector (DescribeDirectories):
+    ``[aws.directory].customer_user_name``, else the account name of ``[ad].service_account``
+    (``DOMAIN\\name`` or ``name@domain`` reduced to ``name``), else ``svc-adconnector``."""
+    aws, ad = profile.values.get("aws"), profile.values.get("ad")
+    if aws is not None and aws.directory.customer_user_name:
+        return aws.directory.customer_user_name
+    name = (ad.service_account if ad is not None else "") or "svc-adconnector"
+    return name.split("\\", 1)[-1].split("@", 1)[0]
+
+
+def login_user_name(profile: Profile) -> str:
+    """The WorkSpaces user who signs in (the login model): ``[login].user``, else
+    ``[client].user``, else the local part of ``[pki].upn``; "" when none is set."""
+    login, client, pki = (profile.values.get(k) for k in ("login", "client", "pki"))
+    if login is not None and login.user:
+        return login.user
+    if client is not None and client.user:
+        return client.user
+    upn = pki.upn if pki is not None else ""
+    return upn.split("@", 1)[0] if upn else ""
+
+
 def resolve_profile_path(ref: str | Path, relative_to: Path | None = None) -> Path:
     ref_s = str(ref)
     if ref_s == EMBEDDED or (not ref_s.endswith(".toml") and (BUILTIN_DIR / f"{ref_s}.toml").exists()):

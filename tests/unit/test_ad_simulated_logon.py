@@ -14,7 +14,7 @@ import pytest
 from wscard.ad import mapping, samba
 from wscard.errors import EnvironmentProblem
 from wscard.pki import get_pki
-from wscard.profile import load_profile
+from wscard.profile import directory_user_name, load_profile
 from wscard.sections.pki import PkiSection
 from wscard.sid import SERVICE_ACCOUNT_RID, TEST_USER_RID, read_sid_extension, simulated_sid
 
@@ -88,11 +88,11 @@ def test_a_name_the_pki_lacks_stops_the_set_up_naming_the_key(cache):
 
 
 def test_ad_connector_is_given_the_service_accounts_name_unless_the_profile_says_otherwise(tmp_path):
-    assert load_profile().aws.directory.user_name(load_profile()) == "svc-adconnector"
+    assert directory_user_name(load_profile()) == "svc-adconnector"
     p = _profile(tmp_path, '[ad]\nservice_account = "svc-ws@corp.example.com"\n')
-    assert p.aws.directory.user_name(p) == "svc-ws"
+    assert directory_user_name(p) == "svc-ws"
     p = _profile(tmp_path, '[aws.directory]\ncustomer_user_name = "other"\n')
-    assert p.aws.directory.user_name(p) == "other"
+    assert directory_user_name(p) == "other"
 
 
 @pytest.mark.parametrize("body,key", [

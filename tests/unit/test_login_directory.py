@@ -14,7 +14,7 @@ from wscard.aws.ad_connector import DirectoryServiceSnapshot
 from wscard.errors import ProfileError
 from wscard.login import directory as D
 from wscard.pki import get_pki
-from wscard.profile import load_profile
+from wscard.profile import load_profile, login_user_name
 from wscard.sections.pki import PkiSection
 
 
@@ -92,14 +92,14 @@ def test_the_chain_rule_names_the_ca_that_is_not_registered(pki):
 
 def test_login_section_defaults_and_user_fallbacks(tmp_path):
     p = load_profile()
-    assert p.login.registration_code == "" and p.login.user_name(p) == "testuser"
+    assert p.login.registration_code == "" and login_user_name(p) == "testuser"
     assert p.login.session_hours_needed == 8.0
     f = tmp_path / "p.toml"
     f.write_text('extends = "embedded"\n[client]\nuser = ""\n[pki]\nupn = "jdoe@corp.example.com"\n')
-    assert load_profile(f).login.user_name(load_profile(f)) == "jdoe"
+    assert login_user_name(load_profile(f)) == "jdoe"
     f.write_text('extends = "embedded"\n[login]\nuser = "alice"\nregistration_code = "SLiad+ABCDEF"\n')
     q = load_profile(f)
-    assert (q.login.user_name(q), q.login.registration_code) == ("alice", "SLiad+ABCDEF")
+    assert (login_user_name(q), q.login.registration_code) == ("alice", "SLiad+ABCDEF")
 
 
 @pytest.mark.parametrize("body, key", [

@@ -206,3 +206,45 @@ def test_profile_reference_is_up_to_date():
 
     current = (ROOT / "docs" / "profiles.md").read_text()
     assert current == render(), "docs/profiles.md is stale: run python tools/gen_profile_docs.py"
+
+
+def test_values_left_to_another_section_are_worked_out_from_the_whole_profile(tmp_path):
+    from wscard.profile import directory_user_name, domain_name, login_user_name, netbios_name, realm_name
+
+    p = load_profile()
+    assert (domain_name(p), netbios_name(p), realm_name(p)) == ("corp.example.com", "CORP", "CORP.EXAMPLE.COM")
+    f = tmp_path / "p.toml"
+    f.write_text(textwrap.dedent("""
+        extends = "embedded"
+        [aws.directory]
+        name = "Lab.Example.ORG"
+        short_name = "lab"
+        [ad]
+        service_account = "LAB\\\\svc-ws"
+        [pki]
+        upn = "jdoe@lab.example.org"
+        [client]
+        user = ""
+    """))
+    q = load_profile(f)
+    assert (domain_name(q), netbios_name(q), realm_name(q)) == ("lab.example.org", "LAB", "LAB.EXAMPLE.ORG")
+    assert directory_user_name(q) == "svc-ws" and login_user_name(q) == "jdoe"
+    r = q.replace("ad", domain="Other.Example.Com", realm="OTHER.REALM").replace("login", user="alice")
+    assert (domain_name(r), realm_name(r), login_user_name(r)) == ("other.example.com", "OTHER.REALM", "alice")
+
+
+def test_no_section_reads_another_through_a_method():
+    """A section's methods take only their own section's values: the one that gets the
+    profile is validate (its own keys; rules over two sections are CROSS_SECTION_RULES,
+    values left to another section are wscard.profile's functions)."""
+    import dataclasses
+    import inspect
+    import sys
+
+    modules = {cls.__module__ for cls in sections().values()}
+    classes = [c for m in modules for c in vars(sys.modules[m]).values()
+               if inspect.isclass(c) and dataclasses.is_dataclass(c) and c.__module__ == m]
+    assert len(classes) > len(modules)  # the nested tables' dataclasses too ([aws.directory]...)
+    offenders = [f"{cls.__module__}.{cls.__name__}.{attr}" for cls in classes for attr, fn in vars(cls).items()
+                 if inspect.isfunction(fn) and attr != "validate" and "profile" in inspect.signature(fn).parameters]
+    assert not offenders, offenders

@@ -48,6 +48,7 @@ from pathlib import Path
 from .. import host, lifetime, locks
 from ..errors import EnvironmentProblem
 from ..ports import PortInUse, port_in_use
+from ..profile import domain_name, netbios_name
 from ..sid import SERVICE_ACCOUNT_RID, SIMULATED_DOMAIN_SID, TEST_USER_RID, simulated_sid
 from .model import enctype_value
 from .target import Secret
@@ -221,7 +222,7 @@ class DomainSpec:
 def spec_from_profile(profile) -> DomainSpec:
     ad = profile.ad
     s = ad.samba
-    domain = ad.domain_name(profile)
+    domain = domain_name(profile)
     dc = s.dc_hostname.lower()
     pki = profile.values.get("pki")
     if not dc:
@@ -247,7 +248,7 @@ def spec_from_profile(profile) -> DomainSpec:
         test_upn = upn
     return DomainSpec(
         domain=domain,
-        netbios_domain=ad.netbios_name(profile),
+        netbios_domain=netbios_name(profile),
         dc_hostname=dc,
         service_account=ad.service_account.split("@", 1)[0].split("\\")[-1],
         service_spn=s.service_spn,

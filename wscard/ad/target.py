@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from ..errors import EnvironmentProblem
+from ..profile import domain_name, netbios_name, realm_name
 
 
 class Secret:
@@ -152,7 +153,7 @@ def target_from_section(ad, profile=None, *, ask: bool = True) -> DirectoryTarge
     bind_user = ad.bind_user or ad.service_account
     if not any(c in bind_user for c in "@\\="):
         # a simple bind needs a UPN, DOMAIN\\name or a DN; a bare sAMAccountName is refused
-        bind_user = f"{bind_user}@{ad.domain_name(profile)}"
+        bind_user = f"{bind_user}@{domain_name(profile)}"
     bind_password = secret_from_env(ad.password_env, f"LDAP bind as {bind_user}", ask=ask)
     service_password = None
     missing = ""
@@ -164,9 +165,9 @@ def target_from_section(ad, profile=None, *, ask: bool = True) -> DirectoryTarge
         missing = (f"the service account's password is not given: set {ad.service_password_env} to prove "
                    "delegation at the KDC")
     return DirectoryTarget(
-        domain=ad.domain_name(profile),
-        realm=ad.realm_name(profile),
-        netbios_domain=ad.netbios_name(profile),
+        domain=domain_name(profile),
+        realm=realm_name(profile),
+        netbios_domain=netbios_name(profile),
         ldap=endpoint,
         global_catalog=gc,
         ca_bundle=str(ad.ca_bundle or ""),

@@ -157,7 +157,8 @@ def seed(env: AwsEnvironment, aws: AwsSection, certificate_pem: Callable[[str], 
 
     ``certificate_pem(source)`` returns the PEM of a ``[[aws.certificates]]`` source;
     ``customer_user_name`` the AD Connector's service account user name (default:
-    ``[aws.directory].user_name()``).
+    ``[aws.directory].customer_user_name``, else :func:`create_directory`'s;
+    ``wscard.profile.directory_user_name`` works it out from the whole profile).
     """
     if not env.simulated:
         raise RuntimeError("seed() builds simulated worlds only")
@@ -167,8 +168,9 @@ def seed(env: AwsEnvironment, aws: AwsSection, certificate_pem: Callable[[str], 
     backend = env.ds_backend(region)
     backend.certificate_registration_delay_seconds = aws.registration_delay_seconds
     backend.certificate_deregistration_delay_seconds = aws.deregistration_delay_seconds
-    world = World(create_directory(env, region, d.type, d.name, d.short_name,
-                                   customer_user_name or d.user_name()), region, d.type)
+    user = customer_user_name or d.customer_user_name
+    world = World(create_directory(env, region, d.type, d.name, d.short_name, *([user] if user else [])),
+                  region, d.type)
     now = datetime.now(timezone.utc)
     for spec in aws.certificates:
         pem = certificate_pem(spec.source)

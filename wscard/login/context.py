@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from ..profile import login_user_name
+
 
 @dataclass(frozen=True)
 class LoginContext:
@@ -43,7 +45,7 @@ class LoginContext:
     #: What the user types at the environment's sign-in (``[login].registration_code``;
     #: empty: the code of the directory under test). The model cases type their own.
     registration_code: str = ""
-    #: The WorkSpaces user who signs in (``[login]`` ``user_name()``).
+    #: The WorkSpaces user who signs in (``wscard.profile.login_user_name``).
     user: str = ""
     #: The moment certificates are judged at (aware UTC); None: the time of each validation.
     moment: datetime | None = None
@@ -70,7 +72,7 @@ class LoginContext:
                    authentication=tuple(authentication if authentication is not None
                                         else profile.profile.authentication),
                    expected_upn=profile.pki.upn, ca_entries=tuple(pki.ca_chain), pki_environment=pki_environment,
-                   registration_code=profile.login.registration_code, user=profile.login.user_name(profile))
+                   registration_code=profile.login.registration_code, user=login_user_name(profile))
 
     def now(self) -> datetime:
         """:attr:`moment`, or the current time (aware UTC) when it is None."""

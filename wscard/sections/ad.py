@@ -134,11 +134,11 @@ class AdSection:
     #: ``ldap``: an existing domain read over LDAP at ``ldap_url`` (lab); ``none``: no
     #: directory, the ``@ad`` scenarios are skipped.
     mode: Mode = "none"
-    #: DNS name of the domain. Empty: ``[aws.directory].name``.
+    #: DNS name of the domain. Empty: ``[aws.directory].name`` (``wscard.profile.domain_name``).
     domain: str = ""
-    #: NetBIOS name of the domain. Empty: ``[aws.directory].short_name``.
+    #: NetBIOS name of the domain. Empty: ``[aws.directory].short_name`` (``wscard.profile.netbios_name``).
     netbios_domain: str = ""
-    #: Kerberos realm. Empty: the domain name in capitals.
+    #: Kerberos realm. Empty: the domain name in capitals (``wscard.profile.realm_name``).
     realm: str = ""
     #: Ldap mode: the domain controller to read, ``ldaps://dc1.corp.example.com`` (TLS
     #: from the start, port 636) or ``ldap://dc1.corp.example.com`` (StartTLS on 389).
@@ -182,24 +182,6 @@ class AdSection:
     timeout_seconds: float = 10.0
     #: The simulated domain controller (samba mode).
     samba: SambaSpec = field(default_factory=SambaSpec)
-
-    # --- derived values ---------------------------------------------------------------
-    def domain_name(self, profile=None) -> str:
-        if self.domain:
-            return self.domain.lower()
-        aws = _get(profile, "aws")
-        name = getattr(getattr(aws, "directory", None), "name", "") if aws is not None else ""
-        return (name or "corp.example.com").lower()
-
-    def netbios_name(self, profile=None) -> str:
-        if self.netbios_domain:
-            return self.netbios_domain.upper()
-        aws = _get(profile, "aws")
-        name = getattr(getattr(aws, "directory", None), "short_name", "") if aws is not None else ""
-        return (name or self.domain_name(profile).split(".")[0]).upper()
-
-    def realm_name(self, profile=None) -> str:
-        return (self.realm or self.domain_name(profile)).upper()
 
     def validate(self, profile) -> None:
         for key in ("password_env", "service_password_env"):
@@ -261,8 +243,3 @@ class AdSection:
         if not 1 <= s.service_ticket_lifetime_hours <= 10:
             raise ProfileError("must be between 1 and 10 (the user ticket lifetime, which caps it)",
                                key="[ad.samba].service_ticket_lifetime_hours")
-
-
-def _get(profile, name: str):
-    values = getattr(profile, "values", None) if profile is not None else None
-    return values.get(name) if isinstance(values, dict) else None

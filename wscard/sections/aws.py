@@ -33,18 +33,9 @@ class DirectorySpec:
     short_name: str = "CORP"
     #: Simulated world: the service account user name given to AD Connector
     #: (ConnectDirectory ``ConnectSettings.CustomerUserName``, which KCD-5 compares with
-    #: the domain). Empty: the sAMAccountName of ``[ad].service_account``. Live: read from
-    #: AWS (DescribeDirectories).
+    #: the domain). Empty: the sAMAccountName of ``[ad].service_account``
+    #: (``wscard.profile.directory_user_name``). Live: read from AWS (DescribeDirectories).
     customer_user_name: str = ""
-
-    def user_name(self, profile=None) -> str:
-        """The CustomerUserName the simulated world gives AD Connector."""
-        if self.customer_user_name:
-            return self.customer_user_name
-        values = getattr(profile, "values", None) if profile is not None else None
-        ad = values.get("ad") if isinstance(values, dict) else None
-        name = getattr(ad, "service_account", "") or "svc-adconnector"
-        return name.split("\\", 1)[-1].split("@", 1)[0]
 
 
 @dataclass

@@ -27,7 +27,7 @@ class LoginSection:
     registration_code: str = ""
     #: The WorkSpaces user who signs in (the ``UserName`` of their WorkSpace, the
     #: sAMAccountName). Empty: ``[client].user``, else the part before ``@`` of
-    #: ``[pki].upn``.
+    #: ``[pki].upn`` (``wscard.profile.login_user_name``).
     user: str = ""
     #: SESSION-8: a session ends when its Kerberos service ticket does. A maximum service
     #: ticket lifetime shorter than this many hours is reported as a warning (the
@@ -40,14 +40,3 @@ class LoginSection:
         if not 0 < self.session_hours_needed <= 24 * 7:
             raise ProfileError("must be more than 0 and at most 168 (a week)", key="[login].session_hours_needed")
 
-    def user_name(self, profile=None) -> str:
-        """The WorkSpaces user who signs in (see ``user``)."""
-        if self.user:
-            return self.user
-        values = getattr(profile, "values", None) or {}
-        client = values.get("client")
-        if client is not None and getattr(client, "user", ""):
-            return client.user
-        pki = values.get("pki")
-        upn = getattr(pki, "upn", "") if pki is not None else ""
-        return upn.split("@", 1)[0] if upn else ""
