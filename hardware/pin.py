@@ -26,7 +26,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
-from wscard.errors import EnvironmentProblem
+from wscard.errors import EnvironmentProblem, PinAttemptRefused, TriesUnknown  # defined there: wscard catches them
 
 PIN_VARIABLE = "SMARTCARD_PIN"
 #: The guard refuses to send a PIN when this many tries or fewer are left.
@@ -125,21 +125,6 @@ def simulated_pin(variable: str = PIN_VARIABLE) -> Pin:
     if value:
         return Pin(value, f"${variable}")
     return Pin(generated_pin(), "generated")
-
-
-class PinAttemptRefused(Exception):
-    """The guard would not send the PIN; ``reason`` says why (fit for a report)."""
-
-    def __init__(self, reason: str, tries_left: int | None = None):
-        self.reason = reason
-        self.tries_left = tries_left
-        super().__init__(reason)
-
-
-class TriesUnknown(PinAttemptRefused):
-    """The card's answer about its retry counter is not one the harness knows, so the
-    tries left are unknown: the guard sends no PIN (the harness never risks a card whose
-    counter it cannot read). Raised by the ``read_tries`` callables."""
 
 
 class AttemptOutcome(enum.StrEnum):

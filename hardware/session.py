@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wscard.card_login import CardLoginStatus
-from wscard.errors import EnvironmentProblem
+from wscard.errors import EnvironmentProblem, NoCard  # NoCard: defined there, wscard catches it
 
 from . import pkcs11 as p11
 from .backends import Backend, VirtualBackend
@@ -34,10 +34,6 @@ def slot_of(cert: p11.P11Cert) -> str:
         if text.lower() in cert.label.lower():
             return slot
     return ID_SLOTS.get(cert.id_hex, "?")
-
-
-class NoCard(Exception):
-    """There is no (single, recognised) card to run this scenario on."""
 
 
 @dataclass

@@ -49,6 +49,30 @@ class ChangeRefused(EnvironmentProblem):
     """A mutating call to live AWS was refused by the read-only guard."""
 
 
+# --- the card: raised by the card package (hardware/), caught by name in wscard/ ------
+# (wscard never imports hardware: docs/ARCHITECTURE.md, import rule 2)
+
+class NoCard(Exception):
+    """There is no (single, recognised) card to run this scenario on (raised by
+    ``hardware.session.CardSession``)."""
+
+
+class PinAttemptRefused(Exception):
+    """The PIN guard (``hardware.pin.PinGuard``) would not send the PIN; ``reason`` says
+    why (fit for a report), ``tries_left`` what the card said, if it said."""
+
+    def __init__(self, reason: str, tries_left: int | None = None):
+        self.reason = reason
+        self.tries_left = tries_left
+        super().__init__(reason)
+
+
+class TriesUnknown(PinAttemptRefused):
+    """The card's answer about its retry counter is not one the harness knows, so the
+    tries left are unknown: the guard sends no PIN (the harness never risks a card whose
+    counter it cannot read). Raised by the ``read_tries`` callables."""
+
+
 class NonCompliance(AssertionError):
     """The environment violates a documented requirement."""
 

@@ -140,6 +140,26 @@ def test_a_try_counter_the_guard_cannot_read_stops_the_flow_without_a_verdict(wo
     assert result.status is Status.SKIPPED and "PIN not sent" in result.skipped_because
 
 
+def test_reading_the_card_tells_no_card_from_a_harness_bug(worlds, monkeypatch):
+    """No card (NoCard) or a counter the guard will not risk (TriesUnknown) is an
+    observation ("", None tries): the flow goes on and says so. Anything else is the
+    harness's own error and is raised, not turned into "tries unknown" (the flow used to
+    swallow every exception there)."""
+    from wscard.errors import NoCard, TriesUnknown
+
+    setup = worlds.prepare("nothing is wrong")
+    card = ModelCard(worlds.pki.get("user-good"), PinGuard())
+    model = dataclasses.replace(setup.client, card=card)
+    monkeypatch.setattr(card, "tries_left", lambda info=None: (_ for _ in ()).throw(TriesUnknown("63 0X")))
+    assert model._observe() == (card.serial, None)
+    monkeypatch.setattr(card, "card", lambda: (_ for _ in ()).throw(NoCard("two cards")))
+    assert model._observe() == ("", None)
+    monkeypatch.setattr(card, "card", lambda: card)
+    monkeypatch.setattr(card, "tries_left", lambda info=None: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        model._observe()
+
+
 def test_one_try_left_sends_no_pin_and_leaves_the_card_as_it_was(worlds):
     setup = worlds.prepare("nothing is wrong")
     card = ModelCard(worlds.pki.get("user-good"), PinGuard())

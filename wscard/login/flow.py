@@ -49,6 +49,7 @@ from typing import Any, Iterator
 from ..aws.ad_connector import DirectoryServiceSnapshot, blocked, read_directory
 from ..aws.workspaces import WorkspacesSnapshot, check_pre_session_region, check_protocol
 from ..card_login import CardLoginStatus
+from ..errors import EnvironmentProblem, NoCard, PinAttemptRefused
 from ..checks import CheckResult, Status
 from ..client.checks import check_client_platform, check_windows_64bit, check_windows_client_version
 from . import directory as D
@@ -336,11 +337,11 @@ class ModelClient:
         ("", None when there is no single token or the card does not say)."""
         try:
             info = self.card.card().info
-        except Exception:  # the card session's NoCard
+        except (NoCard, EnvironmentProblem):  # no single card, or the card stack is gone
             return "", None
         try:
             return info.serial, self.card.backend.tries_left(info)
-        except Exception:  # a card that does not say, the guard's refusal to risk it
+        except (PinAttemptRefused, EnvironmentProblem):  # a counter the guard will not risk, a reader gone
             return info.serial, None
 
     # --- the steps ---------------------------------------------------------------------
@@ -445,7 +446,7 @@ class ModelClient:
         with self._step(run, "choose") as rec:
             try:
                 info = self.card.card().info
-            except Exception as exc:  # the card session's NoCard
+            except (NoCard, EnvironmentProblem) as exc:
                 self._stop(run, rec, FlowOutcome.STOPPED, "LOGIN-2", MESSAGE_RETRY,
                            f"the client finds no PKCS#11 token for the card: {exc}", ["CARD-1"])
             serial, tries = self._observe()
