@@ -143,12 +143,20 @@ def schema_problems(summary: dict) -> list[str]:
             for e in sorted(validator.iter_errors(summary), key=str)][:10]
 
 
+#: Exit codes from the most severe down (``wscard.verdict.run_exit_code``'s precedence; a
+#: usage error stops a run before any scenario): how :func:`merge_runs` combines runs.
+EXIT_SEVERITY = [ExitCode.INTERRUPTED, ExitCode.USAGE_ERROR, ExitCode.NON_COMPLIANT, ExitCode.HARNESS_ERROR,
+                 ExitCode.NOT_FULLY_EVALUATED, ExitCode.NOTHING_SELECTED, ExitCode.COMPLIANT]
+
+
 def merge_runs(parts: list[SuiteRun]) -> SuiteRun:
     """One view of several runs of one profile over disjoint sets of scenarios (the split
     of :func:`check_profile`): the scenarios of all, each requirement's verdict judged
     again from all its scenarios (``wscard.report.summary.build``, the summary's own rule)
-    and the exit code from those verdicts (``wscard.verdict.run_exit_code``). The runs are
-    kept in ``parts``: :func:`compare` checks each one's summary (schema, exit code)."""
+    and the exit code from those verdicts (``wscard.verdict.run_exit_code``), or a part's
+    own code where that is more severe (:data:`EXIT_SEVERITY`: an interrupted part makes
+    the whole interrupted). The runs are kept in ``parts``: :func:`compare` checks each
+    one's summary (schema, exit code)."""
     from .report import summary as summary_mod
     from .verdict import run_exit_code
 
@@ -166,8 +174,13 @@ def merge_runs(parts: list[SuiteRun]) -> SuiteRun:
     first = next((p.summary for p in parts if p.summary), {})
     merged = summary_mod.build(list(scenarios.values()), profile=first.get("profile", ""),
                                baseline=first.get("baseline", ""))
-    code = int(run_exit_code((e["status"] for e in merged["requirements"].values()),
-                             (sc.outcome for sc in scenarios.values())))
+    judged = run_exit_code((e["status"] for e in merged["requirements"].values()),
+                           (sc.outcome for sc in scenarios.values()))
+    # a part's own code counts too (an interruption, a usage or report error is not in
+    # its scenarios): the most severe, in run_exit_code's order
+    known = {int(c) for c in ExitCode}
+    own = [ExitCode(p.returncode) if p.returncode in known else ExitCode.HARNESS_ERROR for p in parts]  # a crash
+    code = int(min([judged, *own], key=EXIT_SEVERITY.index))
     merged["exit_code"] = code
     output = "\n".join(f"--- run {i + 1} of {len(parts)} ({p.out_dir.name}) ---\n{p.output}" for i, p in enumerate(parts))
     return SuiteRun(parts[0].profile, code, merged, output, parts[0].out_dir.parent, parts=list(parts))
@@ -245,6 +258,27 @@ def changed_inputs(path: Path) -> set[str] | None:
     return keys | {f"profile.{k}" for k in set(data.get("profile", {})) - LABEL_KEYS}
 
 
+#: Profile keys that change what the card must *do* (the algorithms of its keys), not only
+#: what it holds. A SoftHSM token signs with any key it holds; the virtual card signs
+#: through OpenSC's PIV driver, which takes what SP 800-78 allows (measured: a P-521 user
+#: key fails UC-6, CARD-4 and LOGIN-2 there and passes on SoftHSM). A profile changing one
+#: runs whole on the virtual card (:func:`split_for_card`).
+CARD_CAPABILITY_KEYS = frozenset({"pki.key_type", "pki.user_key_type"})
+
+
+def split_for_card(path: Path, full: bool) -> bool:
+    """Whether :func:`check_profile` runs the profile ``path`` in two (the card-edge
+    scenarios on the virtual card, the rest on SoftHSM; :func:`merge_runs`): a profile
+    that needs the card-edge scenarios (a ``[pki]`` change, ``COSTLY_AREAS``) but changes
+    no ``[card]`` key and none of :data:`CARD_CAPABILITY_KEYS`, and is not run whole
+    (``full``: a family head guards the effects between areas of one run, the card's
+    included, so it stays one run)."""
+    changed, keys = changed_sections(path), changed_inputs(path)
+    if full or changed is None or keys is None:
+        return False
+    return bool(changed & COSTLY_AREAS["hw"]) and "card" not in changed and not keys & CARD_CAPABILITY_KEYS
+
+
 def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
                   inputs: dict[str, set[str] | None] | None = None, full: bool = True,
                   out_dir: Path | None = None) -> tuple[SuiteRun, list[str]]:
@@ -254,13 +288,14 @@ def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
     section the profile changes (:func:`selected_areas`); every other area's verdicts are
     those of the embedded default, which passes. ``COSTLY_AREAS`` applies either way.
 
-    A profile that needs the card-edge (``@hw``) scenarios but changes no ``[card]`` key
-    (a ``[pki]`` fault: the card holds other certificates, the card itself is the
-    default) is run twice, and the runs merged (:func:`merge_runs`): the ``@hw``
-    scenarios on the virtual card, in the self-test's turn (:func:`virtual_card_turn`),
-    and the rest on a SoftHSM token, alongside other runs. The virtual card is then held
-    for seconds, not for the whole suite. ``out_dir``: the run folder (:func:`run_suite`;
-    give one the caller removes)."""
+    A profile :func:`split_for_card` picks (a ``[pki]`` fault: the card is the default
+    one, holding other certificates) is run twice and the runs merged (:func:`merge_runs`):
+    first the ``@hw`` scenarios on the virtual card (``--card=auto``: never a real reader),
+    in the self-test's turn (:func:`virtual_card_turn`), then the rest on a SoftHSM token,
+    alongside other runs. The virtual card is held for seconds, not for the whole suite.
+    When the profile's own markers leave no card-edge scenario, it runs whole on the
+    virtual card instead, as every run on the card did before. ``out_dir``: the run folder
+    (:func:`run_suite`; give one the caller removes)."""
     profile = load_profile(path)
     extra = list(args)
     changed = changed_sections(path)
@@ -281,23 +316,27 @@ def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
         return [] if areas is None and among == chosen else [str(files[a].relative_to(ROOT)) for a in among]
 
     if "--card=softhsm" in extra:
-        run = run_suite(path, *extra, *select(), *paths(chosen), server=server, out_dir=out_dir)
-    elif changed is None or "card" in changed or any(a.startswith("--card") for a in args):
+        return _compared(run_suite(path, *extra, *select(), *paths(chosen), server=server, out_dir=out_dir), profile)
+    on_card = [a for a in chosen if a in hw_areas()]
+    if not on_card or any(a.startswith("--card") for a in args) or not split_for_card(path, full):
         with virtual_card_turn():
-            run = run_suite(path, *extra, *select(), *paths(chosen), server=server, out_dir=out_dir)
-    else:
-        out = Path(out_dir or tempfile.mkdtemp(prefix="wscard-selftest-"))
-        parts = [run_suite(path, *extra, "--card=softhsm", *select("not hw"), *paths(chosen), server=server,
-                           out_dir=out / "softhsm")]
-        on_card = [a for a in chosen if a in hw_areas()]
-        if on_card:
-            with virtual_card_turn():
-                card = run_suite(path, *extra, *select("hw"), *paths(on_card), server=server,
-                                 out_dir=out / "virtual-card")
-            # the profile's own markers may leave no card-edge scenario: nothing to merge
-            if not (card.returncode == int(ExitCode.NOTHING_SELECTED) and not card.summary.get("requirements")):
-                parts.append(card)
-        run = merge_runs(parts) if len(parts) > 1 else parts[0]
+            return _compared(run_suite(path, *extra, *select(), *paths(chosen), server=server, out_dir=out_dir),
+                             profile)
+    out = Path(out_dir or tempfile.mkdtemp(prefix="wscard-selftest-"))
+    with virtual_card_turn():
+        card = run_suite(path, *extra, "--card=auto", *select("hw"), *paths(on_card), server=server,
+                         out_dir=out / "virtual-card")
+        if card.returncode == int(ExitCode.NOTHING_SELECTED) and not card.summary.get("requirements"):
+            # the profile's markers leave no card-edge scenario: its card-using scenarios
+            # run on the virtual card, in one run, as before the split
+            return _compared(run_suite(path, *extra, *select(), *paths(chosen), server=server,
+                                       out_dir=out / "whole"), profile)
+    soft = run_suite(path, *extra, "--card=softhsm", *select("not hw"), *paths(chosen), server=server,
+                     out_dir=out / "softhsm")
+    return _compared(merge_runs([soft, card]), profile)
+
+
+def _compared(run: SuiteRun, profile: Profile) -> tuple[SuiteRun, list[str]]:
     return run, compare(run, profile)
 
 

@@ -1,9 +1,12 @@
 """A fault profile's self-test split in two runs (the card-edge scenarios on the virtual
-card, the rest on SoftHSM) is judged as one run: wscard.selftest.merge_runs and compare."""
+card, the rest on SoftHSM) is judged as one run: wscard.selftest.merge_runs, compare and
+which profiles are split (split_for_card)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from wscard import selftest as S
 from wscard.profile import load_profile
@@ -11,19 +14,35 @@ from wscard.report import summary as summary_mod
 from wscard.verdict import ExitCode, run_exit_code
 
 ROOT = Path(__file__).resolve().parents[2]
+EMBEDDED = load_profile(ROOT / "wscard" / "profiles" / "embedded.toml")
+FAULTS = ROOT / "profiles" / "faults"
 
 
 def part(tmp_path: Path, name: str, outcomes: dict[str, tuple[list[str], str]], returncode: int | None = None):
     """A run over the scenarios ``outcomes`` (nodeid -> (requirements, outcome)), with the
-    summary the harness writes (schema-valid) and its exit code."""
+    summary the harness writes (schema-valid: compare() finds nothing to say about it) and
+    its exit code (``returncode`` overrides what the process exited with)."""
     scs = [summary_mod.ScenarioOutcome(nodeid=n, name=n, feature="f", requirements=reqs, outcome=o,
                                        message=f"{o}: {n}" if o != "passed" else "")
            for n, (reqs, o) in outcomes.items()]
-    data = summary_mod.build(scs, profile="fault", baseline="seed")
-    code = int(run_exit_code((e["status"] for e in data["requirements"].values()), (s.outcome for s in scs)))
-    data.update({"exit_code": code})
+    judged = summary_mod.build(scs, profile="embedded", baseline="seed")["requirements"].values()
+    code = int(run_exit_code((e["status"] for e in judged), (s.outcome for s in scs)))
+    run = {"run_id": name, "started": "2026-11-30T10:00:00+00:00", "ended": "2026-11-30T10:00:05+00:00",
+           "exit_code": code, "exit_meaning": summary_mod.exit_meaning(code), "interrupted": False,
+           "complete": True, "harness": {"version": "0.1.0", "git_commit": ""}, "components": {},
+           "profile_path": "builtin:embedded", "profile_sha256": "0" * 64}
+    data = summary_mod.build(scs, profile="embedded", baseline="seed", run=run)
+    assert not S.schema_problems(data)
     return S.SuiteRun(Path("fault.toml"), code if returncode is None else returncode, data, f"{name} output",
                       tmp_path / name)
+
+
+def test_a_clean_split_compares_clean(tmp_path):
+    card = part(tmp_path, "card", {"card::uc5": (["UC-5"], "passed"), "card::card1": (["CARD-1"], "passed")})
+    soft = part(tmp_path, "soft", {"pki::uc5": (["UC-5"], "passed"), "pki::ca1": (["CA-1", "CA-2"], "passed")})
+    run = S.merge_runs([soft, card])
+    assert run.returncode == 0 == run.summary["exit_code"]
+    assert S.compare(run, EMBEDDED) == []
 
 
 def test_a_requirement_judged_in_both_runs_fails_if_either_half_fails(tmp_path):
@@ -36,6 +55,8 @@ def test_a_requirement_judged_in_both_runs_fails_if_either_half_fails(tmp_path):
     assert run.summary["scenario_counts"]["passed"] == 2 and run.summary["scenario_counts"]["failed"] == 1
     assert "failed: pki::uc5" in run.messages()
     assert run.parts == [soft, card] and "card output" in run.output and "soft output" in run.output
+    problems = S.compare(run, EMBEDDED)
+    assert problems and all("UC-5" in p for p in problems), problems
 
 
 def test_a_half_that_could_not_run_is_not_hidden_by_the_other(tmp_path):
@@ -43,15 +64,39 @@ def test_a_half_that_could_not_run_is_not_hidden_by_the_other(tmp_path):
     soft = part(tmp_path, "soft", {"pki::uc5": (["UC-5"], "passed")})
     run = S.merge_runs([soft, card])
     assert run.statuses()["UC-5"] == "partially evaluated"
-    problems = S.compare(run, load_profile(ROOT / "wscard" / "profiles" / "embedded.toml"))
+    problems = S.compare(run, EMBEDDED)
     assert any("UC-5" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("code, merged", [(ExitCode.INTERRUPTED, 2), (ExitCode.HARNESS_ERROR, 1), (254, 1)])
+def test_a_half_s_own_exit_code_is_not_lost(tmp_path, code, merged):
+    """An interrupted half makes the whole interrupted, whatever its scenarios say; a
+    harness error (or a crash: a code that is no exit code of the harness) ranks below a
+    non-compliance, as in one run (run_exit_code)."""
+    card = part(tmp_path, "card", {"card::uc5": (["UC-5"], "passed")}, returncode=int(code))
+    soft = part(tmp_path, "soft", {"pki::uc8": (["UC-8"], "failed")})
+    assert S.merge_runs([soft, card]).returncode == merged
+    clean = part(tmp_path, "clean", {"pki::ca1": (["CA-1"], "passed")})
+    assert S.merge_runs([clean, card]).returncode == (2 if code == ExitCode.INTERRUPTED else 3)
 
 
 def test_each_run_s_own_exit_code_is_checked_against_its_summary(tmp_path):
     card = part(tmp_path, "card", {"card::uc5": (["UC-5"], "passed")}, returncode=3)  # a crash after the summary
     soft = part(tmp_path, "soft", {"pki::ca1": (["CA-1"], "passed")})
-    problems = S.compare(S.merge_runs([soft, card]), load_profile(ROOT / "wscard" / "profiles" / "embedded.toml"))
-    assert any("the summary says exit code 0, the run exited 3" in p for p in problems), problems
+    problems = S.compare(S.merge_runs([soft, card]), EMBEDDED)
+    assert problems == ["the summary says exit code 0, the run exited 3"], problems
+
+
+def test_which_profiles_are_split():
+    # a [pki] fault whose certificates the card holds: the card edge on the virtual card, the rest on SoftHSM
+    assert S.split_for_card(FAULTS / "pki-user-expired.toml", full=False)
+    # what the card must do changes (its key's algorithm): whole on the virtual card
+    assert not S.split_for_card(FAULTS / "pki-user-rsa1024.toml", full=False)
+    assert not S.split_for_card(FAULTS / "pki-ec-p256.toml", full=False)
+    # a [card] fault, a family head (one run guards the effects between areas), a profile with no card edge
+    assert not S.split_for_card(FAULTS / "card-two-cards.toml", full=False)
+    assert not S.split_for_card(FAULTS / "pki-user-expired.toml", full=True)
+    assert not S.split_for_card(FAULTS / "guest-ca-missing.toml", full=False)
 
 
 def test_the_card_edge_areas_are_read_from_the_features():
