@@ -116,12 +116,21 @@ class CardSession:
 
     # --- PKCS#11 ---------------------------------------------------------------------------------
     def card(self) -> p11.Pkcs11Card:
+        """The card under test's PKCS#11 token (cached for the run). Raises NoCard when
+        there is no single token, EnvironmentProblem when the token or its reader has gone
+        (``pkcs11.is_device_gone``: CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT...)."""
         if self._card is None:
             try:
                 info = self.backend.token()
                 self._card = self.backend.module().card(info)
             except LookupError as exc:
                 raise NoCard(str(exc)) from None
+            except Exception as exc:
+                if p11.is_device_gone(exc):
+                    raise EnvironmentProblem(
+                        f"the card's PKCS#11 token went away while the harness read it ({type(exc).__name__}): "
+                        "check that the card is seated and the reader connected, then run again") from None
+                raise
         return self._card
 
     def certificates(self) -> list[SlotCert]:

@@ -111,3 +111,23 @@ def test_the_accepted_pin_passes_card_3():
     session, _ = _session(None)
     out = session.login("unit test")
     assert out.status is CardLoginStatus.OK and checks.pin_login(out).status is Status.PASSED
+
+
+@pytest.mark.parametrize("raised, expected", [(p11e.TokenNotPresent, EnvironmentProblem),
+                                              (p11e.DeviceRemoved, EnvironmentProblem),
+                                              (LookupError, "NoCard"), (ZeroDivisionError, ZeroDivisionError)])
+def test_reading_the_token_tells_a_card_gone_from_no_card_from_a_bug(raised, expected):
+    """The card's token: no single token is NoCard, a token or reader gone (PKCS#11
+    CKR_TOKEN_NOT_PRESENT, CKR_DEVICE_REMOVED) an environment problem, anything else is
+    raised as it is (the login model catches the first two only)."""
+    from wscard.errors import NoCard
+
+    class Backend:
+        def token(self):
+            raise raised()
+
+    want = NoCard if expected == "NoCard" else expected
+    with pytest.raises(want) as info:
+        CardSession(Backend()).card()
+    if want is EnvironmentProblem:
+        assert "went away" in str(info.value) and "reader connected" in str(info.value)
