@@ -78,7 +78,11 @@ def test_full_cycle_leaves_nothing_behind_and_etc_unchanged():
     assert pid not in samba_pids()
     assert d.processes() == []
     assert not work.exists()
-    assert not any(samba.port_in_use("127.0.0.1", p) for p in (389, 636, 88))
+    # the ports are free of ours; checked in the DC's turn, so no other run's DC is starting there
+    from wscard import locks
+
+    with locks.acquire(samba.turn_lock_path("127.0.0.1"), 300):
+        assert not any(samba.port_in_use("127.0.0.1", p) for p in (389, 636, 88))
     assert fingerprint() == before
     print(f"\nAD full cycle: start {started:.2f} s {d.timings}; stop {stopped:.2f} s")
 

@@ -727,6 +727,12 @@ def _stop_all_at_exit() -> None:
 atexit.register(_stop_all_at_exit)
 
 
+def turn_lock_path(address: str) -> Path:
+    """The machine lock a simulated DC on ``address`` holds from its start to its stop
+    (its ports are fixed): whoever holds it knows no other run's DC is on the address."""
+    return locks.machine_lock_path(f"samba-dc-{address}")
+
+
 class SambaDC:
     """One running simulated domain controller (use as a context manager, or
     :meth:`start` / :meth:`stop`)."""
@@ -799,7 +805,7 @@ class SambaDC:
             raise EnvironmentProblem(
                 f"this process already runs a test domain controller on {self.address} (stop it first)")
         self._turn = locks.acquire(
-            locks.machine_lock_path(f"samba-dc-{self.address}"), wait, poll=0.2,
+            turn_lock_path(self.address), wait, poll=0.2,
             busy=f"another run has held the test domain controller on {self.address} for more than {wait:g} s: "
                  "wait for it (wscard runs), or stop it; with pytest-xdist, run the @ad scenarios without -n")
 
