@@ -178,8 +178,8 @@ def merge_runs(parts: list[SuiteRun]) -> SuiteRun:
                            (sc.outcome for sc in scenarios.values()))
     # a part's own code counts too (an interruption, a usage or report error is not in
     # its scenarios): the most severe, in run_exit_code's order
-    known = {int(c) for c in ExitCode}
-    own = [ExitCode(p.returncode) if p.returncode in known else ExitCode.HARNESS_ERROR for p in parts]  # a crash
+    codes = {int(c) for c in ExitCode}
+    own = [ExitCode(p.returncode) if p.returncode in codes else ExitCode.HARNESS_ERROR for p in parts]  # a crash
     code = int(min([judged, *own], key=EXIT_SEVERITY.index))
     merged["exit_code"] = code
     output = "\n".join(f"--- run {i + 1} of {len(parts)} ({p.out_dir.name}) ---\n{p.output}" for i, p in enumerate(parts))
