@@ -101,3 +101,39 @@ def test_which_profiles_are_split():
 
 def test_the_card_edge_areas_are_read_from_the_features():
     assert S.hw_areas() == {"card", "in_session"}
+
+
+def _recording(monkeypatch, tmp_path, card_summary: dict, card_code: int):
+    """check_profile with run_suite recorded (each call's arguments) and the virtual
+    card's turn a no-op: what runs, on which card, with which markers."""
+    import contextlib
+
+    calls = []
+
+    def fake_run_suite(profile, *args, out_dir=None, **kw):
+        calls.append(list(args))
+        if "--card=auto" in args:
+            return S.SuiteRun(Path(profile), card_code, card_summary, "", Path(out_dir))
+        return part(tmp_path, Path(out_dir).name, {"pki::ca1": (["CA-1"], "passed")})
+
+    monkeypatch.setattr(S, "run_suite", fake_run_suite)
+    monkeypatch.setattr(S, "virtual_card_turn", contextlib.nullcontext)
+    return calls
+
+
+def test_the_card_half_names_its_card_and_the_rest_runs_on_softhsm(monkeypatch, tmp_path):
+    """``-m hw`` without ``--card`` would take a real reader (steps/card_plugin.py): the
+    card half says ``--card=auto``; the other half ``--card=softhsm`` and ``not hw``."""
+    card = part(tmp_path, "virtual-card", {"card::uc5": (["UC-5"], "passed")})
+    calls = _recording(monkeypatch, tmp_path, card.summary, 0)
+    run, _ = S.check_profile(FAULTS / "pki-user-expired.toml", full=False, inputs=None, out_dir=tmp_path / "run")
+    first, second = calls
+    assert "--card=auto" in first and first[first.index("-m") + 1].endswith("(hw)")
+    assert "--card=softhsm" in second and "(not hw)" in second[second.index("-m") + 1]
+    assert len(run.parts) == 2
+
+
+def test_markers_that_leave_no_card_edge_scenario_run_whole_on_the_card(monkeypatch, tmp_path):
+    calls = _recording(monkeypatch, tmp_path, {}, int(ExitCode.NOTHING_SELECTED))
+    run, _ = S.check_profile(FAULTS / "pki-uc7-upn-only.toml", full=False, inputs=None, out_dir=tmp_path / "run")
+    assert len(calls) == 2 and not any(a.startswith("--card") for a in calls[1]) and not run.parts
