@@ -335,7 +335,7 @@ class PcscBackend(Backend):
             if token.tries_hint is not None:
                 return token.tries_hint
             if token.count_low:
-                from .pin import PinAttemptRefused
+                from wscard.errors import PinAttemptRefused
 
                 raise PinAttemptRefused(
                     "the card does not report its PIN retry counter, and its PKCS#11 token says a wrong PIN was "

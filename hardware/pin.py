@@ -26,7 +26,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
-from wscard.errors import EnvironmentProblem, PinAttemptRefused, TriesUnknown  # defined there: wscard catches them
+from wscard.errors import EnvironmentProblem, PinAttemptRefused
 
 PIN_VARIABLE = "SMARTCARD_PIN"
 #: The guard refuses to send a PIN when this many tries or fewer are left.

@@ -400,9 +400,9 @@ class PinStatus:
 
     def tries_for_guard(self) -> int | None:
         """The tries left for :meth:`hardware.pin.PinGuard.attempt`; raises
-        :class:`hardware.pin.TriesUnknown` when the card's answer is not understood."""
+        :class:`wscard.errors.TriesUnknown` when the card's answer is not understood."""
         if not self.known:
-            from .pin import TriesUnknown
+            from wscard.errors import TriesUnknown
 
             raise TriesUnknown(self.describe() + "; the harness will not risk a PIN try on this card")
         return self.tries_left

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wscard.card_login import CardLoginStatus
-from wscard.errors import EnvironmentProblem, NoCard  # NoCard: defined there, wscard catches it
+from wscard.errors import EnvironmentProblem, NoCard, PinAttemptRefused, TriesUnknown
 
 from . import pkcs11 as p11
 from .backends import Backend, VirtualBackend
 from .identify import CardIdentity, SignatureProof, SlotCert, has_logon_eku, identify
-from .pin import PinAttemptRefused, PinGuard, TriesUnknown
+from .pin import PinGuard
 from .transport import ApduTrace, CardSafetyError, TransportError
 
 #: PKCS#11 labels and IDs -> PIV slot (OpenSC's PIV and CAC emulation, and the SoftHSM tokens).

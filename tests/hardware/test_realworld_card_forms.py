@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from hardware import cac, checks, identify, piv, scenarios
-from hardware.apdu import SW, Command, Response, tlv, unwrap
+from hardware.apdu import Command, Response, tlv, unwrap
 from hardware.backends import Backend, Presence
-from hardware.pin import Pin, PinAttemptRefused, PinGuard, TriesUnknown
+from hardware.pin import Pin, PinGuard
+from wscard.errors import PinAttemptRefused, TriesUnknown
 from hardware.session import CardSession
 from hardware.virtual.cac_card import VirtualCacCard
 from hardware.virtual.card import PinState

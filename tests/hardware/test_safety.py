@@ -6,7 +6,8 @@ import pytest
 
 from hardware import piv
 from hardware.apdu import Command
-from hardware.pin import AttemptOutcome, Pin, PinAttemptRefused, PinGuard, PinLogFilter, pin_from_environment, scrub
+from hardware.pin import AttemptOutcome, Pin, PinGuard, PinLogFilter, pin_from_environment, scrub
+from wscard.errors import PinAttemptRefused
 from hardware.transport import ApduTrace, CardSafetyError, mask_command
 from hardware.virtual.card import PinState
 from hardware.virtual.piv_card import SlotContent, VirtualPivCard
