@@ -235,3 +235,25 @@ def judged_under_each_baseline(check: Callable[[str], Any], selected: str) -> An
         for f in chosen.findings:
             f.problem = f"{f.problem} (Baseline {selected}; {others}.)"
     return chosen
+
+
+def baselines_table(result: Any) -> str | None:
+    """A text table (one line a baseline: its verdict and findings) of a CheckResult that
+    :func:`judged_under_each_baseline` made, for the report; None if it was not judged per
+    baseline. Values of the current baseline not confirmed on their page are listed below."""
+    if not result.by_baseline:
+        return None
+    selected = result.evidence.get("selected_baseline", "")
+    lines = [f"{'baseline':<24} {'verdict':<9} findings"]
+    for name, v in result.by_baseline.items():
+        mark = " (selected)" if name == selected else ""
+        found = "; ".join(v.findings) or v.skipped_because or "-"
+        lines.append(f"{name + mark:<24} {v.status.value:<9} {found}")
+    if result.evidence.get("baselines_disagree"):
+        lines.append("The baselines disagree here: the verdict follows the selected baseline.")
+    flagged = unconfirmed("current")
+    if flagged:
+        lines.append("Values of the current baseline not confirmed in their page on the date read "
+                     "(wscard/data/limits.toml):")
+        lines += [f"  {f['fact']}: {f['not_confirmed']}" for f in flagged]
+    return "\n".join(lines)
