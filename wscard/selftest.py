@@ -7,6 +7,7 @@ that must end with a warning; every other requirement must pass or be skipped.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -206,10 +207,7 @@ COSTLY_AREAS = {"ad": {"ad", "pki", "aws", "card"}, "hw": {"card", "pki"}}
 def changed_sections(path: Path) -> set[str] | None:
     """The sections a profile file changes from the profile it extends; None when it
     extends nothing (it then describes everything itself)."""
-    import tomllib
-
-    with Path(path).open("rb") as fh:
-        return _changed_tables(tomllib.load(fh))
+    return _changes(path)[0]
 
 
 def _changed_tables(data: dict) -> set[str] | None:
@@ -247,15 +245,20 @@ def changed_inputs(path: Path) -> set[str] | None:
     nested table being one key), plus ``[profile]``'s keys other than its name and
     description (``profile.baseline``, ``profile.authentication``). Any key the file sets
     counts, even one it sets to the value it extends. None when it extends nothing."""
+    return _changes(path)[1]
+
+
+def _changes(path: Path) -> tuple[set[str] | None, set[str] | None]:
+    """:func:`changed_sections` and :func:`changed_inputs` of ``path``, from one read."""
     import tomllib
 
     with Path(path).open("rb") as fh:
         data = tomllib.load(fh)
     changed = _changed_tables(data)
     if changed is None:
-        return None
+        return None, None
     keys = {f"{sec}.{key}" for sec in changed for key in data[sec]}
-    return keys | {f"profile.{k}" for k in set(data.get("profile", {})) - LABEL_KEYS}
+    return changed, keys | {f"profile.{k}" for k in set(data.get("profile", {})) - LABEL_KEYS}
 
 
 #: Profile keys that change what the card must *do* (the algorithms of its keys), not only
@@ -273,7 +276,10 @@ def split_for_card(path: Path, full: bool) -> bool:
     no ``[card]`` key and none of :data:`CARD_CAPABILITY_KEYS`, and is not run whole
     (``full``: a family head guards the effects between areas of one run, the card's
     included, so it stays one run)."""
-    changed, keys = changed_sections(path), changed_inputs(path)
+    return _split_for_card(*_changes(path), full)
+
+
+def _split_for_card(changed: set[str] | None, keys: set[str] | None, full: bool) -> bool:
     if full or changed is None or keys is None:
         return False
     return bool(changed & COSTLY_AREAS["hw"]) and "card" not in changed and not keys & CARD_CAPABILITY_KEYS
@@ -298,8 +304,8 @@ def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
     (:func:`run_suite`; give one the caller removes)."""
     profile = load_profile(path)
     extra = list(args)
-    changed = changed_sections(path)
-    areas = None if full else selected_areas(changed_inputs(path), inputs)
+    changed, keys = _changes(path)
+    areas = None if full else selected_areas(keys, inputs)
     skip = [] if changed is None else [m for m, needs in COSTLY_AREAS.items() if not changed & needs]
     if "hw" in skip:
         # the card-edge scenarios are left out, so the card need not be a virtual one: a
@@ -318,7 +324,7 @@ def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
     if "--card=softhsm" in extra:
         return _compared(run_suite(path, *extra, *select(), *paths(chosen), server=server, out_dir=out_dir), profile)
     on_card = [a for a in chosen if a in hw_areas()]
-    if not on_card or any(a.startswith("--card") for a in args) or not split_for_card(path, full):
+    if not on_card or any(a.startswith("--card") for a in args) or not _split_for_card(changed, keys, full):
         with virtual_card_turn():
             return _compared(run_suite(path, *extra, *select(), *paths(chosen), server=server, out_dir=out_dir),
                              profile)
@@ -340,13 +346,15 @@ def _compared(run: SuiteRun, profile: Profile) -> tuple[SuiteRun, list[str]]:
     return run, compare(run, profile)
 
 
-def hw_areas() -> set[str]:
-    """The areas with a scenario tagged ``@hw`` (a card in a reader) in ``features/<area>/``."""
+@functools.lru_cache(maxsize=1)
+def hw_areas() -> frozenset[str]:
+    """The areas with a scenario tagged ``@hw`` (a card in a reader) in ``features/<area>/``
+    (read once a process)."""
     import re
 
     tag = re.compile(r"(?<!\S)@hw(?!\S)")
-    return {a for a in area_files()
-            if any(tag.search(f.read_text(encoding="utf-8")) for f in (ROOT / "features" / a).glob("*.feature"))}
+    return frozenset(a for a in area_files()
+                     if any(tag.search(f.read_text(encoding="utf-8")) for f in (ROOT / "features" / a).glob("*.feature")))
 
 
 def virtual_card_turn() -> Any:
