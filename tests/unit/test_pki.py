@@ -190,7 +190,7 @@ def test_cached_on_disk_and_deterministic(tmp_path):
 
 
 def test_several_processes_build_the_same_pki_once(tmp_path):
-    script = textwrap.dedent(f"""
+    script = textwrap.dedent("""
         import sys
         from datetime import datetime, timezone
         from pathlib import Path

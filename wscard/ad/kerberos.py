@@ -23,7 +23,6 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .. import lifetime
 from ..errors import EnvironmentProblem

@@ -49,7 +49,7 @@ from .. import host, lifetime, locks
 from ..errors import EnvironmentProblem
 from ..ports import PortInUse, port_in_use
 from ..profile import domain_name, netbios_name
-from ..sid import SERVICE_ACCOUNT_RID, SIMULATED_DOMAIN_SID, TEST_USER_RID, simulated_sid
+from ..sid import SERVICE_ACCOUNT_RID, SIMULATED_DOMAIN_SID, TEST_USER_RID
 from .model import enctype_value
 from .target import Secret
 

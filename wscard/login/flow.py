@@ -600,8 +600,8 @@ class ModelClient:
                            [r.requirement for r in domain.refusals])
             how = ("the PIN went to the card again" if prompt.pin_sent_to_card else
                    "no second VERIFY: the card unlocked at the Smart Card dialog is used again")
-            judged = (f"the domain accepts the certificate for the Windows logon (NTAuth store, KCD-7; strong "
-                      f"mapping, UC-7)" if not domain.not_modelled else
+            judged = ("the domain accepts the certificate for the Windows logon (NTAuth store, KCD-7; strong "
+                      "mapping, UC-7)" if not domain.not_modelled else
                       f"the domain's side of the Windows logon (KCD-7, UC-7) is not modelled: {domain.not_modelled}")
             rec.detail = (f"WorkSpace {(run.workspace or {}).get('WorkspaceId')} ({state}) starts; {how}; the card "
                           f"signs a second fresh challenge and the signature verifies; {judged}")
