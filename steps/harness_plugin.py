@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import pytest
 
+from wscard.aws.botocore_data import share_across_sessions
 from wscard.checks import CheckResult, CheckSkipped, enforce
 from wscard.errors import EnvironmentProblem, NonCompliance, ProfileError
 from wscard.profile import Profile, load_profile
@@ -72,6 +73,9 @@ def _is_compliance_run(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     for rid, req in catalogue().items():
         config.addinivalue_line("markers", f"{rid}: {req.statement[:80]}")
+    # before anything makes a botocore session (the profile's Region check reads
+    # endpoints.json; moto's EC2 module makes sessions at import): one loader a process
+    share_across_sessions()
     try:
         profile = load_profile(config.getoption("--profile"))
     except ProfileError as exc:

@@ -32,35 +32,24 @@ READ_ONLY_PREFIXES = ("Describe", "List", "Get")
 _READ_ONLY = re.compile(f"({'|'.join(READ_ONLY_PREFIXES)})[A-Z]")
 SIMULATED_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
-_loader_lock = threading.Lock()
-_shared_loader: Any = None
-
-
 def simulated_session(region: str) -> Any:
     """A ``boto3.Session`` for a simulated world (``region``: a Region name), with the
-    simulated credentials and botocore's data loader shared by every such session in the
-    process.
-
-    botocore caches what its loader reads (``endpoints.json``, each service's model, about
-    0.4 s of JSON a run) per loader, and a new session makes a new loader: a run makes
-    several simulated sessions, and the self-test's fork server (wscard.selftest) warms
-    the shared one once for every run it forks. Live sessions keep botocore's own loader
-    (their configuration may add data paths)."""
-    global _shared_loader
+    simulated credentials and the process's one botocore data loader
+    (:func:`wscard.aws.botocore_data.shared_loader`: ``endpoints.json`` and each service's
+    model read once a process; the self-test's fork server, wscard.selftest, warms it once
+    for every run it forks). Live sessions keep botocore's own loader unless
+    :func:`~wscard.aws.botocore_data.share_across_sessions` was called (the moto extension
+    does)."""
     import boto3
-    import botocore.loaders
     import botocore.session
 
-    with _loader_lock:
-        if _shared_loader is None:
-            _shared_loader = botocore.loaders.create_loader()
-        core = botocore.session.get_session()
-        core.register_component("data_loader", _shared_loader)
-        session = boto3.Session(botocore_session=core, region_name=region, **SIMULATED_CREDENTIALS)
-        # boto3 appends its own data folder to the loader's search paths on every session
-        paths = _shared_loader.search_paths
-        paths[:] = list(dict.fromkeys(paths))
-    return session
+    from .botocore_data import shared_loader
+
+    core = botocore.session.get_session()
+    core.register_component("data_loader", shared_loader())
+    return boto3.Session(botocore_session=core, region_name=region, **SIMULATED_CREDENTIALS)
+
+
 MOTO_ACCOUNT_ID = "123456789012"
 
 

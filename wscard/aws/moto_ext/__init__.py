@@ -33,14 +33,20 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .ds_models import (
+from ..botocore_data import share_across_sessions
+
+# before moto is imported: moto's EC2 module makes botocore sessions at import, each of
+# which would read botocore's data again (wscard.aws.botocore_data)
+share_across_sessions()
+
+from .ds_models import (  # noqa: E402
     SMART_CARD_API_REGIONS,
     DirectoryServiceCertificatesMixin,
     config,
 )
-from .ds_responses import DirectoryServiceCertificatesResponseMixin, enrich_response
-from .workspaces_models import WorkSpacesPropertiesMixin, refine_registration
-from .workspaces_responses import WorkSpacesPropertiesResponseMixin
+from .ds_responses import DirectoryServiceCertificatesResponseMixin, enrich_response  # noqa: E402
+from .workspaces_models import WorkSpacesPropertiesMixin, refine_registration  # noqa: E402
+from .workspaces_responses import WorkSpacesPropertiesResponseMixin  # noqa: E402
 
 __all__ = [
     "OPERATIONS",
