@@ -39,7 +39,8 @@ def test_default_pki_has_the_documented_certificates(cache):
         assert entry.name == name
         assert entry.pem.startswith(b"-----BEGIN CERTIFICATE-----")
         assert entry.path.exists() and entry.path.read_bytes() == entry.data
-        assert entry.path.parent == pki.directory
+        # the base's certificates in its folder; the test user's under users/<key>/ there
+        assert entry.path.parent == pki.directory or entry.path.parent.parent == pki.directory / "users"
     assert [e.name for e in pki.ca_chain] == ["intermediate", "root"]
     assert "other-root" not in [e.name for e in pki.ca_chain]
     with pytest.raises(KeyError, match="no certificate 'nope'"):
@@ -152,6 +153,62 @@ def test_user_ocsp_status_does_not_change_the_certificates(cache):
     b = make(cache, user_ocsp_status="revoked")
     assert a.directory == b.directory
     assert b.ocsp_index()[b.get("user").serial_hex]["status"] == "revoked"
+
+
+@pytest.mark.parametrize("user", [{"user_validity": "expired"}, {"user_ekus": ["client-auth"]},
+                                  {"user_key_type": "ec-p256"}, {"user_ocsp_url": ""},
+                                  {"user_upn_in_san": False}, {"user_sid_extension": "none"}],
+                         ids=lambda d: next(iter(d)))
+def test_a_user_certificate_fault_shares_the_base(cache, user):
+    # the CAs, the DC's, the responder's and the fixed users' certificates depend on the
+    # base fields alone: a change to the user's certificate builds that one only
+    a, b = make(cache), make(cache, **user)
+    assert a.directory == b.directory
+    for name in sorted(set(a.names()) - {"user"}):
+        assert b.get(name).cert == a.get(name).cert and b.get(name).data == a.get(name).data, name
+    assert b.get("user").cert != a.get("user").cert
+    b.get("user").cert.verify_directly_issued_by(b.get("intermediate").cert)
+    serials = [b.get(n).cert.serial_number for n in b.names()]
+    assert len(set(serials)) == len(serials)
+    # the responder's database knows the user's certificate of the section it was given
+    assert b.get("user").serial_hex in b.ocsp_index() and b.get("user").serial_hex in b.issued
+    assert a.get("user").serial_hex not in b.ocsp_index()
+
+
+def test_a_base_field_builds_another_base(cache):
+    a, b = make(cache), make(cache, ca_days_left=150)
+    assert a.directory != b.directory and a.get("intermediate").cert != b.get("intermediate").cert
+
+
+def test_reading_the_base_never_reads_the_user_certificates_fields(cache):
+    """What the self-test's tracer relies on (wscard.selftest.SectionTracer): an area that
+    uses only the CAs (AD Connector registrations, the guest trees) does not read the user
+    certificate's keys, so a user-certificate fault does not run it."""
+    from wscard.sections.pki import USER_CERTIFICATE_FIELDS
+
+    read: list[str] = []
+
+    @dataclasses.dataclass
+    class Recording(PkiSection):
+        def __getattribute__(self, name):
+            read.append(name)
+            return super().__getattribute__(name)
+
+    sec = Recording()
+    pki = get_pki(sec, now=NOW, cache_dir=cache)
+    _ = (pki.ca_chain, pki.bundle_path, pki.get("intermediate"), pki.get("dc"), pki.get("user-good"),
+         pki.names(), pki.issuer_of(pki.get("dc").cert), pki.extra_cas(1))
+    user_keys = set(USER_CERTIFICATE_FIELDS) | {"user_ocsp_status"}
+    assert not user_keys & set(read), sorted(user_keys & set(read))
+    read.clear()
+    pki.get("user")
+    assert set(USER_CERTIFICATE_FIELDS) <= set(read)
+    read.clear()
+    pki.get("user")  # again: read again (a tracer attributes it to every reader, not the first)
+    assert set(USER_CERTIFICATE_FIELDS) <= set(read)
+    read.clear()
+    pki.ocsp_index()
+    assert "user_ocsp_status" in read and set(USER_CERTIFICATE_FIELDS) <= set(read)
 
 
 def test_extra_cas(cache):

@@ -25,7 +25,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -106,12 +106,19 @@ class CertEntry:
 
 
 class Pki:
-    """A loaded PKI. Use :func:`get_pki` to obtain one."""
+    """A loaded PKI. Use :func:`get_pki` to obtain one.
+
+    A generated PKI is its base (every certificate but the test user's, shared by every
+    profile with the same :data:`~wscard.sections.pki.BASE_CERTIFICATE_FIELDS`) and the
+    test user's certificate, which ``user_part`` (from :func:`get_pki`) gives when first
+    asked for: reading the base never reads the user certificate's settings."""
 
     def __init__(self, mode: str, directory: Path, entries: dict[str, CertEntry], chain: list[str],
                  users: list[str], settings: dict[str, Any], day: datetime | None = None,
                  issued: dict[str, str] | None = None, key_pool: Path | None = None,
-                 files: list[tuple[str, C.CertificateFile]] | None = None):
+                 files: list[tuple[str, C.CertificateFile]] | None = None,
+                 user_part: "Callable[[], tuple[CertEntry, str]] | None" = None,
+                 user_ocsp_status: "Callable[[], str] | None" = None):
         self.mode = mode
         #: Files mode: each file as read, with its kind (``ca`` or ``user``).
         self.files = files or []
@@ -119,9 +126,12 @@ class Pki:
         self._entries = entries
         self._chain = chain
         self._users = users
+        #: generated: the base's settings (:meth:`~wscard.sections.pki.PkiSection.base_certificate_settings`)
         self.settings = settings
         self.day = day
-        self.issued = issued or {}
+        self._issued = issued or {}
+        self._user_part = user_part
+        self._user_ocsp_status = user_ocsp_status
         self._key_pool = key_pool
         self._extra: list[CertEntry] = []
         self._lock = threading.Lock()
@@ -164,22 +174,34 @@ class Pki:
     def get(self, name: str) -> CertEntry:
         """The entry ``name``; raises :class:`UnknownCertificate` (a KeyError and an
         EnvironmentProblem) naming the known ones."""
+        if name == "user" and self._user_part is not None:
+            return self._user_part()[0]
         try:
             return self._entries[name]
         except KeyError:
-            known = ", ".join(sorted(self._entries))
+            known = ", ".join(self.names())
             where = "generated test PKI" if self.mode == "generated" else "certificates given as files"
             raise UnknownCertificate(f"no certificate {name!r} in the {where}; known: {known}. Fix the profile key "
                                      "that names it ([[card.objects]].cert or .key, [[aws.certificates]].source, "
                                      "[ad.samba].ntauth...)") from None
 
     def names(self) -> list[str]:
-        return sorted(self._entries)
+        """The names :meth:`get` knows (without building the test user's certificate)."""
+        return sorted(set(self._entries) | ({"user"} if self._user_part is not None else set()))
 
     @property
     def users(self) -> list[CertEntry]:
         """The user certificates under test (generated: ``user``; files: every file given)."""
-        return [self._entries[n] for n in self._users]
+        return [self.get(n) for n in self._users]
+
+    @property
+    def issued(self) -> dict[str, str]:
+        """Serial (hex) -> name of every leaf the issuing CA issued (generated mode; the
+        test user's included, which builds it)."""
+        if self._user_part is None:
+            return dict(self._issued)
+        entry, serial = self._user_part()
+        return {**self._issued, serial: entry.name}
 
     @property
     def bundle_path(self) -> Path | None:
@@ -202,7 +224,8 @@ class Pki:
     def ocsp_index(self, user_status: str | None = None) -> dict[str, dict[str, Any]]:
         """The responder's database for the issuing CA: serial (hex) -> status record.
         Serials not listed are unknown to the responder."""
-        user_status = user_status or self.settings.get("user_ocsp_status", "good")
+        if not user_status:
+            user_status = self._user_ocsp_status() if self._user_ocsp_status is not None else "good"
         day = self.day or datetime.now(timezone.utc)
         out = {}
         for serial, name in self.issued.items():
@@ -260,6 +283,8 @@ def _make_extra(pki: Pki, start: int, stop: int) -> list[CertEntry]:
 # --- loading and caching ---------------------------------------------------------------
 
 _CACHE: dict[tuple, Pki] = {}
+#: The test user's certificates built on a cached base: (base folder, key) -> (entry, serial).
+_USERS: dict[tuple, tuple[CertEntry, str]] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -273,7 +298,15 @@ def get_pki(sec: PkiSection, *, now: datetime | None = None, cache_dir: Path | N
     of ``now``'s day, or the certificate files of ``mode = "files"``. ``now`` fixes the clock
     (tests); ``cache_dir`` overrides the cache root (:func:`cache_root`). Cached in process;
     generated PKIs are also cached on disk. Raises TypeError for anything but a
-    :class:`~wscard.sections.pki.PkiSection` (a whole Profile included)."""
+    :class:`~wscard.sections.pki.PkiSection` (a whole Profile included).
+
+    Generated mode reads the section's base fields
+    (:data:`~wscard.sections.pki.BASE_CERTIFICATE_FIELDS`) here, and its user-certificate
+    fields and ``user_ocsp_status`` only when the test user's certificate (``get("user")``,
+    ``users``, ``issued``) or the responder's database (``ocsp_index``) is asked for, each
+    time it is: what uses only the CAs, the DC's or the fixed users' certificates never
+    depends on them (the self-test's tracer, wscard.selftest, sees that). Each call gives a
+    view of its own over the shared, cached base."""
     if not isinstance(sec, PkiSection):
         raise TypeError(f"get_pki takes the [pki] section (profile.pki), not {type(sec).__name__}")
     if sec.mode == "files":
@@ -285,17 +318,57 @@ def get_pki(sec: PkiSection, *, now: datetime | None = None, cache_dir: Path | N
     now = now or datetime.now(timezone.utc)
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
-    settings = sec.certificate_settings()
+    settings = sec.base_certificate_settings()
     root = Path(cache_dir) if cache_dir else cache_root()
     ck = _build.cache_key(settings, now)
-    memo = (str(root), ck, sec.user_ocsp_status)
+    memo = (str(root), ck)
     with _CACHE_LOCK:
-        if memo in _CACHE:
-            return _CACHE[memo]
-        pki = _load_or_generate(root, ck, settings, now)
-        pki.settings = {**settings, "user_ocsp_status": sec.user_ocsp_status}
-        _CACHE[memo] = pki
-        return pki
+        if memo not in _CACHE:
+            _CACHE[memo] = _load_or_generate(root, ck, settings, now)
+        base = _CACHE[memo]
+    return Pki(base.mode, base.directory, base._entries, base._chain, base._users, base.settings, base.day,
+               base._issued, base._key_pool, user_part=lambda: _user_part(base, sec, now),
+               user_ocsp_status=lambda: sec.user_ocsp_status)
+
+
+def _user_part(base: Pki, sec: PkiSection, now: datetime) -> tuple[CertEntry, str]:
+    """The test user's certificate for ``sec`` on ``base`` (and its serial, hex): cached in
+    process and on disk under ``<base>/users/<key>/``, ``<key>`` hashing the base's key
+    and :meth:`~wscard.sections.pki.PkiSection.user_certificate_settings`."""
+    user = sec.user_certificate_settings()
+    key = _build.cache_key({"base": base.directory.name, **user}, now)
+    memo = (str(base.directory), key)
+    with _CACHE_LOCK:
+        if memo not in _USERS:
+            _USERS[memo] = _load_or_generate_user(base, key, {**base.settings, **user}, now)
+        return _USERS[memo]
+
+
+def _load_or_generate_user(base: Pki, key: str, settings: dict, now: datetime) -> tuple[CertEntry, str]:
+    users = base.directory / "users"
+    folder = users / key
+    if not (folder / "manifest.json").exists():
+        users.mkdir(exist_ok=True, mode=0o700)
+        with locks.acquire(users / f".{key}.lock"):
+            if not (folder / "manifest.json").exists():
+                tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=users))
+                try:
+                    tmp.rmdir()
+                    _build.generate_user(tmp, base.directory, settings, now, base.directory.parent / "keys", key)
+                    if folder.exists():  # a stale, incomplete folder
+                        shutil.rmtree(folder, ignore_errors=True)
+                    os.rename(tmp, folder)
+                finally:
+                    if tmp.exists():
+                        shutil.rmtree(tmp, ignore_errors=True)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    e = manifest["entry"]
+    path = folder / e["file"]
+    data = path.read_bytes()
+    key_path = base._key_pool / f"{e['key_role']}.key.pem" if base._key_pool else None
+    entry = CertEntry("user", C.load_certificate(data, str(path)), data, path,
+                      key_path if key_path is not None and key_path.exists() else None, e["kind"])
+    return entry, manifest["serial"]
 
 
 def throwaway_cas(sec: PkiSection, n: int) -> list[CertEntry]:
@@ -455,3 +528,4 @@ def clear_memory_cache() -> None:
     """Forget PKIs loaded in this process (tests)."""
     with _CACHE_LOCK:
         _CACHE.clear()
+        _USERS.clear()

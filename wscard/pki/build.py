@@ -26,7 +26,7 @@ from ..sid import SERVICE_ACCOUNT_RID, TEST_USER_RID, sid_extension, simulated_s
 from . import certs as C
 
 #: Bump when the generated certificates change shape: old caches are then ignored.
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 
 #: The OCSP URL of the embedded world (registered in the [aws] table of the embedded
 #: profile; the simulated resolver maps its name to the local responder).
@@ -280,7 +280,10 @@ class _Builder:
         self.kinds[name] = kind
         return cert
 
-    def build(self) -> None:
+    def build_base(self) -> None:
+        """Every certificate but the test user's: the CAs, the OCSP responder's, the DC's,
+        and the fixed users'. They depend on :data:`~wscard.sections.pki.
+        BASE_CERTIFICATE_FIELDS` alone (``self.s`` holds nothing else)."""
         s = self.s
         day = self.day
         self.ca("root", "WSCard Test Root CA", None, day + timedelta(days=20 * 365))
@@ -295,14 +298,8 @@ class _Builder:
                 na = day + timedelta(days=10 * 365 - (n - level))
             self.ca(name, cn, parent, na, pss=(s["ca_signature"] == "pss"), path_length=level - 1)
             parent = name
-        eku_map = {"client-auth": ExtendedKeyUsageOID.CLIENT_AUTH, "smart-card-logon": C.OID_SMART_CARD_LOGON}
         all_ekus = [ExtendedKeyUsageOID.CLIENT_AUTH, C.OID_SMART_CARD_LOGON]
         upn = s["upn"]
-        user_role = f"user-{s['user_key_type']}" if s.get("user_key_type") and s["user_key_type"] != s["key_type"] \
-            else "user"
-        self.leaf("user", user_role, "intermediate", "Test User", [eku_map[e] for e in s["user_ekus"]],
-                  upn=upn if s["user_upn_in_san"] else None, ocsp_url=s["user_ocsp_url"],
-                  validity=s["user_validity"], sid=user_sid(s.get("user_sid_extension", "none")))
         # the fixed users are compliant but for their OCSP status or AIA: strongly mapped (UC-7)
         for name in FIXED_USERS:
             self.leaf(name, "user", "intermediate", f"Test User ({name})", all_ekus, upn=upn,
@@ -321,6 +318,18 @@ class _Builder:
         self.ca("other-root", "WSCard Other Root CA", None, day + timedelta(days=10 * 365))
         self.kinds["other-root"] = "other-ca"
 
+    def build_user(self) -> None:
+        """The test user's certificate, issued by the base's issuing CA (``self.certs``
+        and ``self.keys`` hold ``intermediate``); ``self.s`` holds the base's settings and
+        :data:`~wscard.sections.pki.USER_CERTIFICATE_FIELDS`."""
+        s = self.s
+        eku_map = {"client-auth": ExtendedKeyUsageOID.CLIENT_AUTH, "smart-card-logon": C.OID_SMART_CARD_LOGON}
+        user_role = f"user-{s['user_key_type']}" if s.get("user_key_type") and s["user_key_type"] != s["key_type"] \
+            else "user"
+        self.leaf("user", user_role, "intermediate", "Test User", [eku_map[e] for e in s["user_ekus"]],
+                  upn=s["upn"] if s["user_upn_in_san"] else None, ocsp_url=s["user_ocsp_url"],
+                  validity=s["user_validity"], sid=user_sid(s.get("user_sid_extension", "none")))
+
 
 def cache_key(settings: dict[str, Any], now: datetime) -> str:
     blob = json.dumps({"v": GENERATOR_VERSION, "day": _day(now).date().isoformat(), "s": settings},
@@ -329,10 +338,13 @@ def cache_key(settings: dict[str, Any], now: datetime) -> str:
 
 
 def generate(folder: Path, settings: dict[str, Any], now: datetime, key_root: Path, key: str) -> None:
-    """Write a complete PKI into ``folder`` (which must not exist yet)."""
+    """Write the base of a PKI (every certificate but the test user's,
+    :meth:`_Builder.build_base`) into ``folder``, which must not exist yet. ``settings``:
+    :meth:`~wscard.sections.pki.PkiSection.base_certificate_settings`; ``key``: their
+    :func:`cache_key`, which seeds the serial numbers."""
     pool = KeyPool(key_root, settings["key_type"])
     b = _Builder(settings, now, pool, key)
-    b.build()
+    b.build_base()
     folder.mkdir(parents=True, mode=0o700)
     chain = ["intermediate"] + [f"intermediate-{k}" for k in range(2, settings["intermediates"] + 1)] + ["root"]
     der_cas = settings["ca_encoding"] == "der"
@@ -346,7 +358,8 @@ def generate(folder: Path, settings: dict[str, Any], now: datetime, key_root: Pa
         entries[name] = {"file": fname, "key_role": role, "kind": b.kinds[name]}
     (folder / "ca-bundle.pem").write_bytes(b"".join(C.to_pem(b.certs[n]) for n in chain))
     # Every leaf the issuing CA issued, for the responder's database (the statuses
-    # come from the profile at run time: see Pki.ocsp_index).
+    # come from the profile at run time: see Pki.ocsp_index); the test user's is added
+    # with its certificate.
     issued = {}
     for name, cert in b.certs.items():
         if b.kinds[name] in ("ca", "other-ca") or cert.issuer != b.certs["intermediate"].subject:
@@ -363,3 +376,28 @@ def generate(folder: Path, settings: dict[str, Any], now: datetime, key_root: Pa
         "issued": issued,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+
+def generate_user(folder: Path, base: Path, settings: dict[str, Any], now: datetime, key_root: Path,
+                  key: str) -> None:
+    """Write the test user's certificate (:meth:`_Builder.build_user`) into ``folder``
+    (which must not exist yet), issued by the issuing CA of the base PKI in ``base``.
+    ``settings``: the base's and :meth:`~wscard.sections.pki.PkiSection.
+    user_certificate_settings`; ``key``: their :func:`cache_key`, which seeds the serial."""
+    manifest = json.loads((base / "manifest.json").read_text())
+    issuer = manifest["entries"]["intermediate"]
+    pool = KeyPool(key_root, settings["key_type"])
+    b = _Builder(settings, now, pool, key)
+    b.certs["intermediate"] = C.load_certificate((base / issuer["file"]).read_bytes(), str(base / issuer["file"]))
+    b.keys["intermediate"] = pool.get(issuer["key_role"])
+    b.build_user()
+    folder.mkdir(parents=True, mode=0o700)
+    cert = b.certs["user"]
+    (folder / "user.pem").write_bytes(C.to_pem(cert))
+    (folder / "manifest.json").write_text(json.dumps({
+        "generator_version": GENERATOR_VERSION,
+        "key": key,
+        "settings": settings,
+        "entry": {"file": "user.pem", "key_role": b.key_roles["user"], "kind": "user"},
+        "serial": format(cert.serial_number, "X"),
+    }, indent=2))

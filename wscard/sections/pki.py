@@ -24,22 +24,29 @@ Eku = Literal["client-auth", "smart-card-logon"]
 Validity = Literal["valid", "expired", "not-yet-valid"]
 OcspStatus = Literal["good", "revoked", "unknown"]
 
-#: Fields that change the generated certificates (the on-disk cache is keyed on them).
-CERTIFICATE_FIELDS = (
+#: Fields that change the generated certificates (the on-disk cache is keyed on them):
+#: those every certificate but the test user's depends on (the CAs, the DC's, the OCSP
+#: responder's, the fixed users'), the PKI's base ...
+BASE_CERTIFICATE_FIELDS = (
     "key_type",
-    "user_key_type",
     "ca_days_left",
     "ca_signature",
     "ca_encoding",
     "intermediates",
     "upn",
+    "dc_dns_names",
+)
+#: ... and those only the test user's certificate depends on: it is built on the base,
+#: when first asked for (wscard.pki.get_pki), so what reads only the base never reads these.
+USER_CERTIFICATE_FIELDS = (
+    "user_key_type",
     "user_upn_in_san",
     "user_ekus",
     "user_validity",
     "user_ocsp_url",
-    "dc_dns_names",
     "user_sid_extension",
 )
+CERTIFICATE_FIELDS = BASE_CERTIFICATE_FIELDS + USER_CERTIFICATE_FIELDS
 
 
 @section("pki")
@@ -179,6 +186,12 @@ class PkiSection:
         if self.silent_wait_seconds < 0:
             raise ProfileError("must be 0 (ocsp_timeout_seconds applies) or more", key="[pki].silent_wait_seconds")
 
-    def certificate_settings(self) -> dict:
-        """The settings that change the generated certificates (cache key)."""
-        return {k: getattr(self, k) for k in CERTIFICATE_FIELDS}
+    def base_certificate_settings(self) -> dict:
+        """The settings of the generated PKI's base (:data:`BASE_CERTIFICATE_FIELDS`):
+        field name -> value."""
+        return {k: getattr(self, k) for k in BASE_CERTIFICATE_FIELDS}
+
+    def user_certificate_settings(self) -> dict:
+        """The settings of the test user's certificate alone (:data:`USER_CERTIFICATE_FIELDS`):
+        field name -> value."""
+        return {k: getattr(self, k) for k in USER_CERTIFICATE_FIELDS}
