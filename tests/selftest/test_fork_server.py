@@ -53,7 +53,9 @@ def test_the_tracer_records_the_keys_an_area_reads(server, tmp_path):
     measurement the area selection rests on). The summary built at session finish reads
     [profile].baseline in every run, and the Allure labels name it on every scenario: not
     counted (they judge outcomes, they make none), so the in-session area, whose steps never
-    branch on the baseline, is not run again for a baseline change."""
+    branch on the baseline, is not run again for a baseline change. The card backend is
+    looked at in collection only where there are card-edge (@hw) scenarios to skip: the
+    region area, which has none and uses no card, does not read it."""
     reads, runs = {}, {}
     for area in ("region", "in_session"):
         trace = tmp_path / f"{area}.json"
@@ -66,4 +68,5 @@ def test_the_tracer_records_the_keys_an_area_reads(server, tmp_path):
     assert not {r for r in reads["region"] if r.startswith("guest")} and "aws.ocsp_url" not in reads["region"], reads
     assert "guest.build" in reads["in_session"], reads
     assert "profile.baseline" not in reads["in_session"], reads
+    assert "card.backend" not in reads["region"] and "card.backend" in reads["in_session"], reads
     assert runs["in_session"].summary["baseline"] == "seed"  # the summary read it, untraced
