@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from wscard.selftest import ROOT, run_suite, schema_problems
+from wscard.selftest import ROOT, area_files, changed_inputs, run_suite, schema_problems, selected_areas
 
 PROFILES = [
     ROOT / "wscard" / "profiles" / "embedded.toml",
@@ -44,12 +44,19 @@ def verdicts(summary: dict) -> dict:
 
 
 @pytest.mark.parametrize("profile", PROFILES, ids=[p.stem for p in PROFILES])
-def test_two_workers_give_the_serial_verdicts(profile, selftest_server, tmp_path):
+def test_two_workers_give_the_serial_verdicts(profile, selftest_server, request, tmp_path):
     # SoftHSM: the two virtual readers serve one process at a time (the card-edge scenarios
     # are then not evaluated, alike in both runs). Both runs are forked from the worker's
     # fork server (the -n 2 run's controller; its xdist workers are processes of their own).
-    serial = run_suite(profile, "--card=softhsm", server=selftest_server, out_dir=tmp_path / "serial")
-    parallel = run_suite(profile, "--card=softhsm", "-n", "2", server=selftest_server, out_dir=tmp_path / "parallel")
+    # The embedded default runs the whole suite; the fault profile the areas it changes
+    # (wscard.selftest.selected_areas), where its failing requirement is judged.
+    paths: list[str] = []
+    if selftest_server is not None and changed_inputs(profile) is not None:
+        areas = selected_areas(changed_inputs(profile), request.getfixturevalue("inputs")) or []
+        paths = [str(f.relative_to(ROOT)) for a, f in area_files().items() if a in areas]
+    serial = run_suite(profile, "--card=softhsm", *paths, server=selftest_server, out_dir=tmp_path / "serial")
+    parallel = run_suite(profile, "--card=softhsm", "-n", "2", *paths, server=selftest_server,
+                         out_dir=tmp_path / "parallel")
     assert serial.summary, f"serial run wrote no summary:\n{serial.output[-3000:]}"
     assert parallel.summary, f"-n 2 run wrote no summary:\n{parallel.output[-3000:]}"
     assert not schema_problems(serial.summary) and not schema_problems(parallel.summary)
@@ -60,3 +67,5 @@ def test_two_workers_give_the_serial_verdicts(profile, selftest_server, tmp_path
     assert serial.summary["counts"] == parallel.summary["counts"]
     assert serial.summary["not_covered_by_this_run"] == parallel.summary["not_covered_by_this_run"]
     assert "bringing up nodes" in parallel.output  # it did run on xdist workers
+    if paths:  # the fault is caught in the areas run: non-compliant, in both runs
+        assert serial.summary["exit_code"] == 1, serial.output[-3000:]
