@@ -5,6 +5,7 @@ Logic lives in ``wscard``; this module only connects it to pytest and pytest-bdd
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -398,6 +399,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     except OSError:
         pass  # the end of the run says what it could not account for
     session.config.stash[PLAN_KEY] = data
+    # What the imports, the plug-ins and the collection made lives for the whole run:
+    # out of the cyclic collector's way (each full collection walked it again, and pytest
+    # collects twice more at its end). Freed by reference counting as before; only a cycle
+    # already unreachable now would stay (a run is one process). Measured on the main job:
+    # about 0.5 s of CPU less (benchmarks/bench_selftest.py).
+    gc.freeze()
 
 
 # --- evidence -------------------------------------------------------------------------
