@@ -36,8 +36,29 @@ def skip_reason(profile) -> str | None:
     return None
 
 
+#: The session kept running from one module to the next (:func:`ad_session`), with the
+#: module it was kept for.
+KEPT_KEY = pytest.StashKey["tuple[AdSession, object] | None"]()
+#: The item that runs after the one being torn down (``pytest_runtest_teardown``).
+NEXT_KEY = pytest.StashKey["pytest.Item | None"]()
+#: The modules of the run that read the domain (:func:`_domain_modules` of its items).
+DOMAIN_MODULES_KEY = pytest.StashKey[set]()
+
+
+def _domain_modules(items: list[pytest.Item]) -> set:
+    """The modules with an ``@ad`` scenario among ``items``: those that read the domain."""
+    return {i.module for i in items if i.get_closest_marker("ad") is not None and getattr(i, "module", None)}
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The ``@ad`` scenarios are skipped with the reason when the domain cannot be read
+    here, and kept on one xdist worker otherwise. The modules that read the domain run one
+    after the other (at the first one's place, each module's scenarios in their order), so
+    one simulated DC serves them all (:func:`ad_session`). After the ``-m`` selection
+    (trylast); deterministic, as xdist needs every worker to collect the same order."""
     ad_items = [i for i in items if i.get_closest_marker("ad") is not None]
+    config.stash[DOMAIN_MODULES_KEY] = modules = _domain_modules(ad_items)
     if not ad_items:
         return
     reason = skip_reason(get_profile(config))
@@ -48,6 +69,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         elif xdist:
             # with pytest-xdist --dist loadgroup, one worker runs every @ad scenario
             item.add_marker(pytest.mark.xdist_group("wscard-ad"))
+    if len(modules) > 1:
+        first = next(i for i, item in enumerate(items) if getattr(item, "module", None) in modules)
+        domain = [item for item in items if getattr(item, "module", None) in modules]
+        rest = [item for item in items if getattr(item, "module", None) not in modules]
+        items[:] = rest[:first] + domain + rest[first:]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -60,29 +86,54 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"wscard ad: domain at {p.ad.ldap_url}"]
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    item.config.stash[NEXT_KEY] = nextitem
+    yield
+    kept = item.config.stash.get(KEPT_KEY, None)
+    if kept is not None and kept[1] is not getattr(nextitem, "module", None):
+        # kept for a module that is over without asking for the domain (its scenarios
+        # that read it skipped, say): stop the DC now, not at the end of the run
+        item.config.stash[KEPT_KEY] = None
+        kept[0].close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    kept = session.config.stash.get(KEPT_KEY, None)
+    if kept is not None:
+        session.config.stash[KEPT_KEY] = None
+        kept[0].close()
+
+
 @pytest.fixture(scope="module")
-def ad_session(profile, pytestconfig: pytest.Config):
-    """The directory under test (EnvironmentProblem -> broken). Module scope: the @ad
-    scenarios live in one module, so the simulated DC runs from the first of them to the
-    last (about a second) instead of for the whole run. Its ports are fixed, so runs on
-    one machine take turns (the self-tests run suites in parallel) and hold it briefly."""
-    session = open_session(profile, keep=pytestconfig.getoption("--ad-keep"))
+def ad_session(profile, pytestconfig: pytest.Config, request: pytest.FixtureRequest):
+    """The directory under test (EnvironmentProblem -> broken). Module scope: the simulated
+    DC runs from the first scenario that reads the domain to the last (a second or two),
+    not for the whole run. Its ports are fixed, so runs on one machine take turns (the
+    self-tests run suites in parallel) and hold it briefly.
+
+    The modules with ``@ad`` scenarios run one after the other
+    (``pytest_collection_modifyitems``), and when the next module is one of them the
+    session is handed on instead of stopped: one DC start a run, where the AD and login
+    areas started one each (a start and stop costs 0.4-1.2 s of CPU, measured). Nothing
+    a scenario does changes the domain (the harness reads it, and asks its KDC for
+    tickets), so the next module reads the same directory a new DC would give it."""
+    kept = pytestconfig.stash.get(KEPT_KEY, None)
+    if kept is not None and kept[1] is request.module:
+        pytestconfig.stash[KEPT_KEY] = None
+        session = kept[0]
+    else:
+        session = open_session(profile, keep=pytestconfig.getoption("--ad-keep"))
     pytestconfig.stash[SESSION_KEY] = session
+    handed_on = False
     try:
         yield session
+        nxt_module = getattr(pytestconfig.stash.get(NEXT_KEY, None), "module", None)
+        if (session.dc is not None and nxt_module is not None and nxt_module is not request.module
+                and nxt_module in pytestconfig.stash.get(DOMAIN_MODULES_KEY, set())):
+            pytestconfig.stash[KEPT_KEY] = (session, nxt_module)
+            handed_on = True
     finally:
-        session.close()
-
-
-def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    session = config.stash.get(SESSION_KEY, None)
-    if session is None:
-        return
-    parts = []
-    dc = session.dc or session.last_dc
-    if dc is not None:
-        parts.append("domain controller " + ", ".join(f"{k} {v:.2f} s" for k, v in dc.timings.items()))
-    if session.timings:
-        parts.append(", ".join(f"{k} {v:.2f} s" for k, v in session.timings.items()))
-    if parts:
-        terminalreporter.write_line("wscard ad: " + "; ".join(parts))
+        if not handed_on:
+            session.close()

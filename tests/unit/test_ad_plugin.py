@@ -47,3 +47,47 @@ def test_profile_without_directory_skips_every_ad_scenario_with_one_reason(tmp_p
     assert re.search(r"= 9 skipped in ", out)
     assert out.count("[ad] mode = 'none'") >= 1 and "Traceback" not in out
     assert "wscard ad: @ad scenarios skipped" in out
+
+
+COUNT_STARTS = '''
+from wscard.ad import samba
+
+_start = samba.start_for_profile
+STARTS = []
+
+
+def counted(*args, **kwargs):
+    STARTS.append(1)
+    return _start(*args, **kwargs)
+
+
+samba.start_for_profile = counted
+
+
+def pytest_unconfigure(config):
+    print(f"simulated DC starts: {len(STARTS)}")
+'''
+
+
+def test_the_modules_that_read_the_domain_share_one_simulated_dc(tmp_path):
+    """The AD and login areas both read the domain: they run one after the other (the
+    region area given between them runs after both) and one DC serves them, handed on
+    from one module to the next (steps/ad_plugin.py), where each used to start its own."""
+    why = samba.unavailable_reason()
+    if why:
+        import pytest
+
+        pytest.skip(why)
+    (tmp_path / "count_dc_starts.py").write_text(COUNT_STARTS)
+    p = subprocess.run(
+        [sys.executable, "-m", "pytest", "steps/test_ad_bdd.py", "steps/test_region_bdd.py", "steps/test_login_bdd.py",
+         "-p", "no:cacheprovider", "-p", "count_dc_starts", "-v", "--card=softhsm", f"--run-dir={tmp_path / 'run'}",
+         f"--basetemp={tmp_path / 'tmp'}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
+    out = p.stdout + p.stderr
+    assert p.returncode in (0, 6), out[-3000:]  # 6: the card requirements partly, on SoftHSM
+    assert "simulated DC starts: 1" in out, out[-3000:]
+    order = [m.group(1) for m in re.finditer(r"^steps/test_(\w+)_bdd\.py::", p.stdout, re.M)]
+    areas = list(dict.fromkeys(order))
+    assert areas == ["ad", "login", "region"], areas
