@@ -265,6 +265,10 @@ def test_several_processes_build_the_same_pki_once(tmp_path):
     assert len(outs) == 1
     dirs = [p for p in tmp_path.iterdir() if p.is_dir() and p.name != "keys"]
     assert len(dirs) == 1 and not any(p.name.startswith(".") and p.is_dir() for p in tmp_path.iterdir())
+    # the user's certificate too: one folder, no temporary one left (the same fingerprint
+    # in every process above: an ECDSA signature differs each time it is made)
+    users = [p for p in (dirs[0] / "users").iterdir() if p.is_dir()]
+    assert len(users) == 1 and not users[0].name.startswith(".")
 
 
 def test_profile_pki_section_and_validation(tmp_path):

@@ -348,19 +348,8 @@ def _load_or_generate_user(base: Pki, key: str, settings: dict, now: datetime) -
     users = base.directory / "users"
     folder = users / key
     if not (folder / "manifest.json").exists():
-        users.mkdir(exist_ok=True, mode=0o700)
-        with locks.acquire(users / f".{key}.lock"):
-            if not (folder / "manifest.json").exists():
-                tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=users))
-                try:
-                    tmp.rmdir()
-                    _build.generate_user(tmp, base.directory, settings, now, base.directory.parent / "keys", key)
-                    if folder.exists():  # a stale, incomplete folder
-                        shutil.rmtree(folder, ignore_errors=True)
-                    os.rename(tmp, folder)
-                finally:
-                    if tmp.exists():
-                        shutil.rmtree(tmp, ignore_errors=True)
+        _build_once(folder, lambda tmp: _build.generate_user(tmp, base.directory, settings, now,
+                                                              base.directory.parent / "keys", key))
     manifest = json.loads((folder / "manifest.json").read_text())
     e = manifest["entry"]
     path = folder / e["file"]
@@ -386,21 +375,31 @@ def _load_or_generate(root: Path, ck: str, settings: dict, now: datetime) -> Pki
     folder = root / ck
     if (folder / "manifest.json").exists():
         return _load_generated(folder)
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with locks.acquire(root / f".{ck}.lock"):  # another worker may be building the same PKI
-        if not (folder / "manifest.json").exists():
-            tmp = Path(tempfile.mkdtemp(prefix=f".{ck}.", dir=root))
-            try:
-                tmp.rmdir()
-                _build.generate(tmp, settings, now, root / "keys", ck)
-                if folder.exists():  # a stale, incomplete folder
-                    shutil.rmtree(folder, ignore_errors=True)
-                os.rename(tmp, folder)
-            finally:
-                if tmp.exists():
-                    shutil.rmtree(tmp, ignore_errors=True)
+    _build_once(folder, lambda tmp: _build.generate(tmp, settings, now, root / "keys", ck))
     prune(root, now)
     return _load_generated(folder)
+
+
+def _build_once(folder: Path, make: Callable[[Path], None]) -> None:
+    """Make ``folder`` (one with a ``manifest.json``) once across processes: under an
+    exclusive lock beside it (``.<name>.lock``: another worker may be building the same),
+    ``make(tmp)`` into a new temporary folder, renamed into place; a stale, incomplete
+    folder of that name is replaced."""
+    parent = folder.parent
+    parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with locks.acquire(parent / f".{folder.name}.lock"):
+        if (folder / "manifest.json").exists():
+            return
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
+        try:
+            tmp.rmdir()
+            make(tmp)
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+            os.rename(tmp, folder)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
 
 
 #: Cached PKIs for days older than this are removed when a new one is built.
