@@ -36,8 +36,15 @@ def timed(fn):
     return out, time.perf_counter() - t
 
 
+def _whole(sec, **kw):
+    """get_pki builds the base; the test user's certificate is built when first asked for."""
+    pki = get_pki(sec, **kw)
+    pki.get("user")
+    return pki
+
+
 def bench_generation(rounds: int) -> None:
-    print("PKI generation (15 certificates; keys from a per-machine pool)")
+    print("PKI generation (15 certificates: the base and the test user's; keys from a per-machine pool)")
     for key_type in ("rsa2048", "ec-p256"):
         sec = dataclasses.replace(PkiSection(), key_type=key_type)
         colds, warms, cached, memory = [], [], [], []
@@ -45,16 +52,16 @@ def bench_generation(rounds: int) -> None:
             with tempfile.TemporaryDirectory() as d:
                 now = datetime.now(timezone.utc)
                 clear_memory_cache()
-                _, t = timed(lambda: get_pki(sec, now=now, cache_dir=Path(d)))
+                _, t = timed(lambda: _whole(sec, now=now, cache_dir=Path(d)))
                 colds.append(t)
                 clear_memory_cache()
-                _, t = timed(lambda: get_pki(sec, now=now + timedelta(days=1), cache_dir=Path(d)))
+                _, t = timed(lambda: _whole(sec, now=now + timedelta(days=1), cache_dir=Path(d)))
                 warms.append(t)
                 for _ in range(5):
                     clear_memory_cache()
-                    _, t = timed(lambda: get_pki(sec, now=now, cache_dir=Path(d)))
+                    _, t = timed(lambda: _whole(sec, now=now, cache_dir=Path(d)))
                     cached.append(t)
-                _, t = timed(lambda: get_pki(sec, now=now, cache_dir=Path(d)))
+                _, t = timed(lambda: _whole(sec, now=now, cache_dir=Path(d)))
                 memory.append(t)
                 pki = get_pki(sec, now=now, cache_dir=Path(d))
                 _, t = timed(lambda: pki.extra_cas(100))

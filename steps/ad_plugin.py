@@ -50,18 +50,33 @@ def _domain_modules(items: list[pytest.Item]) -> set:
     return {i.module for i in items if i.get_closest_marker("ad") is not None and getattr(i, "module", None)}
 
 
+def one_dc_for_the_run(profile) -> bool:
+    """Whether the modules that read the domain share one simulated DC (:func:`ad_session`):
+    only where there is one to share (``[ad] mode = "samba"``, Samba usable here), and not
+    with a virtual card. A run takes the virtual readers' lock (hardware.backends) before
+    the DC's, whatever areas it runs; a DC kept from the AD module into the login module,
+    whose first scenarios open the card, would be held while that run waits for the
+    readers, and another run holding the readers and waiting for the DC would wait for it
+    (a deadlock until the readers' 300 s timeout)."""
+    return profile.ad.mode == "samba" and skip_reason(profile) is None \
+        and not profile.card.backend.startswith("virtual-")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The ``@ad`` scenarios are skipped with the reason when the domain cannot be read
-    here, and kept on one xdist worker otherwise. The modules that read the domain run one
-    after the other (at the first one's place, each module's scenarios in their order), so
-    one simulated DC serves them all (:func:`ad_session`). After the ``-m`` selection
-    (trylast); deterministic, as xdist needs every worker to collect the same order."""
+    here, and kept on one xdist worker otherwise. Where :func:`one_dc_for_the_run`, the
+    modules that read the domain run one after the other (at the first one's place, each
+    module's scenarios in their order), so one simulated DC serves them all
+    (:func:`ad_session`). After the ``-m`` selection (trylast); deterministic, as xdist
+    needs every worker to collect the same order."""
     ad_items = [i for i in items if i.get_closest_marker("ad") is not None]
-    config.stash[DOMAIN_MODULES_KEY] = modules = _domain_modules(ad_items)
+    config.stash[DOMAIN_MODULES_KEY] = modules = set()
     if not ad_items:
         return
     reason = skip_reason(get_profile(config))
+    if one_dc_for_the_run(get_profile(config)):
+        config.stash[DOMAIN_MODULES_KEY] = modules = _domain_modules(ad_items)
     xdist = config.pluginmanager.hasplugin("xdist")
     for item in ad_items:
         if reason:
@@ -113,8 +128,8 @@ def ad_session(profile, pytestconfig: pytest.Config, request: pytest.FixtureRequ
     not for the whole run. Its ports are fixed, so runs on one machine take turns (the
     self-tests run suites in parallel) and hold it briefly.
 
-    The modules with ``@ad`` scenarios run one after the other
-    (``pytest_collection_modifyitems``), and when the next module is one of them the
+    Where :func:`one_dc_for_the_run`, the modules with ``@ad`` scenarios run one after the
+    other (``pytest_collection_modifyitems``), and when the next module is one of them the
     session is handed on instead of stopped: one DC start a run, where the AD and login
     areas started one each (a start and stop costs 0.4-1.2 s of CPU, measured). Nothing
     a scenario does changes the domain (the harness reads it, and asks its KDC for
@@ -137,3 +152,17 @@ def ad_session(profile, pytestconfig: pytest.Config, request: pytest.FixtureRequ
     finally:
         if not handed_on:
             session.close()
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is None:
+        return
+    parts = []
+    dc = session.dc or session.last_dc
+    if dc is not None:
+        parts.append("domain controller " + ", ".join(f"{k} {v:.2f} s" for k, v in dc.timings.items()))
+    if session.timings:
+        parts.append(", ".join(f"{k} {v:.2f} s" for k, v in session.timings.items()))
+    if parts:
+        terminalreporter.write_line("wscard ad: " + "; ".join(parts))

@@ -175,6 +175,17 @@ def test_a_user_certificate_fault_shares_the_base(cache, user):
     assert a.get("user").serial_hex not in b.ocsp_index()
 
 
+def test_two_views_of_one_pki_are_the_same_pki_to_a_responder(cache):
+    # each get_pki call is a view of its own: who shares a running OCSP responder between
+    # two of them (the login model's worlds) compares identity(), which must hold exactly
+    # when the responder would answer the same
+    assert make(cache) is not make(cache)
+    assert make(cache).identity() == make(cache).identity()
+    assert make(cache).identity() != make(cache, user_validity="expired").identity()
+    assert make(cache).identity() != make(cache, user_ocsp_status="revoked").identity()
+    assert make(cache).identity() != make(cache, ca_days_left=150).identity()
+
+
 def test_a_base_field_builds_another_base(cache):
     a, b = make(cache), make(cache, ca_days_left=150)
     assert a.directory != b.directory and a.get("intermediate").cert != b.get("intermediate").cert

@@ -37,9 +37,9 @@ def simulated_session(region: str) -> Any:
     simulated credentials and the process's one botocore data loader
     (:func:`wscard.aws.botocore_data.shared_loader`: ``endpoints.json`` and each service's
     model read once a process; the self-test's fork server, wscard.selftest, warms it once
-    for every run it forks). Live sessions keep botocore's own loader unless
-    :func:`~wscard.aws.botocore_data.share_across_sessions` was called (the moto extension
-    does)."""
+    for every run it forks). In a harness run every other session shares it too (the
+    harness plug-in calls :func:`~wscard.aws.botocore_data.share_across_sessions` at
+    start), except one given a data path of its own."""
     import boto3
     import botocore.session
 

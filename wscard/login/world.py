@@ -306,8 +306,8 @@ class ModelWorlds:
         return self._pki
 
     def responder(self):
-        if self._responder is None and self._shared is not None and self._shared[0] is self.pki \
-                and self._shared[1] is not None:
+        if self._responder is None and self._shared is not None and self._shared[1] is not None \
+                and self._shared[0].identity() == self.pki.identity():
             self._responder = self._shared[1]
         if self._responder is None:
             from ..pki.responder import ResponderProcess

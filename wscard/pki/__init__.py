@@ -221,6 +221,16 @@ class Pki:
                 continue
         return None
 
+    def identity(self) -> tuple:
+        """What makes two PKIs the same to whoever serves them (an OCSP responder): the
+        base, the test user's certificate and its OCSP status (generated mode; reads the
+        user certificate's fields, as using it does); for certificate files, the object
+        itself. ``get_pki`` gives a new view each call: compare ``identity()``, not ``is``."""
+        if self._user_part is None:
+            return ("object", id(self))
+        status = self._user_ocsp_status() if self._user_ocsp_status is not None else ""
+        return (self.mode, str(self.directory), self._user_part()[1], status)
+
     def ocsp_index(self, user_status: str | None = None) -> dict[str, dict[str, Any]]:
         """The responder's database for the issuing CA: serial (hex) -> status record.
         Serials not listed are unknown to the responder."""
