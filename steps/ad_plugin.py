@@ -51,22 +51,31 @@ def _domain_modules(items: list[pytest.Item]) -> set:
 
 
 def one_dc_for_the_run(profile) -> bool:
-    """Whether the modules that read the domain share one simulated DC (:func:`ad_session`):
-    only where there is one to share (``[ad] mode = "samba"``, Samba usable here), and not
-    with a virtual card. A run takes the virtual readers' lock (hardware.backends) before
-    the DC's, whatever areas it runs; a DC kept from the AD module into the login module,
-    whose first scenarios open the card, would be held while that run waits for the
-    readers, and another run holding the readers and waiting for the DC would wait for it
-    (a deadlock until the readers' 300 s timeout)."""
-    return profile.ad.mode == "samba" and skip_reason(profile) is None \
-        and not profile.card.backend.startswith("virtual-")
+    """Whether the modules that read the domain can share one simulated DC
+    (:func:`ad_session`): where there is one to share (``[ad] mode = "samba"``, Samba
+    usable here)."""
+    return profile.ad.mode == "samba" and skip_reason(profile) is None
+
+
+def _may_hand_on(config: pytest.Config) -> bool:
+    """Whether the DC may be kept for the next module now. Not while a run on a virtual
+    card has yet to take the virtual readers: every run takes the readers' lock before the
+    DC's, and a DC kept into a module whose scenarios then open the card would be held
+    while this run waits for the readers, with another run holding the readers and
+    waiting for the DC (a deadlock until the readers' 300 s timeout). The modules that
+    read the domain run at the last one's place (``pytest_collection_modifyitems``), so in
+    a whole run the card area has taken the readers before them."""
+    from steps.card_plugin import readers_held  # here: imported first as a plug-in (assertion rewriting)
+
+    backend = get_profile(config).card.backend
+    return not backend.startswith("virtual-") or readers_held(config)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The ``@ad`` scenarios are skipped with the reason when the domain cannot be read
     here, and kept on one xdist worker otherwise. Where :func:`one_dc_for_the_run`, the
-    modules that read the domain run one after the other (at the first one's place, each
+    modules that read the domain run one after the other (at the last one's place, each
     module's scenarios in their order), so one simulated DC serves them all
     (:func:`ad_session`). After the ``-m`` selection (trylast); deterministic, as xdist
     needs every worker to collect the same order."""
@@ -85,10 +94,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             # with pytest-xdist --dist loadgroup, one worker runs every @ad scenario
             item.add_marker(pytest.mark.xdist_group("wscard-ad"))
     if len(modules) > 1:
-        first = next(i for i, item in enumerate(items) if getattr(item, "module", None) in modules)
+        last = max(i for i, item in enumerate(items) if getattr(item, "module", None) in modules)
         domain = [item for item in items if getattr(item, "module", None) in modules]
         rest = [item for item in items if getattr(item, "module", None) not in modules]
-        items[:] = rest[:first] + domain + rest[first:]
+        before = sum(1 for item in items[:last] if getattr(item, "module", None) not in modules)
+        items[:] = rest[:before] + domain + rest[before:]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -130,7 +140,7 @@ def ad_session(profile, pytestconfig: pytest.Config, request: pytest.FixtureRequ
 
     Where :func:`one_dc_for_the_run`, the modules with ``@ad`` scenarios run one after the
     other (``pytest_collection_modifyitems``), and when the next module is one of them the
-    session is handed on instead of stopped: one DC start a run, where the AD and login
+    session is handed on instead of stopped (unless :func:`_may_hand_on` says not now): one DC start a run, where the AD and login
     areas started one each (a start and stop costs 0.4-1.2 s of CPU, measured). Nothing
     a scenario does changes the domain (the harness reads it, and asks its KDC for
     tickets), so the next module reads the same directory a new DC would give it."""
@@ -146,7 +156,7 @@ def ad_session(profile, pytestconfig: pytest.Config, request: pytest.FixtureRequ
         yield session
         nxt_module = getattr(pytestconfig.stash.get(NEXT_KEY, None), "module", None)
         if (session.dc is not None and nxt_module is not None and nxt_module is not request.module
-                and nxt_module in pytestconfig.stash.get(DOMAIN_MODULES_KEY, set())):
+                and nxt_module in pytestconfig.stash.get(DOMAIN_MODULES_KEY, set()) and _may_hand_on(pytestconfig)):
             pytestconfig.stash[KEPT_KEY] = (session, nxt_module)
             handed_on = True
     finally:

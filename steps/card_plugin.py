@@ -32,6 +32,15 @@ from .harness_plugin import PROFILE_KEY, get_profile
 
 CARD_PROBLEM = pytest.StashKey[list]()
 CARD_NOTE = pytest.StashKey[str]()
+#: Whether this run's card session holds the machine's virtual readers (their lock).
+READERS_HELD = pytest.StashKey[bool]()
+
+
+def readers_held(config: pytest.Config) -> bool:
+    """Whether this run holds the virtual readers now: its card session started on a
+    virtual card (hardware.backends takes the readers' lock at start, releases it at
+    stop). Another lock taken after this one cannot be waited on while waiting for them."""
+    return config.stash.get(READERS_HELD, False)
 HOW_TO_RUN_HW = (
     "the card-edge scenario needs a card in a PC/SC reader and the card is a SoftHSM token. Fix: a lab machine "
     "with a reader and one card: 'pytest -m hw' (or --card pcsc); Linux with the emulated stack (as CI): "
@@ -135,9 +144,11 @@ def card_session(pytestconfig: pytest.Config, profile: Profile):
     except EnvironmentProblem as exc:
         problems.append(str(exc).removeprefix(EnvironmentProblem.PREFIX))
         raise EnvironmentProblem(problems[0]) from None
+    pytestconfig.stash[READERS_HELD] = section.backend.startswith("virtual-")
     try:
         yield session
     finally:
+        pytestconfig.stash[READERS_HELD] = False
         session.stop()
 
 
