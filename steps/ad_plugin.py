@@ -131,6 +131,26 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         kept[0].close()
 
 
+def _readers_first(profile, request: pytest.FixtureRequest) -> None:
+    """Take the virtual readers before the DC when the AD scenarios will read the user
+    certificates from a virtual card (``[pki] user_source = "card"``: the logon
+    certificates of the AD area come from the card session). Every run takes the readers'
+    lock before the DC's; without this, the DC would be held while this run waits for the
+    readers, and another run holding them and waiting for the DC would wait for it (a
+    deadlock until the readers' 300 s timeout). A card that cannot start is the card
+    scenarios' finding, not the domain's: the DC starts anyway."""
+    from steps.card_plugin import readers_held
+    from steps.pki_plugin import user_certificates_from_the_card
+    from wscard.errors import EnvironmentProblem
+
+    if (profile.card.backend.startswith("virtual-") and not readers_held(request.config)
+            and user_certificates_from_the_card(profile)):
+        try:
+            request.getfixturevalue("card_session")
+        except EnvironmentProblem:
+            pass
+
+
 @pytest.fixture(scope="module")
 def ad_session(profile, pytestconfig: pytest.Config, request: pytest.FixtureRequest):
     """The directory under test (EnvironmentProblem -> broken). Module scope: the simulated
@@ -149,6 +169,7 @@ def ad_session(profile, pytestconfig: pytest.Config, request: pytest.FixtureRequ
         pytestconfig.stash[KEPT_KEY] = None
         session = kept[0]
     else:
+        _readers_first(profile, request)
         session = open_session(profile, keep=pytestconfig.getoption("--ad-keep"))
     pytestconfig.stash[SESSION_KEY] = session
     handed_on = False

@@ -50,10 +50,16 @@ def pki_env(profile: Profile, pki: Pki, ocsp_responder, request) -> PkiEnvironme
                           card_users=_card_users(profile, request))
 
 
+def user_certificates_from_the_card(profile: Profile) -> bool:
+    """Whether the user certificates under test are read from the card
+    (``[pki] user_source``: ``card``, or ``auto`` with the real readers)."""
+    source = profile.pki.user_source
+    return not (source == "pki" or (source == "auto" and profile.card.backend != "pcsc"))
+
+
 def _card_users(profile: Profile, request):
     """The logon certificate read from the card, when the user certificates come from it."""
-    source = profile.pki.user_source
-    if source == "pki" or (source == "auto" and profile.card.backend != "pcsc"):
+    if not user_certificates_from_the_card(profile):
         return None
     from wscard.pki.environment import card_user_entries
 

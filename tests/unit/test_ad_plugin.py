@@ -136,3 +136,52 @@ def test_without_a_domain_nothing_is_moved(tmp_path):
     p, areas = _run(tmp_path, "--card=softhsm", "--collect-only", "--profile", str(prof), verbosity="-q")
     assert p.returncode == 0, (p.stdout + p.stderr)[-3000:]
     assert areas == ["ad", "region", "login"], areas
+
+
+LOCK_ORDER = '''
+from wscard import locks
+
+_acquire = locks.acquire
+ORDER = []
+
+
+def acquire(path, *args, **kwargs):
+    held = _acquire(path, *args, **kwargs)
+    name = str(path)
+    if "vpcd" in name or "samba-dc" in name:
+        ORDER.append("readers" if "vpcd" in name else "dc")
+    return held
+
+
+locks.acquire = acquire
+
+
+def pytest_unconfigure(config):
+    print("lock order: " + " ".join(ORDER))
+'''
+
+
+def test_the_readers_are_taken_before_the_dc_when_the_ad_area_reads_the_card(tmp_path):
+    """``[pki] user_source = "card"`` on a virtual card: the AD area's logon certificates
+    come from the card session. The readers' lock is taken before the DC's, as in every
+    run (otherwise the DC is held while this run waits for the readers: a deadlock with a
+    run that holds them and waits for the DC, until a timeout)."""
+    why = samba.unavailable_reason()
+    if why:
+        pytest.skip(why)
+    from hardware.backends import emulated_stack_problem
+
+    why = emulated_stack_problem()
+    if why:
+        pytest.skip(why)
+    (tmp_path / "lock_order.py").write_text(LOCK_ORDER)
+    prof = tmp_path / "card-users.toml"
+    prof.write_text('extends = "embedded"\n[pki]\nuser_source = "card"\n')
+    p = subprocess.run(
+        [sys.executable, "-m", "pytest", "steps/test_ad_bdd.py", "-p", "no:cacheprovider", "-p", "lock_order", "-q",
+         "--card=virtual-piv", "--profile", str(prof), f"--run-dir={tmp_path / 'run'}",
+         f"--basetemp={tmp_path / 'tmp'}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    out = p.stdout + p.stderr
+    assert "lock order: readers dc" in out, out[-3000:]
