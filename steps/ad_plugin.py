@@ -15,6 +15,7 @@ import pytest
 from steps.harness_plugin import get_profile
 from wscard.ad import AdSession, open_session
 from wscard.ad import samba as samba_mod
+from wscard.errors import EnvironmentProblem
 
 SESSION_KEY = pytest.StashKey[AdSession]()
 
@@ -50,13 +51,6 @@ def _domain_modules(items: list[pytest.Item]) -> set:
     return {i.module for i in items if i.get_closest_marker("ad") is not None and getattr(i, "module", None)}
 
 
-def one_dc_for_the_run(profile) -> bool:
-    """Whether the modules that read the domain can share one simulated DC
-    (:func:`ad_session`): where there is one to share (``[ad] mode = "samba"``, Samba
-    usable here)."""
-    return profile.ad.mode == "samba" and skip_reason(profile) is None
-
-
 def _may_hand_on(config: pytest.Config) -> bool:
     """Whether the DC may be kept for the next module now. Not while a run on a virtual
     card has yet to take the virtual readers: every run takes the readers' lock before the
@@ -67,24 +61,24 @@ def _may_hand_on(config: pytest.Config) -> bool:
     a whole run the card area has taken the readers before them."""
     from steps.card_plugin import readers_held  # here: imported first as a plug-in (assertion rewriting)
 
-    backend = get_profile(config).card.backend
-    return not backend.startswith("virtual-") or readers_held(config)
+    return not get_profile(config).card.virtual or readers_held(config)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The ``@ad`` scenarios are skipped with the reason when the domain cannot be read
-    here, and kept on one xdist worker otherwise. Where :func:`one_dc_for_the_run`, the
-    modules that read the domain run one after the other (at the last one's place, each
-    module's scenarios in their order), so one simulated DC serves them all
-    (:func:`ad_session`). After the ``-m`` selection (trylast); deterministic, as xdist
+    here, and kept on one xdist worker otherwise. Where there is a simulated DC to share
+    (``[ad] mode = "samba"``, Samba usable here), the modules that read the domain run one
+    after the other (at the last one's place, each module's scenarios in their order), so
+    one DC serves them all (:func:`ad_session`). After the ``-m`` selection (trylast); deterministic, as xdist
     needs every worker to collect the same order."""
     ad_items = [i for i in items if i.get_closest_marker("ad") is not None]
     config.stash[DOMAIN_MODULES_KEY] = modules = set()
     if not ad_items:
         return
-    reason = skip_reason(get_profile(config))
-    if one_dc_for_the_run(get_profile(config)):
+    profile = get_profile(config)
+    reason = skip_reason(profile)
+    if reason is None and profile.ad.mode == "samba":
         config.stash[DOMAIN_MODULES_KEY] = modules = _domain_modules(ad_items)
     xdist = config.pluginmanager.hasplugin("xdist")
     for item in ad_items:
@@ -141,10 +135,8 @@ def _readers_first(profile, request: pytest.FixtureRequest) -> None:
     scenarios' finding, not the domain's: the DC starts anyway."""
     from steps.card_plugin import readers_held
     from steps.pki_plugin import user_certificates_from_the_card
-    from wscard.errors import EnvironmentProblem
 
-    if (profile.card.backend.startswith("virtual-") and not readers_held(request.config)
-            and user_certificates_from_the_card(profile)):
+    if profile.card.virtual and not readers_held(request.config) and user_certificates_from_the_card(profile):
         try:
             request.getfixturevalue("card_session")
         except EnvironmentProblem:
@@ -158,10 +150,11 @@ def ad_session(profile, pytestconfig: pytest.Config, request: pytest.FixtureRequ
     not for the whole run. Its ports are fixed, so runs on one machine take turns (the
     self-tests run suites in parallel) and hold it briefly.
 
-    Where :func:`one_dc_for_the_run`, the modules with ``@ad`` scenarios run one after the
-    other (``pytest_collection_modifyitems``), and when the next module is one of them the
-    session is handed on instead of stopped (unless :func:`_may_hand_on` says not now): one DC start a run, where the AD and login
-    areas started one each (a start and stop costs 0.4-1.2 s of CPU, measured). Nothing
+    Where there is one to share, the modules with ``@ad`` scenarios run one after the other
+    (``pytest_collection_modifyitems``), and when the next module is one of them the
+    session is handed on instead of stopped (unless :func:`_may_hand_on` says not now):
+    one DC start a run, where the AD and login areas started one each (a start and stop
+    costs 0.4-1.2 s of CPU, measured). Nothing
     a scenario does changes the domain (the harness reads it, and asks its KDC for
     tickets), so the next module reads the same directory a new DC would give it."""
     kept = pytestconfig.stash.get(KEPT_KEY, None)

@@ -41,6 +41,8 @@ def readers_held(config: pytest.Config) -> bool:
     virtual card (hardware.backends takes the readers' lock at start, releases it at
     stop). Another lock taken after this one cannot be waited on while waiting for them."""
     return config.stash.get(READERS_HELD, False)
+
+
 HOW_TO_RUN_HW = (
     "the card-edge scenario needs a card in a PC/SC reader and the card is a SoftHSM token. Fix: a lab machine "
     "with a reader and one card: 'pytest -m hw' (or --card pcsc); Linux with the emulated stack (as CI): "
@@ -126,7 +128,7 @@ def card_session(pytestconfig: pytest.Config, profile: Profile):
         raise EnvironmentProblem(problems[0])
     section = profile.card
     workers = getattr(pytestconfig, "workerinput", {}).get("workercount", 1)
-    if section.backend.startswith("virtual-") and workers > 1:
+    if section.virtual and workers > 1:
         problems.append(
             "the two virtual readers serve one pytest process at a time: run the card scenarios with virtual cards "
             "without -n (pytest-xdist)"
@@ -144,7 +146,7 @@ def card_session(pytestconfig: pytest.Config, profile: Profile):
     except EnvironmentProblem as exc:
         problems.append(str(exc).removeprefix(EnvironmentProblem.PREFIX))
         raise EnvironmentProblem(problems[0]) from None
-    pytestconfig.stash[READERS_HELD] = section.backend.startswith("virtual-")
+    pytestconfig.stash[READERS_HELD] = section.virtual
     try:
         yield session
     finally:

@@ -51,8 +51,9 @@ def test_two_workers_give_the_serial_verdicts(profile, selftest_server, request,
     # The embedded default runs the whole suite; the fault profile the areas it changes
     # (wscard.selftest.selected_areas), where its failing requirement is judged.
     paths: list[str] = []
-    if selftest_server is not None and changed_inputs(profile) is not None:
-        areas = selected_areas(changed_inputs(profile), request.getfixturevalue("inputs")) or []
+    changed = changed_inputs(profile)
+    if selftest_server is not None and changed is not None:
+        areas = selected_areas(changed, request.getfixturevalue("inputs")) or []
         paths = [str(f.relative_to(ROOT)) for a, f in area_files().items() if a in areas]
     serial = run_suite(profile, "--card=softhsm", *paths, server=selftest_server, out_dir=tmp_path / "serial")
     parallel = run_suite(profile, "--card=softhsm", "-n", "2", *paths, server=selftest_server,

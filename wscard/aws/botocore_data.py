@@ -7,7 +7,7 @@ makes an account's EC2 backend (each reading ``endpoints.json`` and EC2's model,
 largest botocore has), and each simulated session of the harness makes one more.
 Measured on the embedded default (``pytest`` on the features, one process): EC2's model
 read 4 times and ``endpoints.json`` 6 times, about 0.9 s of JSON; read once each with the
-loader shared. See ``benchmarks/bench_suite.py``.
+loader shared (``tests/unit/test_botocore_data.py`` counts the reads both ways).
 
 :func:`share_across_sessions` makes every botocore session of the process that uses
 botocore's default data path use :func:`shared_loader`. A session given a data path of

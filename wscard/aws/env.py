@@ -32,6 +32,7 @@ READ_ONLY_PREFIXES = ("Describe", "List", "Get")
 _READ_ONLY = re.compile(f"({'|'.join(READ_ONLY_PREFIXES)})[A-Z]")
 SIMULATED_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
+
 def simulated_session(region: str) -> Any:
     """A ``boto3.Session`` for a simulated world (``region``: a Region name), with the
     simulated credentials and the process's one botocore data loader

@@ -361,13 +361,7 @@ def _load_or_generate_user(base: Pki, key: str, settings: dict, now: datetime) -
         _build_once(folder, lambda tmp: _build.generate_user(tmp, base.directory, settings, now,
                                                               base.directory.parent / "keys", key))
     manifest = json.loads((folder / "manifest.json").read_text())
-    e = manifest["entry"]
-    path = folder / e["file"]
-    data = path.read_bytes()
-    key_path = base._key_pool / f"{e['key_role']}.key.pem" if base._key_pool else None
-    entry = CertEntry("user", C.load_certificate(data, str(path)), data, path,
-                      key_path if key_path is not None and key_path.exists() else None, e["kind"])
-    return entry, manifest["serial"]
+    return _entry(folder, base._key_pool, "user", manifest["entry"]), manifest["serial"]
 
 
 def throwaway_cas(sec: PkiSection, n: int) -> list[CertEntry]:
@@ -443,16 +437,20 @@ def prune(root: Path, now: datetime, keep_days: int = KEEP_DAYS) -> list[Path]:
 def _load_generated(folder: Path) -> Pki:
     manifest = json.loads((folder / "manifest.json").read_text())
     pool = Path(manifest["key_pool"])
-    entries = {}
-    for name, e in manifest["entries"].items():
-        path = folder / e["file"]
-        data = path.read_bytes()
-        cert = C.load_certificate(data, str(path))
-        key_path = pool / f"{e['key_role']}.key.pem"
-        entries[name] = CertEntry(name, cert, data, path, key_path if key_path.exists() else None, e["kind"])
+    entries = {name: _entry(folder, pool, name, e) for name, e in manifest["entries"].items()}
     day = datetime.fromisoformat(manifest["day"]).replace(tzinfo=timezone.utc)
     return Pki("generated", folder, entries, manifest["chain"], ["user"], dict(manifest["settings"]), day,
                manifest.get("issued", {}), pool)
+
+
+def _entry(folder: Path, pool: Path | None, name: str, e: dict) -> CertEntry:
+    """One certificate a manifest lists (``file``, ``key_role``, ``kind``), its key from
+    the key pool ``pool`` when the pool has it."""
+    path = folder / e["file"]
+    data = path.read_bytes()
+    key_path = pool / f"{e['key_role']}.key.pem" if pool is not None else None
+    return CertEntry(name, C.load_certificate(data, str(path)), data, path,
+                     key_path if key_path is not None and key_path.exists() else None, e["kind"])
 
 
 def _load_files(sec) -> Pki:

@@ -132,6 +132,12 @@ class CardSection:
     def uses_pcsc(self) -> bool:
         return self.backend != "softhsm"
 
+    @property
+    def virtual(self) -> bool:
+        """A virtual card in the machine's vpcd readers (``virtual-*``): one run at a time
+        holds them (hardware.backends)."""
+        return self.backend.startswith("virtual-")
+
     def validate(self, profile) -> None:
         if not 0 <= self.cards <= 2:
             raise ProfileError("must be 0, 1 or 2 (the virtual reader has two slots)", key="[card].cards")

@@ -46,7 +46,6 @@ USER_CERTIFICATE_FIELDS = (
     "user_ocsp_url",
     "user_sid_extension",
 )
-CERTIFICATE_FIELDS = BASE_CERTIFICATE_FIELDS + USER_CERTIFICATE_FIELDS
 
 
 @section("pki")
