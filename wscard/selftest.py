@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from pathlib import Path
 
+from .errors import EnvironmentProblem
 from .profile import Profile, load_profile
 from .verdict import ExitCode, Outcome, Verdict
 
@@ -296,12 +297,13 @@ def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
 
     A profile :func:`split_for_card` picks (a ``[pki]`` fault: the card is the default
     one, holding other certificates) is run twice and the runs merged (:func:`merge_runs`):
-    first the ``@hw`` scenarios on the virtual card (``--card=auto``: never a real reader),
-    in the self-test's turn (:func:`virtual_card_turn`), then the rest on a SoftHSM token,
-    alongside other runs. The virtual card is held for seconds, not for the whole suite.
-    When the profile's own markers leave no card-edge scenario, it runs whole on the
-    virtual card instead, as every run on the card did before. ``out_dir``: the run folder
-    (:func:`run_suite`; give one the caller removes)."""
+    the ``@hw`` scenarios on the virtual card (``--card=auto``: never a real reader), in
+    the self-test's turn (:func:`virtual_card_turn`), and the rest on a SoftHSM token,
+    alongside other runs: the card half first when the turn is free, else the SoftHSM half
+    while another run holds it. The virtual card is held for seconds, not for the whole
+    suite. When the profile's own markers leave no card-edge scenario, the SoftHSM half is
+    the whole run (its scenarios are those a split runs on SoftHSM anyway). ``out_dir``:
+    the run folder (:func:`run_suite`; give one the caller removes)."""
     profile = load_profile(path)
     extra = list(args)
     changed, keys = _changes(path)
@@ -329,16 +331,23 @@ def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
             return _compared(run_suite(path, *extra, *select(), *paths(chosen), server=server, out_dir=out_dir),
                              profile)
     out = Path(out_dir or tempfile.mkdtemp(prefix="wscard-selftest-"))
-    with virtual_card_turn():
+
+    def soft_half() -> SuiteRun:
+        return run_suite(path, *extra, "--card=softhsm", *select("not hw"), *paths(chosen), server=server,
+                         out_dir=out / "softhsm")
+
+    soft = None
+    try:
+        turn = virtual_card_turn(wait=0)
+    except EnvironmentProblem:  # another run holds the card: this run's SoftHSM half meanwhile
+        soft = soft_half()
+        turn = virtual_card_turn()
+    with turn:
         card = run_suite(path, *extra, "--card=auto", *select("hw"), *paths(on_card), server=server,
                          out_dir=out / "virtual-card")
-        if card.returncode == int(ExitCode.NOTHING_SELECTED) and not card.summary.get("requirements"):
-            # the profile's markers leave no card-edge scenario: its card-using scenarios
-            # run on the virtual card, in one run, as before the split
-            return _compared(run_suite(path, *extra, *select(), *paths(chosen), server=server,
-                                       out_dir=out / "whole"), profile)
-    soft = run_suite(path, *extra, "--card=softhsm", *select("not hw"), *paths(chosen), server=server,
-                     out_dir=out / "softhsm")
+    soft = soft or soft_half()
+    if card.returncode == int(ExitCode.NOTHING_SELECTED) and not card.summary.get("requirements"):
+        return _compared(soft, profile)  # the profile's markers leave no card-edge scenario
     return _compared(merge_runs([soft, card]), profile)
 
 
@@ -357,18 +366,20 @@ def hw_areas() -> frozenset[str]:
                      if any(tag.search(f.read_text(encoding="utf-8")) for f in (ROOT / "features" / a).glob("*.feature")))
 
 
-def virtual_card_turn() -> Any:
-    """The self-test's turn on the virtual card (a machine lock, held for a whole run).
+def virtual_card_turn(wait: float = 1800) -> Any:
+    """The self-test's turn on the virtual card (a machine lock, held for a whole run): a
+    held lock, to use as a context manager.
 
     A run on the virtual card takes the machine's virtual readers and (for its domain) the
     simulated DC, in an order that depends on the areas it runs: two such runs at once
     (xdist workers) could each hold one and wait for the other until a timeout. They take
     turns; runs on SoftHSM need at most the DC and run alongside. Raises
-    EnvironmentProblem after 30 minutes of waiting."""
+    EnvironmentProblem after ``wait`` seconds (30 minutes; 0: at once when another run
+    holds it)."""
     from . import locks
 
-    return locks.acquire(locks.machine_lock_path("selftest-virtual-card"), timeout=1800,
-                         busy="another self-test run has used the virtual card for 30 minutes")
+    return locks.acquire(locks.machine_lock_path("selftest-virtual-card"), timeout=wait,
+                         busy=f"another self-test run has held the virtual card for {wait:g} s")
 
 
 def family_heads(paths: list[Path]) -> set[Path]:
@@ -713,7 +724,6 @@ def area_inputs(server: ForkServer, work: Path) -> dict[str, set[str] | None]:
     Cached in ``work``, one file per area named by the hash of the harness's sources;
     several workers share the work (each takes the areas no other has locked)."""
     from . import locks
-    from .errors import EnvironmentProblem
 
     key = sources_digest()
     embedded = ROOT / "wscard" / "profiles" / "embedded.toml"

@@ -103,12 +103,21 @@ def test_the_card_edge_areas_are_read_from_the_features():
     assert S.hw_areas() == {"card", "in_session"}
 
 
-def _recording(monkeypatch, tmp_path, card_summary: dict, card_code: int):
+def _recording(monkeypatch, tmp_path, card_summary: dict, card_code: int, turn_busy: bool = False):
     """check_profile with run_suite recorded (each call's arguments) and the virtual
-    card's turn a no-op: what runs, on which card, with which markers."""
+    card's turn a no-op (``turn_busy``: another run holds it when first asked without
+    waiting): what runs, on which card, with which markers, in which order."""
     import contextlib
 
+    from wscard.errors import EnvironmentProblem
+
     calls = []
+
+    def turn(wait: float = 1800):
+        calls.append(f"turn wait={wait:g}")
+        if turn_busy and wait == 0:
+            raise EnvironmentProblem("another self-test run has held the virtual card for 0 s")
+        return contextlib.nullcontext()
 
     def fake_run_suite(profile, *args, out_dir=None, **kw):
         calls.append(list(args))
@@ -117,7 +126,7 @@ def _recording(monkeypatch, tmp_path, card_summary: dict, card_code: int):
         return part(tmp_path, Path(out_dir).name, {"pki::ca1": (["CA-1"], "passed")})
 
     monkeypatch.setattr(S, "run_suite", fake_run_suite)
-    monkeypatch.setattr(S, "virtual_card_turn", contextlib.nullcontext)
+    monkeypatch.setattr(S, "virtual_card_turn", turn)
     return calls
 
 
@@ -127,13 +136,34 @@ def test_the_card_half_names_its_card_and_the_rest_runs_on_softhsm(monkeypatch, 
     card = part(tmp_path, "virtual-card", {"card::uc5": (["UC-5"], "passed")})
     calls = _recording(monkeypatch, tmp_path, card.summary, 0)
     run, _ = S.check_profile(FAULTS / "pki-user-expired.toml", full=False, inputs=None, out_dir=tmp_path / "run")
-    first, second = calls
+    turn, first, second = calls
+    assert turn == "turn wait=0"  # the turn was free: the card half first
     assert "--card=auto" in first and first[first.index("-m") + 1].endswith("(hw)")
     assert "--card=softhsm" in second and "(not hw)" in second[second.index("-m") + 1]
     assert len(run.parts) == 2
 
 
-def test_markers_that_leave_no_card_edge_scenario_run_whole_on_the_card(monkeypatch, tmp_path):
-    calls = _recording(monkeypatch, tmp_path, {}, int(ExitCode.NOTHING_SELECTED))
+def test_while_another_run_holds_the_card_the_softhsm_half_runs_first(monkeypatch, tmp_path):
+    """The worker does the half it can do instead of waiting for the virtual card; the
+    same two runs, merged the same way."""
+    card = part(tmp_path, "virtual-card", {"card::uc5": (["UC-5"], "passed")})
+    calls = _recording(monkeypatch, tmp_path, card.summary, 0, turn_busy=True)
+    run, problems = S.check_profile(FAULTS / "pki-user-expired.toml", full=False, inputs=None,
+                                    out_dir=tmp_path / "run")
+    asked, soft, waited, on_card = calls
+    assert (asked, waited) == ("turn wait=0", "turn wait=1800")
+    assert "--card=softhsm" in soft and "--card=auto" in on_card
+    assert len(run.parts) == 2 and run.statuses() == {"CA-1": "passed", "UC-5": "passed"}
+
+
+@pytest.mark.parametrize("turn_busy", [False, True])
+def test_markers_that_leave_no_card_edge_scenario_run_on_softhsm_alone(monkeypatch, tmp_path, turn_busy):
+    """The card half selects nothing: the SoftHSM half (run once, before or after) is the
+    profile's run; nothing runs whole on the virtual card."""
+    calls = _recording(monkeypatch, tmp_path, {}, int(ExitCode.NOTHING_SELECTED), turn_busy=turn_busy)
     run, _ = S.check_profile(FAULTS / "pki-uc7-upn-only.toml", full=False, inputs=None, out_dir=tmp_path / "run")
-    assert len(calls) == 2 and not any(a.startswith("--card") for a in calls[1]) and not run.parts
+    runs = [c for c in calls if isinstance(c, list)]
+    assert len(runs) == 2 and sum("--card=auto" in c for c in runs) == 1
+    soft = next(c for c in runs if "--card=auto" not in c)
+    assert "--card=softhsm" in soft and "(not hw)" in soft[soft.index("-m") + 1]
+    assert not run.parts and run.statuses() == {"CA-1": "passed"}
