@@ -88,10 +88,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             # with pytest-xdist --dist loadgroup, one worker runs every @ad scenario
             item.add_marker(pytest.mark.xdist_group("wscard-ad"))
     if len(modules) > 1:
-        last = max(i for i, item in enumerate(items) if getattr(item, "module", None) in modules)
-        domain = [item for item in items if getattr(item, "module", None) in modules]
-        rest = [item for item in items if getattr(item, "module", None) not in modules]
-        before = sum(1 for item in items[:last] if getattr(item, "module", None) not in modules)
+        reads = [getattr(item, "module", None) in modules for item in items]
+        last = max(k for k, r in enumerate(reads) if r)
+        domain = [item for item, r in zip(items, reads) if r]
+        rest = [item for item, r in zip(items, reads) if not r]
+        before = reads[:last].count(False)
         items[:] = rest[:before] + domain + rest[before:]
 
 
@@ -154,9 +155,9 @@ def ad_session(profile, pytestconfig: pytest.Config, request: pytest.FixtureRequ
     (``pytest_collection_modifyitems``), and when the next module is one of them the
     session is handed on instead of stopped (unless :func:`_may_hand_on` says not now):
     one DC start a run, where the AD and login areas started one each (a start and stop
-    costs 0.4-1.2 s of CPU, measured). Nothing
-    a scenario does changes the domain (the harness reads it, and asks its KDC for
-    tickets), so the next module reads the same directory a new DC would give it."""
+    costs 0.4-1.2 s of CPU, measured). Nothing a scenario does changes the domain (the
+    harness reads it, and asks its KDC for tickets), so the next module reads the same
+    directory a new DC would give it."""
     kept = pytestconfig.stash.get(KEPT_KEY, None)
     if kept is not None and kept[1] is request.module:
         pytestconfig.stash[KEPT_KEY] = None

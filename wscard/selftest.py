@@ -345,7 +345,8 @@ def check_profile(path: Path, *args: str, server: "ForkServer | None" = None,
     with turn:
         card = run_suite(path, *extra, "--card=auto", *select("hw"), *paths(on_card), server=server,
                          out_dir=out / "virtual-card")
-    soft = soft or soft_half()
+    if soft is None:
+        soft = soft_half()
     if card.returncode == int(ExitCode.NOTHING_SELECTED) and not card.summary.get("requirements"):
         return _compared(soft, profile)  # the profile's markers leave no card-edge scenario
     return _compared(merge_runs([soft, card]), profile)
